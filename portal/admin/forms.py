@@ -1,0 +1,34 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import Permission
+
+PERMISSION_LABELS = {
+    Permission.IMPORT_EXPORT.value: _l("Import and export"),
+    Permission.VIEW_EXPORTS.value: _l("View exports"),
+    Permission.MANAGE_EXPORTS.value: _l("Manage export and financial settings and export"),
+    Permission.MANAGE_USERS.value: _l("Manage users"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _locale_choices():
+    return [("", _l("Browser language")), ("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska"),
+            ("da", "Dansk")]
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")),
+                                                        Email(_l("Enter a valid e-mail address."))])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    permissions = MultiCheckboxField(_l("Permissions"), choices=list(PERMISSION_LABELS.items()))
+    locale = SelectField(_l("Language"), choices=_locale_choices())
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Password"), validators=[Optional()])

@@ -1,0 +1,58 @@
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+
+from ..auth.guards import permission_required
+from ..extensions import db
+from ..models import Permission, User
+from ..web import render
+from . import bp
+from .forms import UserForm
+from .services import UserError, create_user, list_users, update_user
+
+
+@bp.route("/users")
+@permission_required(Permission.MANAGE_USERS)
+def users():
+    return render("admin/users.html", users=list_users())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append(_("Enter a password for the new user."))
+        else:
+            try:
+                create_user(form.email.data, form.password.data, permissions=form.permissions.data,
+                            name=form.name.data, locale=form.locale.data or None, active=form.active.data)
+            except UserError as exc:
+                form.email.errors.append(str(exc))
+            else:
+                flash(_("User %(email)s was created.", email=form.email.data), "success")
+                return redirect(url_for("admin.users"))
+    return render("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def edit_user(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    if not form.is_submitted():
+        form.permissions.data = [p.value for p in user.permissions]
+        form.locale.data = user.locale or ""
+    form.email.render_kw = {"readonly": True}
+    form.email.data = user.email
+    if form.validate_on_submit():
+        try:
+            update_user(user, form.permissions.data, form.locale.data, form.active.data, form.name.data,
+                        password=form.password.data or None)
+        except UserError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            flash(_("The changes to %(email)s were saved.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render("admin/user_form.html", form=form, user=user)

@@ -1,0 +1,62 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import limiter
+from . import bp
+from .forms import SignInForm
+from .services import authenticate
+
+
+def _safe_next(target):
+    # Only paths on this site: an open redirect would help phishing.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _email_key():
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key,
+               error_message="too-many-attempts")
+@limiter.limit(lambda: "30 per 5 minutes", methods=["POST"], error_message="too-many-attempts")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_("The e-mail address or password is not correct."), "error")
+        else:
+            locale = session.get("locale")
+            session.clear()  # a fresh session at sign-in: no fixation
+            if locale:
+                session["locale"] = locale
+            session.permanent = True
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("auth/login.html", form=form), (401 if request.method == "POST" else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have been signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,119 @@
+"""Settings from the environment, in one place, one class per environment.
+
+``PORTAL_ENV`` chooses the class: ``demo`` (the default, also for development), ``test`` or
+``production``. Every variable has a safe default for the demo; production refuses the unsafe ones.
+"""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production"
+
+
+def _bool(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlite_url(name):
+    return f"sqlite:///{ROOT / 'instance' / name}"
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEMO_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("portal.db")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    PORTAL_STORAGE_DIR = os.environ.get("PORTAL_STORAGE_DIR") or str(ROOT / "instance" / "storage")
+    PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Amsterdam")
+    # Key(s) that encrypt tokens at rest; the first encrypts, all decrypt (rotation).
+    PORTAL_ENCRYPTION_KEYS = os.environ.get("PORTAL_ENCRYPTION_KEYS", "")
+    ALLOW_SQLITE_IN_PRODUCTION = _bool("ALLOW_SQLITE_IN_PRODUCTION", False)
+
+    VISMA_NET_CLIENT_ID = os.environ.get("VISMA_NET_CLIENT_ID", "export-portal-demo")
+    VISMA_NET_CLIENT_SECRET = os.environ.get("VISMA_NET_CLIENT_SECRET", "demo-client-secret")
+    VISMA_NET_AUTHORIZE_URL = os.environ.get(
+        "VISMA_NET_AUTHORIZE_URL", "https://connect.visma.com/connect/authorize")
+    VISMA_NET_TOKEN_URL = os.environ.get("VISMA_NET_TOKEN_URL", "https://connect.visma.com/connect/token")
+    VISMA_NET_REVOKE_URL = os.environ.get(
+        "VISMA_NET_REVOKE_URL", "https://connect.visma.com/connect/revocation")
+    VISMA_NET_API_URL = os.environ.get("VISMA_NET_API_URL", "https://api.finance.visma.net")
+    SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", False)
+
+    LANGUAGES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "da": "Dansk"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("PORTAL_SESSION_SECONDS", 8 * 3600))
+    REMEMBER_COOKIE_DURATION = PERMANENT_SESSION_LIFETIME
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Sign-in attempts per e-mail address and per client address.
+    LOGIN_RATE_LIMIT = os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per 5 minutes")
+    RATELIMIT_HEADERS_ENABLED = False
+
+    RQ_QUEUES = ("exports", "default")
+    RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))
+
+    @classmethod
+    def check(cls):
+        """Raise RuntimeError when the settings are unsafe for this environment."""
+
+
+class DemoConfig(Config):
+    ENV_NAME = "demo"
+    SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", True)
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+    # In the demo the sandbox stands in for Visma Connect and the ERP API.
+    VISMA_NET_AUTHORIZE_URL = os.environ.get(
+        "VISMA_NET_AUTHORIZE_URL", PORTAL_BASE_URL + "/sandbox/connect/authorize")
+    VISMA_NET_TOKEN_URL = os.environ.get("VISMA_NET_TOKEN_URL", PORTAL_BASE_URL + "/sandbox/connect/token")
+    VISMA_NET_REVOKE_URL = os.environ.get(
+        "VISMA_NET_REVOKE_URL", PORTAL_BASE_URL + "/sandbox/connect/revocation")
+    VISMA_NET_API_URL = os.environ.get("VISMA_NET_API_URL", PORTAL_BASE_URL + "/sandbox/api")
+
+
+class TestConfig(DemoConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or _sqlite_url("test.db")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    PORTAL_STORAGE_DIR = os.environ.get("TEST_STORAGE_DIR") or str(ROOT / "instance" / "test-storage")
+    LOGIN_RATE_LIMIT = "5 per minute"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls):
+        problems = []
+        if cls.SECRET_KEY == DEMO_SECRET_KEY or len(cls.SECRET_KEY) < 16:
+            problems.append("SECRET_KEY is the demo key or too short; set a long random SECRET_KEY")
+        if cls.SANDBOX_ENABLED:
+            problems.append("SANDBOX_ENABLED is on; the sandbox is for demo and tests only")
+        if cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not cls.ALLOW_SQLITE_IN_PRODUCTION:
+            problems.append("DATABASE_URL points at SQLite; use PostgreSQL "
+                            "(or set ALLOW_SQLITE_IN_PRODUCTION=1 on purpose)")
+        if not cls.PORTAL_ENCRYPTION_KEYS:
+            problems.append("PORTAL_ENCRYPTION_KEYS is not set; tokens must be encrypted with your own key")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {"demo": DemoConfig, "development": DemoConfig, "test": TestConfig,
+           "production": ProductionConfig}
+
+
+def config_for(name=None):
+    name = name or os.environ.get("PORTAL_ENV", "demo")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"PORTAL_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None

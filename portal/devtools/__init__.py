@@ -1,0 +1,1 @@
+"""Helpers for ``make demo`` and the tests: a Redis when none answers, the demo processes."""

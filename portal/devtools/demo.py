@@ -1,0 +1,52 @@
+"""``make demo``: migrate, seed, make sure Redis answers, start a worker and serve the portal.
+
+Ctrl-C stops everything it started.
+"""
+import os
+import signal
+import subprocess
+import sys
+
+from ..config import ROOT
+from . import redis_server
+
+DEMO_SIGN_INS = ["admin@example.com", "consultant@example.com", "manager@example.com", "staff@example.com"]
+
+
+def flask(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, check=True, **kwargs)
+
+
+def main():
+    os.environ.setdefault("PORTAL_ENV", "demo")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_process = redis_server.ensure(redis_url)
+    flask("db", "upgrade")
+    flask("demo", "seed")
+    children = [subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT)]
+    print("\nExport Portal demo at http://127.0.0.1:5000")
+    print("Sign in with any of these (password: demo):")
+    for email in DEMO_SIGN_INS:
+        print(f"  {email}")
+    print("Stop with Ctrl-C.\n", flush=True)
+    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
+                               "--port", os.environ.get("PORT", "5000"), "--with-threads"], cwd=ROOT)
+    children.append(server)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        redis_server.stop(redis_process)
+
+
+if __name__ == "__main__":
+    main()

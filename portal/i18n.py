@@ -1,0 +1,74 @@
+"""Languages, time zone and the locale-aware formatting filters.
+
+Locale: the user's setting, then the session, then ``Accept-Language``, then English. Dates and times
+are stored in UTC and shown in the organisation's time zone (``PORTAL_TIMEZONE``).
+"""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+            return current_user.locale
+        if session.get("locale") in languages:
+            return session["locale"]
+        return request.accept_languages.best_match(list(languages)) or "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return current_app.config["PORTAL_TIMEZONE"]
+
+
+def org_timezone():
+    return ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+
+
+def _aware(value):
+    # The database hands back naive datetimes; every stored time is UTC.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def datetime_filter(value, fmt="medium"):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(_aware(value), fmt)
+    return format_date(value, fmt)
+
+
+def date_filter(value, fmt="medium"):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _aware(value).astimezone(org_timezone()).date()
+    return format_date(value, fmt)
+
+
+def number_filter(value, fmt=None):
+    if value is None:
+        return ""
+    return format_decimal(value, fmt) if fmt else format_decimal(value)
+
+
+def init_app(app, babel):
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.filters["number"] = number_filter
+
+    @app.context_processor
+    def _languages():
+        return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale()),
+                "org_timezone": app.config["PORTAL_TIMEZONE"]}
+
+
+__all__ = ["select_locale", "org_timezone", "datetime_filter", "date_filter", "number_filter", "date"]

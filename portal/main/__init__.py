@@ -1,0 +1,6 @@
+"""Home page, language switcher and the health endpoint."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from . import views  # noqa: E402,F401

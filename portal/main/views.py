@@ -1,0 +1,36 @@
+from flask import current_app, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.guards import signed_in_required
+from ..extensions import db
+from ..web import render
+from . import bp
+from .services import health as health_report
+
+
+@bp.route("/")
+@signed_in_required
+def index():
+    return render("main/index.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch language (also before sign-in). Signed-in users keep it as their setting."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    target = request.form.get("next") or request.referrer or url_for("main.index")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)
+
+
+@bp.route("/health")
+def health():
+    report = health_report()
+    return jsonify(report), (200 if report["status"] == "ok" else 503)

@@ -1,0 +1,7 @@
+"""Every table of the portal. Importing this package registers them all with the metadata."""
+from .base import TimestampMixin, utcnow  # noqa: F401
+from .user import Permission, ROLES, User  # noqa: F401
+from .source import (  # noqa: F401
+    Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
+    Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
+)

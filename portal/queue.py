@@ -1,0 +1,30 @@
+"""Redis and the RQ queues. Redis is only the transport; the database is the source of truth."""
+from flask import current_app
+from redis import Redis
+from rq import Queue
+
+_connections = {}
+
+
+def redis_connection(url=None):
+    url = url or current_app.config["REDIS_URL"]
+    connection = _connections.get(url)
+    if connection is None:
+        connection = _connections[url] = Redis.from_url(url)
+    return connection
+
+
+def queue(name="exports"):
+    return Queue(name, connection=redis_connection(),
+                 default_timeout=current_app.config["RQ_JOB_TIMEOUT"])
+
+
+def enqueue(func, *args, job_id=None, queue_name="exports", description=None, **kwargs):
+    """Enqueue with the portal's time limit; a job id already live is reused (idempotent enqueue)."""
+    q = queue(queue_name)
+    if job_id is not None:
+        existing = q.fetch_job(job_id)
+        if existing is not None and existing.get_status(refresh=True) in {"queued", "started", "scheduled", "deferred"}:
+            return existing
+    return q.enqueue(func, *args, job_id=job_id, description=description,
+                     job_timeout=current_app.config["RQ_JOB_TIMEOUT"], **kwargs)

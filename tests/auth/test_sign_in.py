@@ -1,0 +1,73 @@
+import re
+
+
+def test_sign_in_and_out(client, auth):
+    response = auth.login("staff")
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Sam Staff" in home.get_data(as_text=True)
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302  # back to the sign-in page
+
+
+def test_wrong_password_does_not_say_whether_the_email_exists(client, auth):
+    known = auth.login("staff", password="wrong")
+    unknown = auth.login("nobody@example.com", password="wrong")
+    assert known.status_code == unknown.status_code == 401
+    message = "The e-mail address or password is not correct."
+    assert message in known.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+def test_sign_out_needs_post(client, auth):
+    auth.login("staff")
+    assert client.get("/auth/logout").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_post_without_csrf_token_is_refused(client, auth):
+    auth.login("staff")
+    response = client.post("/auth/logout", data={})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # still signed in: nothing changed
+
+
+def test_next_only_redirects_within_the_site(client, users, auth):
+    token = auth.csrf_token("/auth/login")
+    response = client.post("/auth/login?next=https://evil.example/", data={
+        "email": "staff@example.com", "password": "demo", "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_htmx_request_without_session_gets_hx_redirect(client):
+    response = client.get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/auth/login"
+
+
+def test_sign_in_attempts_are_rate_limited(client, users, auth):
+    statuses = [auth.login("staff", password=f"wrong{i}").status_code for i in range(6)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    # Even the right password is refused while the limit holds: guessing gains nothing.
+    assert auth.login("staff").status_code == 429
+
+
+def test_deactivated_user_is_signed_out(app, client, auth):
+    from portal.extensions import db
+    from portal.models import User
+    auth.login("staff")
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="staff@example.com")).scalar_one()
+        from portal.admin.services import update_user
+        update_user(user, [p.value for p in user.permissions], None, False, user.name)
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_is_http_only(client, auth):
+    response = auth.login("staff")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert re.search(r"HttpOnly", cookie, re.I)

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""git merge driver for .po catalogues: the union of both sides' translations.
+
+Register once per clone:  git config merge.po-union.driver "python3 tools/po_merge.py %O %A %B"
+(.gitattributes names it for translations/*/LC_MESSAGES/*.po). Where both sides translate one
+message differently, ours wins and the other is reported.
+"""
+import sys
+
+from babel.messages.pofile import read_po, write_po
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return read_po(handle)
+
+
+def main(_base, ours_path, theirs_path):
+    ours, theirs = _read(ours_path), _read(theirs_path)
+    for message in theirs:
+        if not message.id:
+            continue
+        mine = ours.get(message.id, message.context)
+        if mine is None:
+            ours[message.id] = message
+        elif not mine.string or (isinstance(mine.string, tuple) and not any(mine.string)):
+            mine.string = message.string
+        elif mine.string != message.string and message.string:
+            print(f"po-union: kept ours for {message.id!r}", file=sys.stderr)
+    with open(ours_path, "wb") as handle:
+        write_po(handle, ours, width=100, sort_output=True, omit_header=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
