@@ -2,20 +2,7 @@
 from ..extensions import db
 from ..models import Company, User
 from ..admin.services import create_user
-
-DEMO_PASSWORD = "demo"
-DEMO_USERS = [
-    ("admin@example.com", "admin", "Ada Admin", "en"),
-    ("consultant@example.com", "consultant", "Connie Consultant", None),
-    ("manager@example.com", "manager", "Max Manager", None),
-    ("staff@example.com", "staff", "Sam Staff", None),
-]
-COMPANIES = [
-    ("ZORG", "Zorggroep Rivierenland B.V.", False),
-    ("THUIS", "Thuiszorg Noord B.V.", False),
-    ("TEST", "Oefenbedrijf (test)", True),
-]
-
+from .constants import COMPANIES, DEMO_PASSWORD, DEMO_USERS
 
 def seed_users():
     for email, role, name, locale in DEMO_USERS:
