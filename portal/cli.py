@@ -91,13 +91,14 @@ def import_command(table, files, show_columns, delimiter, locale):
     if not files:
         raise click.UsageError("Name at least one CSV file.")
     failed = False
+    writer = csv.writer(sys.stderr, lineterminator="\n")
     with force_locale(locale):
         for path in files:
             loaded, problems = import_file(table, path, delimiter=delimiter)
             if problems:
+                if not failed:
+                    writer.writerow(["file", "line", "column", "reason"])
                 failed = True
-                writer = csv.writer(sys.stderr, lineterminator="\n")
-                writer.writerow(["file", "line", "column", "reason"])
                 writer.writerows(problem.as_row() for problem in problems)
                 click.echo(str(_("%(file)s: %(count)d problems; nothing was loaded.",
                                  file=path, count=len(problems))), err=True)

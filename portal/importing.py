@@ -211,7 +211,7 @@ class References:
 # The tables
 # ---------------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Column:
     """A CSV column. ``target`` is the database column it fills (default: its own name); ``ref`` makes
     it a reference by business key (company-scoped unless the kind is global)."""
@@ -253,21 +253,29 @@ def company():
     return Column("company", ref="company", help="company code")
 
 
+def _both(values, first, second):
+    """The two values, when both were read correctly (a wrong one is reported already)."""
+    a, b = values.get(first), values.get(second)
+    return (a, b) if a is not None and b is not None else None
+
+
 def _journal_check(values):
-    problems = []
-    if values["about_period"] > values["run_period"]:
-        problems.append(("about_period", _l("must not be after the run period")))
-    return problems
+    pair = _both(values, "about_period", "run_period")
+    if pair and pair[0] > pair[1]:
+        return [("about_period", _l("must not be after the run period"))]
+    return []
 
 
 def _invoice_check(values):
-    if values["due_date"] < values["invoice_date"]:
+    pair = _both(values, "due_date", "invoice_date")
+    if pair and pair[0] < pair[1]:
         return [("due_date", _l("must not be before the invoice date"))]
     return []
 
 
 def _time_check(values):
-    if values["ends_at"] <= values["starts_at"]:
+    pair = _both(values, "ends_at", "starts_at")
+    if pair and pair[0] <= pair[1]:
         return [("ends_at", _l("must be after the start"))]
     return []
 
@@ -400,7 +408,7 @@ class RowValidator:
         if table.name == "kit_components" and not problems \
                 and values["product_id"] == values["component_id"]:
             problems.append(("component", _l("an item cannot be a component of itself")))
-        if not problems and table.check:
+        if table.check:
             problems.extend(table.check(values))
         return values, problems
 
@@ -444,6 +452,7 @@ def import_file(table_name, path, delimiter=",", display_name=None):
             problem(None, "", _l("the database refused the rows: %(error)s", error=str(exc.orig).strip()))
         if problems:
             transaction.rollback()
+            problems.sort(key=lambda p: p.line or 0)  # stable: a line's problems keep their column order
             return 0, problems
         transaction.commit()
         return loaded, problems
@@ -474,7 +483,8 @@ def _load(connection, table, handle, delimiter, problem):
         return 0  # the rows cannot be read without a sound header
 
     validator = RowValidator(table, References(connection))
-    db_columns = [c.db_column for c in table.columns]
+    sql_columns = table.model.__table__.c
+    db_columns = [c.db_column for c in table.columns if c.db_column in sql_columns]
 
     def valid_rows():
         previous_line = reader.line_num
