@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .config import ROOT
 
@@ -100,11 +100,13 @@ def import_command(table, files, show_columns, delimiter, locale):
                     writer.writerow(["file", "line", "column", "reason"])
                 failed = True
                 writer.writerows(problem.as_row() for problem in problems)
-                click.echo(str(_("%(file)s: %(count)d problems; nothing was loaded.",
-                                 file=path, count=len(problems))), err=True)
+                click.echo(ngettext("%(file)s: %(num)d problem; nothing was loaded.",
+                                    "%(file)s: %(num)d problems; nothing was loaded.",
+                                    len(problems), file=path), err=True)
             else:
-                click.echo(str(_("%(file)s: %(count)d rows loaded into %(table)s.",
-                                 file=path, count=loaded, table=table)))
+                click.echo(ngettext("%(file)s: %(num)d row loaded into %(table)s.",
+                                    "%(file)s: %(num)d rows loaded into %(table)s.",
+                                    loaded, file=path, table=table))
     if failed:
         sys.exit(1)
 

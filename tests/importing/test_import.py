@@ -226,7 +226,7 @@ def test_a_semicolon_file_with_a_byte_order_mark(app, tmp_path):
 
 
 @pytest.mark.parametrize("locale, reason, summary", [
-    ("nl", "er is een waarde nodig", "niets geladen"),
+    ("nl", "er is een waarde nodig", "er is niets geladen"),
     ("sv", "ett värde krävs", "inget lästes in"),
     ("da", "en værdi er påkrævet", "intet blev indlæst"),
 ])
