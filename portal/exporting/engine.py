@@ -105,7 +105,7 @@ def prepare(run, progress):
                 "error": report_message(invalid[0].code, invalid[0].params) if invalid else None})
             counts["invalid"] += bool(invalid)
             issues.extend(row_issues)
-        db.session.execute(insert(PreparedRow), values)
+        _insert_rows(values)
         _add_items(run_id, issues)
         last_id = rows[-1].source_id
         counts["records"] = seq
@@ -146,6 +146,23 @@ def prepare(run, progress):
     progress.advance(run.total or 0)
     progress.write()
     return removed
+
+
+_ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+                "subject_key", "payload", "active", "processed", "invalid", "error")
+
+
+def _insert_rows(values):
+    """Bulk insert of prepared rows: COPY on PostgreSQL, executemany elsewhere (same transaction)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        from psycopg.types.json import Json
+        from ..bulk import bulk_insert
+        rows = (tuple(Json(v["payload"]) if name == "payload" else v[name] for name in _ROW_COLUMNS)
+                for v in values)
+        bulk_insert(connection, PreparedRow.__table__, _ROW_COLUMNS, rows)
+    else:
+        db.session.execute(insert(PreparedRow), values)
 
 
 def _removals_issue(count, provider_cls):
