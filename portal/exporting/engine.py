@@ -227,7 +227,7 @@ def export(run, progress):
     typed = provider.typed_values
     provider.begin()
     try:
-        done, last_group, last_seq = 0, "", -1
+        done, last_group, last_seq, stopped = 0, "", -1, False
         while True:
             rows = db.session.execute(
                 select(PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,
@@ -250,6 +250,9 @@ def export(run, progress):
             last_group, last_seq = rows[-1].group_key, rows[-1].seq
             done += len(rows)
             progress.advance(done)
+            if results is not None and export_type.stop_on_error and not all(r.ok for r in results):
+                stopped = True
+                break
         files = provider.finish()
     except BaseException:
         provider.abort()
@@ -276,6 +279,7 @@ def export(run, progress):
     counts = dict(run.counts or {})
     counts["processed"] = counts.get("processed", 0) + processed_now
     counts["left"] = left
+    counts["stopped_on_error"] = stopped
     counts.update(_severity_counts(run_id))
     run.counts = counts
     run.done = done

@@ -282,11 +282,16 @@ def roll_back(run_id, *, user=None):
     if RunStatus.ROLLED_BACK not in TRANSITIONS[RunStatus(run.status)]:
         raise ExportError(_l("Run %(run)s is %(status)s and cannot be rolled back."), code="not_rollbackable",
                           run=run.id, status=status_label(run.status))
-    if run.is_production:
+    delivered = db.session.execute(select(func.count()).where(
+        LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar()
+    if run.is_production and delivered:
         later = db.session.execute(
-            select(Run).where(Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value,
-                              Run.id > run.id,
-                              Run.status.notin_([RunStatus.CANCELLED.value, RunStatus.ROLLED_BACK.value]))
+            select(Run).where(
+                Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value, Run.id > run.id,
+                # a later run that recorded something, or is about to (its mutations assume this ledger)
+                Run.status.in_([st.value for st in ACTIVE_STATUSES])
+                | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == run.profile_id,
+                                                              LedgerEntry.rolled_back.is_(False))))
             .order_by(Run.id.desc()).limit(1)).scalar()
         if later is not None:
             raise ExportError(
@@ -295,6 +300,7 @@ def roll_back(run_id, *, user=None):
                 code="not_latest_production", run=run.id, later=later.id)
         db.session.execute(update(LedgerEntry).where(LedgerEntry.run_id == run.id)
                            .values(rolled_back=True))
+    if run.is_production:
         latest = db.session.execute(
             select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == run.profile_id)
             .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
