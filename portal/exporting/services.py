@@ -342,6 +342,31 @@ def get_run(run_id, lock=False):
     return run
 
 
+def list_profiles(*, include_archived=False):
+    stmt = select(ExportProfile).order_by(ExportProfile.name, ExportProfile.id)
+    if not include_archived:
+        stmt = stmt.where(ExportProfile.archived.is_(False))
+    return db.session.execute(stmt).scalars().all()
+
+
+def list_runs(*, profile_id=None, statuses=None, mode=None, offset=0, limit=50):
+    """Runs, newest first (the overview of every export that ran, test and production)."""
+    stmt = select(Run).order_by(Run.id.desc())
+    if profile_id is not None:
+        stmt = stmt.where(Run.profile_id == profile_id)
+    if statuses:
+        stmt = stmt.where(Run.status.in_([getattr(st, "value", st) for st in statuses]))
+    if mode:
+        stmt = stmt.where(Run.mode == mode)
+    return db.session.execute(stmt.offset(offset).limit(limit)).scalars().all()
+
+
+def scheduled_runs():
+    """Runs waiting for their time, soonest first (they can be cancelled)."""
+    return db.session.execute(select(Run).where(Run.status == RunStatus.SCHEDULED.value)
+                              .order_by(Run.run_at, Run.id)).scalars().all()
+
+
 def prepared_rows(run_id, *, offset=0, limit=100, only_errors=False):
     stmt = select(PreparedRow).where(PreparedRow.run_id == run_id)
     if only_errors:
@@ -440,5 +465,6 @@ def new_job_id(run):
 
 
 __all__ = ["start_run", "process", "cancel_run", "roll_back", "set_row_active", "request_export",
+           "list_profiles", "list_runs", "scheduled_runs", "active_production_run",
            "create_profile", "update_profile", "archive_profile", "get_run", "prepared_rows", "run_files",
            "mapping_history", "progress", "default_window", "transition", "func"]
