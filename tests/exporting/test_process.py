@@ -257,12 +257,31 @@ def test_rolling_back_a_failed_run_only_removes_its_prepared_data(ctx):
     execute(first)
     failed = services.start_run(payments.id, mode="production", window_start="2026-11-01",
                                 window_end="2026-11-30")
-    from portal.exporting.jobs import _fail
+    from portal.exporting.jobs import fail_run
     db.session.execute(db.text("UPDATE runs SET status = 'preparing' WHERE id = :id"), {"id": failed.id})
     db.session.commit()
-    assert _fail(failed.id, "test")
+    assert fail_run(failed.id, "test")
     third = services.start_run(payments.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
     execute(third)
     services.roll_back(failed.id)                 # recorded nothing: allowed although a later run exists
     assert db.session.get(Run, failed.id).status == "rolled_back"
     assert len(sync.current_ledger(payments.id)) == 3
+
+
+def test_retries_end_in_a_visible_failure(ctx, flaky_provider):
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 2)
+    db.session.commit()
+    profile = services.create_profile(name="Always late", export_type="payments", provider="flaky_file",
+                                      options={"format": "jsonl"})
+    run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    outcomes = []
+    for _ in range(4):
+        _calls["n"] = 0                      # every attempt times out
+        outcomes.append(execute(run))
+    assert outcomes == ["retrying", "retrying", "retrying", "failed"]
+    run = db.session.get(Run, run.id)
+    assert run.status == "failed" and run.attempts == 4
+    assert "timed out" in run.error_reason
+    assert [i["code"] for i in report(run.id)["items"]][-1] == "run_failed"
+    assert sync.current_ledger(profile.id) == {}
