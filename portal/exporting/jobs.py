@@ -127,7 +127,9 @@ def _execute(run_id):
             if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
                 fail_run(run_id, _reason(exc))
                 raise
-            return _retry_or_fail(run_id, exc)
+            if _retry_or_fail(run_id, exc) == "failed":
+                raise        # the RQ job fails too: never reported as a success
+            return "retrying"
         except Exception as exc:
             db.session.rollback()
             fail_run(run_id, _reason(exc))
