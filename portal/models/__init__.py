@@ -5,3 +5,6 @@ from .source import (  # noqa: F401
     Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
+from .exporting import (  # noqa: F401
+    ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile,
+)

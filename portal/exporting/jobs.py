@@ -1,0 +1,192 @@
+"""RQ jobs. A job takes a run id only, is enqueued after the run is committed, and is idempotent: it
+claims the run with a compare-and-set on its status, so a job that runs twice does nothing the second
+time. Transient errors are retried with back-off; anything else fails the run visibly, with its reason.
+"""
+import logging
+from datetime import timedelta, timezone
+from uuid import uuid4
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import insert, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ..extensions import db
+from ..models import utcnow
+from ..models.exporting import Operation, ReportItem, Run, RunStatus, WORKING_STATUSES
+from ..queue import queue, redis_connection
+from . import engine
+from .errors import TransientError
+
+log = logging.getLogger(__name__)
+
+QUEUE = "exports"
+BACKOFF_SECONDS = (5, 30, 120)   # after the 1st, 2nd and 3rd attempt; then the run fails
+
+
+def new_job_id(run_id):
+    return f"export-run-{run_id}-{uuid4().hex[:10]}"
+
+
+def enqueue_run(run):
+    """Put a committed run's job in Redis (now, or at ``run_at`` through RQ's scheduler).
+
+    When Redis cannot be reached the run stays queued/scheduled in the database and the reconciler
+    enqueues it later; the failure is logged, the start itself succeeded.
+    """
+    job_id = new_job_id(run.id)
+    run.job_id = job_id
+    db.session.commit()
+    try:
+        q = queue(QUEUE)
+        if run.status == RunStatus.SCHEDULED.value and run.run_at is not None:
+            q.enqueue_at(run.run_at.replace(tzinfo=timezone.utc), execute_run, run.id, job_id=job_id,
+                         description=f"export run {run.id}")
+        else:
+            q.enqueue(execute_run, run.id, job_id=job_id, description=f"export run {run.id}")
+    except RedisError as exc:
+        log.warning("run %s: could not enqueue (%s); the reconciler will enqueue it", run.id, type(exc).__name__)
+        return None
+    return job_id
+
+
+def cancel_job(job_id):
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return False
+    job.cancel()
+    return True
+
+
+def job_status(job_id):
+    """RQ's status of a job, or None when Redis no longer has it."""
+    if not job_id:
+        return None
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=False)
+    return getattr(status, "value", status)
+
+
+def execute_run(run_id):
+    """The job: prepare and/or export one run."""
+    if not has_app_context():
+        from .. import create_app
+        with create_app().app_context():
+            return _execute(run_id)
+    return _execute(run_id)
+
+
+def _execute(run_id):
+    # A forked work horse must not use connections inherited from its parent.
+    db.engine.dispose(close=False)
+    run = db.session.get(Run, run_id)
+    if run is None:
+        log.warning("run %s does not exist; nothing to do", run_id)
+        return "missing"
+    target = RunStatus.EXPORTING if run.operation == Operation.EXPORT.value else RunStatus.PREPARING
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.SCHEDULED.value]))
+        .values(status=target.value, attempts=Run.attempts + 1, phase=None, done=0, total=None,
+                progress_at=now, phase_started_at=now, updated_at=now)).rowcount
+    db.session.commit()
+    if claimed != 1:
+        log.info("run %s is no longer waiting; job is a no-op", run_id)
+        return "skipped"
+    db.session.refresh(run)
+    with force_locale(run.locale):
+        try:
+            progress = engine.Progress(run)
+            if target == RunStatus.PREPARING:
+                engine.prepare(run, progress)
+                from .services import transition
+                if run.operation == Operation.PREPARE_AND_EXPORT.value:
+                    transition(run, RunStatus.EXPORTING)
+                    db.session.commit()
+                    status = engine.export(run, progress)
+                else:
+                    transition(run, RunStatus.PREPARED)
+                    run.phase = None
+                    run.finished_at = utcnow()
+                    db.session.commit()
+                    status = RunStatus.PREPARED
+            else:
+                status = engine.export(run, progress)
+            return status.value
+        except (TransientError, OperationalError) as exc:
+            db.session.rollback()
+            if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
+                _fail(run_id, _reason(exc))
+                raise
+            _retry_or_fail(run_id, exc)
+            return "retrying"
+        except Exception as exc:
+            db.session.rollback()
+            _fail(run_id, _reason(exc))
+            raise
+
+
+def _transient_db_error(exc):
+    return bool(getattr(exc, "connection_invalidated", False)) or "locked" in str(exc.orig).lower() \
+        or "could not serialize" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower()
+
+
+def _reason(exc):
+    """A reason a person can read, in the run's locale: our own errors' messages; for anything else the
+    class and first line only (no statement parameters, which might hold data)."""
+    from .errors import ExportError
+    from .formats import FormatError
+    if isinstance(exc, FormatError):
+        return exc.message[:500]
+    if isinstance(exc, ExportError):
+        return str(exc)[:500]
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, DBAPIError):
+        text = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def _retry_or_fail(run_id, exc):
+    run = db.session.get(Run, run_id)
+    attempt = run.attempts or 1
+    if attempt > len(BACKOFF_SECONDS):
+        _fail(run_id, _reason(exc))
+        return
+    from .services import transition
+    transition(run, RunStatus.QUEUED)
+    run.error_reason = _reason(exc)
+    run.phase = None
+    db.session.add(ReportItem(run_id=run_id, severity="warning", code="retrying",
+                              params={"reason": _reason(exc), "attempt": attempt + 1,
+                                      "max": len(BACKOFF_SECONDS) + 1}))
+    job_id = new_job_id(run_id)
+    run.job_id = job_id
+    db.session.commit()
+    queue(QUEUE).enqueue_in(timedelta(seconds=BACKOFF_SECONDS[attempt - 1]), execute_run, run_id, job_id=job_id,
+                            description=f"export run {run_id} (retry {attempt})")
+
+
+def _fail(run_id, reason, code="run_failed", statuses=WORKING_STATUSES):
+    """Fail a run that is still working (compare-and-set), with its reason and a report item."""
+    now = utcnow()
+    changed = db.session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_([s.value for s in statuses]))
+        .values(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None, updated_at=now)
+    ).rowcount
+    if changed:
+        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": "error", "code": code,
+                                                 "params": {"reason": reason}, "created_at": now}])
+    db.session.commit()
+    log.error("run %s failed: %s", run_id, reason)
+    return bool(changed)
+
+
+def stale_after():
+    return timedelta(seconds=float(current_app.config.get("EXPORT_STALE_SECONDS", 300)))

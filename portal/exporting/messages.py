@@ -1,0 +1,77 @@
+"""The engine's user-visible words: statuses, modes, operations, sync types, mutations and report codes.
+
+Report items store a code and parameters; they are rendered here in whatever locale is active, so a
+report can be shown in any language (the worker forces the starter's locale).
+"""
+from flask_babel import lazy_gettext as _l
+
+STATUS_LABELS = {
+    "scheduled": _l("Scheduled"),
+    "queued": _l("Queued"),
+    "preparing": _l("Preparing"),
+    "prepared": _l("Prepared"),
+    "exporting": _l("Exporting"),
+    "exported": _l("Exported"),
+    "partially_processed": _l("Partially processed"),
+    "failed": _l("Failed"),
+    "cancelled": _l("Cancelled"),
+    "rolled_back": _l("Rolled back"),
+}
+MODE_LABELS = {"test": _l("Test"), "production": _l("Production")}
+OPERATION_LABELS = {
+    "prepare": _l("Prepare"),
+    "export": _l("Export"),
+    "prepare_and_export": _l("Prepare and export"),
+    "roll_back": _l("Roll back"),
+}
+SYNC_TYPE_LABELS = {
+    "full": _l("Full"),
+    "incremental_all": _l("Incremental – all records"),
+    "incremental_new": _l("Incremental – new only"),
+}
+MUTATION_LABELS = {
+    "new": _l("New"),
+    "changed": _l("Changed"),
+    "removed": _l("Removed"),
+    "unchanged": _l("Unchanged"),
+}
+SEVERITY_LABELS = {"error": _l("Error"), "warning": _l("Warning"), "info": _l("Information")}
+PHASE_LABELS = {
+    "preparing": _l("Preparing"),
+    "validating": _l("Validating"),
+    "comparing": _l("Comparing with the ledger"),
+    "exporting": _l("Exporting"),
+    "finishing": _l("Finishing"),
+}
+
+REPORT_MESSAGES = {
+    "missing_value": _l("Record %(record)s has no value for %(field)s; it is not exported."),
+    "debtor_blocked": _l("Debtor %(debtor)s is blocked: invoice line %(record)s is not exported."),
+    "test_company_refused": _l("Journals for %(company)s are refused: it is marked as a test company."),
+    "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
+                             "credit %(credit)s. Its lines are not exported."),
+    "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
+    "removals_left_out": _l("%(count)s removed records are left out: %(provider)s cannot deliver removals."),
+    "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
+    "run_failed": _l("The run failed: %(reason)s"),
+    "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "
+                      "was recorded. Start it again."),
+    "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
+}
+
+
+def status_label(status):
+    return STATUS_LABELS.get(status, status)
+
+
+def report_message(code, params):
+    template = REPORT_MESSAGES.get(code)
+    if template is None:
+        return code
+    try:
+        return str(template) % (params or {})
+    except (KeyError, TypeError, ValueError):
+        # A translation with a broken placeholder must not hide the item: show the English text.
+        from flask_babel import force_locale
+        with force_locale("en"):
+            return str(template) % (params or {})

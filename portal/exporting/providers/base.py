@@ -1,0 +1,79 @@
+"""The provider interface. The engine streams a run's deliverable rows to a provider in batches.
+
+- ``deliver(batch)`` gets a list of ``DeliveryRow`` and returns, per row, a ``RowResult`` (processed,
+  or an error with the provider's message verbatim). A provider whose delivery only succeeds as a whole
+  (a file) sets ``per_row_results = False`` and returns None: the engine then marks every delivered row
+  processed in the final transaction, together with the ledger and the status.
+- ``supports_removals``: whether removed records (mutation ``removed``) can be delivered; when not, the
+  engine leaves them out and says so in the report.
+- ``test_mode``: a test run must deliver nothing that writes (an API provider validates and keeps the
+  payloads instead of sending them); a file provider writes its file in both modes.
+- Each row carries ``reference`` (run and record), so that an API retry after a crash never posts twice.
+"""
+from dataclasses import dataclass
+
+
+@dataclass
+class DeliveryRow:
+    row_id: int
+    record_key: str
+    mutation: str
+    payload: dict        # the values as the export type's columns declare them (Decimal, date, …)
+    reference: str       # unique per run and record: "<run id>:<record key>"
+
+
+@dataclass
+class RowResult:
+    row_id: int
+    ok: bool
+    message: str | None = None    # the provider's own message, verbatim
+    code: str = "provider_rejected"
+
+
+@dataclass
+class DeliveredFile:
+    name: str
+    path: str
+    format: str
+    size: int
+    sha256: str
+    rows: int
+
+
+class Provider:
+    key = ""
+    label = ""
+    supports_removals = True
+    per_row_results = False
+    batch_size = 1000
+    # True: payload values arrive as the columns' Python types (Decimal, date, datetime, int, bool);
+    # False: as stored (text for decimals, dates and times), which file writers parse themselves.
+    typed_values = True
+
+    def __init__(self, *, profile, run, export_type, columns, storage_root, export_pass, version):
+        self.profile = profile
+        self.run = run
+        self.export_type = export_type
+        self.columns = columns
+        self.storage_root = storage_root
+        self.export_pass = export_pass
+        self.version = version
+        self.options = dict(profile.options or {})
+        self.test_mode = run.mode == "test"
+
+    @classmethod
+    def check_options(cls, export_type, options):
+        """Raise ExportError when the profile's options cannot work for this export type."""
+
+    def begin(self):
+        pass
+
+    def deliver(self, batch):
+        raise NotImplementedError
+
+    def finish(self):
+        """Complete the delivery; returns the files produced (``DeliveredFile``), if any."""
+        return []
+
+    def abort(self):
+        """Undo partial output after a failure (e.g. remove a half-written file)."""

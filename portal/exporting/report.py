@@ -1,0 +1,55 @@
+"""The report of a run: counts and items, rendered in the locale of the user who started the run (or
+any locale asked for), and as CSV for download."""
+import csv
+import io
+
+from flask_babel import force_locale, lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.exporting import ReportItem
+from .messages import SEVERITY_LABELS, report_message
+from .services import get_run
+
+CSV_HEADERS = (_l("Severity"), _l("Record"), _l("Message"), _l("Message code"), _l("Provider message"))
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def report(run_id, locale=None, limit=None):
+    """``{"run": run, "counts": {...}, "items": [{severity, severity_label, record_key, code, message,
+    provider_message}]}`` with every text in ``locale`` (default: the run's)."""
+    run = get_run(run_id)
+    with force_locale(locale or run.locale):
+        return {"run": run, "counts": dict(run.counts or {}), "items": list(_items(run.id, limit))}
+
+
+def _items(run_id, limit=None):
+    stmt = select(ReportItem).where(ReportItem.run_id == run_id).order_by(ReportItem.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    for item in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
+        yield {"id": item.id, "severity": item.severity, "severity_label": str(SEVERITY_LABELS.get(item.severity,
+                                                                                                  item.severity)),
+               "record_key": item.record_key or "", "row_id": item.row_id, "code": item.code,
+               "params": item.params, "message": report_message(item.code, item.params),
+               "provider_message": item.provider_message or ""}
+
+
+def report_csv(run_id, locale=None):
+    """The report as CSV text (UTF-8 with BOM for spreadsheet programs when written to bytes)."""
+    run = get_run(run_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    with force_locale(locale or run.locale):
+        writer.writerow([str(h) for h in CSV_HEADERS])
+        for item in _items(run.id):
+            writer.writerow([_safe(item["severity_label"]), _safe(item["record_key"]), _safe(item["message"]),
+                             item["code"], _safe(item["provider_message"])])
+    return out.getvalue()
+
+
+def _safe(text):
+    """Formula neutralisation: a cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    from .formats.base import FORMULA_PREFIXES
+    text = str(text or "")
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text

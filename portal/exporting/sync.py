@@ -1,0 +1,106 @@
+"""Sync semantics (DESIGN §4), computed by the database with set operations against the ledger.
+
+The ledger is append-only. What it *currently* holds for a profile: per record key, the latest entry
+that counts (not rolled back); a key whose latest entry is a removal is not in the ledger.
+Everything here is one SQL statement over the whole run: no per-row lookups in Python.
+"""
+from sqlalchemy import bindparam, text
+
+from ..extensions import db
+from ..models import utcnow
+
+# The current ledger of one profile, as a derived table.
+CURRENT = """
+    SELECT l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id, l.subject_key, l.payload
+    FROM ledger_entries l
+    WHERE l.profile_id = :profile AND l.removed = :false AND l.id IN (
+        SELECT MAX(m.id) FROM ledger_entries m
+        WHERE m.profile_id = :profile AND m.rolled_back = :false
+        GROUP BY m.record_key)
+"""
+
+
+def _execute(sql, **params):
+    params.setdefault("false", False)
+    params.setdefault("true", True)
+    return db.session.execute(text(sql), params)
+
+
+def mark_mutations(run_id, profile_id):
+    """Every prepared row is inserted as 'new'; those in the ledger become 'changed' or 'unchanged'."""
+    _execute(f"""
+        UPDATE prepared_rows SET mutation = CASE
+            WHEN cur.fingerprint = prepared_rows.fingerprint THEN 'unchanged' ELSE 'changed' END
+        FROM ({CURRENT}) AS cur
+        WHERE prepared_rows.run_id = :run AND prepared_rows.record_key = cur.record_key
+    """, run=run_id, profile=profile_id)
+
+
+def drop_undelivered(run_id, sync_type):
+    """incremental_all keeps new and changed rows; incremental_new keeps new rows; full keeps all."""
+    if sync_type == "incremental_all":
+        _execute("DELETE FROM prepared_rows WHERE run_id = :run AND mutation = 'unchanged'", run=run_id)
+    elif sync_type == "incremental_new":
+        _execute("DELETE FROM prepared_rows WHERE run_id = :run AND mutation IN ('unchanged', 'changed')",
+                 run=run_id)
+
+
+def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, subjects=None, count_only=False):
+    """Records in the ledger for the window (and scope) that are gone from the source: removals.
+
+    Inserted as prepared rows with mutation 'removed' and the delivered payload (the base of a
+    cancellation line). Returns how many there are; ``count_only`` counts without inserting.
+    """
+    conditions = ["cur.window_value >= :low", "cur.window_value < :high",
+                  "NOT EXISTS (SELECT 1 FROM prepared_rows p WHERE p.run_id = :run "
+                  "AND p.record_key = cur.record_key)"]
+    params = {"run": run_id, "profile": profile_id, "low": low, "high": high, "seq_base": seq_base}
+    if company_id is not None:
+        conditions.append("cur.company_id = :company")
+        params["company"] = company_id
+    stmt_params = []
+    if subjects:
+        conditions.append("cur.subject_key IN :subjects")
+        params["subjects"] = list(subjects)
+        stmt_params.append(bindparam("subjects", expanding=True))
+    where = " AND ".join(conditions)
+    if count_only:
+        sql = text(f"SELECT COUNT(*) FROM ({CURRENT}) AS cur WHERE {where}").bindparams(*stmt_params)
+        return db.session.execute(sql, dict(params, false=False)).scalar()
+    sql = text(f"""
+        INSERT INTO prepared_rows (run_id, seq, record_key, fingerprint, mutation, window_value, group_key,
+                                   company_id, subject_key, payload, active, processed, invalid)
+        SELECT :run, :seq_base + ROW_NUMBER() OVER (ORDER BY cur.record_key), cur.record_key, NULL, 'removed',
+               cur.window_value, cur.group_key, cur.company_id, cur.subject_key, cur.payload, :true, :false, :false
+        FROM ({CURRENT}) AS cur
+        WHERE {where}
+    """).bindparams(*stmt_params)
+    return db.session.execute(sql, dict(params, false=False, true=True)).rowcount
+
+
+def append_ledger(run_id, profile_id, export_pass):
+    """Production: what this export pass delivered goes into the ledger (unchanged rows add nothing)."""
+    return _execute("""
+        INSERT INTO ledger_entries (profile_id, record_key, fingerprint, removed, window_value, group_key,
+                                    company_id, subject_key, payload, run_id, rolled_back, created_at)
+        SELECT :profile, p.record_key, p.fingerprint, CASE WHEN p.mutation = 'removed' THEN :true ELSE :false END,
+               p.window_value, p.group_key, p.company_id, p.subject_key, p.payload, :run, :false, :now
+        FROM prepared_rows p
+        WHERE p.run_id = :run AND p.export_pass = :pass AND p.processed = :true AND p.mutation <> 'unchanged'
+    """, run=run_id, profile=profile_id, now=utcnow(), **{"pass": export_pass}).rowcount
+
+
+def mutation_counts(run_id):
+    rows = _execute("SELECT mutation, COUNT(*) FROM prepared_rows WHERE run_id = :run GROUP BY mutation",
+                    run=run_id)
+    return {mutation: count for mutation, count in rows}
+
+
+def current_ledger_count(profile_id):
+    return _execute(f"SELECT COUNT(*) FROM ({CURRENT}) AS cur", profile=profile_id).scalar()
+
+
+def current_ledger(profile_id):
+    """{record key: fingerprint} of what counts now (for tests and diagnostics; small profiles only)."""
+    rows = _execute(f"SELECT cur.record_key, cur.fingerprint FROM ({CURRENT}) AS cur", profile=profile_id)
+    return dict(rows.all())

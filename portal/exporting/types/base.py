@@ -1,0 +1,163 @@
+"""What an export type declares, and the helpers every type shares.
+
+A type reads its source through one query (paged by key, so memory stays flat), turns each row into a
+*payload* (what would be delivered: JSON-able values, decimals and dates as text), and declares:
+its record key, its fingerprint (a hash of the payload without the run's own parameters), the
+column its time window filters on, the parameters it accepts, its validations (report items, never
+crashes), and its output columns with translatable headers.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from ..formats import Column
+
+
+@dataclass
+class Issue:
+    """One validation finding. ``invalid``: the row (or the group) is not delivered."""
+    severity: str
+    code: str
+    params: dict = field(default_factory=dict)
+    record_key: str | None = None
+    group_key: str | None = None
+    invalid: bool = False
+
+
+@dataclass
+class SourceContext:
+    """What one run reads: time window (inclusive dates, org time zone), company scope, parameters."""
+    window_start: date
+    window_end: date
+    company_id: int | None
+    params: dict
+    tz: object  # ZoneInfo of the organisation
+
+    def utc_bounds(self):
+        """[start, end) of the window in naive UTC, for datetime columns."""
+        start = datetime.combine(self.window_start, time(0), tzinfo=self.tz).astimezone(timezone.utc)
+        end = datetime.combine(self.window_end + timedelta(days=1), time(0), tzinfo=self.tz)
+        return start.replace(tzinfo=None), end.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def window_value_bounds(self, kind):
+        """[low, high) as the text stored in ``window_value``, for comparing in SQL."""
+        if kind == "datetime":
+            low, high = self.utc_bounds()
+            return window_text(low), window_text(high)
+        return self.window_start.isoformat(), (self.window_end + timedelta(days=1)).isoformat()
+
+    def local(self, value):
+        """A stored UTC time as the organisation's local wall time (what files show)."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc).astimezone(self.tz).replace(tzinfo=None)
+
+
+def window_text(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.isoformat()
+
+
+def money(value):
+    return None if value is None else f"{Decimal(value):.2f}"
+
+
+def quantity(value):
+    if value is None:
+        return None
+    text = f"{Decimal(value):.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def iso(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return value.isoformat()
+
+
+def negate(value):
+    if value in (None, ""):
+        return value
+    result = -Decimal(value)
+    return format(result, "f") if result != 0 else format(Decimal(value), "f")
+
+
+MUTATION_COLUMN = Column("mutation", _l("Mutation"), "text")
+
+
+class ExportType:
+    key = ""
+    label = ""
+    model = None                   # the source table whose id pages the query
+    window_kind = "date"           # "date" or "datetime"
+    accepted_params = frozenset()  # run parameters beyond the window
+    run_param_keys = frozenset()   # payload keys that come from the run, left out of the fingerprint
+    required = ()                  # payload keys that must have a value
+    supports_cancellation = False  # removals become cancellation lines
+    # The Flexybox way (DESIGN §4): the first record a provider rejects stops the delivery; the rest
+    # stays unprocessed until someone resolves the problem and exports again (resumes).
+    stop_on_error = False
+    formats = ("csv", "jsonl", "xlsx")
+
+    # -- declarations ------------------------------------------------------------------------
+    def columns(self):
+        """Output columns (without the mutation column, which the engine adds first)."""
+        raise NotImplementedError
+
+    def select(self, ctx):
+        """A SELECT of the source rows in the window and scope; must label the paging id ``source_id``
+        and the time-window value ``window_value``."""
+        raise NotImplementedError
+
+    def payload(self, row, ctx):
+        raise NotImplementedError
+
+    def record_key(self, payload):
+        raise NotImplementedError
+
+    def group_key(self, payload):
+        return ""
+
+    def subject_key(self, payload):
+        return None
+
+    # -- behaviour shared by all -------------------------------------------------------------
+    def fingerprint(self, payload):
+        content = {k: v for k, v in payload.items() if k not in self.run_param_keys}
+        data = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+    def row_issues(self, payload, ctx):
+        """Validations of one row. Default: the required values."""
+        issues = []
+        for name in self.required:
+            if payload.get(name) in (None, ""):
+                headers = {c.key: c.header for c in self.columns()}
+                issues.append(Issue("error", "missing_value",
+                                    {"record": self.record_key(payload), "field": str(headers.get(name, name))},
+                                    record_key=self.record_key(payload), invalid=True))
+        return issues
+
+    def set_issues(self, ctx):
+        """Validations across rows, computed in SQL (e.g. overlapping hours, unbalanced journals)."""
+        return []
+
+    def check_start(self, ctx):
+        """Refuse a run before it starts (raise ExportError)."""
+
+    def cancellation(self, payload):
+        """The line that cancels a delivered record (types with ``supports_cancellation``)."""
+        return payload
+
+    def window_filter(self, column, ctx):
+        if self.window_kind == "datetime":
+            low, high = ctx.utc_bounds()
+            return (column >= low) & (column < high)
+        return (column >= ctx.window_start) & (column <= ctx.window_end)

@@ -1,0 +1,87 @@
+"""Registered hours (roster). Overlapping registrations of one employee are reported, both rows named."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ...extensions import db
+from ...models import Company, CostCentre, Employee, TimeRegistration
+from ..formats import Column
+from . import register
+from .base import ExportType, Issue, iso
+
+
+@register
+class Hours(ExportType):
+    key = "hours"
+    label = _l("Hours")
+    model = TimeRegistration
+    window_kind = "datetime"
+    required = ("employee_number", "activity")
+
+    def columns(self):
+        return [
+            Column("company_code", _l("Company"), "text"),
+            Column("registration_id", _l("Registration"), "int"),
+            Column("employee_number", _l("Employee number"), "text"),
+            Column("employee_name", _l("Employee"), "text"),
+            Column("date", _l("Date"), "date"),
+            Column("starts_at", _l("Start"), "datetime"),
+            Column("ends_at", _l("End"), "datetime"),
+            Column("hours", _l("Hours"), "decimal"),
+            Column("activity", _l("Activity"), "text"),
+            Column("cost_centre", _l("Cost centre"), "text"),
+        ]
+
+    def _scope(self, table, ctx):
+        condition = self.window_filter(table.starts_at, ctx)
+        if ctx.company_id is not None:
+            condition = condition & (table.company_id == ctx.company_id)
+        return condition
+
+    def select(self, ctx):
+        return (select(TimeRegistration.id.label("source_id"), TimeRegistration.starts_at.label("window_value"),
+                       TimeRegistration.company_id, TimeRegistration.starts_at,
+                       TimeRegistration.ends_at, TimeRegistration.activity, Company.code.label("company_code"),
+                       Employee.number.label("employee_number"), Employee.name.label("employee_name"),
+                       CostCentre.code.label("cost_centre"))
+                .join(Company, Company.id == TimeRegistration.company_id)
+                .join(Employee, Employee.id == TimeRegistration.employee_id)
+                .outerjoin(CostCentre, CostCentre.id == TimeRegistration.cost_centre_id)
+                .where(self._scope(TimeRegistration, ctx)))
+
+    def payload(self, row, ctx):
+        reg = row
+        starts = ctx.local(reg.starts_at)
+        seconds = Decimal(int((reg.ends_at - reg.starts_at).total_seconds()))
+        return {
+            "company_code": row.company_code, "registration_id": row.source_id,
+            "employee_number": row.employee_number, "employee_name": row.employee_name,
+            "date": starts.date().isoformat(), "starts_at": iso(reg.starts_at),
+            "ends_at": iso(reg.ends_at), "hours": f"{seconds / 3600:.2f}",
+            "activity": reg.activity, "cost_centre": row.cost_centre or "", "company_id": reg.company_id,
+        }
+
+    def record_key(self, payload):
+        return f"H{payload['registration_id']}"
+
+    def set_issues(self, ctx):
+        # Overlapping pairs, found by the database (a self-join on the employee's registrations).
+        first, second = aliased(TimeRegistration), aliased(TimeRegistration)
+        pairs = db.session.execute(
+            select(Employee.number, first.id, first.starts_at, first.ends_at, second.id, second.starts_at,
+                   second.ends_at)
+            .join(first, first.employee_id == Employee.id)
+            .join(second, (second.employee_id == first.employee_id) & (second.id > first.id)
+                  & (second.starts_at < first.ends_at) & (first.starts_at < second.ends_at))
+            .where(self._scope(first, ctx), self._scope(second, ctx))
+            .order_by(first.starts_at, first.id, second.id))
+        issues = []
+        for number, id1, s1, e1, id2, s2, e2 in pairs:
+            def name(rid, s, e):
+                return f"H{rid} ({ctx.local(s):%Y-%m-%d %H:%M}–{ctx.local(e):%H:%M})"
+            issues.append(Issue("warning", "hours_overlap",
+                                {"employee": number, "first": name(id1, s1, e1), "second": name(id2, s2, e2)},
+                                record_key=f"H{id1}"))
+        return issues

@@ -1,0 +1,92 @@
+"""Invoices and declarations, per invoice line. The only type with run parameters: booking date,
+description and debtor selection. A blocked debtor's lines are row errors and are not exported."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...models import Company, Debtor, InvoiceLine
+from ..formats import Column
+from . import register
+from .base import ExportType, Issue, money, negate, quantity
+
+
+@register
+class Invoices(ExportType):
+    key = "invoices"
+    label = _l("Invoices")
+    model = InvoiceLine
+    window_kind = "date"
+    accepted_params = frozenset({"booking_date", "description", "debtor_numbers"})
+    run_param_keys = frozenset({"booking_date", "booking_description"})
+    required = ("debtor_number", "product_code", "amount")
+    supports_cancellation = True
+
+    def columns(self):
+        return [
+            Column("company_code", _l("Company"), "text"),
+            Column("invoice_number", _l("Invoice number"), "text"),
+            Column("line_no", _l("Line"), "int"),
+            Column("invoice_date", _l("Invoice date"), "date"),
+            Column("booking_date", _l("Booking date"), "date"),
+            Column("booking_description", _l("Booking description"), "text"),
+            Column("due_date", _l("Due date"), "date"),
+            Column("debtor_number", _l("Debtor number"), "text"),
+            Column("debtor_name", _l("Debtor name"), "text"),
+            Column("product_code", _l("Product code"), "text"),
+            Column("description", _l("Description"), "text"),
+            Column("quantity", _l("Quantity"), "decimal"),
+            Column("unit_price", _l("Unit price"), "decimal"),
+            Column("amount", _l("Amount"), "decimal"),
+            Column("vat_code", _l("VAT code"), "text"),
+            Column("vat_amount", _l("VAT amount"), "decimal"),
+            Column("currency", _l("Currency"), "text"),
+        ]
+
+    def select(self, ctx):
+        stmt = (select(InvoiceLine.id.label("source_id"), InvoiceLine.invoice_date.label("window_value"),
+                       *[c for c in InvoiceLine.__table__.c if c.name != "id"], Company.code.label("company_code"), Company.currency.label("currency"),
+                       Debtor.number.label("debtor_number"), Debtor.name.label("debtor_name"),
+                       Debtor.blocked.label("debtor_blocked"))
+                .join(Company, Company.id == InvoiceLine.company_id)
+                .join(Debtor, Debtor.id == InvoiceLine.debtor_id)
+                .where(self.window_filter(InvoiceLine.invoice_date, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(InvoiceLine.company_id == ctx.company_id)
+        numbers = ctx.params.get("debtor_numbers")
+        if numbers:
+            stmt = stmt.where(Debtor.number.in_(numbers))
+        return stmt
+
+    def payload(self, row, ctx):
+        line = row
+        return {
+            "company_code": row.company_code, "invoice_number": line.invoice_number, "line_no": line.line_no,
+            "invoice_date": line.invoice_date.isoformat(),
+            "booking_date": ctx.params.get("booking_date") or line.invoice_date.isoformat(),
+            "booking_description": ctx.params.get("description") or "",
+            "due_date": line.due_date.isoformat(), "debtor_number": row.debtor_number,
+            "debtor_name": row.debtor_name, "product_code": line.product_code, "description": line.description,
+            "quantity": quantity(line.quantity), "unit_price": money(line.unit_price),
+            "amount": money(line.amount), "vat_code": line.vat_code, "vat_amount": money(line.vat_amount),
+            "currency": row.currency, "debtor_blocked": bool(row.debtor_blocked),
+            "company_id": line.company_id,
+        }
+
+    def record_key(self, payload):
+        return f"{payload['invoice_number']}/{payload['line_no']}"
+
+    def subject_key(self, payload):
+        return payload["debtor_number"]
+
+    def row_issues(self, payload, ctx):
+        issues = super().row_issues(payload, ctx)
+        if payload.get("debtor_blocked"):
+            key = self.record_key(payload)
+            issues.append(Issue("error", "debtor_blocked", {"debtor": payload["debtor_number"], "record": key},
+                                record_key=key, invalid=True))
+        return issues
+
+    def cancellation(self, payload):
+        cancelled = dict(payload)
+        for name in ("quantity", "amount", "vat_amount"):
+            cancelled[name] = negate(payload.get(name))
+        return cancelled

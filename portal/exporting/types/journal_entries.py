@@ -1,0 +1,122 @@
+"""Payroll journals: one journal per company and period; a correction line is booked in the period it
+corrects (``about_period``) and carries the reference of the payroll run it came with."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ...extensions import db
+from ...models import Company, CostCentre, CostUnit, Employee, JournalLine
+from ..errors import ExportError
+from ..formats import Column
+from . import register
+from .base import ExportType, Issue, money, negate
+
+
+@register
+class JournalEntries(ExportType):
+    key = "journal_entries"
+    label = _l("Journal entries")
+    model = JournalLine
+    window_kind = "date"
+    required = ("account", "company_code")
+    supports_cancellation = True
+    formats = ("csv", "jsonl", "xlsx", "sie4")
+
+    def columns(self):
+        return [
+            Column("company_code", _l("Company code"), "text"),
+            Column("company_name", _l("Company"), "text"),
+            Column("journal_period", _l("Period"), "date"),
+            Column("payroll_run_ref", _l("Payroll run"), "text"),
+            Column("run_period", _l("Payroll period"), "date"),
+            Column("line_no", _l("Line"), "int"),
+            Column("account", _l("Account"), "text"),
+            Column("account_name", _l("Account name"), "text"),
+            Column("cost_centre", _l("Cost centre"), "text"),
+            Column("cost_unit", _l("Cost unit"), "text"),
+            Column("employee_number", _l("Employee number"), "text"),
+            Column("debit", _l("Debit"), "decimal"),
+            Column("credit", _l("Credit"), "decimal"),
+            Column("description", _l("Description"), "text"),
+            Column("is_correction", _l("Correction"), "bool"),
+        ]
+
+    def check_start(self, ctx):
+        if ctx.company_id is not None:
+            company = db.session.get(Company, ctx.company_id)
+            if company is not None and company.is_test_company:
+                raise ExportError(_l("Journals for %(company)s are refused: it is marked as a test company."),
+                                  code="test_company_refused", company=company.name)
+
+    def _base(self, ctx):
+        condition = self.window_filter(JournalLine.run_period, ctx)
+        if ctx.company_id is not None:
+            condition = condition & (JournalLine.company_id == ctx.company_id)
+        return condition
+
+    def select(self, ctx):
+        centre, unit = aliased(CostCentre), aliased(CostUnit)
+        return (select(JournalLine.id.label("source_id"), JournalLine.run_period.label("window_value"),
+                       *[c for c in JournalLine.__table__.c if c.name not in ("id", "cost_centre_id", "cost_unit_id",
+                                                                               "employee_id")],
+                       Company.code.label("company_code"), Company.name.label("company_name"),
+                       centre.code.label("cost_centre"), unit.code.label("cost_unit"),
+                       Employee.number.label("employee_number"))
+                .join(Company, Company.id == JournalLine.company_id)
+                .outerjoin(centre, centre.id == JournalLine.cost_centre_id)
+                .outerjoin(unit, unit.id == JournalLine.cost_unit_id)
+                .outerjoin(Employee, Employee.id == JournalLine.employee_id)
+                .where(self._base(ctx), Company.is_test_company.is_(False)))
+
+    def payload(self, row, ctx):
+        line = row
+        return {
+            "company_code": row.company_code, "company_name": row.company_name,
+            # Booked in the period it is about: a correction goes to the period it corrects.
+            "journal_period": line.about_period.isoformat(),
+            "payroll_run_ref": line.payroll_run_ref, "run_period": line.run_period.isoformat(),
+            "line_no": line.line_no, "account": line.account, "account_name": line.account,
+            "cost_centre": row.cost_centre or "", "cost_unit": row.cost_unit or "",
+            "employee_number": row.employee_number or "",
+            "debit": money(line.debit), "credit": money(line.credit), "description": line.description,
+            "is_correction": line.about_period != line.run_period,
+            "company_id": line.company_id,
+        }
+
+    def record_key(self, payload):
+        return f"{payload['payroll_run_ref']}/{payload['line_no']}"
+
+    def group_key(self, payload):
+        return f"{payload['company_code']}|{payload['journal_period']}"
+
+    def cancellation(self, payload):
+        cancelled = dict(payload)
+        cancelled["debit"], cancelled["credit"] = payload["credit"], payload["debit"]
+        return cancelled
+
+    def set_issues(self, ctx):
+        issues = []
+        # Journals of a test company are refused (when the profile covers every company).
+        scope = self._base(ctx)
+        tests = db.session.execute(
+            select(Company.name).join(JournalLine, JournalLine.company_id == Company.id)
+            .where(scope, Company.is_test_company.is_(True)).group_by(Company.name).order_by(Company.name))
+        for (name,) in tests:
+            issues.append(Issue("error", "test_company_refused", {"company": name}))
+        # One journal per company and period must balance.
+        sums = db.session.execute(
+            select(Company.code, JournalLine.about_period, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
+            .join(Company, Company.id == JournalLine.company_id)
+            .where(scope, Company.is_test_company.is_(False))
+            .group_by(Company.code, JournalLine.about_period)
+            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+            .order_by(Company.code, JournalLine.about_period))
+        for code, period, debit, credit in sums:
+            issues.append(Issue("error", "journal_unbalanced",
+                                {"company": code, "period": period.isoformat(), "debit": money(debit),
+                                 "credit": money(credit)},
+                                group_key=f"{code}|{period.isoformat()}", invalid=True))
+        return issues
+
+
+__all__ = ["JournalEntries", "negate"]

@@ -1,0 +1,60 @@
+"""Point-of-sale customer payments (refunds are negative)."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...models import Company, Department, Payment
+from ..formats import Column
+from . import register
+from .base import ExportType, iso, money, negate
+
+
+@register
+class Payments(ExportType):
+    key = "payments"
+    label = _l("Payments")
+    model = Payment
+    stop_on_error = True
+    window_kind = "datetime"
+    required = ("customer_number", "payment_type", "amount")
+    supports_cancellation = True
+
+    def columns(self):
+        return [
+            Column("company_code", _l("Company"), "text"),
+            Column("department", _l("Department"), "text"),
+            Column("receipt_number", _l("Receipt number"), "text"),
+            Column("paid_at", _l("Paid at"), "datetime"),
+            Column("customer_number", _l("Customer number"), "text"),
+            Column("customer_name", _l("Customer name"), "text"),
+            Column("payment_type", _l("Payment type"), "text"),
+            Column("amount", _l("Amount"), "decimal"),
+        ]
+
+    def select(self, ctx):
+        stmt = (select(Payment.id.label("source_id"), Payment.paid_at.label("window_value"), Payment.company_id,
+                       Payment.receipt_number, Payment.customer_number, Payment.customer_name,
+                       Payment.payment_type, Payment.amount, Payment.paid_at,
+                       Company.code.label("company_code"), Department.code.label("department"))
+                .join(Company, Company.id == Payment.company_id)
+                .outerjoin(Department, Department.id == Payment.department_id)
+                .where(self.window_filter(Payment.paid_at, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(Payment.company_id == ctx.company_id)
+        return stmt
+
+    def payload(self, row, ctx):
+        p = row
+        return {
+            "company_code": row.company_code, "department": row.department or "",
+            "receipt_number": p.receipt_number, "paid_at": iso(p.paid_at),
+            "customer_number": p.customer_number, "customer_name": p.customer_name,
+            "payment_type": p.payment_type, "amount": money(p.amount), "company_id": p.company_id,
+        }
+
+    def record_key(self, payload):
+        return payload["receipt_number"]
+
+    def cancellation(self, payload):
+        cancelled = dict(payload)
+        cancelled["amount"] = negate(payload["amount"])
+        return cancelled

@@ -1,0 +1,58 @@
+"""Products: items, raw materials and kits (an item with a calculation lists its components)."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ...models import Company, KitComponent, Product
+from ..formats import Column
+from . import register
+from .base import ExportType, iso, money
+
+
+@register
+class Products(ExportType):
+    key = "products"
+    label = _l("Products")
+    model = Product
+    stop_on_error = True
+    window_kind = "datetime"
+    required = ("item_code", "description")
+
+    def columns(self):
+        return [
+            Column("company_code", _l("Company"), "text"),
+            Column("item_code", _l("Item code"), "text"),
+            Column("description", _l("Description"), "text"),
+            Column("kind", _l("Kind"), "text"),
+            Column("unit", _l("Unit"), "text"),
+            Column("sales_price", _l("Sales price"), "decimal"),
+            Column("cost_price", _l("Cost price"), "decimal"),
+            Column("components", _l("Components"), "int"),
+            Column("updated_at", _l("Changed at"), "datetime"),
+        ]
+
+    def select(self, ctx):
+        kit = aliased(KitComponent)
+        components = (select(func.count(kit.id)).where(kit.product_id == Product.id)
+                      .correlate(Product).scalar_subquery())
+        stmt = (select(Product.id.label("source_id"), Product.updated_at.label("window_value"),
+                       *[c for c in Product.__table__.c if c.name != "id"],
+                       Company.code.label("company_code"), components.label("components"))
+                .join(Company, Company.id == Product.company_id)
+                .where(self.window_filter(Product.updated_at, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(Product.company_id == ctx.company_id)
+        return stmt
+
+    def payload(self, row, ctx):
+        p = row
+        kind = "raw_material" if p.is_raw_material else ("kit" if p.has_calculation else "item")
+        return {
+            "company_code": row.company_code, "item_code": p.item_code, "description": p.description,
+            "kind": kind, "unit": p.unit, "sales_price": money(p.sales_price), "cost_price": money(p.cost_price),
+            "components": int(row.components or 0), "updated_at": iso(p.updated_at),
+            "company_id": p.company_id,
+        }
+
+    def record_key(self, payload):
+        return f"{payload['company_code']}/{payload['item_code']}"

@@ -1,0 +1,98 @@
+"""Sync semantics (DESIGN §4): every sync type × test/production; new, changed and removed records."""
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from portal.exporting import services, sync
+from portal.extensions import db
+from portal.models import Payment
+
+from . import factory
+from .conftest import rows_of, start_and_run
+
+
+def _by_key(rows):
+    return {row["receipt_number"]: row for row in rows}
+
+
+@pytest.mark.parametrize("sync_type", ["full", "incremental_all", "incremental_new"])
+def test_sync_types_in_test_and_production(ctx, sync_type):
+    zorg, _, _ = factory.companies()
+    made = factory.payments(zorg, 5)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
+                                      sync_type=sync_type)
+
+    # A test run delivers what production would, and records nothing.
+    test_run = start_and_run(profile, "test")
+    assert test_run.status == "exported", test_run.error_reason
+    assert sorted(r["mutation"] for r in rows_of(test_run)) == ["new"] * 5
+    assert sync.current_ledger(profile.id) == {}
+    assert services.mapping_history(profile.id) == []
+
+    first = start_and_run(profile, "production")
+    assert first.status == "exported", first.error_reason
+    first_rows = rows_of(first)
+    assert [r["mutation"] for r in first_rows] == ["new"] * 5
+    ledger_after_first = sync.current_ledger(profile.id)
+    assert set(ledger_after_first) == {p.receipt_number for p in made}
+    assert len(services.mapping_history(profile.id)) == 1
+
+    # One changed, one removed, one new.
+    made[0].amount = Decimal("99.99")
+    removed_number = made[1].receipt_number
+    db.session.delete(made[1])
+    db.session.add(Payment(company_id=zorg.id, receipt_number="R999999", customer_number="C9",
+                           customer_name="New customer", payment_type="CASH", amount=Decimal("5.00"),
+                           paid_at=datetime(2026, 11, 20, 10, 0)))
+    db.session.commit()
+
+    expected = {
+        "full": {"R000000": "changed", "R999999": "new", "R000002": "unchanged", "R000003": "unchanged",
+                 "R000004": "unchanged"},
+        "incremental_all": {"R000000": "changed", "R999999": "new", removed_number: "removed"},
+        "incremental_new": {"R999999": "new"},
+    }[sync_type]
+
+    second_test = start_and_run(profile, "test")
+    test_rows = _by_key(rows_of(second_test))
+    assert {k: r["mutation"] for k, r in test_rows.items()} == expected
+    assert sync.current_ledger(profile.id) == ledger_after_first   # test runs leave the ledger untouched
+
+    second = start_and_run(profile, "production")
+    production_rows = _by_key(rows_of(second))
+    assert production_rows == test_rows                              # same rows as the test run
+    if sync_type == "incremental_all":
+        # A removal is a cancellation line: the delivered amount, negated.
+        assert Decimal(str(production_rows[removed_number]["amount"])) == -Decimal("13.50")
+    if "R000000" in expected:
+        assert Decimal(str(production_rows["R000000"]["amount"])) == Decimal("99.99")
+    ledger = sync.current_ledger(profile.id)
+    if sync_type == "incremental_all":
+        assert removed_number not in ledger
+    if sync_type != "incremental_new":
+        assert ledger["R000000"] != ledger_after_first["R000000"]
+    assert "R999999" in ledger
+
+    # Nothing changed since: an incremental run delivers nothing; a full run delivers all, unchanged.
+    third = start_and_run(profile, "production")
+    third_rows = rows_of(third)
+    if sync_type == "full":
+        assert sorted(r["mutation"] for r in third_rows) == ["unchanged"] * 5
+    else:
+        assert third_rows == []
+    assert third.status == "exported"
+
+
+def test_window_limits_removals(ctx):
+    """Ledger records outside the run's window are not removals."""
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 3)
+    db.session.commit()
+    profile = services.create_profile(name="P", export_type="payments", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    start_and_run(profile, "production")
+    december = start_and_run(profile, "production", window_start="2026-12-01", window_end="2026-12-31")
+    assert rows_of(december) == []
+    assert len(sync.current_ledger(profile.id)) == 3
