@@ -5,3 +5,4 @@ from .source import (  # noqa: F401
     Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
+from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)
