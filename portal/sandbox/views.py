@@ -166,7 +166,7 @@ def revocation():
     try:
         client_id, secret = _client_credentials()
         connect.authenticate_client(client_id, secret)
-        connect.revoke(client_id, request.form.get("token"), request.form.get("token_type_hint"))
+        connect.revoke(client_id, request.form.get("token"))
     except OAuthError as error:
         return _log_token_call(_oauth_error(error))
     response = current_app.response_class(status=200)
