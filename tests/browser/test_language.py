@@ -82,3 +82,21 @@ def test_admin_home_and_users_page_look(page, live_server, users):
     page.screenshot(path=str(ARTIFACTS / "admin-users-en.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "admin-users-phone.png"), full_page=True)
+
+
+def test_new_user_form_shows_errors_by_their_fields_in_danish(page, live_server, users):
+    base = live_server.url
+    _sign_in(page, base, "admin")
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("da")
+    page.goto(base + "/admin/users/new")
+    page.get_by_label("E-mailadresse").fill("ikke-en-adresse")
+    page.get_by_role("button", name="Gem").click()
+    email = page.get_by_label("E-mailadresse")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert "Angiv en gyldig e-mailadresse." in page.locator("#" + email.get_attribute("aria-describedby")).inner_text()
+    password = page.get_by_label("Adgangskode")
+    assert "Angiv en adgangskode til den nye bruger." in page.locator(
+        "#" + password.get_attribute("aria-describedby")).inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-new-user-da-errors.png"), full_page=True)
