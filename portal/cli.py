@@ -51,10 +51,12 @@ def extract(output):
 
 
 @translate_cli.command("update")
-def update():
+@click.option("--directory", default=CATALOGUES, show_default=True)
+def update(directory):
     """Extract, then merge new strings into every language's catalogue (fill in the empty ones)."""
-    extract_messages(POT)
-    _pybabel("update", "-i", POT, "-d", CATALOGUES, "--no-fuzzy-matching", "--ignore-obsolete",
+    pot = f"{directory}/messages.pot"
+    extract_messages(pot)
+    _pybabel("update", "-i", pot, "-d", str(directory), "--no-fuzzy-matching", "--ignore-obsolete",
              "--width", "100")
 
 

@@ -139,9 +139,14 @@ def test_datetime_filter_uses_the_org_time_zone_across_daylight_saving(app, loca
     before, after, autumn = EXPECTED_SHORT[locale]
     source = "{{ a|datetime('short') }}|{{ b|datetime('short') }}|{{ c|datetime('short') }}|{{ d|datetime('short') }}"
     rendered = _render(app, locale, source, a=SPRING_BEFORE, b=SPRING_AFTER, c=AUTUMN_BEFORE, d=AUTUMN_AFTER)
-    # An hour apart in UTC: an hour apart before the change, two hours apart across it (spring) and the
-    # same wall-clock time twice (autumn).
-    assert rendered == f"{before}|{after}|{autumn}|{autumn}"
+    # An hour apart in UTC: two hours apart on the clock across the spring change; in autumn the same
+    # wall-clock time twice, told apart by the offset.
+    assert rendered == f"{before}|{after}|{autumn} (GMT+02:00)|{autumn} (GMT+01:00)"
+
+
+def test_unambiguous_times_carry_no_offset(app):
+    rendered = _render(app, "nl", "{{ t|datetime('short') }}", t=datetime(2026, 10, 25, 2, 30))
+    assert rendered == "25-10-2026, 03:30"
 
 
 @pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])

@@ -94,6 +94,25 @@ def test_compile_command_builds_mo_files(tmp_path, app):
         assert (target / language / "LC_MESSAGES" / "messages.mo").stat().st_size > 0
 
 
+def test_update_command_adds_new_strings_empty_and_keeps_translations(tmp_path, app):
+    from babel.messages.pofile import write_po
+    target = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", target, ignore=shutil.ignore_patterns("*.mo"))
+    po = target / "nl" / "LC_MESSAGES" / "messages.po"
+    with open(po, "rb") as handle:
+        catalogue = read_po(handle, locale="nl")
+    del catalogue["Unknown role."]          # as if the string were new in the code
+    with open(po, "wb") as handle:
+        write_po(handle, catalogue)
+    result = app.test_cli_runner().invoke(args=["translate", "update", "--directory", str(target)])
+    assert result.exit_code == 0, result.output
+    with open(po, "rb") as handle:
+        updated = read_po(handle, locale="nl")
+    assert updated["Unknown role."].string == ""            # to be translated
+    assert updated["Sign in"].string == "Inloggen"          # kept
+    assert (target / "messages.pot").exists()
+
+
 def test_babel_cfg_trims_template_whitespace():
     config = (ROOT / "babel.cfg").read_text()
     assert "[jinja2: templates/**.html]" in config and "trimmed = true" in config
