@@ -39,7 +39,8 @@ CATALOGUES = "translations"
 
 def extract_messages(output=POT):
     """Extract every translatable string of the code and templates into ``output`` (a .pot file)."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+             "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output",
              "--project", "Export Portal", "-o", str(output), ".")
 
 
