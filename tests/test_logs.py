@@ -38,6 +38,8 @@ def test_sign_in_logs_no_password_and_every_line_is_structured_with_a_request_id
     requests = [LINE.match(line) for line in lines if "logger=portal " in line]
     assert all(requests), lines
     assert any(m.group(4) == "POST /auth/login -> 302" for m in requests)
+    assert "level=WARNING logger=portal.auth.views" in err and "sign-in refused" in err
+    assert re.search(r"level=INFO logger=portal.auth.views id=[0-9a-f]{12} msg=signed in: user \d+", err)
     assert all(re.fullmatch(r"[0-9a-f]{12}", m.group(3)) for m in requests)
 
 

@@ -1,3 +1,5 @@
+import logging
+
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -9,6 +11,8 @@ from ..web import render
 from . import bp
 from .forms import UserForm
 from .services import UserError, create_user, list_users, update_user
+
+log = logging.getLogger(__name__)
 
 
 @bp.route("/users")
@@ -35,6 +39,7 @@ def new_user():
             db.session.rollback()
             _field_errors(form, exc).append(str(exc))
         else:
+            log.info("user %s created by user %s", user.id, current_user.id)
             flash(_("User %(email)s was created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=None)
@@ -59,6 +64,8 @@ def edit_user(user_id):
             db.session.rollback()
             _field_errors(form, exc).append(str(exc))
         else:
+            log.info("user %s changed by user %s%s", user.id, current_user.id,
+                     " (password reset)" if form.password.data else "")
             if own_account and form.password.data:
                 login_user(user)  # a new password signs out other sessions, not this one
             flash(_("The changes to %(email)s were saved.", email=user.email), "success")
