@@ -100,3 +100,12 @@ def test_new_user_form_shows_errors_by_their_fields_in_danish(page, live_server,
         "#" + password.get_attribute("aria-describedby")).inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-new-user-da-errors.png"), full_page=True)
+
+
+def test_demo_sign_in_page_lists_the_demo_accounts(app, page, live_server, users):
+    app.config["ENV_NAME"] = "demo"
+    page.goto(live_server.url + "/auth/login")
+    hint = page.get_by_role("complementary", name="Demo sign-ins")
+    assert "staff@example.com" in hint.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sign-in-demo-en.png"), full_page=True)
