@@ -5,3 +5,4 @@ from .source import (  # noqa: F401
     Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
+from .integration import AdministrationMapping, DimensionMapping, IntegrationAccount  # noqa: F401
