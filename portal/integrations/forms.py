@@ -10,9 +10,10 @@ class AccountForm(FlaskForm):
 
 
 class MappingForm(FlaskForm):
-    company = SelectField(_l("Our company"), coerce=int,
+    # The services check the choices (with the portal's own messages), so WTForms' check is off.
+    company = SelectField(_l("Our company"), coerce=int, validate_choice=False,
                           validators=[DataRequired(_l("Choose one of our companies."))])
-    branch = SelectField(_l("Visma.net branch"), validators=[DataRequired(_l("Choose a branch that exists at Visma.net."))])
+    branch = SelectField(_l("Visma.net branch"), validate_choice=False, validators=[DataRequired(_l("Choose a branch that exists at Visma.net."))])
 
 
 class DimensionsForm(FlaskForm):
