@@ -1,7 +1,7 @@
 """Integration accounts (Visma.net), administration mappings and dimension mappings.
 
 Revision ID: integration_0001
-Revises: 0001
+Revises: sandbox_0001
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'integration_0001'
-down_revision = '0001'
+down_revision = 'sandbox_0001'  # chained after the sandbox's (this branch merges it); standalone: '0001'
 branch_labels = None
 depends_on = None
 

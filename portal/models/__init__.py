@@ -6,3 +6,4 @@ from .source import (  # noqa: F401
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
 from .integration import AdministrationMapping, DimensionMapping, IntegrationAccount  # noqa: F401
+from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)
