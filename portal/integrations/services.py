@@ -366,7 +366,7 @@ def _subaccount_segments(account):
             raise IntegrationError(_l("Visma.net has no dimension %(dimension)s. The dimensions that exist: "
                                       "%(existing)s.", dimension=dimension_id,
                                       existing=", ".join(map(str, dimensions)) or "–"))
-        detail = client.get_json(f"/v1/dimension/{dimension_id}") or {}
+        detail = client.get_json(f"/v1/dimension/{dimension_id}", {"expandSegmentsValues": "false"}) or {}
     except VismaNetError as exc:
         db.session.refresh(account)
         raise _api_problem(exc) from None

@@ -109,3 +109,16 @@ def test_the_rate_limit_headers_are_read(app, account_id):
         client = _client(app, account_id, sleep=Sleeps())
         client.get("/v1/branch")
     assert client.rate_limit["Limit"] and client.rate_limit["Remaining"] is not None
+
+
+def test_a_spent_rate_limit_window_is_waited_out_before_the_next_request(app, account_id):
+    app.config.update(SANDBOX_RATE_LIMIT=1, SANDBOX_RATE_LIMIT_WINDOW_SECONDS=3)
+    sleeps = Sleeps()
+    with app.app_context():
+        client = _client(app, account_id, sleep=sleeps)
+        assert client.get_json("/v1/branch")
+        assert client.rate_limit["Remaining"] == "0"
+        reset = int(client.rate_limit["Reset"])
+        waited = len(sleeps)
+        assert client.get_json("/v1/dimension")      # waits for the window's reset, then asks
+    assert sleeps[waited] == pytest.approx(reset, abs=1)
