@@ -1,0 +1,124 @@
+"""XLSX, streamed with openpyxl's write-only mode: real number, date and boolean cells.
+
+Text that a spreadsheet would run as a formula gets a leading apostrophe, as in CSV; a text that looks
+like an error value (``#N/A``) stays text. More rows than a sheet holds continue on a next sheet.
+"""
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+from flask_babel import lazy_gettext as _l
+
+from . import register
+from .base import FileWriter, neutralise, to_bool, to_date, to_datetime, to_decimal, to_int
+
+MAX_ROWS = 1_048_576      # rows per sheet in Excel
+MAX_CELL_TEXT = 32_767    # characters per cell in Excel
+SHEET_TITLE = _l("Export")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def _clean_text(value):
+    if value is None:
+        return None
+    if type(value) is not str:
+        value = str(value)
+    if not value:
+        return None
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+    return neutralise(value)
+
+
+@register
+class XlsxWriter(FileWriter):
+    format_name = "xlsx"
+    extension = "xlsx"
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def _open(self):
+        self._workbook = Workbook(write_only=True)
+        self._sheet_number = 0
+        self._title = str(self.raw_options.get("sheet_title") or SHEET_TITLE)[:25]
+        self._new_sheet()
+        self._converters = [self._converter(column) for column in self.columns]
+        self._plan = [(column.key, convert) for column, convert in zip(self.columns, self._converters)]
+
+    def _new_sheet(self):
+        self._sheet_number += 1
+        title = self._title if self._sheet_number == 1 else f"{self._title} ({self._sheet_number})"
+        self._sheet = self._workbook.create_sheet(title=title)
+        self._sheet_rows = 0
+        # Styled cells are reused from row to row: write-only mode serialises a row when it is appended.
+        self._styled = {}
+        if not self.options.skip_headers:
+            self._sheet.append([_clean_text(heading) for heading in self.headings()])
+            self._sheet_rows += 1
+
+    def _cell(self, key, number_format):
+        cell = WriteOnlyCell(self._sheet)
+        cell.number_format = number_format
+        return cell
+
+    def _converter(self, column):
+        kind = column.kind
+        key = column.key
+        if kind == "text":
+            def convert(value):
+                text = _clean_text(value)
+                if text is not None and text in ERROR_CODES:
+                    cell = WriteOnlyCell(self._sheet, value=text)
+                    cell.data_type = "s"
+                    return cell
+                return text
+            return convert
+        if kind == "int":
+            return to_int
+        if kind == "bool":
+            return to_bool
+        if kind == "decimal":
+            scale = column.scale
+            number_format = "0." + "0" * scale if scale > 0 else "0"
+            return self._styled_converter(key, number_format, lambda value: to_decimal(value, scale))
+        if kind == "date":
+            return self._styled_converter(key, DATE_FORMAT, to_date)
+        return self._styled_converter(key, DATETIME_FORMAT, to_datetime)
+
+    def _styled_converter(self, key, number_format, parse):
+        def convert(value):
+            parsed = parse(value)
+            if parsed is None:
+                return None
+            cell = self._styled.get(key)
+            if cell is None:
+                cell = self._styled[key] = self._cell(key, number_format)
+            cell.value = parsed
+            return cell
+        return convert
+
+    def _write_batch(self, rows):
+        plan = self._plan
+        count = 0
+        for row in rows:
+            if self._sheet_rows >= MAX_ROWS:
+                self._new_sheet()
+            try:
+                line = [convert(row[key]) for key, convert in plan]
+            except Exception as error:
+                self._value_error(self.rows + count + 1, row, self._converters, error)
+            self._sheet.append(line)
+            self._sheet_rows += 1
+            count += 1
+        return count
+
+    def _finish(self):
+        self._workbook.save(self.temp_path)
+
+    def _discard(self):
+        # Each write-only sheet streams into its own temporary file: finish and remove them now,
+        # not when the worker process exits.
+        for sheet in self._workbook.worksheets:
+            if sheet._writer is not None:
+                sheet.close()
+                sheet._writer.cleanup()
+        self._workbook = None
