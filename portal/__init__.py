@@ -51,6 +51,7 @@ def create_app(config=None):
 FEATURES = (
     "portal.exporting",
     "portal.sandbox",
+    "portal.integrations",
 )  # the sandbox mounts itself only when SANDBOX_ENABLED
 
 
