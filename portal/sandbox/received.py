@@ -1,0 +1,31 @@
+"""What the sandbox received: one row per API and token-endpoint request, newest first on its page."""
+from sqlalchemy import delete
+
+from ..extensions import db
+from ..models.sandbox import SandboxRequest
+
+MAX_BODY = 20000
+
+
+def _clip(text):
+    if text is None:
+        return None
+    return text if len(text) <= MAX_BODY else text[:MAX_BODY] + "…"
+
+
+def record(method, path, company_id, status, request_body, response_body):
+    db.session.add(SandboxRequest(method=method, path=path[:2000], company_id=company_id, status=status,
+                                  request_body=_clip(request_body), response_body=_clip(response_body)))
+    db.session.commit()
+
+
+def latest(company_id=None, limit=200):
+    query = db.select(SandboxRequest).order_by(SandboxRequest.id.desc()).limit(limit)
+    if company_id:
+        query = query.where(SandboxRequest.company_id == company_id)
+    return db.session.execute(query).scalars().all()
+
+
+def reset():
+    db.session.execute(delete(SandboxRequest))
+    db.session.commit()

@@ -1,0 +1,82 @@
+"""Helpers for the sandbox tests: a Visma Connect client that does the whole dance over real HTTP."""
+import base64
+import hashlib
+import re
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from portal.config import TestConfig
+
+CLIENT_ID = TestConfig.VISMA_NET_CLIENT_ID
+CLIENT_SECRET = TestConfig.VISMA_NET_CLIENT_SECRET
+SCOPE = ("openid offline_access vismanet_erp_interactive_api:read vismanet_erp_interactive_api:create "
+         "vismanet_erp_interactive_api:update")
+REDIRECT_URI = "http://127.0.0.1:9/callback"
+
+
+def pkce_pair():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+class Connect:
+    """Drives the sandbox's Visma Connect like a browser (consent form) and like the portal (token calls)."""
+
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+
+    def authorize_page(self, **overrides):
+        verifier, challenge = pkce_pair()
+        params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
+                  "scope": SCOPE, "state": secrets.token_urlsafe(16), "code_challenge": challenge,
+                  "code_challenge_method": "S256"}
+        params.update(overrides)
+        params = {k: v for k, v in params.items() if v is not None}
+        page = self.http.get(self.base + "/sandbox/connect/authorize", params=params, allow_redirects=False)
+        return page, params, verifier
+
+    @staticmethod
+    def form_fields(page):
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
+        return csrf, request_id
+
+    def decide(self, page, decision="allow", company="1000001"):
+        csrf, request_id = self.form_fields(page)
+        data = {"csrf_token": csrf, "request_id": request_id, "decision": decision}
+        if company:
+            data["company"] = company
+        return self.http.post(self.base + "/sandbox/connect/authorize", data=data, allow_redirects=False)
+
+    def authorize(self, company="1000001", **overrides):
+        """The whole front channel: returns (code, state sent, state returned, verifier)."""
+        page, params, verifier = self.authorize_page(**overrides)
+        assert page.status_code == 200, page.text
+        answer = self.decide(page, "allow", company)
+        assert answer.status_code == 302, answer.text
+        query = parse_qs(urlsplit(answer.headers["Location"]).query)
+        return query["code"][0], params["state"], query["state"][0], verifier
+
+    def token(self, auth=(CLIENT_ID, CLIENT_SECRET), **data):
+        return requests.post(self.base + "/sandbox/connect/token", data=data, auth=auth, timeout=10)
+
+    def tokens(self, company="1000001"):
+        code, _sent, _returned, verifier = self.authorize(company)
+        answer = self.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI,
+                            code_verifier=verifier)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def revoke(self, token, auth=(CLIENT_ID, CLIENT_SECRET), **extra):
+        return requests.post(self.base + "/sandbox/connect/revocation", data={"token": token, **extra},
+                             auth=auth, timeout=10)
+
+
+@pytest.fixture
+def connect(live_server):
+    return Connect(live_server.url)
