@@ -253,7 +253,7 @@ def journal_transactions(company):
         raise VismaError(400, "PeriodId is mandatory if LastModifiedDateTime is not provided.")
     items = _filtered(company, "journaltransaction", {
         "periodId": lambda i: i["financialPeriod"], "branch": lambda i: i["branch"],
-        "module": lambda i: i["module"], "status": lambda i: i["status"]})
+        "module": lambda i: i["module"].removeprefix("Module"), "status": lambda i: i["status"]})
     return _ok(_listing(items))
 
 

@@ -53,7 +53,7 @@ def not_found(what):
 
 def _iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if isinstance(moment, datetime) \
-        else f"{moment.isoformat()}T00:00:00"
+        else f"{moment.isoformat()}T00:00:00Z"
 
 
 REFERENCE_MODIFIED = "2025-01-01T00:00:00Z"
@@ -449,7 +449,7 @@ def journal_transaction_dto(record):
     debit = _lines_total(lines, "debitAmountInCurrency")
     credit = _lines_total(lines, "creditAmountInCurrency")
     return {
-        "module": "GL", "batchNumber": record.number, "status": "Balanced", "hold": False,
+        "module": "ModuleGL", "batchNumber": record.number, "status": "Balanced", "hold": False,
         "transactionDate": v(body, "transactionDate") or _iso(record.created_at),
         "postPeriod": _period_text(record.period), "financialPeriod": _period_text(record.period),
         "ledger": "ACTUAL", "currencyId": v(body, "currencyId") or "EUR",

@@ -76,17 +76,16 @@ def take_rejection(company_id, references):
     if company is None or not company.fault_reject_reference \
             or company.fault_reject_reference not in references:
         return None
+    reference, message = company.fault_reject_reference, company.fault_reject_message
     spent = db.session.execute(
         update(SandboxCompany)
-        .where(SandboxCompany.id == company_id,
-               SandboxCompany.fault_reject_reference == company.fault_reject_reference)
+        .where(SandboxCompany.id == company_id, SandboxCompany.fault_reject_reference == reference)
         .values(fault_reject_reference=None)).rowcount
     db.session.commit()
     if not spent:
-        return None
-    return company.fault_reject_message or (
-        f"The record '{company.fault_reject_reference}' was rejected: "
-        "Inserting the record raised at least one error. Please review the errors.")
+        return None  # another process rejected it a moment ago
+    return message or (f"The record '{reference}' was rejected: "
+                       "Inserting the record raised at least one error. Please review the errors.")
 
 
 # --------------------------------------------------------------------------------- rate-limit window

@@ -14,7 +14,7 @@ from ..config import ROOT
 SERVER = "https://api.finance.visma.net"
 CONTRACT = Path("shared") / "contracts" / "visma-net-erp-api.openapi.json"
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _cache = {}
 
 
@@ -62,6 +62,7 @@ class _Request:
     query: object
     body: bytes
     content_type: str
+    path_variables: dict = None
     host_url: str = SERVER
 
     @property
@@ -73,7 +74,7 @@ class _Request:
         from openapi_core.datatypes import RequestParameters
         from werkzeug.datastructures import Headers, ImmutableMultiDict
         return RequestParameters(query=ImmutableMultiDict(self.query), header=Headers(),
-                                 cookie=ImmutableMultiDict(), path={})
+                                 cookie=ImmutableMultiDict(), path=self.path_variables or {})
 
 
 def _describe(error):
@@ -92,17 +93,55 @@ def _describe(error):
     return [str(cause or error)]
 
 
+def _path_variables(validator, method, path):
+    """The path template's variables (``/v1/customer/{customerCd}`` → customerCd), as Flask's view_args."""
+    from openapi_core.templating.paths.exceptions import PathError
+    try:
+        found = validator.path_finder.find(method.lower(), SERVER + path)
+    except PathError:
+        return {}  # reported by the validator itself
+    return dict(found.path_result.variables)
+
+
 def validate(method, path, query, body, content_type):
     """The list of problems (empty when the request matches the description).
 
     ``query`` is a list of (name, value) pairs; ``body`` the raw bytes (or None for GET)."""
     parameters, body_validator, _spec = validators()
     request = _Request(method.lower(), path, list(query), body or b"",
-                       content_type or "application/json")
+                       content_type or "application/json", _path_variables(parameters, method, path))
     problems = []
     for error in parameters.iter_errors(request):
         problems.extend(_describe(error))
     if method.upper() in {"POST", "PUT"}:
         for error in body_validator.iter_errors(request):
             problems.extend(_describe(error))
+    return problems
+
+
+@dataclass
+class _Response:
+    status_code: int
+    data: bytes
+    content_type: str = "application/json"
+
+    @property
+    def headers(self):
+        from werkzeug.datastructures import Headers
+        return Headers()
+
+
+def validate_response(method, path, query, status, data):
+    """The problems of a response body against the description (the sandbox's tests check its DTOs)."""
+    with _lock:
+        if "response" not in _cache:
+            from jsonschema_path import SchemaPath
+            from openapi_core.validation.response.validators import V30ResponseDataValidator
+            _cache["response"] = V30ResponseDataValidator(SchemaPath.from_dict(spec()),
+                                                          spec_validator_cls=None)
+    request = _Request(method.lower(), path, list(query), b"", "application/json",
+                       _path_variables(validators()[0], method, path))
+    problems = []
+    for error in _cache["response"].iter_errors(request, _Response(status, data)):
+        problems.extend(_describe(error))
     return problems

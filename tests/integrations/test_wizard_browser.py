@@ -15,7 +15,7 @@ def _sign_in(page, base):
     page.goto(base + "/auth/login")
     page.fill("input[name=email]", "consultant@example.com")
     page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
 
 def test_the_whole_wizard(app, visma, users, companies, page):
@@ -98,7 +98,7 @@ def test_the_wizard_in_swedish(app, visma, users, companies, page):
     page.goto(base + "/integrations/new")
     assert page.is_visible("h1:has-text('Nytt integrationskonto')")
     page.fill("input[name=name]", "Konto")
-    page.click("button[type=submit]:not(.button-small):not(.button-link)")
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/setup/authorise$"))
     page.click("button:has-text('Auktorisera')")
     page.wait_for_selector("input[name=company]")

@@ -80,3 +80,96 @@ class Connect:
 @pytest.fixture
 def connect(live_server):
     return Connect(live_server.url)
+
+
+COMPANY = "1000001"
+
+
+class Api:
+    """The ERP API stand-in, called like the portal's provider does (bearer token, JSON)."""
+
+    def __init__(self, base, token):
+        self.base = base + "/sandbox/api"
+        self.token = token
+        self.http = requests.Session()
+
+    def headers(self):
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+
+    def get(self, path, **params):
+        return self.http.get(self.base + path, params=params, headers=self.headers(), timeout=30)
+
+    def post(self, path, body):
+        return self.http.post(self.base + path, json=body, headers=self.headers(), timeout=30)
+
+
+@pytest.fixture
+def tokens(connect):
+    return connect.tokens(COMPANY)
+
+
+@pytest.fixture
+def api(live_server, tokens):
+    return Api(live_server.url, tokens["access_token"])
+
+
+@pytest.fixture
+def control(live_server):
+    """The JSON control endpoint of the fault switches."""
+    def switch(company=COMPANY, **values):
+        answer = requests.post(f"{live_server.url}/sandbox/control/{company}", json=values, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+    return switch
+
+
+def journal(reference="RUN-2025-03", date="2025-03-31T00:00:00Z", debit=1000.0, credit=1000.0, account="4000",
+            segments=(("1", "110"), ("2", "P01"))):
+    return {
+        "transactionDate": {"value": date}, "description": {"value": "Payroll March 2025"},
+        "branch": {"value": "MAIN"},
+        "journalTransactionLines": [
+            {"operation": "Insert", "accountNumber": {"value": account},
+             "subaccount": [{"segmentId": int(s), "segmentValue": value} for s, value in segments],
+             "referenceNumber": {"value": reference}, "debitAmountInCurrency": {"value": debit},
+             "creditAmountInCurrency": {"value": 0}, "transactionDescription": {"value": "Gross wages"}},
+            {"operation": "Insert", "accountNumber": {"value": "1600"}, "referenceNumber": {"value": reference},
+             "debitAmountInCurrency": {"value": 0}, "creditAmountInCurrency": {"value": credit},
+             "transactionDescription": {"value": "Net wages payable"}},
+        ]}
+
+
+def invoice(reference="INV-1", customer="10001", date="2025-03-15T00:00:00Z"):
+    return {"customerNumber": {"value": customer}, "documentDate": {"value": date},
+            "customerRefNumber": {"value": reference}, "invoiceText": {"value": "Care March"},
+            "invoiceLines": [{"operation": "Insert", "description": {"value": "Personal care"},
+                              "quantity": {"value": 1}, "unitPriceInCurrency": {"value": 100.0},
+                              "accountNumber": {"value": "8000"}}]}
+
+
+def payment(reference="POS-1", customer="10001", method="CASH", date="2025-03-15T00:00:00Z"):
+    return {"type": {"value": "Payment"}, "customer": {"value": customer}, "paymentMethod": {"value": method},
+            "applicationDate": {"value": date}, "paymentRef": {"value": reference},
+            "paymentAmount": {"value": 25.5}}
+
+
+def purchase_order(reference="PO-1", supplier="70001"):
+    return {"orderType": {"value": "RegularOrder"}, "supplier": {"value": supplier},
+            "date": {"value": "2025-03-15T00:00:00Z"}, "supplierRef": {"value": reference},
+            "lines": [{"operation": "Insert", "inventory": {"value": "RAW-1"}, "orderQty": {"value": 2},
+                       "unitCost": {"value": 3.5}}]}
+
+
+def inventory_item(number="RAW-1", item_class="STOCK", kind="FinishedGoodItem"):
+    body = {"inventoryNumber": {"value": number}, "description": {"value": f"Item {number}"},
+            "itemClass": {"value": item_class}}
+    if kind:
+        body["type"] = {"value": kind}
+    return body
+
+
+def kit(kit_id="BREAD", components=("RAW-1",)):
+    return {"kitInventoryID": {"value": kit_id}, "revisionID": {"value": "1"}, "descr": {"value": "Bread"},
+            "isNonStock": {"value": True},
+            "stockComponentLines": [{"operation": "Insert", "compInventoryID": {"value": c},
+                                     "dfltCompQty": {"value": 0.5}} for c in components]}
