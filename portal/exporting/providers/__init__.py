@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import ExportError
 
-MODULES = ["file"]
+MODULES = ["file", "visma_net"]
 _REGISTRY = {}
 
 
