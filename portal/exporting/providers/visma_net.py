@@ -81,9 +81,9 @@ class VismaNetProvider(Provider):
             return
         stop = stop_state(profile)
         if stop is not None:
-            raise ExportError(_l("The sync of %(name)s has stopped until the problem is solved. System message "
-                                 "from Visma.net: %(message)s Resume it once the problem is solved."),
-                              code="sync_stopped", name=profile.name, message=stop.message)
+            raise ExportError(_l("The sync has stopped until the problem is solved (%(name)s). System message "
+                                 "from Visma.net: %(system_message)s — Resume the sync once the problem is "
+                                 "solved."), code="sync_stopped", name=profile.name, system_message=stop.message)
         account = db.session.get(IntegrationAccount, int((profile.options or {}).get("account_id") or 0))
         from ...integrations.services import account_problem
         problem = account_problem(account)

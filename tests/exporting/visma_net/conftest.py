@@ -196,6 +196,7 @@ def execute(run_id):
 # ----------------------------------------------------------------------------------------- source data
 
 NOVEMBER = date(2026, 11, 1)
+WINDOW = {"window_start": "2026-11-01", "window_end": "2026-11-30"}
 
 
 def companies():
