@@ -224,6 +224,12 @@ class VismaNetProvider(Provider):
         done = self._already_sent(kind, ref)
         if done is None:
             done = self._post(path, kind, ref, keys, row_ids, body)
+        elif done.run_id != self.run.id:
+            # Sent by an earlier run (or by this record's earlier attempt): not posted again; this run's
+            # page still shows the document, with the number Visma.net gave it then.
+            copy = self._keep(kind, path, ref, keys, row_ids, body, "sent", commit=False)
+            copy.visma_number, copy.location, copy.sent_at = done.visma_number, done.location, utcnow()
+            db.session.commit()
         if done.state == "sent":
             return [RowResult(i, True) for i in row_ids]
         # Rejected by Visma.net: the record's error, with Visma.net's own message.
