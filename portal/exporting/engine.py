@@ -105,7 +105,7 @@ def prepare(run, progress):
                 "error": report_message(invalid[0].code, invalid[0].params) if invalid else None})
             counts["invalid"] += bool(invalid)
             issues.extend(row_issues)
-        db.session.execute(insert(PreparedRow), values)
+        _insert_rows(values)
         _add_items(run_id, issues)
         last_id = rows[-1].source_id
         counts["records"] = seq
@@ -146,6 +146,23 @@ def prepare(run, progress):
     progress.advance(run.total or 0)
     progress.write()
     return removed
+
+
+_ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+                "subject_key", "payload", "active", "processed", "invalid", "error")
+
+
+def _insert_rows(values):
+    """Bulk insert of prepared rows: COPY on PostgreSQL, executemany elsewhere (same transaction)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        from psycopg.types.json import Json
+        from ..bulk import bulk_insert
+        rows = (tuple(Json(v["payload"]) if name == "payload" else v[name] for name in _ROW_COLUMNS)
+                for v in values)
+        bulk_insert(connection, PreparedRow.__table__, _ROW_COLUMNS, rows)
+    else:
+        db.session.execute(insert(PreparedRow), values)
 
 
 def _removals_issue(count, provider_cls):
@@ -207,6 +224,7 @@ def export(run, progress):
                             storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
                             version=version)
     cancel = export_type.supports_cancellation
+    typed = provider.typed_values
     provider.begin()
     try:
         done, last_group, last_seq = 0, "", -1
@@ -224,8 +242,8 @@ def export(run, progress):
                 payload = row.payload
                 if row.mutation == Mutation.REMOVED.value and cancel:
                     payload = export_type.cancellation(payload)
-                batch.append(DeliveryRow(row.id, row.record_key, row.mutation, decode(payload),
-                                         f"{run_id}:{row.record_key}"))
+                batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
+                                         decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
             results = provider.deliver(batch)
             if results is not None:
                 _record_results(run_id, export_pass, results, provider_cls)

@@ -21,6 +21,7 @@ class FileProvider(Provider):
     label = _l("File")
     supports_removals = True
     per_row_results = False
+    typed_values = False
     batch_size = 2000
 
     @classmethod
@@ -35,7 +36,7 @@ class FileProvider(Provider):
         try:
             FormatOptions.from_mapping(options)
         except FormatError as error:
-            raise ExportError(_l("%(problem)s"), code=error.code, problem=error.message) from None
+            raise ExportError(error.message, code=error.code) from None
 
     def begin(self):
         self.format = self.options.get("format", "csv")
