@@ -27,6 +27,11 @@ def init_app(app):
     from ..models import Permission
     _settings_from_environment(app)
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def _integration_helpers():
+        from .services import last_error
+        return {"last_error": last_error, "account_problem": account_problem}
     navigation.register(app, "integrations.accounts", _l("Integration accounts"), [Permission.MANAGE_EXPORTS],
                         _l("Connect the portal to Visma.net: authorise, map administrations and dimensions."),
                         order=60)

@@ -73,6 +73,28 @@ def account_problem(account):
     return None
 
 
+PROBLEM_MESSAGES = {
+    "refresh_refused": _l("Visma Connect refused the refresh token."),
+    "connect_unreachable": _l("Visma Connect could not be reached to refresh the tokens."),
+    "no_refresh_token": _l("There is no refresh token; authorise the account again."),
+    "token_refused": _l("Visma.net refused a freshly refreshed access token."),
+    "api_unavailable": _l("Visma.net did not answer after several attempts."),
+    "rate_limited": _l("Visma.net asked to wait longer than the portal waits in place."),
+    "revoke_failed": _l("The tokens could not be revoked at Visma Connect."),
+}
+
+
+def last_error(account):
+    """``(translated sentence, detail as it came)`` of the account's last error, or None."""
+    if not account.last_error:
+        return None
+    try:
+        problem = json.loads(account.last_error)
+        return PROBLEM_MESSAGES[problem["code"]], problem.get("detail") or ""
+    except (ValueError, KeyError, TypeError):
+        return account.last_error, ""
+
+
 def steps_reachable(account):
     """The wizard steps one may open: every step up to where the account stands."""
     return IntegrationAccount.STEPS[: account.step_index() + 1]
@@ -216,7 +238,7 @@ def disconnect(account):
     account.refresh_token = None
     account.expires_at = None
     account.needs_reauthorisation = False
-    account.last_error = None if revoked else "The tokens could not be revoked at Visma Connect"
+    account.last_error = None if revoked else tokens.problem_text("revoke_failed")
     account.last_error_at = None if revoked else utcnow()
     account.wizard_step = "authorise" if account.step_index() < IntegrationAccount.STEPS.index("done") \
         else account.wizard_step
@@ -290,6 +312,12 @@ def dimension_settings(account):
     """``{kind: DimensionMapping or None}`` for cost centres and cost units."""
     found = {m.kind: m for m in account.dimension_mappings}
     return {kind: found.get(kind) for kind in DIMENSION_KINDS}
+
+
+def dimension_segments(account):
+    """For the provider: ``{kind: (dimension id, segment id)}`` of the enabled dimension mappings."""
+    return {m.kind: (m.visma_dimension_id, m.segment_id) for m in account.dimension_mappings
+            if m.enabled and m.segment_id is not None}
 
 
 def _dimension_id():
@@ -366,7 +394,7 @@ def _subaccount_segments(account):
             raise IntegrationError(_l("Visma.net has no dimension %(dimension)s. The dimensions that exist: "
                                       "%(existing)s.", dimension=dimension_id,
                                       existing=", ".join(map(str, dimensions)) or "–"))
-        detail = client.get_json(f"/v1/dimension/{dimension_id}") or {}
+        detail = client.get_json(f"/v1/dimension/{dimension_id}", {"expandSegmentsValues": "false"}) or {}
     except VismaNetError as exc:
         db.session.refresh(account)
         raise _api_problem(exc) from None

@@ -3,6 +3,8 @@
 Mounted at ``/sandbox`` only when ``SANDBOX_ENABLED`` (demo and test configuration; production refuses
 to start with it on). Its state lives in the ``sandbox_*`` tables, so it works behind several processes.
 """
+import os
+
 from flask import Blueprint
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -24,7 +26,8 @@ def init_app(app):
     if not app.config.get("SANDBOX_ENABLED"):
         return
     for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+        # The environment may change a default (e.g. SANDBOX_ACCESS_TOKEN_SECONDS=60 for a demo).
+        app.config.setdefault(key, type(value)(os.environ.get(key, value)))
     from . import api, pages, views  # noqa: F401  (routes)
     from .views import CSRF_EXEMPT
     from ..extensions import csrf

@@ -62,8 +62,8 @@ def api_route(rule, methods=("GET",)):
                 company_id, scopes = connect.access_token_company(_bearer())
             except OAuthError as error:
                 return _finish(_unauthorized(error), None)
-            response = _answer(handler, company_id, scopes, kwargs)
             limit, used, reset = faults.rate_limit_state(company_id)
+            response = _answer(handler, company_id, scopes, kwargs, (limit, used, reset))
             response.headers["X-RateLimit-Limit"] = str(limit)
             response.headers["X-RateLimit-Remaining"] = str(max(limit - used - 1, 0))
             response.headers["X-RateLimit-Reset"] = str(reset)
@@ -78,10 +78,10 @@ def api_route(rule, methods=("GET",)):
     return decorate
 
 
-def _answer(handler, company_id, scopes, kwargs):
+def _answer(handler, company_id, scopes, kwargs, rate_limit):
     company = connect.company(company_id)
     fault = faults.before_api_request(company_id)
-    limit, used, reset = faults.rate_limit_state(company_id)
+    limit, used, reset = rate_limit
     if fault and fault[0] == "429" or used >= limit:
         retry_after = fault[1] if fault and fault[0] == "429" else reset
         body = VismaError(429, f"Rate limit is exceeded. Try again in {retry_after} seconds.",

@@ -13,7 +13,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from ..demo.constants import SANDBOX_COMPANIES
 from ..extensions import db
@@ -58,7 +59,7 @@ def ensure_companies():
         db.session.add(SandboxCompany(id=cid, name=name))
     try:
         db.session.commit()
-    except Exception:
+    except IntegrityError:
         # Another process created them at the same moment: theirs are as good as ours.
         db.session.rollback()
         existing = set(db.session.execute(db.select(SandboxCompany.id)).scalars())
@@ -217,10 +218,16 @@ def _issue(family, client_id, company_id, scope):
     return answer
 
 
+def _update_tokens(condition, **values):
+    """Update tokens, locking them in id order first: two such updates never deadlock (PostgreSQL)."""
+    ids = db.session.execute(db.select(SandboxToken.id).where(condition).order_by(SandboxToken.id)
+                             .with_for_update()).scalars().all()
+    if ids:
+        db.session.execute(update(SandboxToken).where(SandboxToken.id.in_(ids)).values(**values))
+
+
 def revoke_family(family):
-    db.session.execute(update(SandboxToken)
-                       .where(SandboxToken.family == family, SandboxToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
+    _update_tokens((SandboxToken.family == family) & SandboxToken.revoked_at.is_(None), revoked_at=utcnow())
 
 
 def _verify_pkce(verifier, challenge):
@@ -233,9 +240,13 @@ def _verify_pkce(verifier, challenge):
 def exchange_code(client_id, code, redirect_uri, code_verifier):
     if not code:
         raise OAuthError("invalid_request", "The code parameter is required.")
+    # Locked: two exchanges of one code wait for each other instead of racing.
     grant = db.session.execute(db.select(SandboxAuthorizationCode)
-                               .where(SandboxAuthorizationCode.code_hash == _hash(code))).scalar_one_or_none()
+                               .where(SandboxAuthorizationCode.code_hash == _hash(code))
+                               .with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
     if grant is None or grant.client_id != client_id:
+        db.session.rollback()
         raise OAuthError("invalid_grant", "The authorization code is invalid.")
     spent = db.session.execute(
         update(SandboxAuthorizationCode)
@@ -243,8 +254,10 @@ def exchange_code(client_id, code, redirect_uri, code_verifier):
         .values(used_at=utcnow())).rowcount
     if not spent:
         # A code presented twice: the tokens it gave are revoked too (RFC 6749 §4.1.2).
-        if grant.family:
-            revoke_family(grant.family)
+        family = db.session.execute(db.select(SandboxAuthorizationCode.family)
+                                    .where(SandboxAuthorizationCode.id == grant.id)).scalar_one()
+        if family:
+            revoke_family(family)
         db.session.commit()
         raise OAuthError("invalid_grant", "The authorization code was already used.")
     if grant.expires_at < utcnow():
@@ -267,18 +280,22 @@ def refresh(client_id, refresh_token):
     """One-time rotation: the presented refresh token is spent; presenting it again revokes the grant."""
     if not refresh_token:
         raise OAuthError("invalid_request", "The refresh_token parameter is required.")
+    # Locked: concurrent refreshes with one token queue up here, so exactly one of them spends it.
     token = db.session.execute(db.select(SandboxToken).where(
-        SandboxToken.token_hash == _hash(refresh_token), SandboxToken.kind == "refresh")).scalar_one_or_none()
+        SandboxToken.token_hash == _hash(refresh_token), SandboxToken.kind == "refresh")
+        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
     if token is None or token.client_id != client_id:
+        db.session.rollback()
         raise OAuthError("invalid_grant", "The refresh token is invalid.")
     if token.revoked_at is not None:
+        db.session.rollback()
         raise OAuthError("invalid_grant", "The refresh token has been revoked.")
     if token.expires_at < utcnow():
+        db.session.rollback()
         raise OAuthError("invalid_grant", "The refresh token has expired.")
+    # The row lock serialises PostgreSQL; the conditional update also SQLite (which has no FOR UPDATE).
     spent = db.session.execute(
-        update(SandboxToken)
-        .where(SandboxToken.id == token.id, SandboxToken.used_at.is_(None),
-               SandboxToken.revoked_at.is_(None))
+        update(SandboxToken).where(SandboxToken.id == token.id, SandboxToken.used_at.is_(None))
         .values(used_at=utcnow())).rowcount
     if not spent:
         revoke_family(token.family)
@@ -290,8 +307,10 @@ def refresh(client_id, refresh_token):
     return answer
 
 
-def revoke(client_id, token_value, token_type_hint=None):
-    """RFC 7009: revoking a refresh token revokes its grant; an unknown token is not an error."""
+def revoke(client_id, token_value):
+    """RFC 7009: revoking a refresh token revokes its grant; an unknown token is not an error.
+
+    (``token_type_hint`` is only a hint: the token is looked up whatever its kind.)"""
     if not token_value:
         raise OAuthError("invalid_request", "The token parameter is required.")
     token = db.session.execute(db.select(SandboxToken).where(
@@ -321,8 +340,5 @@ def access_token_company(token_value):
 def expire_access_tokens(company_id):
     """Every live access token of the company expires now (a fault switch)."""
     now = utcnow()
-    db.session.execute(update(SandboxToken)
-                       .where(SandboxToken.company_id == company_id, SandboxToken.kind == "access",
-                              SandboxToken.expires_at > now,
-                              or_(SandboxToken.revoked_at.is_(None)))
-                       .values(expires_at=now))
+    _update_tokens((SandboxToken.company_id == company_id) & (SandboxToken.kind == "access")
+                   & (SandboxToken.expires_at > now) & SandboxToken.revoked_at.is_(None), expires_at=now)

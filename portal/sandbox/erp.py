@@ -319,7 +319,7 @@ def _purchase_order(company, body):
     _check_branch(v(body, "branch"))
     _check_lines(body.get("lines"), "Purchase order")
     reference = v(body, "supplierRef") or v(body, "orderNumber")
-    number = v(body, "orderNumber") if v(body, "overrideNumberSeries") or v(body, "orderNumber") else None
+    number = v(body, "orderNumber") if v(body, "overrideNumberSeries") else None
     return {"reference": reference, "period": None, "number": number,
             "rejectable": [reference, v(body, "orderNumber")]}
 

@@ -1,4 +1,5 @@
 """What the sandbox received: one row per API and token-endpoint request, newest first on its page."""
+from flask import current_app
 from sqlalchemy import delete
 
 from ..extensions import db
@@ -14,9 +15,15 @@ def _clip(text):
 
 
 def record(method, path, company_id, status, request_body, response_body):
-    db.session.add(SandboxRequest(method=method, path=path[:2000], company_id=company_id, status=status,
-                                  request_body=_clip(request_body), response_body=_clip(response_body)))
+    row = SandboxRequest(method=method, path=path[:2000], company_id=company_id, status=status,
+                         request_body=_clip(request_body), response_body=_clip(response_body))
+    db.session.add(row)
     db.session.commit()
+    keep = int(current_app.config.get("SANDBOX_KEEP_REQUESTS", 20000))
+    if row.id % 500 == 0 and row.id > keep:
+        # The list (and the rate-limit window, which counts it) needs only the recent requests.
+        db.session.execute(delete(SandboxRequest).where(SandboxRequest.id <= row.id - keep))
+        db.session.commit()
 
 
 def latest(company_id=None, limit=200):

@@ -8,6 +8,7 @@ import json
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit, parse_qsl
 
 from flask import current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 
 from . import bp, connect, received
 from .connect import OAuthError
@@ -86,7 +87,6 @@ def authorize_decision():
                               error_description="The user denied access.", state=pending.state)
     company_id = request.form.get("company")
     if not company_id or connect.company(company_id) is None:
-        from flask_babel import gettext as _
         return _consent_page(pending, problem=_("Choose a company."), status=400)
     code = connect.allow(pending, company_id)
     return _redirect_back(pending.redirect_uri, code=code, state=pending.state)
@@ -166,13 +166,9 @@ def revocation():
     try:
         client_id, secret = _client_credentials()
         connect.authenticate_client(client_id, secret)
-        connect.revoke(client_id, request.form.get("token"), request.form.get("token_type_hint"))
+        connect.revoke(client_id, request.form.get("token"))
     except OAuthError as error:
         return _log_token_call(_oauth_error(error))
     response = current_app.response_class(status=200)
     response.headers["Cache-Control"] = "no-store"
     return _log_token_call(response)
-
-
-def config_value(name):
-    return current_app.config[name]

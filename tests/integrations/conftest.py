@@ -3,6 +3,7 @@
 ``visma`` points the VISMA_NET_* URLs at the sandbox of the live server. ``PortalSession`` is a
 person with a ``requests`` session (sign in, forms with their CSRF token, the sandbox's consent page).
 """
+import logging
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -69,6 +70,15 @@ class PortalSession:
     def authorise(self, account_id, company=SANDBOX_COMPANY):
         callback = self.decide(self.start_authorisation(account_id), company)
         return self.get(callback)
+
+
+@pytest.fixture(autouse=True)
+def _portal_loggers_enabled():
+    """Alembic's ``fileConfig`` (the test migrations run in this process) disables every logger that
+    existed then; the tests that read the logs (no token in them) need the portal's loggers on."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("portal") and isinstance(logger, logging.Logger):
+            logger.disabled = False
 
 
 def query_of(url):

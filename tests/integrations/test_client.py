@@ -76,7 +76,9 @@ def test_a_retry_after_longer_than_allowed_is_handed_to_the_caller(app, account_
     assert raised.value.retry_after == 600 and sleeps == []
 
 
-def test_an_access_token_that_expires_mid_use_is_refreshed_once(app, account_id):
+def test_an_access_token_that_expires_mid_use_is_refreshed_once(app, account_id, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
     with app.app_context():
         client = _client(app, account_id, sleep=Sleeps())
         assert client.get_json("/v1/branch")
@@ -86,6 +88,10 @@ def test_an_access_token_that_expires_mid_use_is_refreshed_once(app, account_id)
         assert len(token_calls(app, "refresh_token")) == refreshes + 1
         assert client.get_json("/v1/branch")                # the new token goes on working
         assert len(token_calls(app, "refresh_token")) == refreshes + 1
+        account = db.session.get(IntegrationAccount, account_id)
+        secrets = (account.access_token, account.refresh_token, account.access_token.split(".")[1])
+    assert "refreshing the access token" in caplog.text
+    assert not any(secret in caplog.text for secret in secrets)
 
 
 def test_a_refused_request_carries_visma_nets_message_verbatim(app, account_id):
@@ -109,3 +115,16 @@ def test_the_rate_limit_headers_are_read(app, account_id):
         client = _client(app, account_id, sleep=Sleeps())
         client.get("/v1/branch")
     assert client.rate_limit["Limit"] and client.rate_limit["Remaining"] is not None
+
+
+def test_a_spent_rate_limit_window_is_waited_out_before_the_next_request(app, account_id):
+    app.config.update(SANDBOX_RATE_LIMIT=1, SANDBOX_RATE_LIMIT_WINDOW_SECONDS=3)
+    sleeps = Sleeps()
+    with app.app_context():
+        client = _client(app, account_id, sleep=sleeps)
+        assert client.get_json("/v1/branch")
+        assert client.rate_limit["Remaining"] == "0"
+        reset = int(client.rate_limit["Reset"])
+        waited = len(sleeps)
+        assert client.get_json("/v1/dimension")      # waits for the window's reset, then asks
+    assert sleeps[waited] == pytest.approx(reset, abs=1)

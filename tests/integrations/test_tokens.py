@@ -96,13 +96,17 @@ def test_a_reused_rotated_refresh_token_needs_reauthorisation(authorised):
         account = db.session.get(IntegrationAccount, account_id)
         assert account.needs_reauthorisation
         assert account.access_token is None and account.refresh_token is None
-        assert "refused" in account.last_error
+        assert '"refresh_refused"' in account.last_error and "invalid_grant" in account.last_error
         assert account_problem(account) is not None
         # Every API call now says so, without calling Visma.net.
         with pytest.raises(ReauthorisationRequired):
             VismaNetClient(account).get_json("/v1/branch")
     page = person.get(f"/integrations/{account_id}").text
     assert "Authorise it again" in page and "Re-authorise" in page
+    assert "Visma Connect refused the refresh token." in page and "invalid_grant" in page
+    person.post("/language", {"locale": "sv"})
+    page = person.get(f"/integrations/{account_id}").text
+    assert "Visma Connect nekade förnyelsetoken." in page
     # The grant is revoked at Connect too: re-authorising is the way back.
     assert person.authorise(account_id).status_code == 200
     with app.app_context():

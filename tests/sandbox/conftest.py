@@ -82,6 +82,22 @@ def connect(live_server):
     return Connect(live_server.url)
 
 
+@pytest.fixture
+def any_live_server(any_app):
+    """Like ``live_server``, once on SQLite and once on PostgreSQL."""
+    import threading
+
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, any_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    server.app = any_app
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
 COMPANY = "1000001"
 
 

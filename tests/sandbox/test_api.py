@@ -3,7 +3,8 @@ import requests
 
 from portal.sandbox import spec
 
-from .conftest import (COMPANY, Api, inventory_item, invoice, journal, kit, payment, purchase_order)
+from .conftest import (COMPANY, REDIRECT_URI, Api, inventory_item, invoice, journal, kit, payment,
+                       purchase_order)
 
 ERROR_FIELDS = {"ExceptionType", "ExceptionMessage", "ExceptionFaultCode", "ExceptionMessageID",
                 "ExceptionDetails"}
@@ -53,9 +54,7 @@ def test_missing_wrong_and_expired_tokens_are_401(live_server, api):
 
 
 def test_a_token_without_the_create_scope_cannot_post(connect, live_server):
-    from urllib.parse import parse_qs  # noqa: F401
     code, _s, _r, verifier = connect.authorize(scope="offline_access vismanet_erp_interactive_api:read")
-    from .conftest import REDIRECT_URI
     token = connect.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI,
                           code_verifier=verifier).json()["access_token"]
     api = Api(live_server.url, token)
@@ -265,3 +264,26 @@ def test_api_requests_are_recorded(api, app):
         ("GET", "/sandbox/api/v1/customer/99999", COMPANY, 404)]
     assert '"POS-9"' in rows[0].request_body
     assert "ExceptionMessage" in rows[1].response_body
+
+
+def test_look_ups_for_idempotent_delivery(api):
+    """What a provider asks before sending again after a crash: "did my record arrive?"."""
+    # Numbers chosen by the sender (overrideNumberSeries): a direct GET, and a second POST is refused.
+    order = dict(purchase_order("PO-7"), orderNumber={"value": "PO-7"}, overrideNumberSeries={"value": True})
+    assert_visma_error(api.get("/v1/purchaseorder/PO-7"), 404)
+    assert api.post("/v1/purchaseorder", order).headers["Location"].endswith("/v1/purchaseorder/PO-7")
+    assert api.get("/v1/purchaseorder/PO-7").json()["supplierRef"] == "PO-7"
+    assert_visma_error(api.post("/v1/purchaseorder", order), 400, "'PO-7' already exists")
+    pay = dict(payment("POS-7"), referenceNumber={"value": "POS-7"}, overrideNumberSeries={"value": True})
+    assert api.post("/v1/customerPayment", pay).status_code == 201
+    assert api.get("/v1/customerPayment/POS-7").json()["paymentRef"] == "POS-7"
+    assert [p["refNbr"] for p in api.get("/v1/customerPayment", paymentNbr="POS-7").json()] == ["POS-7"]
+    # Numbers Visma.net chooses: found by the sender's reference.
+    body = dict(invoice("INV-7"), externalReference={"value": "EXT-7"})
+    assert api.post("/v2/customerinvoice", body).status_code == 201
+    assert len(api.get("/v1/customerinvoice", externalReference="EXT-7").json()) == 1
+    assert len(api.get("/v1/customerinvoice", customer="10001", financialPeriod="202503").json()) == 1
+    assert api.post("/v2/journaltransaction", journal("RUN-7")).status_code == 201
+    found = api.get("/v2/journaltransaction", periodId="202503", module="GL").json()
+    assert [t["journalTransactionLines"][0]["referenceNumber"] for t in found] == ["RUN-7"]
+    assert api.get("/v2/journaltransaction", periodId="202503", branch="NORTH").json() == []

@@ -3,6 +3,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.conftest import ARTIFACTS
+
 from .conftest import CLIENT_ID, SCOPE, pkce_pair
 
 pytestmark = pytest.mark.browser
@@ -20,6 +22,8 @@ def test_choose_a_company_and_allow(page, live_server):
     page.goto(_authorize_url(live_server.url))
     assert page.get_by_role("heading", name="Sign in to Visma.net (sandbox)").is_visible()
     page.get_by_label("Thuiszorg Noord (Visma.net)").check()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sandbox_sign_in.png"), full_page=True)
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url("**/sandbox/requests?**")
     query = parse_qs(urlsplit(page.url).query)

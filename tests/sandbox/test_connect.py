@@ -213,3 +213,26 @@ def test_token_calls_are_recorded_without_secrets(connect, app):
     for row in rows:
         assert CLIENT_SECRET not in (row.request_body or "")
         assert tokens["refresh_token"] not in (row.request_body or "") + (row.response_body or "")
+
+
+def test_an_expired_code_is_invalid_grant(connect, app):
+    app.config["SANDBOX_CODE_SECONDS"] = 0
+    code, _s, _r, verifier = connect.authorize()
+    answer = connect.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI,
+                           code_verifier=verifier)
+    assert answer.status_code == 400 and answer.json()["error_description"] == "The authorization code has expired."
+
+
+def test_an_expired_refresh_token_is_invalid_grant(connect, app):
+    app.config["SANDBOX_REFRESH_TOKEN_SECONDS"] = 0
+    tokens = connect.tokens()
+    answer = connect.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_a_sign_in_page_left_open_too_long_cannot_be_answered(connect, app):
+    app.config["SANDBOX_AUTHORIZATION_REQUEST_SECONDS"] = 0
+    page, _params, _verifier = connect.authorize_page()
+    answer = connect.decide(page, "allow")
+    assert answer.status_code == 400 and "Location" not in answer.headers
+    assert "has expired or was already answered" in answer.text

@@ -162,7 +162,8 @@ class VismaNetClient:
             if status == 401:
                 if refreshed:
                     reason = "Visma.net refused a freshly refreshed access token (401)"
-                    tokens.record_problem(self.account_id, reason, needs_reauthorisation=True)
+                    tokens.record_problem(self.account_id, "token_refused", f"{method} {path}",
+                                          needs_reauthorisation=True)
                     raise ReauthorisationRequired(self.account_id, reason)
                 # The access token expired or was revoked in mid-use: refresh once, then repeat.
                 refreshed = True
@@ -192,11 +193,11 @@ class VismaNetClient:
     def _retry_or_give_up(self, attempt, method, path, status, wait, what):
         if attempt >= self.max_attempts:
             message = f"{method} {path}: {what} after {attempt} attempts"
-            tokens.record_problem(self.account_id, f"Visma.net did not answer: {message}")
+            tokens.record_problem(self.account_id, "api_unavailable", message)
             raise VismaNetUnavailable(message, status=status, retry_after=wait if status == 429 else None)
         if wait > self.max_wait:
             message = f"{method} {path}: {what}; Visma.net asks to wait {wait:.0f} s"
-            tokens.record_problem(self.account_id, message)
+            tokens.record_problem(self.account_id, "rate_limited", message)
             raise VismaNetUnavailable(message, status=status, retry_after=wait)
         log.warning("%s %s: %s, attempt %d of %d, retrying in %.1f s", method, path, what, attempt,
                     self.max_attempts, wait)

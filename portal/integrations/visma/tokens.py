@@ -9,6 +9,7 @@ predecessor stored and uses it instead of refreshing again.
 These functions use their own short database session, so that they never commit (or roll back)
 the caller's work. Call them inside an app context.
 """
+import json
 import logging
 from datetime import timedelta
 
@@ -51,13 +52,23 @@ def apply_token(account, token, now=None):
     account.last_error_at = None
 
 
-def record_problem(account_id, message, needs_reauthorisation=False):
-    """Note ``message`` as the account's last error (and, if asked, that it must be re-authorised)."""
+# What ``last_error`` can say: a code (translated where it is shown, see ``services.last_error``) and
+# a detail kept as it came (an OAuth error code, Visma.net's own words, the request that failed).
+PROBLEMS = ("refresh_refused", "connect_unreachable", "no_refresh_token", "token_refused",
+            "api_unavailable", "rate_limited", "revoke_failed")
+
+
+def problem_text(code, detail=""):
+    return json.dumps({"code": code, "detail": detail or ""})
+
+
+def record_problem(account_id, code, detail="", needs_reauthorisation=False):
+    """Note the account's last error (and, if asked, that it must be re-authorised)."""
     with _session() as session:
         account = session.get(IntegrationAccount, account_id)
         if account is None:
             return
-        account.last_error = message
+        account.last_error = problem_text(code, detail)
         account.last_error_at = utcnow()
         if needs_reauthorisation:
             account.needs_reauthorisation = True
@@ -128,8 +139,7 @@ def _refresh_locked(account_id, stale_access_token, force):
         refresh_token = account.refresh_token
         if not refresh_token:
             session.commit()
-            record_problem(account_id, "There is no refresh token: authorise the account again",
-                           needs_reauthorisation=True)
+            record_problem(account_id, "no_refresh_token", needs_reauthorisation=True)
             raise ReauthorisationRequired(account_id, "There is no refresh token")
         try:
             token = oauth.refresh(refresh_token)
@@ -137,13 +147,13 @@ def _refresh_locked(account_id, stale_access_token, force):
             session.rollback()
             reason = f"Visma Connect refused the refresh token ({exc.error})"
             log.warning("Refreshing integration account %s failed: %s", account_id, exc.error)
-            record_problem(account_id, reason, needs_reauthorisation=True)
+            record_problem(account_id, "refresh_refused", exc.error, needs_reauthorisation=True)
             raise ReauthorisationRequired(account_id, reason) from None
         except oauth.ConnectUnavailable as exc:
             session.rollback()
             reason = f"Visma Connect could not be reached to refresh the token ({exc})"
             log.warning("Refreshing integration account %s: %s", account_id, reason)
-            record_problem(account_id, reason)
+            record_problem(account_id, "connect_unreachable", str(exc))
             raise VismaNetUnavailable(reason) from None
         apply_token(account, token, now)
         session.commit()
