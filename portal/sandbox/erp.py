@@ -97,7 +97,9 @@ def page(items, page_number, page_size):
 
 
 def branches(company):
-    return [{"branchId": index + 1, "number": number, "name": f"{company.name} – {number.title()}",
+    # The main branch carries the company's name (the token only says the company's id).
+    return [{"branchId": index + 1, "number": number,
+             "name": company.name if index == 0 else f"{company.name} – {number.title()}",
              "organizationId": 1, "isMainBranch": index == 0, "isActive": True,
              "lastModifiedDateTime": REFERENCE_MODIFIED}
             for index, number in enumerate(C.SANDBOX_BRANCHES)]

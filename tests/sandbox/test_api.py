@@ -84,6 +84,9 @@ def test_branches_periods_item_classes_payment_methods(api):
     answer = api.get("/v1/branch")
     assert_matches_spec(answer, "/v1/branch")
     assert [b["number"] for b in answer.json()] == ["MAIN", "NORTH", "SOUTH"]
+    main = answer.json()[0]
+    assert main["isMainBranch"] and main["name"] == "Zorggroep Rivierenland (Visma.net)"
+    assert_visma_error(api.get("/v1/branch/WEST"), 404, "WEST")
     assert api.get("/v1/branch/NORTH").json()["number"] == "NORTH"
     periods = api.get("/v1/financialPeriod")
     assert_matches_spec(periods, "/v1/financialPeriod")
@@ -99,6 +102,12 @@ def test_branches_periods_item_classes_payment_methods(api):
     methods = api.get("/v1/paymentmethod")
     assert_matches_spec(methods, "/v1/paymentmethod")
     assert {m["paymentMethodID"] for m in methods.json()} == {"CASH", "CARD", "MOBILEPAY", "GIFTCARD"}
+    assert api.get("/v1/financialPeriod/202503").json()["closedInGeneralLedger"] is False
+    assert_visma_error(api.get("/v1/financialPeriod/203001"), 404)
+    assert api.get("/v1/inventory/itemclass/STOCK").json()["type"] == "FinishedGoodItem"
+    assert_visma_error(api.get("/v1/inventory/itemclass/FOOD"), 404, "FOOD")
+    assert api.get("/v1/paymentmethod/CARD").json()["paymentMethodID"] == "CARD"
+    assert_visma_error(api.get("/v1/paymentmethod/BITCOIN"), 404, "BITCOIN")
 
 
 def test_customers_paged_and_one_by_number(api):
