@@ -172,9 +172,7 @@ class VismaNetProvider(Provider):
             ref, body = payloads.customer_invoice(values, branch, self.options.get("sales_account"))
             return self._send(payloads.KINDS["customerinvoice"], "customerinvoice", rows, ref, body)
         if kind == "payments":
-            from ...i18n import org_timezone
-            from datetime import timezone
-            paid = first["paid_at"].replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
+            paid = _local_date(first["paid_at"])
             ref, body = payloads.customer_payment(first, branch, paid)
             return self._send(payloads.KINDS["customerPayment"], "customerPayment", rows, ref, body)
         if kind == "purchase_orders":
@@ -352,6 +350,15 @@ class VismaNetProvider(Provider):
                                   severity="error", code="sync_stopped", params={"record": row.record_key},
                                   provider_message=message))
         db.session.commit()
+
+
+def _local_date(value):
+    """A stored UTC time as the organisation's local date (the day the payment was made there)."""
+    from datetime import datetime, timezone
+    from ...i18n import org_timezone
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
 
 
 def _group(kind, row):

@@ -108,23 +108,34 @@ class Setup:
                                        company_id=company.id if company else None)
 
 
+def _every_document_valid(openapi):
+    """After each test: EVERY document the provider built (test or production, sent or not) matches
+    Visma.net's OpenAPI description."""
+    from portal.models import VismaDocument
+    db.session.rollback()
+    for document in db.session.execute(db.select(VismaDocument)).scalars():
+        assert openapi(document.path, document.body) == [], (document.kind, document.body)
+
+
 @pytest.fixture
-def vctx(served):
+def vctx(served, openapi):
     """App context on each database, the sandbox served over HTTP, an authorised account."""
     app, server = served
     with app.app_context():
         setup = Setup(app, server.url)
         yield setup
+        _every_document_valid(openapi)
         db.session.remove()
 
 
 @pytest.fixture
-def sctx(served_sqlite):
+def sctx(served_sqlite, openapi):
     """The same on SQLite only: for behaviour that does not depend on the database."""
     app, server = served_sqlite
     with app.app_context():
         setup = Setup(app, server.url)
         yield setup
+        _every_document_valid(openapi)
         db.session.remove()
 
 
