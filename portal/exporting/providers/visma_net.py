@@ -37,6 +37,11 @@ from .base import Provider, RowResult
 
 log = logging.getLogger(__name__)
 
+# Words for the pages that show a stopped sync (the profile page and the dashboard's system messages).
+SYSTEM_MESSAGE = _l("System message")
+SYNC_STOPPED = _l("The sync has stopped until the problem is solved.")
+RESUME = _l("Resume")
+
 # The export types with a home at Visma.net, and those that stop on the first rejected record.
 TYPES = ("journal_entries", "invoices", "payments", "purchase_orders", "products")
 STOP_ON_ERROR = ("payments", "purchase_orders", "products")

@@ -103,3 +103,15 @@ def test_a_wrong_item_class_stops_the_product_sync_and_resume_sends_the_rest(sct
     assert sorted(n for _k, n, _b in records("inventory")) == ["BREAD", "FLOUR", "SOAP", "YEAST"]
     assert [n for _k, n, _b in records("KitSpecifications")] == ["BREAD/1"]
     assert_valid(openapi, run)
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("nl", ("Systeembericht", "De synchronisatie is gestopt tot het probleem is opgelost.", "Hervatten")),
+    ("sv", ("Systemmeddelande", "Synkroniseringen har stoppats tills problemet är löst.", "Återuppta")),
+    ("da", ("Systembesked", "Synkroniseringen er stoppet, indtil problemet er løst.", "Genoptag")),
+])
+def test_the_words_of_a_stopped_sync_are_the_glossarys(app, locale, words):
+    from flask_babel import force_locale
+    from portal.exporting.providers.visma_net import RESUME, SYNC_STOPPED, SYSTEM_MESSAGE
+    with app.test_request_context(), force_locale(locale):
+        assert (str(SYSTEM_MESSAGE), str(SYNC_STOPPED), str(RESUME)) == words
