@@ -110,7 +110,7 @@ class VismaNetProvider(Provider):
             select(DimensionMapping).where(DimensionMapping.account_id == self.account.id,
                                            DimensionMapping.enabled.is_(True))).scalars()}
         self.company_names = dict(db.session.execute(select(Company.id, Company.name)).all())
-        self.stop_on_error = self.export_type.key in STOP_ON_ERROR
+        self.stop_on_error = getattr(self.export_type, "stop_on_error", self.export_type.key in STOP_ON_ERROR)
         self.pending = []           # the rows of a document that may continue in the next batch
         self.kits = []              # products: kit specifications, sent after every item
         self.client = None
