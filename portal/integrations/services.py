@@ -229,7 +229,8 @@ def disconnect(account):
         if not value:
             continue
         try:
-            oauth.revoke(value, hint)
+            if not oauth.revoke(value, hint):      # no VISMA_NET_REVOKE_URL configured
+                revoked = False
         except (oauth.ConnectRefused, oauth.ConnectUnavailable) as exc:
             log.warning("Integration account %s: revoking the %s failed (%s)", account.id, hint,
                         type(exc).__name__)
