@@ -18,7 +18,6 @@
   record. Journals and invoices go on with the next record instead (Prepare/Export: partially processed).
 """
 import logging
-import time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
