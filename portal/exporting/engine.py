@@ -258,9 +258,15 @@ def export(run, progress):
             last_group, last_seq = rows[-1].group_key, rows[-1].seq
             done += len(rows)
             progress.advance(done)
+            if provider.stopped:        # the provider stopped on error itself (it sent nothing after it)
+                stopped = True
+                break
             if results is not None and export_type.stop_on_error and not all(r.ok for r in results):
                 stopped = True
                 break
+        results = provider.flush()      # rows a provider held back (e.g. the last journal of the run)
+        if results:
+            _record_results(run_id, export_pass, results, provider_cls)
         files = provider.finish()
     except BaseException:
         provider.abort()
@@ -310,7 +316,7 @@ def _record_results(run_id, export_pass, results, provider_cls):
     failed = [r for r in results if not r.ok]
     for r in failed:
         key = db.session.execute(select(PreparedRow.record_key).where(PreparedRow.id == r.row_id)).scalar()
-        params = {"record": key, "provider": str(provider_cls.label)}
+        params = {"record": key, "provider": str(provider_cls.label), **(r.params or {})}
         db.session.execute(update(PreparedRow).where(PreparedRow.id == r.row_id)
                            .values(error=r.message or report_message(r.code, params)))
         db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity="error", code=r.code,

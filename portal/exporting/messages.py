@@ -59,6 +59,12 @@ REPORT_MESSAGES = {
     "run_failed": _l("The run failed: %(reason)s"),
     "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "
                       "was recorded. Start it again."),
+    "visma_not_mapped": _l("%(company)s is not mapped to a Visma.net branch in the integration account: record "
+                           "%(record)s is not sent."),
+    "visma_invalid_document": _l("The document for record %(record)s does not match Visma.net's API description: "
+                                 "%(problem)s"),
+    "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
+                       "Resume it once the problem is solved."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
 }
 

@@ -151,6 +151,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
         params["skip_headers"] = bool(skip_headers)
     ctx = SourceContext(window_start, window_end, profile.company_id, params, org_timezone())
     export_type.check_start(ctx)
+    get_provider(profile.provider).check_start(profile, mode)
 
     status, run_at = RunStatus.QUEUED.value, None
     if run_at_local is not None:
@@ -204,6 +205,7 @@ def request_export(run_id, *, skip_headers=None):
     if run.status not in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
         raise ExportError(_l("Run %(run)s is %(status)s: only a prepared or partially processed run can be "
                              "exported."), code="not_exportable", run=run.id, status=status_label(run.status))
+    get_provider(run.profile.provider).check_start(run.profile, run.mode)
     transition(run, RunStatus.QUEUED)
     run.operation = Operation.EXPORT.value
     if skip_headers is not None:

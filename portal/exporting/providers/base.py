@@ -9,6 +9,10 @@
 - ``test_mode``: a test run must deliver nothing that writes (an API provider validates and keeps the
   payloads instead of sending them); a file provider writes its file in both modes.
 - Each row carries ``reference`` (run and record), so that an API retry after a crash never posts twice.
+- ``flush()`` (after the last batch): results of rows a provider held back (e.g. the last journal, whose
+  lines may continue in the next batch). ``stopped``: set by a provider that stops on error; the engine
+  then delivers no further batches (the rest stay unprocessed, for a later export).
+- ``check_start(profile, mode)``: refuse a run before it starts or exports (e.g. a stopped sync).
 """
 from dataclasses import dataclass
 
@@ -28,6 +32,7 @@ class RowResult:
     ok: bool
     message: str | None = None    # the provider's own message, verbatim
     code: str = "provider_rejected"
+    params: dict | None = None    # extra report parameters for ``code`` (besides record and provider)
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Provider:
     supports_removals = True
     per_row_results = False
     batch_size = 1000
+    stopped = False
     # True: payload values arrive as the columns' Python types (Decimal, date, datetime, int, bool);
     # False: as stored (text for decimals, dates and times), which file writers parse themselves.
     typed_values = True
@@ -65,11 +71,19 @@ class Provider:
     def check_options(cls, export_type, options):
         """Raise ExportError when the profile's options cannot work for this export type."""
 
+    @classmethod
+    def check_start(cls, profile, mode):
+        """Raise ExportError when a run of ``profile`` in ``mode`` may not start or export now."""
+
     def begin(self):
         pass
 
     def deliver(self, batch):
         raise NotImplementedError
+
+    def flush(self):
+        """Results (``RowResult``) of rows held back until the end; called after the last batch."""
+        return []
 
     def finish(self):
         """Complete the delivery; returns the files produced (``DeliveredFile``), if any."""

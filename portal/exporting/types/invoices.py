@@ -74,6 +74,10 @@ class Invoices(ExportType):
     def record_key(self, payload):
         return f"{payload['invoice_number']}/{payload['line_no']}"
 
+    def group_key(self, payload):
+        # The lines of one invoice are delivered together (Visma.net: one customer invoice with lines).
+        return f"{payload['company_code']}|{payload['invoice_number']}"
+
     def subject_key(self, payload):
         return payload["debtor_number"]
 

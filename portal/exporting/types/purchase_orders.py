@@ -61,5 +61,9 @@ class PurchaseOrders(ExportType):
             "unit_cost": money(line.unit_cost), "company_id": order.company_id,
         }
 
+    def group_key(self, payload):
+        # The lines of one order are delivered together (Visma.net: one purchase order with lines).
+        return f"{payload['company_code']}|{payload['order_number']}"
+
     def record_key(self, payload):
         return f"{payload['order_number']}/{payload['line_no']}"
