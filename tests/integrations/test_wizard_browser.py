@@ -93,8 +93,8 @@ def test_the_whole_wizard(app, visma, users, companies, page):
 def test_the_wizard_in_swedish(app, visma, users, companies, page):
     base = visma.url
     _sign_in(page, base)
-    page.select_option("#locale-select", "sv")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the switcher submits itself; wait for that page, not a race with goto
+        page.select_option("#locale-select", "sv")
     page.goto(base + "/integrations/new")
     assert page.is_visible("h1:has-text('Nytt integrationskonto')")
     page.fill("input[name=name]", "Konto")
