@@ -48,7 +48,7 @@ def create_app(config=None):
 
 
 # Feature packages, each with ``init_app(app)`` registering its blueprint. Adding a feature is one line.
-FEATURES = ("portal.exporting",)
+FEATURES = ("portal.exporting", "portal.profiles", "portal.runs", "portal.overview")
 
 
 def _register_features(app):

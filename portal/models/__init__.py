@@ -8,3 +8,4 @@ from .source import (  # noqa: F401
 from .exporting import (  # noqa: F401
     ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile,
 )
+from . import overview  # noqa: F401,E402  (indexes for the pages)
