@@ -47,6 +47,8 @@ def _columns_from_request(export_type_key):
         columns = get_type(export_type_key).columns()
     except ExportError:
         return None, []
+    if not any(f"pos_{c.key}" in request.form for c in columns):
+        return None, columns  # this type's columns were not on the page (the type was just changed)
     chosen = []
     for index, column in enumerate(columns):
         if request.form.get(f"col_{column.key}"):
