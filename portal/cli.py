@@ -1,9 +1,11 @@
 """Commands: ``users create``, ``demo seed``, ``import``, ``translate``."""
+import csv
 import subprocess
 import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import ngettext
 
 from .config import ROOT
 
@@ -54,7 +56,63 @@ def compile_():
     _pybabel("compile", "-d", "translations", "--statistics")
 
 
+def _table_list():
+    from .importing import TABLES
+    return ", ".join(TABLES)
+
+
+@click.command("import", epilog="Tables (in an order that satisfies references): companies, departments, "
+               "cost_centres, cost_units, debtors, employees, suppliers, journal_lines, invoice_lines, "
+               "time_registrations, payments, purchase_orders, purchase_order_lines, products, kit_components. "
+               "See `import --columns TABLE` for a table's columns.")
+@click.argument("table", required=False)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--columns", "show_columns", is_flag=True, help="Describe the columns of TABLE (or of every table).")
+@click.option("--delimiter", default=",", show_default=True, help="The field separator, e.g. ';'.")
+@click.option("--locale", default="en", show_default=True, type=click.Choice(["en", "nl", "sv", "da"]),
+              help="Language of the problem report.")
+def import_command(table, files, show_columns, delimiter, locale):
+    """Load the CSV FILES (header row first, UTF-8) into the source table TABLE.
+
+    Every row is validated; every problem is printed as `file,line,column,reason` (CSV, to stderr) and
+    a file with any problem loads nothing. Each file is loaded in its own transaction.
+    """
+    from flask_babel import force_locale
+
+    from .importing import TABLES, columns_doc, import_file
+    if show_columns:
+        for name in ([table] if table else TABLES):
+            if name not in TABLES:
+                raise click.BadParameter(f"unknown table; choose one of: {_table_list()}", param_hint="TABLE")
+            click.echo(columns_doc(name) + "\n")
+        return
+    if table not in TABLES:
+        raise click.BadParameter(f"choose one of: {_table_list()}", param_hint="TABLE")
+    if not files:
+        raise click.UsageError("Name at least one CSV file.")
+    failed = False
+    writer = csv.writer(sys.stderr, lineterminator="\n")
+    with force_locale(locale):
+        for path in files:
+            loaded, problems = import_file(table, path, delimiter=delimiter)
+            if problems:
+                if not failed:
+                    writer.writerow(["file", "line", "column", "reason"])
+                failed = True
+                writer.writerows(problem.as_row() for problem in problems)
+                click.echo(ngettext("%(file)s: %(num)d problem; nothing was loaded.",
+                                    "%(file)s: %(num)d problems; nothing was loaded.",
+                                    len(problems), file=path), err=True)
+            else:
+                click.echo(ngettext("%(file)s: %(num)d row loaded into %(table)s.",
+                                    "%(file)s: %(num)d rows loaded into %(table)s.",
+                                    loaded, file=path, table=table))
+    if failed:
+        sys.exit(1)
+
+
 def init_app(app):
+    app.cli.add_command(import_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(translate_cli)
     from .demo import demo_cli

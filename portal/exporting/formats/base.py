@@ -55,7 +55,7 @@ class FileInfo:
 MESSAGES = {
     "unknown_format": _l("Unknown file format “%(format)s”."),
     "bad_option": _l("The file option “%(option)s” cannot be “%(value)s”."),
-    "bad_value": _l("Row %(row)s: the value “%(value)s” in column “%(column)s” is not a valid %(kind)s."),
+    "bad_value": _l("Row %(row)s: the value “%(value)s” in column “%(column)s” does not fit the column."),
     "missing_value": _l("Row %(row)s: column “%(column)s” is missing."),
     "sie_one_company": _l("An SIE file holds one company; this export has %(first)s and %(second)s. "
                           "Export each company to its own file."),

@@ -115,4 +115,10 @@ class XlsxWriter(FileWriter):
         self._workbook.save(self.temp_path)
 
     def _discard(self):
+        # Each write-only sheet streams into its own temporary file: finish and remove them now,
+        # not when the worker process exits.
+        for sheet in self._workbook.worksheets:
+            if sheet._writer is not None:
+                sheet.close()
+                sheet._writer.cleanup()
         self._workbook = None

@@ -35,7 +35,7 @@ class FileProvider(Provider):
         try:
             FormatOptions.from_mapping(options)
         except FormatError as error:
-            raise ExportError(_l("%(problem)s"), code=error.code, problem=error.message) from None
+            raise ExportError(error.message, code=error.code) from None
 
     def begin(self):
         self.format = self.options.get("format", "csv")

@@ -1,0 +1,173 @@
+"""Process / Process all, retries with back-off, progress, the provider registry, the worker-start hook."""
+from datetime import datetime, timezone
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+
+from portal.exporting import services, sync
+from portal.exporting.errors import ExportError, TransientError
+from portal.exporting.providers import _REGISTRY, register
+from portal.exporting.providers.file import FileProvider
+from portal.exporting.report import report
+from portal.extensions import db
+from portal.models import Run
+from portal.queue import queue
+
+from . import factory
+from .conftest import execute, rows_of
+
+
+def _profiles():
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 3)
+    factory.products(zorg, 2, at=datetime(2026, 10, 15, 9, 0))
+    db.session.commit()
+    payments = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
+                                       sync_type="incremental_all", default_window="current_month")
+    products = services.create_profile(name="Products", export_type="products", options={"format": "jsonl"},
+                                       sync_type="incremental_all", default_window="previous_month")
+    return payments, products
+
+
+def test_process_all_prepare_then_export_then_roll_back(ctx):
+    payments, products = _profiles()
+    results = services.process([payments.id, products.id], "prepare")
+    assert [error for _, _, error in results] == [None, None]
+    runs = [run for _, run, _ in results]
+    assert all(r.mode == "production" and r.operation == "prepare" for r in runs)
+    for run in runs:
+        execute(run)
+    assert [db.session.get(Run, r.id).status for r in runs] == ["prepared", "prepared"]
+
+    results = services.process([payments.id, products.id], "export", skip_headers=True)
+    for _, run, error in results:
+        assert error is None
+        execute(run)
+    runs = [db.session.get(Run, r.id) for r in runs]
+    assert [r.status for r in runs] == ["exported", "exported"]
+    assert len(rows_of(runs[0])) == 3 and len(rows_of(runs[1])) == 2
+    assert runs[0].params["skip_headers"] is True
+
+    # Nothing is prepared any more: export is refused per profile, without stopping the others.
+    results = services.process([payments.id, products.id], "export")
+    assert [e.code for _, _, e in results] == ["nothing_prepared", "nothing_prepared"]
+
+    results = services.process([payments.id], "roll_back")
+    assert results[0][1].status == "rolled_back"
+    assert sync.current_ledger(payments.id) == {}
+    assert len(sync.current_ledger(products.id)) == 2
+
+
+def test_process_refuses_an_unknown_operation(ctx):
+    payments, _ = _profiles()
+    with pytest.raises(ExportError):
+        services.process([payments.id], "delete_everything")
+
+
+_calls = {"n": 0}
+
+
+class FlakyFileProvider(FileProvider):
+    """A file provider whose first delivery times out (a provider registered in one module, as
+    ``visma_net`` will be)."""
+    key = "flaky_file"
+
+    def deliver(self, batch):
+        _calls["n"] += 1
+        if _calls["n"] == 1:
+            raise TransientError("the provider timed out")
+        return super().deliver(batch)
+
+
+@pytest.fixture
+def flaky_provider():
+    register(FlakyFileProvider)
+    _calls["n"] = 0
+    yield FlakyFileProvider
+    _REGISTRY.pop(FlakyFileProvider.key, None)
+
+
+def test_transient_errors_are_retried_with_back_off(ctx, flaky_provider):
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 3)
+    db.session.commit()
+    profile = services.create_profile(name="Flaky", export_type="payments", provider="flaky_file",
+                                      options={"format": "jsonl"})
+    run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    before = datetime.now(timezone.utc)
+    assert execute(run) == "retrying"
+    run = db.session.get(Run, run.id)
+    assert run.status == "queued" and run.attempts == 1
+    assert "timed out" in run.error_reason
+    registry = ScheduledJobRegistry(queue=queue("exports"))
+    at = registry.get_scheduled_time(run.job_id)
+    assert 4 <= (at - before).total_seconds() <= 10          # the first back-off: 5 seconds
+    assert [i["code"] for i in report(run.id)["items"]] == ["retrying"]
+    assert execute(run) == "exported"                        # what the scheduler does at that time
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported" and run.attempts == 2
+    assert len(sync.current_ledger(profile.id)) == 3
+
+
+def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
+    """An SIE voucher must balance: an incremental run that would deliver only part of a journal fails,
+    with the file format's own explanation, and records nothing."""
+    from portal.exporting.jobs import execute_run
+    from portal.models import JournalLine, LedgerEntry
+    zorg, _, _ = factory.companies()
+    lines = factory.journal(zorg, "PR-1", factory.NOVEMBER[0], [("4000", "10.00", "0", "a"),
+                                                                ("2910", "0", "10.00", "b")])
+    db.session.commit()
+    profile = services.create_profile(name="SIE", export_type="journal_entries", options={"format": "sie4"},
+                                      sync_type="incremental_all", company_id=zorg.id)
+    window = dict(window_start="2026-11-01", window_end="2026-11-30")
+    first = services.start_run(profile.id, mode="production", **window)
+    execute(first)
+    assert db.session.get(Run, first.id).status == "exported"
+    # Line 1 changes and a new line 3 keeps the journal balanced; lines 1 and 3 alone are not.
+    lines[0].debit = 13
+    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
+                               about_period=factory.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
+                               description="c"))
+    db.session.commit()
+    second = services.start_run(profile.id, mode="production", **window)
+    with pytest.raises(Exception) as failure:
+        execute_run(second.id)
+    db.session.expire_all()
+    second = db.session.get(Run, second.id)
+    assert second.status == "failed"
+    assert "does not balance" in second.error_reason, second.error_reason
+    assert type(failure.value).__name__ == "FormatError"
+    assert [i["code"] for i in report(second.id)["items"]] == ["run_failed"]
+    assert db.session.query(LedgerEntry).filter_by(run_id=second.id).count() == 0
+    assert services.run_files(second.id) == []
+    assert services.mapping_history(profile.id)[0].run_id == first.id
+
+
+def test_progress_and_estimate(ctx):
+    payments, _ = _profiles()
+    run = services.start_run(payments.id, mode="test", window_start="2026-11-01", window_end="2026-11-30")
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.progress_at is not None and run.done == 3
+    run.phase, run.total, run.done = "exporting", 100, 25
+    run.phase_started_at = datetime(2026, 11, 21, 12, 0, 0)
+    run.progress_at = datetime(2026, 11, 21, 12, 0, 10)
+    estimate = services.progress(run)
+    assert estimate["seconds_left"] == pytest.approx(30)
+    db.session.rollback()
+
+
+def test_worker_start_hook_reconciles_and_schedules_the_periodic_reconciler(ctx):
+    from portal.exporting.reconciler import PERIODIC_JOB_ID, on_worker_start
+    hooks = ctx.extensions["portal_worker_start_hooks"]
+    assert on_worker_start in hooks
+    payments, _ = _profiles()
+    run = services.start_run(payments.id, mode="test")
+    from portal.queue import redis_connection
+    redis_connection().flushdb()
+    on_worker_start(ctx)
+    db.session.expire_all()
+    run = db.session.get(Run, run.id)
+    assert run.job_id in queue("exports").job_ids
+    assert PERIODIC_JOB_ID in ScheduledJobRegistry(queue=queue("default")).get_job_ids()

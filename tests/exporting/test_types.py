@@ -1,0 +1,181 @@
+"""Export types: journals (one per company and period, corrections in the period they correct), the
+test-company rule, unbalanced journals, overlapping hours, missing values, purchase orders, products."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from portal.exporting import services
+from portal.exporting.errors import ExportError
+from portal.exporting.formats.sie4 import read_sie4
+from portal.exporting.report import report
+from portal.extensions import db
+from portal.models import Run
+
+from . import factory
+from .conftest import files_of, rows_of, start_and_run
+
+NOV, OCT = date(2026, 11, 1), date(2026, 10, 1)
+
+
+def _journals(zorg, thuis=None):
+    factory.journal(zorg, "PR-2026-11", NOV, [("4000", "1000.00", "0", "Salaries"), ("2910", "0", "1000.00", "Net pay")])
+    # Corrections about October, came with November's payroll run.
+    factory.journal(zorg, "PR-2026-11C", NOV, [("4000", "50.00", "0", "Overtime October"),
+                                               ("2910", "0", "50.00", "Net pay October")], about=OCT)
+    if thuis is not None:
+        factory.journal(thuis, "PR-T-2026-11", NOV, [("4000", "200.00", "0", "Salaries"),
+                                                     ("2910", "0", "200.00", "Net pay")])
+
+
+def test_journal_corrections_are_booked_in_the_period_they_correct(ctx):
+    zorg, thuis, _ = factory.companies()
+    _journals(zorg, thuis)
+    db.session.commit()
+    profile = services.create_profile(name="Journals", export_type="journal_entries",
+                                      options={"format": "jsonl"})
+    run = start_and_run(profile, "test")
+    assert run.status == "exported", run.error_reason
+    rows = rows_of(run)
+    journals = {(r["company_code"], r["journal_period"]) for r in rows}
+    assert journals == {("ZORG", "2026-11-01"), ("ZORG", "2026-10-01"), ("THUIS", "2026-11-01")}
+    corrections = [r for r in rows if r["is_correction"]]
+    assert {r["journal_period"] for r in corrections} == {"2026-10-01"}
+    assert {r["payroll_run_ref"] for r in corrections} == {"PR-2026-11C"}
+    assert all(r["run_period"] == "2026-11-01" for r in corrections)
+    # Rows come grouped per journal (company and period).
+    order = [(r["company_code"], r["journal_period"]) for r in rows]
+    assert order == sorted(order, key=order.index) and len(set(order)) == 3
+    seen = []
+    for key in order:
+        if not seen or seen[-1] != key:
+            assert key not in seen
+            seen.append(key)
+
+
+def test_journals_as_sie4_one_voucher_per_period_read_back(ctx):
+    zorg, thuis, _ = factory.companies()
+    _journals(zorg, thuis)
+    db.session.commit()
+    profile = services.create_profile(name="Journals SIE", export_type="journal_entries",
+                                      options={"format": "sie4"})
+    run = start_and_run(profile, "production")
+    assert run.status == "exported", run.error_reason
+    files = files_of(run)
+    assert len(files) == 2                 # one SIE file per company
+    zorg_file = [f for f in files if "zorg" in f.name][0]
+    document = read_sie4(zorg_file.path)
+    assert document.first("#SIETYP") == ["4"]
+    assert document.first("#FORMAT") == ["PC8"]
+    assert [v.date for v in document.vouchers] == [OCT, NOV]
+    october = document.vouchers[0]
+    assert "PR-2026-11C" in october.text
+    assert sorted(t.amount for t in october.transactions) == [Decimal("-50.00"), Decimal("50.00")]
+    assert all("PR-2026-11C" in t.text for t in october.transactions)
+    assert all(v.balance == 0 for v in document.vouchers)
+    november = document.vouchers[1]
+    assert {t.account: t.amount for t in november.transactions} == {"4000": Decimal("1000.00"),
+                                                                     "2910": Decimal("-1000.00")}
+
+
+def test_journals_refused_for_a_test_company(ctx):
+    zorg, _, test = factory.companies()
+    _journals(zorg)
+    factory.journal(test, "PR-TEST-11", NOV, [("4000", "10.00", "0", "x"), ("2910", "0", "10.00", "y")])
+    db.session.commit()
+    scoped = services.create_profile(name="Test company", export_type="journal_entries",
+                                     options={"format": "jsonl"}, company_id=test.id)
+    with pytest.raises(ExportError) as refused:
+        services.start_run(scoped.id, mode="production")
+    assert refused.value.code == "test_company_refused"
+    assert test.name in str(refused.value)
+    assert db.session.query(Run).count() == 0
+    # A profile for every company leaves the test company out and says so.
+    every = services.create_profile(name="All", export_type="journal_entries", options={"format": "jsonl"})
+    run = start_and_run(every, "test")
+    assert {r["company_code"] for r in rows_of(run)} == {"ZORG"}
+    items = report(run.id)["items"]
+    assert [i["code"] for i in items] == ["test_company_refused"]
+    assert test.name in items[0]["message"]
+
+
+def test_unbalanced_journal_is_reported_and_not_exported(ctx):
+    zorg, thuis, _ = factory.companies()
+    _journals(zorg)
+    factory.journal(thuis, "PR-T-11", NOV, [("4000", "200.00", "0", "Salaries"), ("2910", "0", "150.00", "Net")])
+    db.session.commit()
+    profile = services.create_profile(name="J", export_type="journal_entries", options={"format": "jsonl"})
+    run = start_and_run(profile, "test")
+    assert run.status == "partially_processed"
+    assert "THUIS" not in {r["company_code"] for r in rows_of(run)}
+    item = [i for i in report(run.id)["items"] if i["code"] == "journal_unbalanced"][0]
+    assert item["params"] == {"company": "THUIS", "period": "2026-11-01", "debit": "200.00", "credit": "150.00"}
+
+
+def test_overlapping_hours_name_both_rows(ctx):
+    zorg, _, _ = factory.companies()
+    anna = factory.employee(zorg)
+    regs = factory.hours(zorg, anna, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0)),
+                                      (datetime(2026, 11, 2, 10, 0), datetime(2026, 11, 2, 14, 0)),
+                                      (datetime(2026, 11, 2, 14, 0), datetime(2026, 11, 2, 16, 0))])
+    other = factory.employee(zorg, "E002", "Bo")
+    factory.hours(zorg, other, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0))])
+    db.session.commit()
+    profile = services.create_profile(name="Hours", export_type="hours", options={"format": "jsonl"})
+    run = start_and_run(profile, "test")
+    assert run.status == "exported"
+    assert len(rows_of(run)) == 4          # a warning, not an error: the hours are still exported
+    items = report(run.id)["items"]
+    assert [i["code"] for i in items] == ["hours_overlap"]
+    message = items[0]["message"]
+    assert f"H{regs[0].id}" in message and f"H{regs[1].id}" in message and "E001" in message
+    assert items[0]["severity"] == "warning"
+    # Local time (Amsterdam, UTC+1 in November) in the message.
+    assert "08:00" in message
+
+
+def test_missing_values_are_row_errors(ctx):
+    zorg, _, _ = factory.companies()
+    made = factory.products(zorg, 3)
+    made[2].description = ""
+    db.session.commit()
+    profile = services.create_profile(name="Products", export_type="products", options={"format": "jsonl"})
+    run = start_and_run(profile, "test")
+    assert run.status == "partially_processed"
+    rows = rows_of(run)
+    assert [r["item_code"] for r in rows] == ["ITEM0000", "ITEM0001"]
+    assert rows[0]["kind"] == "kit" and rows[0]["components"] == 1
+    items = report(run.id)["items"]
+    assert [i["code"] for i in items] == ["missing_value"]
+    assert "ITEM0002" in items[0]["message"]
+
+
+def test_purchase_orders(ctx):
+    zorg, _, _ = factory.companies()
+    factory.purchase_orders(zorg, 3)
+    db.session.commit()
+    profile = services.create_profile(name="PO", export_type="purchase_orders", options={"format": "jsonl"},
+                                      sync_type="incremental_new")
+    run = start_and_run(profile, "production")
+    rows = rows_of(run)
+    assert [r["order_number"] for r in rows] == ["PO00000", "PO00001", "PO00002"]
+    assert rows[0]["quantity"] == 10 and rows[0]["supplier_number"] == "70001"
+    again = start_and_run(profile, "production")
+    assert rows_of(again) == []
+
+
+def test_only_invoices_take_booking_parameters_and_debtor_selection_limits_the_source(ctx):
+    zorg, _, _ = factory.companies()
+    debtors = factory.debtors(zorg, 3)
+    factory.invoice_lines(zorg, debtors, 6)
+    db.session.commit()
+    profile = services.create_profile(name="Inv", export_type="invoices", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    run = start_and_run(profile, "production", debtor_numbers=["10001"])
+    assert {r["debtor_number"] for r in rows_of(run)} == {"10001"}
+    # Another debtor selection does not treat the first debtor's lines as removed.
+    second = start_and_run(profile, "production", debtor_numbers="10002")
+    assert {(r["debtor_number"], r["mutation"]) for r in rows_of(second)} == {("10002", "new")}
+    with pytest.raises(ExportError) as error:
+        services.start_run(profile.id, debtor_numbers=["99999"])
+    assert error.value.code == "unknown_debtors"
