@@ -13,7 +13,7 @@ from ..models import Permission
 from ..web import is_htmx, render
 from . import bp, services
 from .forms import ConfirmForm, StartExportForm
-from .windows import org_today
+from .windows import PRESETS, preset_window
 
 RUNNERS = (Permission.IMPORT_EXPORT,)
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
@@ -94,7 +94,8 @@ def start(profile_id):
                     flash(_("The export has started."), "success")
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, is_invoice=is_invoice,
-                  selected=selected, debtor_results=debtor_results, zone=zone_offset(), today=org_today())
+                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  preset_dates={key: preset_window(key) for key in PRESETS if key != "custom"})
 
 
 def _check_parameters(form, profile, numbers, is_invoice):
