@@ -207,6 +207,7 @@ def export(run, progress):
                             storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
                             version=version)
     cancel = export_type.supports_cancellation
+    typed = provider.typed_values
     provider.begin()
     try:
         done, last_group, last_seq = 0, "", -1
@@ -224,8 +225,8 @@ def export(run, progress):
                 payload = row.payload
                 if row.mutation == Mutation.REMOVED.value and cancel:
                     payload = export_type.cancellation(payload)
-                batch.append(DeliveryRow(row.id, row.record_key, row.mutation, decode(payload),
-                                         f"{run_id}:{row.record_key}"))
+                batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
+                                         decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
             results = provider.deliver(batch)
             if results is not None:
                 _record_results(run_id, export_pass, results, provider_cls)

@@ -84,7 +84,7 @@ def load_good(app, tmp_path, upto=None):
             return
         result = run_import(app, table, write(tmp_path, f"{table}.csv", content))
         assert result.exit_code == 0, (table, result.output, result.stderr)
-        assert f"rows loaded into {table}" in result.output
+        assert f"loaded into {table}" in result.output   # "1 row" or "N rows"
 
 
 def test_a_good_import_of_every_table(any_app, tmp_path):

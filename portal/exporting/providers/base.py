@@ -46,6 +46,9 @@ class Provider:
     supports_removals = True
     per_row_results = False
     batch_size = 1000
+    # True: payload values arrive as the columns' Python types (Decimal, date, datetime, int, bool);
+    # False: as stored (text for decimals, dates and times), which file writers parse themselves.
+    typed_values = True
 
     def __init__(self, *, profile, run, export_type, columns, storage_root, export_pass, version):
         self.profile = profile

@@ -21,6 +21,7 @@ class FileProvider(Provider):
     label = _l("File")
     supports_removals = True
     per_row_results = False
+    typed_values = False
     batch_size = 2000
 
     @classmethod

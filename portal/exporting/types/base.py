@@ -134,9 +134,9 @@ class ExportType:
     def row_issues(self, payload, ctx):
         """Validations of one row. Default: the required values."""
         issues = []
-        headers = {c.key: c.header for c in self.columns()}
         for name in self.required:
             if payload.get(name) in (None, ""):
+                headers = {c.key: c.header for c in self.columns()}
                 issues.append(Issue("error", "missing_value",
                                     {"record": self.record_key(payload), "field": str(headers.get(name, name))},
                                     record_key=self.record_key(payload), invalid=True))

@@ -42,7 +42,8 @@ class Hours(ExportType):
 
     def select(self, ctx):
         return (select(TimeRegistration.id.label("source_id"), TimeRegistration.starts_at.label("window_value"),
-                       TimeRegistration, Company.code.label("company_code"),
+                       TimeRegistration.company_id, TimeRegistration.starts_at,
+                       TimeRegistration.ends_at, TimeRegistration.activity, Company.code.label("company_code"),
                        Employee.number.label("employee_number"), Employee.name.label("employee_name"),
                        CostCentre.code.label("cost_centre"))
                 .join(Company, Company.id == TimeRegistration.company_id)
@@ -51,11 +52,11 @@ class Hours(ExportType):
                 .where(self._scope(TimeRegistration, ctx)))
 
     def payload(self, row, ctx):
-        reg = row.TimeRegistration
+        reg = row
         starts = ctx.local(reg.starts_at)
         seconds = Decimal(int((reg.ends_at - reg.starts_at).total_seconds()))
         return {
-            "company_code": row.company_code, "registration_id": reg.id,
+            "company_code": row.company_code, "registration_id": row.source_id,
             "employee_number": row.employee_number, "employee_name": row.employee_name,
             "date": starts.date().isoformat(), "starts_at": iso(reg.starts_at),
             "ends_at": iso(reg.ends_at), "hours": f"{seconds / 3600:.2f}",

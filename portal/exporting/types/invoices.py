@@ -43,7 +43,7 @@ class Invoices(ExportType):
 
     def select(self, ctx):
         stmt = (select(InvoiceLine.id.label("source_id"), InvoiceLine.invoice_date.label("window_value"),
-                       InvoiceLine, Company.code.label("company_code"), Company.currency.label("currency"),
+                       *[c for c in InvoiceLine.__table__.c if c.name != "id"], Company.code.label("company_code"), Company.currency.label("currency"),
                        Debtor.number.label("debtor_number"), Debtor.name.label("debtor_name"),
                        Debtor.blocked.label("debtor_blocked"))
                 .join(Company, Company.id == InvoiceLine.company_id)
@@ -57,7 +57,7 @@ class Invoices(ExportType):
         return stmt
 
     def payload(self, row, ctx):
-        line = row.InvoiceLine
+        line = row
         return {
             "company_code": row.company_code, "invoice_number": line.invoice_number, "line_no": line.line_no,
             "invoice_date": line.invoice_date.isoformat(),

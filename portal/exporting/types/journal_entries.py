@@ -57,7 +57,9 @@ class JournalEntries(ExportType):
     def select(self, ctx):
         centre, unit = aliased(CostCentre), aliased(CostUnit)
         return (select(JournalLine.id.label("source_id"), JournalLine.run_period.label("window_value"),
-                       JournalLine, Company.code.label("company_code"), Company.name.label("company_name"),
+                       *[c for c in JournalLine.__table__.c if c.name not in ("id", "cost_centre_id", "cost_unit_id",
+                                                                               "employee_id")],
+                       Company.code.label("company_code"), Company.name.label("company_name"),
                        centre.code.label("cost_centre"), unit.code.label("cost_unit"),
                        Employee.number.label("employee_number"))
                 .join(Company, Company.id == JournalLine.company_id)
@@ -67,7 +69,7 @@ class JournalEntries(ExportType):
                 .where(self._base(ctx), Company.is_test_company.is_(False)))
 
     def payload(self, row, ctx):
-        line = row.JournalLine
+        line = row
         return {
             "company_code": row.company_code, "company_name": row.company_name,
             # Booked in the period it is about: a correction goes to the period it corrects.

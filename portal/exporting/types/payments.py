@@ -30,7 +30,9 @@ class Payments(ExportType):
         ]
 
     def select(self, ctx):
-        stmt = (select(Payment.id.label("source_id"), Payment.paid_at.label("window_value"), Payment,
+        stmt = (select(Payment.id.label("source_id"), Payment.paid_at.label("window_value"), Payment.company_id,
+                       Payment.receipt_number, Payment.customer_number, Payment.customer_name,
+                       Payment.payment_type, Payment.amount, Payment.paid_at,
                        Company.code.label("company_code"), Department.code.label("department"))
                 .join(Company, Company.id == Payment.company_id)
                 .outerjoin(Department, Department.id == Payment.department_id)
@@ -40,7 +42,7 @@ class Payments(ExportType):
         return stmt
 
     def payload(self, row, ctx):
-        p = row.Payment
+        p = row
         return {
             "company_code": row.company_code, "department": row.department or "",
             "receipt_number": p.receipt_number, "paid_at": iso(p.paid_at),

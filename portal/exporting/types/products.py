@@ -34,7 +34,8 @@ class Products(ExportType):
         kit = aliased(KitComponent)
         components = (select(func.count(kit.id)).where(kit.product_id == Product.id)
                       .correlate(Product).scalar_subquery())
-        stmt = (select(Product.id.label("source_id"), Product.updated_at.label("window_value"), Product,
+        stmt = (select(Product.id.label("source_id"), Product.updated_at.label("window_value"),
+                       *[c for c in Product.__table__.c if c.name != "id"],
                        Company.code.label("company_code"), components.label("components"))
                 .join(Company, Company.id == Product.company_id)
                 .where(self.window_filter(Product.updated_at, ctx)))
@@ -43,7 +44,7 @@ class Products(ExportType):
         return stmt
 
     def payload(self, row, ctx):
-        p = row.Product
+        p = row
         kind = "raw_material" if p.is_raw_material else ("kit" if p.has_calculation else "item")
         return {
             "company_code": row.company_code, "item_code": p.item_code, "description": p.description,

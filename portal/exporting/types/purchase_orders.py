@@ -34,7 +34,10 @@ class PurchaseOrders(ExportType):
 
     def select(self, ctx):
         stmt = (select(PurchaseOrderLine.id.label("source_id"), PurchaseOrder.order_date.label("window_value"),
-                       PurchaseOrderLine, PurchaseOrder, Company.code.label("company_code"),
+                       PurchaseOrderLine.line_no, PurchaseOrderLine.item_code, PurchaseOrderLine.description,
+                       PurchaseOrderLine.quantity, PurchaseOrderLine.unit_cost, PurchaseOrder.order_number,
+                       PurchaseOrder.order_date, PurchaseOrder.description.label("order_description"),
+                       PurchaseOrder.company_id, Company.code.label("company_code"),
                        Department.code.label("department"), Supplier.number.label("supplier_number"),
                        Supplier.name.label("supplier_name"))
                 .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
@@ -47,12 +50,12 @@ class PurchaseOrders(ExportType):
         return stmt
 
     def payload(self, row, ctx):
-        line, order = row.PurchaseOrderLine, row.PurchaseOrder
+        line = order = row
         return {
             "company_code": row.company_code, "department": row.department or "",
             "order_number": order.order_number, "order_date": order.order_date.isoformat(),
             "supplier_number": row.supplier_number, "supplier_name": row.supplier_name,
-            "order_description": order.description, "line_no": line.line_no, "item_code": line.item_code,
+            "order_description": order.order_description, "line_no": line.line_no, "item_code": line.item_code,
             "description": line.description, "quantity": quantity(line.quantity),
             "unit_cost": money(line.unit_cost), "company_id": order.company_id,
         }

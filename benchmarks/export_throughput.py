@@ -1,0 +1,209 @@
+"""Export throughput: the real job code against the database's own CSV dump of the same rows.
+
+    python benchmarks/export_throughput.py --rows 100000 --database sqlite:///instance/bench.db
+    python benchmarks/export_throughput.py --rows 1000000 --database postgresql+psycopg://postgres@127.0.0.1/portal_bench
+
+The database is a scratch database: its schema is migrated and its payments and export tables are
+emptied. Steps, on the same N payments (one export type, the same columns):
+1. a *full* prepare-and-export **test** run to CSV, executed by ``jobs.execute_run`` in a worker
+   process of its own (so that its peak memory is the worker's, measured by the OS);
+2. the database's own CSV dump of the same rows and columns (``COPY … TO STDOUT WITH CSV`` on
+   PostgreSQL, the ``sqlite3`` shell's CSV mode on SQLite), timed the same way (a process of its own);
+3. an *incremental_all* production run after a first production run and a change of 1 % of the rows,
+   timed as a ratio to the full run.
+The last line is one JSON object with the figures.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WINDOW = ("2026-01-01", "2026-12-31")
+COLUMNS_SQL = """
+    SELECT c.code AS company_code, COALESCE(d.code, '') AS department, p.receipt_number, p.paid_at,
+           p.customer_number, p.customer_name, p.payment_type, p.amount
+    FROM payments p JOIN companies c ON c.id = p.company_id LEFT JOIN departments d ON d.id = p.department_id
+    WHERE p.paid_at >= '2025-12-31 23:00:00' AND p.paid_at < '2026-12-31 23:00:00'
+    ORDER BY p.id
+"""
+
+
+def _app(database, storage):
+    os.environ["DATABASE_URL"] = database
+    os.environ["PORTAL_STORAGE_DIR"] = storage
+    os.environ.setdefault("PORTAL_ENV", "demo")
+    from portal import create_app
+    return create_app()
+
+
+def worker_main(run_id):
+    """Child process: run one run's job, as a worker's work horse does; print the job's figures."""
+    app = _app(os.environ["BENCH_DATABASE"], os.environ["BENCH_STORAGE"])
+    with app.app_context():
+        from portal.exporting.jobs import execute_run
+        started = time.perf_counter()
+        status = execute_run(run_id)
+        seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}))
+
+
+def _in_worker(args, run_id):
+    env = dict(os.environ, BENCH_DATABASE=args.database, BENCH_STORAGE=args.storage)
+    out = subprocess.run([sys.executable, __file__, "--job", str(run_id)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _prepare_database(app):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+    from portal.extensions import db
+    with app.app_context():
+        upgrade()
+        tables = ["report_items", "run_files", "prepared_rows", "ledger_entries", "mapping_history", "runs",
+                  "export_profiles", "payments"]
+        with db.engine.begin() as connection:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+def _seed(app, rows):
+    from sqlalchemy import select, text
+    from portal.bulk import bulk_insert
+    from portal.extensions import db
+    from portal.models import Company, Payment
+    with app.app_context():
+        company = db.session.execute(select(Company).where(Company.code == "BENCH")).scalar()
+        if company is None:
+            company = Company(code="BENCH", name="Benchmark B.V.", is_test_company=False)
+            db.session.add(company)
+            db.session.commit()
+        start = datetime(2026, 1, 1, 8, 0)
+        step = timedelta(seconds=max(1, int(360 * 86400 / rows)))
+        columns = ["company_id", "receipt_number", "customer_number", "customer_name", "payment_type", "amount",
+                   "paid_at"]
+        types = ["CASH", "CARD", "MOBILEPAY", "GIFTCARD"]
+        generated = ((company.id, f"R{i:08d}", f"C{i % 5000:05d}", f"Customer {i % 5000}", types[i % 4],
+                      f"{(i % 9000) / 100 + 1:.2f}", start + step * i) for i in range(rows))
+        with db.engine.begin() as connection:
+            bulk_insert(connection, Payment.__table__, columns, generated)
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("ANALYZE payments"))
+        return company.id
+
+
+def _native_dump(args, path):
+    started = time.perf_counter()
+    if args.database.startswith("sqlite"):
+        database_file = args.database.split("sqlite:///", 1)[1]
+        with open(path, "wb") as out:
+            subprocess.run(["sqlite3", "-csv", "-header", database_file, COLUMNS_SQL.replace("\n", " ")],
+                           stdout=out, check=True)
+    else:
+        import psycopg
+        from sqlalchemy.engine import make_url
+        url = make_url(args.database).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as connection, open(path, "wb") as out:
+            with connection.cursor().copy(f"COPY ({COLUMNS_SQL}) TO STDOUT WITH CSV HEADER") as copy:
+                for chunk in copy:
+                    out.write(chunk)
+    return time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database", default=f"sqlite:///{ROOT / 'instance' / 'bench.db'}")
+    parser.add_argument("--storage", default=str(ROOT / "instance" / "bench-storage"))
+    parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.job:
+        return worker_main(args.job)
+    os.makedirs(args.storage, exist_ok=True)
+    if args.database.startswith("postgresql"):
+        _ensure_pg_database(args.database)
+    app = _app(args.database, args.storage)
+    _prepare_database(app)
+    started = time.perf_counter()
+    _seed(app, args.rows)
+    print(f"seeded {args.rows} payments in {time.perf_counter() - started:.1f} s", flush=True)
+
+    from portal.extensions import db
+    from portal.exporting import services
+    from portal.models import Run
+    with app.app_context():
+        full = services.create_profile(name="Bench full", export_type="payments", options={"format": "csv"},
+                                       sync_type="full")
+        incremental = services.create_profile(name="Bench incremental", export_type="payments",
+                                              options={"format": "csv"}, sync_type="incremental_all")
+        run = _start(services, full.id, "test")
+        incremental_id = incremental.id
+    figures = _in_worker(args, run)
+    with app.app_context():
+        done = db.session.get(Run, run)
+        assert done.status == "exported", (done.status, done.error_reason)
+        assert done.counts["processed"] == args.rows, done.counts
+        exported_file = services.run_files(run)[0]
+    print(f"full test run: {figures['seconds']:.1f} s, {args.rows / figures['seconds']:.0f} rows/s, "
+          f"peak worker RSS {figures['peak_rss_mb']:.0f} MB", flush=True)
+
+    native = _native_dump(args, os.path.join(args.storage, "native-dump.csv"))
+    print(f"native CSV dump: {native:.2f} s (ours: {exported_file.size} bytes, "
+          f"native: {os.path.getsize(os.path.join(args.storage, 'native-dump.csv'))} bytes)", flush=True)
+
+    with app.app_context():
+        first = _start(services, incremental_id, "production")
+    baseline = _in_worker(args, first)
+    with app.app_context():
+        from sqlalchemy import text
+        with db.engine.begin() as connection:
+            changed = connection.execute(text("UPDATE payments SET amount = amount + 1 WHERE id % 100 = 0")).rowcount
+        second = _start(services, incremental_id, "production")
+    inc = _in_worker(args, second)
+    with app.app_context():
+        done = db.session.get(Run, second)
+        assert done.status == "exported", (done.status, done.error_reason)
+        assert done.counts["processed"] == changed, (done.counts, changed)
+    print(f"incremental_all production run: first {baseline['seconds']:.1f} s, after {changed} changes "
+          f"{inc['seconds']:.1f} s", flush=True)
+    result = {
+        "rows": args.rows, "database": args.database.split(":", 1)[0], "seconds": round(figures["seconds"], 3),
+        "rows_per_s": round(args.rows / figures["seconds"]), "peak_rss_mb": round(figures["peak_rss_mb"], 1),
+        "native_dump_s": round(native, 3), "ratio_to_native": round(figures["seconds"] / native, 2),
+        "incremental_s": round(inc["seconds"], 3), "incremental_ratio": round(inc["seconds"] / figures["seconds"], 3),
+        "incremental_peak_rss_mb": round(inc["peak_rss_mb"], 1),
+    }
+    print(json.dumps(result))
+
+
+def _start(services, profile_id, mode):
+    run = services.start_run(profile_id, mode=mode, window_start=WINDOW[0], window_end=WINDOW[1])
+    # The benchmark runs the job itself (in a process of its own): take it out of Redis's queue.
+    from portal.exporting.jobs import cancel_job
+    cancel_job(run.job_id)
+    return run.id
+
+
+def _ensure_pg_database(url):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": target.database}).first():
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
