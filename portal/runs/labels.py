@@ -35,6 +35,11 @@ def type_label(key):
     return {t.key: t.label for t in all_types()}.get(key, key)
 
 
+def _ambiguity_notice(*args):
+    from ..exporting.scheduling import ambiguity_notice
+    return ambiguity_notice(*args)
+
+
 def _all_types():
     from ..exporting.types import all_types
     return all_types()
@@ -46,7 +51,7 @@ def init_app(app):
         operation_label=_label(OPERATION_LABELS), phase_label=_label(PHASE_LABELS),
         severity_label=_label(SEVERITY_LABELS), sync_type_label=_label(SYNC_TYPE_LABELS),
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
-        type_label=type_label, export_types=_all_types, report_message=report_message, status_labels=STATUS_LABELS,
+        type_label=type_label, ambiguity_notice=_ambiguity_notice, export_types=_all_types, report_message=report_message, status_labels=STATUS_LABELS,
         operation_labels=OPERATION_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

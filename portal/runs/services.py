@@ -226,11 +226,12 @@ def mapping_history(profile_id, limit=200):
 
 
 def prepared_rows(run_id, errors_only=False, page=1, per_page=50):
-    """One page of a run's prepared rows, by ``seq``; the count uses the (run_id, …) index."""
+    """One page of a run's prepared rows in delivery order; the order and the count follow the
+    (run_id, group_key, seq) index, so a page of a 1,000,000-row run does not sort the run."""
     conditions = [PreparedRow.run_id == run_id]
     if errors_only:
         conditions.append(or_(PreparedRow.error.isnot(None), PreparedRow.invalid.is_(True)))
-    query = select(PreparedRow).where(*conditions).order_by(PreparedRow.seq, PreparedRow.id)
+    query = select(PreparedRow).where(*conditions).order_by(PreparedRow.group_key, PreparedRow.seq)
     return paginate(query, page, per_page, select(func.count()).select_from(PreparedRow).where(*conditions))
 
 

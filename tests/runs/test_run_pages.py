@@ -252,3 +252,15 @@ def test_process_without_selection_says_so_in_swedish(app, client, auth, payment
                                                         "scope": "selected"}, follow_redirects=True)
     assert "Välj minst ett scenario, eller välj Bearbeta alla." in response.get_data(as_text=True)
     assert _runs(app) == []
+
+
+def test_an_ambiguous_run_at_says_which_offset_it_took(app, client, auth, payments):
+    """31 October 2027, 02:30 happens twice in Amsterdam; the engine takes the first (summer) one."""
+    from portal.exporting import services
+    with app.app_context():
+        run = services.start_run(payments, mode="test", window_start="2026-10-01", window_end="2026-10-31",
+                                 run_at_local=datetime(2027, 10, 31, 2, 30))
+        run_id = run.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "occurs twice in Europe/Amsterdam" in page and "UTC+02:00" in page
