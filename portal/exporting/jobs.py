@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 from flask_babel import force_locale
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
+from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import insert, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -84,8 +85,9 @@ def execute_run(run_id):
 
 
 def _execute(run_id):
-    # A forked work horse must not use connections inherited from its parent.
-    db.engine.dispose(close=False)
+    if get_current_job() is not None:
+        # In a worker's forked work horse: never use connections inherited from the parent process.
+        db.engine.dispose(close=False)
     run = db.session.get(Run, run_id)
     if run is None:
         log.warning("run %s does not exist; nothing to do", run_id)
@@ -123,13 +125,14 @@ def _execute(run_id):
         except (TransientError, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
-                _fail(run_id, _reason(exc))
+                fail_run(run_id, _reason(exc))
                 raise
-            _retry_or_fail(run_id, exc)
+            if _retry_or_fail(run_id, exc) == "failed":
+                raise        # the RQ job fails too: never reported as a success
             return "retrying"
         except Exception as exc:
             db.session.rollback()
-            _fail(run_id, _reason(exc))
+            fail_run(run_id, _reason(exc))
             raise
 
 
@@ -157,8 +160,8 @@ def _retry_or_fail(run_id, exc):
     run = db.session.get(Run, run_id)
     attempt = run.attempts or 1
     if attempt > len(BACKOFF_SECONDS):
-        _fail(run_id, _reason(exc))
-        return
+        fail_run(run_id, _reason(exc))
+        return "failed"
     from .services import transition
     transition(run, RunStatus.QUEUED)
     run.error_reason = _reason(exc)
@@ -171,9 +174,10 @@ def _retry_or_fail(run_id, exc):
     db.session.commit()
     queue(QUEUE).enqueue_in(timedelta(seconds=BACKOFF_SECONDS[attempt - 1]), execute_run, run_id, job_id=job_id,
                             description=f"export run {run_id} (retry {attempt})")
+    return "retrying"
 
 
-def _fail(run_id, reason, code="run_failed", statuses=WORKING_STATUSES):
+def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES):
     """Fail a run that is still working (compare-and-set), with its reason and a report item."""
     now = utcnow()
     changed = db.session.execute(

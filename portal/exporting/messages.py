@@ -3,7 +3,7 @@
 Report items store a code and parameters; they are rendered here in whatever locale is active, so a
 report can be shown in any language (the worker forces the starter's locale).
 """
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, pgettext
 
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -18,12 +18,15 @@ STATUS_LABELS = {
     "rolled_back": _l("Rolled back"),
 }
 MODE_LABELS = {"test": _l("Test"), "production": _l("Production")}
-OPERATION_LABELS = {
-    "prepare": _l("Prepare"),
-    "export": _l("Export"),
-    "prepare_and_export": _l("Prepare and export"),
-    "roll_back": _l("Roll back"),
-}
+def operation_label(operation):
+    """The operation in the current locale. A context, because "Export" is also a noun elsewhere."""
+    labels = {
+        "prepare": pgettext("operation", "Prepare"),
+        "export": pgettext("operation", "Export"),
+        "prepare_and_export": pgettext("operation", "Prepare and export"),
+        "roll_back": pgettext("operation", "Roll back"),
+    }
+    return labels.get(operation, operation)
 SYNC_TYPE_LABELS = {
     "full": _l("Full"),
     "incremental_all": _l("Incremental – all records"),

@@ -51,7 +51,7 @@ def reconcile(now=None):
             continue
         with force_locale(run.locale):
             reason = report_message("worker_lost", {})
-        if jobs._fail(run.id, reason, code="worker_lost"):
+        if jobs.fail_run(run.id, reason, code="worker_lost"):
             log.error("run %s: its worker stopped (last heartbeat %s); failed", run.id, heartbeat)
             result["failed"].append(run.id)
     return result

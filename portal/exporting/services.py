@@ -282,11 +282,16 @@ def roll_back(run_id, *, user=None):
     if RunStatus.ROLLED_BACK not in TRANSITIONS[RunStatus(run.status)]:
         raise ExportError(_l("Run %(run)s is %(status)s and cannot be rolled back."), code="not_rollbackable",
                           run=run.id, status=status_label(run.status))
-    if run.is_production:
+    delivered = db.session.execute(select(func.count()).where(
+        LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar()
+    if run.is_production and delivered:
         later = db.session.execute(
-            select(Run).where(Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value,
-                              Run.id > run.id,
-                              Run.status.notin_([RunStatus.CANCELLED.value, RunStatus.ROLLED_BACK.value]))
+            select(Run).where(
+                Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value, Run.id > run.id,
+                # a later run that recorded something, or is about to (its mutations assume this ledger)
+                Run.status.in_([st.value for st in ACTIVE_STATUSES])
+                | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == run.profile_id,
+                                                              LedgerEntry.rolled_back.is_(False))))
             .order_by(Run.id.desc()).limit(1)).scalar()
         if later is not None:
             raise ExportError(
@@ -295,6 +300,7 @@ def roll_back(run_id, *, user=None):
                 code="not_latest_production", run=run.id, later=later.id)
         db.session.execute(update(LedgerEntry).where(LedgerEntry.run_id == run.id)
                            .values(rolled_back=True))
+    if run.is_production:
         latest = db.session.execute(
             select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == run.profile_id)
             .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
@@ -334,6 +340,31 @@ def get_run(run_id, lock=False):
     if run is None:
         raise ExportError(_l("Run %(run)s does not exist."), code="unknown_run", run=run_id)
     return run
+
+
+def list_profiles(*, include_archived=False):
+    stmt = select(ExportProfile).order_by(ExportProfile.name, ExportProfile.id)
+    if not include_archived:
+        stmt = stmt.where(ExportProfile.archived.is_(False))
+    return db.session.execute(stmt).scalars().all()
+
+
+def list_runs(*, profile_id=None, statuses=None, mode=None, offset=0, limit=50):
+    """Runs, newest first (the overview of every export that ran, test and production)."""
+    stmt = select(Run).order_by(Run.id.desc())
+    if profile_id is not None:
+        stmt = stmt.where(Run.profile_id == profile_id)
+    if statuses:
+        stmt = stmt.where(Run.status.in_([getattr(st, "value", st) for st in statuses]))
+    if mode:
+        stmt = stmt.where(Run.mode == mode)
+    return db.session.execute(stmt.offset(offset).limit(limit)).scalars().all()
+
+
+def scheduled_runs():
+    """Runs waiting for their time, soonest first (they can be cancelled)."""
+    return db.session.execute(select(Run).where(Run.status == RunStatus.SCHEDULED.value)
+                              .order_by(Run.run_at, Run.id)).scalars().all()
 
 
 def prepared_rows(run_id, *, offset=0, limit=100, only_errors=False):
@@ -434,5 +465,6 @@ def new_job_id(run):
 
 
 __all__ = ["start_run", "process", "cancel_run", "roll_back", "set_row_active", "request_export",
+           "list_profiles", "list_runs", "scheduled_runs", "active_production_run",
            "create_profile", "update_profile", "archive_profile", "get_run", "prepared_rows", "run_files",
            "mapping_history", "progress", "default_window", "transition", "func"]

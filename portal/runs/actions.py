@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..exporting import services as engine
-from ..exporting.messages import OPERATION_LABELS
 from ..exporting.types import get_type
 from ..models.exporting import (
-    ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunStatus,
+    ACTIVE_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunStatus,
 )
 
-OPERATIONS = tuple(OPERATION_LABELS)
+# The operations of the scenarios table, in the order of seed 000.
+OPERATIONS = ("prepare_and_export", "prepare", "export", "roll_back")
 S = RunStatus
 
 # The engine's error codes → the form field they are about.
@@ -124,10 +124,20 @@ def roll_back_plan(run):
                               .where(PreparedRow.run_id == run.id)).scalar_one()
     plan = RollBackPlan(prepared_rows=rows, files=bool(run.counts and run.counts.get("processed")))
     if run.is_production:
-        later = db.session.execute(
-            select(Run.id).where(Run.profile_id == run.profile_id, Run.mode == "production", Run.id > run.id,
-                                 Run.status.notin_([S.CANCELLED.value, S.ROLLED_BACK.value]))
-            .order_by(Run.id.desc()).limit(1)).scalar()
+        # The engine's rule (services.roll_back): a production run that recorded something is refused
+        # when a later production run recorded something too, or is about to.
+        recorded = db.session.execute(
+            select(func.count()).select_from(LedgerEntry)
+            .where(LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar_one()
+        later = None
+        if recorded:
+            later = db.session.execute(
+                select(Run.id).where(
+                    Run.profile_id == run.profile_id, Run.mode == "production", Run.id > run.id,
+                    Run.status.in_([s.value for s in ACTIVE_STATUSES])
+                    | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == run.profile_id,
+                                                                  LedgerEntry.rolled_back.is_(False))))
+                .order_by(Run.id.desc()).limit(1)).scalar()
         if later is not None:
             plan.refusal = _("Export %(run)s is not the latest production export of this profile: export "
                              "%(later)s came after it and builds on it. Roll back export %(later)s first.",

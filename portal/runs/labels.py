@@ -2,7 +2,7 @@
 from flask_babel import format_timedelta, lazy_gettext as _l
 
 from ..exporting.messages import (
-    MODE_LABELS, OPERATION_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, report_message,
+    MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, report_message, operation_label,
 )
 
 COUNT_LABELS = {
@@ -40,6 +40,11 @@ def _ambiguity_notice(*args):
     return ambiguity_notice(*args)
 
 
+def _operation_choices():
+    from .actions import OPERATIONS
+    return [(key, operation_label(key)) for key in OPERATIONS]
+
+
 def _all_types():
     from ..exporting.types import all_types
     return all_types()
@@ -48,10 +53,10 @@ def _all_types():
 def init_app(app):
     app.jinja_env.globals.update(
         status_label=_label(STATUS_LABELS), mode_label=_label(MODE_LABELS),
-        operation_label=_label(OPERATION_LABELS), phase_label=_label(PHASE_LABELS),
+        operation_label=operation_label, phase_label=_label(PHASE_LABELS),
         severity_label=_label(SEVERITY_LABELS), sync_type_label=_label(SYNC_TYPE_LABELS),
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
         type_label=type_label, ambiguity_notice=_ambiguity_notice, export_types=_all_types, report_message=report_message, status_labels=STATUS_LABELS,
-        operation_labels=OPERATION_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
+        operation_choices=_operation_choices, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

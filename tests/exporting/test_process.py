@@ -7,6 +7,7 @@ from rq.registry import ScheduledJobRegistry
 from portal.exporting import services, sync
 from portal.exporting.errors import ExportError, TransientError
 from portal.exporting.providers import _REGISTRY, register
+from portal.exporting.providers.base import Provider, RowResult
 from portal.exporting.providers.file import FileProvider
 from portal.exporting.report import report
 from portal.extensions import db
@@ -171,3 +172,120 @@ def test_worker_start_hook_reconciles_and_schedules_the_periodic_reconciler(ctx)
     run = db.session.get(Run, run.id)
     assert run.job_id in queue("exports").job_ids
     assert PERIODIC_JOB_ID in ScheduledJobRegistry(queue=queue("default")).get_job_ids()
+
+
+class RejectingProvider(Provider):
+    """A provider that answers per row, like an API: it rejects one customer's payments with its own
+    message, cannot deliver removals, and keeps what it accepted (``received``)."""
+    key = "rejecting"
+    per_row_results = True
+    supports_removals = False
+    batch_size = 1
+    rejected_customer = "C2"
+    received = []
+
+    def deliver(self, batch):
+        results = []
+        for row in batch:
+            if row.payload["customer_number"] == self.rejected_customer:
+                results.append(RowResult(row.row_id, False, "Customer 'C2' is inactive. (ExceptionMessage)"))
+            else:
+                RejectingProvider.received.append((row.reference, row.payload["amount"]))
+                results.append(RowResult(row.row_id, True))
+        return results
+
+
+@pytest.fixture
+def rejecting_provider():
+    register(RejectingProvider)
+    RejectingProvider.received = []
+    RejectingProvider.rejected_customer = "C2"
+    yield RejectingProvider
+    _REGISTRY.pop(RejectingProvider.key, None)
+
+
+def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecting_provider):
+    from decimal import Decimal
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 5)                       # customers C0..C4; C2's payment is the third
+    db.session.commit()
+    profile = services.create_profile(name="API payments", export_type="payments", provider="rejecting",
+                                      options={}, sync_type="incremental_all")
+    run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    execute(run)
+    run = db.session.get(Run, run.id)
+    # Payments stop on the first rejected record: the two after it wait.
+    assert run.status == "partially_processed"
+    assert run.counts["stopped_on_error"] is True
+    assert [ref for ref, _ in RejectingProvider.received] == [f"{run.id}:R000000", f"{run.id}:R000001"]
+    assert isinstance(RejectingProvider.received[0][1], Decimal)          # typed values for an API
+    item = report(run.id)["items"][0]
+    assert item["code"] == "provider_rejected"
+    assert item["provider_message"] == "Customer 'C2' is inactive. (ExceptionMessage)"
+    rejected = [r for r in services.prepared_rows(run.id) if r.error]
+    assert [r.record_key for r in rejected] == ["R000002"]
+    assert rejected[0].error == "Customer 'C2' is inactive. (ExceptionMessage)"
+    assert sorted(sync.current_ledger(profile.id)) == ["R000000", "R000001"]
+
+    # Someone resolves it; exporting again delivers only what is left.
+    RejectingProvider.rejected_customer = None
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported"
+    assert [ref.split(":")[1] for ref, _ in RejectingProvider.received] == [
+        "R000000", "R000001", "R000002", "R000003", "R000004"]
+    assert len(sync.current_ledger(profile.id)) == 5
+    assert [h.record_count for h in services.mapping_history(profile.id)] == [3, 2]
+
+    # A removal cannot be delivered by this provider: left out, and said so.
+    db.session.execute(db.text("DELETE FROM payments WHERE receipt_number = 'R000004'"))
+    db.session.commit()
+    second = services.start_run(profile.id, mode="production", window_start="2026-11-01",
+                                window_end="2026-11-30")
+    execute(second)
+    second = db.session.get(Run, second.id)
+    assert second.status == "exported"
+    items = report(second.id)["items"]
+    assert [i["code"] for i in items] == ["removals_left_out"]
+    assert "1" in items[0]["message"]
+
+
+def test_rolling_back_a_failed_run_only_removes_its_prepared_data(ctx):
+    payments, _ = _profiles()
+    first = services.start_run(payments.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    execute(first)
+    failed = services.start_run(payments.id, mode="production", window_start="2026-11-01",
+                                window_end="2026-11-30")
+    from portal.exporting.jobs import fail_run
+    db.session.execute(db.text("UPDATE runs SET status = 'preparing' WHERE id = :id"), {"id": failed.id})
+    db.session.commit()
+    assert fail_run(failed.id, "test")
+    third = services.start_run(payments.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    execute(third)
+    services.roll_back(failed.id)                 # recorded nothing: allowed although a later run exists
+    assert db.session.get(Run, failed.id).status == "rolled_back"
+    assert len(sync.current_ledger(payments.id)) == 3
+
+
+def test_retries_end_in_a_visible_failure(ctx, flaky_provider):
+    zorg, _, _ = factory.companies()
+    factory.payments(zorg, 2)
+    db.session.commit()
+    profile = services.create_profile(name="Always late", export_type="payments", provider="flaky_file",
+                                      options={"format": "jsonl"})
+    run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    outcomes = []
+    for _ in range(3):
+        _calls["n"] = 0                      # every attempt times out
+        outcomes.append(execute(run))
+    assert outcomes == ["retrying", "retrying", "retrying"]
+    _calls["n"] = 0
+    with pytest.raises(TransientError):      # the last one fails the RQ job as well
+        execute(run)
+    db.session.expire_all()
+    run = db.session.get(Run, run.id)
+    assert run.status == "failed" and run.attempts == 4
+    assert "timed out" in run.error_reason
+    assert [i["code"] for i in report(run.id)["items"]][-1] == "run_failed"
+    assert sync.current_ledger(profile.id) == {}

@@ -94,3 +94,13 @@ def test_reconciler_reschedules_a_job_that_redis_lost(ctx):
     assert queued.job_id in queue("exports").job_ids
     # A second round finds nothing to do.
     assert reconcile() == {"enqueued": [], "failed": []}
+
+
+def test_scheduled_runs_are_listed_soonest_first(ctx):
+    profile = _profile()
+    later = services.start_run(profile.id, mode="test", run_at_local=datetime(2026, 12, 2, 9, 0))
+    sooner = services.start_run(profile.id, mode="test", run_at_local=datetime(2026, 12, 1, 9, 0))
+    services.start_run(profile.id, mode="test")
+    assert [r.id for r in services.scheduled_runs()] == [sooner.id, later.id]
+    assert len(services.list_runs(profile_id=profile.id)) == 3
+    assert [r.id for r in services.list_runs(statuses=["scheduled"])] == [sooner.id, later.id]

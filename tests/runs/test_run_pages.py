@@ -185,6 +185,9 @@ def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app
         p = db.session.get(support.ExportProfile, payments)
         first = support.run(p, mode="production", status="exported")
         later = support.run(p, mode="production", status="exported")
+        db.session.add_all([LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="a", run_id=first.id),
+                            LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="b", run_id=later.id)])
+        db.session.commit()
         ids = (first.id, later.id)
     auth.login("staff")
     page = client.get(f"/runs/{ids[0]}/roll-back").get_data(as_text=True)

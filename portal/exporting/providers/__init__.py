@@ -1,16 +1,17 @@
 """The registry of providers: where a run's rows go. One module each (``file`` now; ``visma_net`` later).
 
-A new provider is one module that subclasses ``base.Provider``, decorates it with ``@register`` and is
-named in ``MODULES``.
+A new provider is one module in this package that subclasses ``base.Provider`` and decorates it with
+``@register``: every module here is loaded (``visma_net`` will be one more module, nothing else).
 """
 import importlib
+import pkgutil
 
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ExportError
 
-MODULES = ["file"]
 _REGISTRY = {}
+_loaded = False
 
 
 def register(cls):
@@ -18,9 +19,16 @@ def register(cls):
     return cls
 
 
+def modules():
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name != "base")
+
+
 def _load():
-    for name in MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+    global _loaded
+    if not _loaded:
+        for name in modules():
+            importlib.import_module(f"{__name__}.{name}")
+        _loaded = True
 
 
 def get_provider(key):

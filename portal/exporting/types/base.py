@@ -101,6 +101,9 @@ class ExportType:
     run_param_keys = frozenset()   # payload keys that come from the run, left out of the fingerprint
     required = ()                  # payload keys that must have a value
     supports_cancellation = False  # removals become cancellation lines
+    # The Flexybox way (DESIGN §4): the first record a provider rejects stops the delivery; the rest
+    # stays unprocessed until someone resolves the problem and exports again (resumes).
+    stop_on_error = False
     formats = ("csv", "jsonl", "xlsx")
 
     # -- declarations ------------------------------------------------------------------------

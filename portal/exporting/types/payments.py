@@ -13,6 +13,7 @@ class Payments(ExportType):
     key = "payments"
     label = _l("Payments")
     model = Payment
+    stop_on_error = True
     window_kind = "datetime"
     required = ("customer_number", "payment_type", "amount")
     supports_cancellation = True

@@ -14,6 +14,7 @@ class Products(ExportType):
     key = "products"
     label = _l("Products")
     model = Product
+    stop_on_error = True
     window_kind = "datetime"
     required = ("item_code", "description")
 

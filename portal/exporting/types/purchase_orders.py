@@ -13,6 +13,7 @@ class PurchaseOrders(ExportType):
     key = "purchase_orders"
     label = _l("Purchase orders")
     model = PurchaseOrderLine
+    stop_on_error = True
     window_kind = "date"
     required = ("supplier_number", "item_code")
 
