@@ -1,5 +1,4 @@
 import logging
-from logging.config import fileConfig
 
 from flask import current_app
 
@@ -9,9 +8,9 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The portal's structured, masked logging stays in charge: fileConfig would replace its handler and
+# disable every logger that exists already (the app's own among them).
+logging.getLogger("alembic").setLevel(logging.INFO)
 logger = logging.getLogger('alembic.env')
 
 

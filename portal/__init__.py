@@ -48,7 +48,14 @@ def create_app(config=None):
 
 
 # Feature packages, each with ``init_app(app)`` registering its blueprint. Adding a feature is one line.
-FEATURES = ("portal.exporting", "portal.profiles", "portal.runs", "portal.overview")
+FEATURES = (
+    "portal.exporting",
+    "portal.sandbox",
+    "portal.integrations",
+    "portal.profiles",
+    "portal.runs",
+    "portal.overview",
+)  # the sandbox mounts itself only when SANDBOX_ENABLED
 
 
 def _register_features(app):

@@ -35,25 +35,39 @@ def _pybabel(*args):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
+POT = "translations/messages.pot"
+CATALOGUES = "translations"
+
+
+def extract_messages(output=POT):
+    """Extract every translatable string of the code and templates into ``output`` (a .pot file)."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+             "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output",
+             "--project", "Export Portal", "-o", str(output), ".")
+
+
 @translate_cli.command("extract")
-def extract():
+@click.option("--output", default=POT, show_default=True, help="Where to write the template.")
+def extract(output):
     """Extract the strings into translations/messages.pot."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-             "-o", "translations/messages.pot", ".")
+    extract_messages(output)
 
 
 @translate_cli.command("update")
-def update():
-    """Extract, then merge new strings into every language's catalogue."""
-    extract.callback()
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
-             "--ignore-obsolete")
+@click.option("--directory", default=CATALOGUES, show_default=True)
+def update(directory):
+    """Extract, then merge new strings into every language's catalogue (fill in the empty ones)."""
+    pot = f"{directory}/messages.pot"
+    extract_messages(pot)
+    _pybabel("update", "-i", pot, "-d", str(directory), "--no-fuzzy-matching", "--ignore-obsolete",
+             "--width", "100")
 
 
 @translate_cli.command("compile")
-def compile_():
+@click.option("--directory", default=CATALOGUES, show_default=True)
+def compile_(directory):
     """Compile .po to .mo (done by the build; .mo files are not committed)."""
-    _pybabel("compile", "-d", "translations", "--statistics")
+    _pybabel("compile", "-d", str(directory), "--statistics")
 
 
 def _table_list():

@@ -56,6 +56,7 @@ class Config:
     # Sign-in attempts per e-mail address and per client address.
     LOGIN_RATE_LIMIT = os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per 5 minutes")
     RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_STRATEGY = "moving-window"  # a fixed window resets at the minute: attempts could double up
 
     RQ_QUEUES = ("exports", "default")
     RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))

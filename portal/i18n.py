@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
+from babel.dates import get_timezone_gmt
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -41,7 +42,13 @@ def datetime_filter(value, fmt="medium"):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(_aware(value), fmt)
+        value = _aware(value)
+        text = format_datetime(value, fmt)
+        local = value.astimezone(org_timezone())
+        if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+            # The hour that happens twice when summer time ends: say which one.
+            text += " (" + get_timezone_gmt(local, "long", locale=get_locale()) + ")"
+        return text
     return format_date(value, fmt)
 
 

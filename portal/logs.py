@@ -6,14 +6,18 @@ import uuid
 
 from flask import g, has_request_context, request
 
-# Anything that looks like a credential is masked before a line is written.
+# Anything that looks like a credential is masked before a line is written: ``key=value``,
+# ``"key": "value"``, ``Authorization: Bearer value``, and OAuth codes in query strings.
 _SECRET = re.compile(
-    r"(?i)(password|passwd|secret|token|authorization|client_secret|refresh_token|access_token|code_verifier)"
-    r"(['\"]?\s*[:=]\s*['\"]?|\s+)([^\s'\",&]+)")
+    r"(?i)(password|passwd|secret|token|authorization|api[_-]?key|cookie|code_verifier)"
+    r"(['\"]?\s*[:=]\s*['\"]?|\s+)((?:bearer|basic)\s+)?([^\s'\",&]+)")
+_QUERY_CODE = re.compile(r"(?i)([?&](?:code|state)=)[^&\s'\"]+")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def mask(text):
-    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
+    return _QUERY_CODE.sub(lambda m: f"{m.group(1)}***", text)
 
 
 class ContextFilter(logging.Filter):
@@ -37,11 +41,23 @@ class MaskingFormatter(logging.Formatter):
         return mask(super().format(record))
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (so that a captured stderr sees the lines)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s id=%(request_id)s msg=%(message)s"
 
 
 def configure(level=logging.INFO):
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(MaskingFormatter(FORMAT))
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
@@ -53,10 +69,13 @@ def init_app(app):
     configure(logging.DEBUG if app.debug else logging.INFO)
     # Werkzeug's access log would print query strings (OAuth codes); ours is masked instead.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     @app.before_request
     def _request_id():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+        # A caller's id is kept only when it is harmless (it is written into every log line).
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex[:12]
 
     @app.after_request
     def _log_request(response):

@@ -5,9 +5,14 @@ Register once per clone:  git config merge.po-union.driver "python3 tools/po_mer
 (.gitattributes names it for translations/*/LC_MESSAGES/*.po). Where both sides translate one
 message differently, ours wins and the other is reported.
 """
+import os
 import sys
 
-from babel.messages.pofile import read_po, write_po
+try:
+    from babel.messages.pofile import read_po, write_po
+except ImportError:  # run by a Python without Babel: use the project's virtual environment
+    venv_python = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".venv", "bin", "python")
+    os.execv(venv_python, [venv_python, *sys.argv])
 
 
 def _read(path):

@@ -1,12 +1,12 @@
 """Indexes for the pages' filters and sorting on ``runs`` (overview, Show exports, latest run per profile).
 
 Revision ID: pages_0001
-Revises: engine_0001 (the ``runs`` table is the engine's)
+Revises: integration_0001 (needs only the engine's ``runs`` table)
 """
 from alembic import op
 
 revision = "pages_0001"
-down_revision = "engine_0001"
+down_revision = "integration_0001"  # chained at merge: 0001 → engine → sandbox → integration → pages
 branch_labels = None
 depends_on = None
 

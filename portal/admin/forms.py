@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Permission
@@ -20,15 +21,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _locale_choices():
-    return [("", _l("Browser language")), ("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska"),
-            ("da", "Dansk")]
+    return [SelectChoice("", _l("Browser language")),
+            *(SelectChoice(code, label, render_kw={"lang": code})
+              for code, label in (("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska"), ("da", "Dansk")))]
 
 
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")),
                                                         Email(_l("Enter a valid e-mail address."))])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    permissions = MultiCheckboxField(_l("Permissions"), choices=list(PERMISSION_LABELS.items()))
+    permissions = MultiCheckboxField(_l("Permissions"), choices=[SelectChoice(value, label) for value, label in PERMISSION_LABELS.items()])
     locale = SelectField(_l("Language"), choices=_locale_choices())
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Password"), validators=[Optional()])

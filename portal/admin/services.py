@@ -8,25 +8,33 @@ MIN_PASSWORD_LENGTH = 8
 
 
 class UserError(ValueError):
-    """A translatable reason why a user change was refused; nothing was changed."""
+    """A translatable reason why a user change was refused; nothing was changed.
+
+    ``field`` names the form field the reason belongs to, so that the page can show it there.
+    """
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def _check_password(password, allow_short=False):
     if not password or (len(password) < MIN_PASSWORD_LENGTH and not allow_short):
-        raise UserError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+        raise UserError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                        field="password")
 
 
 def create_user(email, password, role=None, permissions=None, name="", locale=None, active=True,
                 allow_short_password=False):
     email = User.normalise_email(email)
     if not email or "@" not in email:
-        raise UserError(_l("Enter a valid e-mail address."))
+        raise UserError(_l("Enter a valid e-mail address."), field="email")
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
-        raise UserError(_l("A user with this e-mail address already exists."))
+        raise UserError(_l("A user with this e-mail address already exists."), field="email")
     _check_password(password, allow_short_password)
     if permissions is None:
         if role not in ROLES:
-            raise UserError(_l("Unknown role."))
+            raise UserError(_l("Unknown role."), field="permissions")
         permissions = ROLES[role]
     user = User(email=email, name=name or email.split("@")[0], locale=locale, active=active)
     user.set_password(password)
@@ -36,12 +44,22 @@ def create_user(email, password, role=None, permissions=None, name="", locale=No
     return user
 
 
-def update_user(user, permissions, locale, active, name, password=None):
-    user.permissions = {Permission(p) for p in permissions}
+def update_user(user, permissions, locale, active, name, password=None, acting_user=None):
+    """Save a user's settings. ``acting_user`` (the administrator) may not lock themselves out."""
+    permissions = {Permission(p) for p in permissions}
+    if acting_user is not None and acting_user.id == user.id:
+        if Permission.MANAGE_USERS not in permissions:
+            raise UserError(_l("You cannot remove your own permission to manage users. "
+                               "Ask another administrator to do it."), field="permissions")
+        if not active:
+            raise UserError(_l("You cannot deactivate your own account. "
+                               "Ask another administrator to do it."), field="active")
+    if password:
+        _check_password(password)
+    user.permissions = permissions
     user.locale = locale or None
     user.name = name
     if password:
-        _check_password(password)
         user.set_password(password)  # also signs the user out elsewhere
     if user.active and not active:
         user.session_version += 1

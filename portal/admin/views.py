@@ -1,5 +1,8 @@
+import logging
+
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_user
 
 from ..auth.guards import permission_required
 from ..extensions import db
@@ -8,6 +11,8 @@ from ..web import render
 from . import bp
 from .forms import UserForm
 from .services import UserError, create_user, list_users, update_user
+
+log = logging.getLogger(__name__)
 
 
 @bp.route("/users")
@@ -20,18 +25,23 @@ def users():
 @permission_required(Permission.MANAGE_USERS)
 def new_user():
     form = UserForm()
-    if form.validate_on_submit():
-        if not form.password.data:
-            form.password.errors.append(_("Enter a password for the new user."))
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not form.password.data:
+        # Reported together with the other fields' errors, not after they are fixed.
+        form.password.errors = [*form.password.errors, _("Enter a password for the new user.")]
+        valid = False
+    if valid:
+        try:
+            user = create_user(form.email.data, form.password.data, permissions=form.permissions.data,
+                               name=form.name.data, locale=form.locale.data or None,
+                               active=form.active.data)
+        except UserError as exc:
+            db.session.rollback()
+            _field_errors(form, exc).append(str(exc))
         else:
-            try:
-                create_user(form.email.data, form.password.data, permissions=form.permissions.data,
-                            name=form.name.data, locale=form.locale.data or None, active=form.active.data)
-            except UserError as exc:
-                form.email.errors.append(str(exc))
-            else:
-                flash(_("User %(email)s was created.", email=form.email.data), "success")
-                return redirect(url_for("admin.users"))
+            log.info("user %s created by user %s", user.id, current_user.id)
+            flash(_("User %(email)s was created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=None)
 
 
@@ -46,13 +56,26 @@ def edit_user(user_id):
     form.email.render_kw = {"readonly": True}
     form.email.data = user.email
     if form.validate_on_submit():
+        own_account = user.id == current_user.id
         try:
             update_user(user, form.permissions.data, form.locale.data, form.active.data, form.name.data,
-                        password=form.password.data or None)
+                        password=form.password.data or None, acting_user=current_user)
         except UserError as exc:
             db.session.rollback()
-            form.password.errors.append(str(exc))
+            _field_errors(form, exc).append(str(exc))
         else:
+            log.info("user %s changed by user %s%s", user.id, current_user.id,
+                     " (password reset)" if form.password.data else "")
+            if own_account and form.password.data:
+                login_user(user)  # a new password signs out other sessions, not this one
             flash(_("The changes to %(email)s were saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=user)
+
+
+def _field_errors(form, error):
+    """The error list of the field a service error belongs to (the e-mail field when it names none)."""
+    field = getattr(form, error.field or "email", None) or form.email
+    if not isinstance(field.errors, list):
+        field.errors = list(field.errors)
+    return field.errors

@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -8,6 +9,8 @@ from ..extensions import limiter
 from . import bp
 from .forms import SignInForm
 from .services import authenticate
+
+log = logging.getLogger(__name__)
 
 
 def _safe_next(target):
@@ -39,6 +42,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            log.warning("sign-in refused (unknown e-mail, wrong password or inactive user)")
             flash(_("The e-mail address or password is not correct."), "error")
         else:
             locale = session.get("locale")
@@ -47,6 +51,7 @@ def login():
                 session["locale"] = locale
             session.permanent = True
             login_user(user)
+            log.info("signed in: user %s", user.id)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form), (401 if request.method == "POST" else 200)
 

@@ -567,6 +567,7 @@ def seed(size=None, today=None, progress=None):
             rows = list(kit_rows(connection, context)) if _is_empty(connection, KitComponent) else []
             inserted["kit_components"] = bulk_insert(connection, KitComponent.__table__,
                                                      ("product_id", "component_id", "quantity"), rows)
+        report("kit_components", inserted["kit_components"])
     load(JournalLine, JOURNAL_COLUMNS, journal_rows(context, sizes["journal_lines"]))
     with db.engine.connect() as connection:
         sellable, purchasable = _sellable(connection, context), _purchasable(connection, context)
@@ -587,13 +588,13 @@ def _seed_orders(context, size, purchasable, inserted, report):
         inserted["purchase_orders"] = bulk_insert(connection, PurchaseOrder.__table__, ORDER_COLUMNS,
                                                   (order for order, _lines in order_plan(context, size,
                                                                                         purchasable)))
+        report("purchase_orders", inserted["purchase_orders"])
         ids = dict(connection.execute(select(PurchaseOrder.order_number, PurchaseOrder.id)).all())
         inserted["purchase_order_lines"] = bulk_insert(
             connection, PurchaseOrderLine.__table__, ORDER_LINE_COLUMNS,
             ((ids[order[3]], *line) for order, lines in order_plan(context, size, purchasable)
              for line in lines))
-    report("purchase_orders", inserted["purchase_orders"])
-    report("purchase_order_lines", inserted["purchase_order_lines"])
+        report("purchase_order_lines", inserted["purchase_order_lines"])
 
 
 def reset():

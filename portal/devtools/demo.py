@@ -19,33 +19,41 @@ def flask(*args, **kwargs):
 
 def main():
     os.environ.setdefault("PORTAL_ENV", "demo")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    port = os.environ.get("PORT", "5000")
+    base_url = os.environ.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")  # the sandbox's URLs
+    redis_url = os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     redis_process = redis_server.ensure(redis_url)
-    flask("db", "upgrade")
-    flask("demo", "seed")
-    children = [subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT)]
-    print("\nExport Portal demo at http://127.0.0.1:5000")
-    print("Sign in with any of these (password: demo):")
-    for email in DEMO_SIGN_INS:
-        print(f"  {email}")
-    print("Stop with Ctrl-C.\n", flush=True)
-    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
-                               "--port", os.environ.get("PORT", "5000"), "--with-threads"], cwd=ROOT)
-    children.append(server)
+    children = []
     try:
+        flask("db", "upgrade")
+        flask("demo", "seed")
+        children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT))
+        print(f"\nExport Portal demo at {base_url}")
+        print("Sign in with any of these (password: demo):")
+        for email in DEMO_SIGN_INS:
+            print(f"  {email}")
+        print("Stop with Ctrl-C.\n", flush=True)
+        server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
+                                   "--port", port, "--with-threads"], cwd=ROOT)
+        children.append(server)
         server.wait()
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C: stop what we started, below
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop(children)
         redis_server.stop(redis_process)
+
+
+def _stop(children):
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 if __name__ == "__main__":

@@ -8,4 +8,6 @@ from .source import (  # noqa: F401
 from .exporting import (  # noqa: F401
     ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile,
 )
+from .integration import AdministrationMapping, DimensionMapping, IntegrationAccount  # noqa: F401
+from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)
 from . import overview  # noqa: F401,E402  (indexes for the pages)

@@ -82,9 +82,11 @@ def load_good(app, tmp_path, upto=None):
     for table, content in GOOD_FILES:
         if table == upto:
             return
-        result = run_import(app, table, write(tmp_path, f"{table}.csv", content))
+        path = write(tmp_path, f"{table}.csv", content)
+        result = run_import(app, table, path)
         assert result.exit_code == 0, (table, result.output, result.stderr)
-        assert f"loaded into {table}" in result.output   # "1 row" or "N rows"
+        rows = content.count("\n") - 1
+        assert result.output == f"{path}: {rows} {'row' if rows == 1 else 'rows'} loaded into {table}.\n"
 
 
 def test_a_good_import_of_every_table(any_app, tmp_path):

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 COLUMN_KINDS = ("text", "int", "decimal", "date", "datetime", "bool")
 ENCODINGS = ("utf-8", "utf-8-sig")
 LINE_TERMINATORS = ("\r\n", "\n")
+_TERMINATOR_NAMES = {"crlf": "\r\n", "lf": "\n"}   # as a form may send them
 
 # A text cell starting with one of these is run as a formula by spreadsheet programs (OWASP, CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -97,6 +98,16 @@ class FormatOptions:
     def from_mapping(cls, options):
         options = dict(options or {})
         values = {name: options[name] for name in cls.__dataclass_fields__ if name in options}
+        for name in ("skip_headers", "translated_headers"):
+            if name in values:
+                try:
+                    flag = to_bool(values[name])
+                except ValueError:
+                    raise FormatError("bad_option", option=name, value=values[name]) from None
+                values[name] = cls.__dataclass_fields__[name].default if flag is None else flag
+        if "line_terminator" in values:
+            values["line_terminator"] = _TERMINATOR_NAMES.get(str(values["line_terminator"]).lower(),
+                                                              values["line_terminator"])
         made = cls(**values)
         made.check()
         return made

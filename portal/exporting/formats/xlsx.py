@@ -14,7 +14,7 @@ from .base import FileWriter, neutralise, to_bool, to_date, to_datetime, to_deci
 
 MAX_ROWS = 1_048_576      # rows per sheet in Excel
 MAX_CELL_TEXT = 32_767    # characters per cell in Excel
-SHEET_TITLE = _l("Export")
+SHEET_TITLE = _l("Exported data")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 

@@ -32,6 +32,7 @@ def test_a_column_kind_must_be_known():
     ({"quotechar": ","}, "quotechar"),
     ({"encoding": "latin-1"}, "encoding"),
     ({"line_terminator": "\r"}, "line_terminator"),
+    ({"skip_headers": "perhaps"}, "skip_headers"),
 ])
 def test_bad_options_are_refused_before_anything_is_written(tmp_path, columns, options, option):
     with pytest.raises(FormatError) as caught:
@@ -100,3 +101,10 @@ def test_same_rows_give_the_same_bytes(tmp_path, columns, rows):
         writer.write_rows(rows)
         digests.add(writer.close().sha256)
     assert len(digests) == 1
+
+
+def test_options_as_a_form_sends_them(tmp_path, columns, rows):
+    from portal.exporting.formats import FormatOptions
+    options = FormatOptions.from_mapping({"skip_headers": "true", "translated_headers": "0",
+                                          "line_terminator": "LF", "format": "csv", "other": 1})
+    assert (options.skip_headers, options.translated_headers, options.line_terminator) == (True, False, "\n")

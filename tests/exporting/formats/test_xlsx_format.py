@@ -87,7 +87,8 @@ def test_skip_headers(tmp_path, columns, rows):
 
 
 @pytest.mark.parametrize("locale, first, sheet", [
-    ("nl", "Beschrijving", "Export"), ("sv", "Beskrivning", "Export"), ("da", "Beskrivelse", "Eksport")])
+    ("nl", "Beschrijving", "Geëxporteerde gegevens"), ("sv", "Beskrivning", "Exporterade data"),
+    ("da", "Beskrivelse", "Eksporterede data")])
 def test_translated_headers_and_sheet_title(app, tmp_path, columns, rows, locale, first, sheet):
     with app.app_context(), force_locale(locale):
         write(tmp_path / "out.xlsx", columns, rows)
@@ -108,6 +109,6 @@ def test_more_rows_than_a_sheet_holds_continue_on_a_next_sheet(tmp_path, monkeyp
     columns = [Column("n", None, "int")]
     write(tmp_path / "out.xlsx", columns, [{"n": n} for n in range(1, 8)], translated_headers=False)
     workbook = openpyxl.load_workbook(tmp_path / "out.xlsx")
-    assert workbook.sheetnames == ["Export", "Export (2)", "Export (3)"]
+    assert workbook.sheetnames == ["Exported data", "Exported data (2)", "Exported data (3)"]
     values = [[c.value for c in row] for sheet in workbook.worksheets for row in sheet.iter_rows()]
     assert values == [["n"], [1], [2], [3], ["n"], [4], [5], [6], ["n"], [7]]

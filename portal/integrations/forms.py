@@ -1,0 +1,25 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class AccountForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name for the integration account.")),
+                                              Length(max=120)])
+
+
+class MappingForm(FlaskForm):
+    # The services check the choices (with the portal's own messages), so WTForms' check is off.
+    company = SelectField(_l("Our company"), coerce=int, validate_choice=False,
+                          validators=[DataRequired(_l("Choose one of our companies."))])
+    branch = SelectField(_l("Visma.net branch"), validate_choice=False, validators=[DataRequired(_l("Choose a branch that exists at Visma.net."))])
+
+
+class DimensionsForm(FlaskForm):
+    cost_centre_enabled = BooleanField(_l("Use cost centres"))
+    cost_centre_description = StringField(_l("Description of the cost centre dimension in Visma.net"),
+                                          validators=[Optional(), Length(max=200)])
+    cost_unit_enabled = BooleanField(_l("Use cost units"))
+    cost_unit_description = StringField(_l("Description of the cost unit dimension in Visma.net"),
+                                        validators=[Optional(), Length(max=200)])

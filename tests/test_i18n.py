@@ -1,0 +1,180 @@
+"""Locale negotiation (user's setting → session → Accept-Language → English), the switcher, and the
+locale- and time-zone-aware ``datetime``/``date``/``number`` filters."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from flask import render_template_string
+
+from portal.extensions import db
+from portal.models import User
+
+SIGN_IN = {"en": "Sign in", "nl": "Inloggen", "sv": "Logga in", "da": "Log ind"}
+
+
+def _lang(response):
+    page = response.get_data(as_text=True)
+    start = page.index('<html lang="') + len('<html lang="')
+    return page[start:page.index('"', start)]
+
+
+def _set_user_locale(app, email, locale):
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+        user.locale = locale
+        db.session.commit()
+
+
+# --- negotiation ----------------------------------------------------------------------------------
+
+def test_english_without_any_preference(client):
+    response = client.get("/auth/login")
+    assert _lang(response) == "en"
+    assert "Sign in" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("nl-NL,nl;q=0.9,en;q=0.5", "nl"), ("sv", "sv"), ("da-DK", "da"),
+    ("fr-FR,de;q=0.9", "en"),            # none of ours: English
+    ("de,da;q=0.8,nl;q=0.5", "da"),      # the best of ours by quality
+])
+def test_accept_language_picks_the_language_before_sign_in(client, header, expected):
+    response = client.get("/auth/login", headers={"Accept-Language": header})
+    assert _lang(response) == expected
+    assert f">{SIGN_IN[expected]}</h1>" in response.get_data(as_text=True)
+
+
+def test_session_choice_beats_accept_language(client, auth):
+    token = auth.csrf_token("/auth/login")
+    response = client.post("/language", data={"locale": "nl", "csrf_token": token, "next": "/auth/login"},
+                           headers={"Accept-Language": "sv"})
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+    assert _lang(client.get("/auth/login", headers={"Accept-Language": "sv"})) == "nl"
+
+
+def test_users_setting_beats_the_session(app, client, auth):
+    _set_user_locale(app, "staff@example.com", "da")
+    client.post("/language", data={"locale": "nl", "csrf_token": auth.csrf_token("/auth/login")})
+    assert _lang(client.get("/auth/login")) == "nl"
+    auth.login("staff")
+    assert _lang(client.get("/", headers={"Accept-Language": "sv"})) == "da"
+
+
+def test_user_without_a_setting_follows_session_then_browser(app, client, auth):
+    auth.login("staff")  # the demo staff user has no language of their own
+    assert _lang(client.get("/", headers={"Accept-Language": "sv"})) == "sv"
+
+
+def test_switching_while_signed_in_becomes_the_users_setting(app, client, auth):
+    auth.login("staff")
+    response = client.post("/language", data={"locale": "sv", "csrf_token": auth.csrf_token("/"), "next": "/"})
+    assert response.status_code == 302
+    assert _lang(client.get("/")) == "sv"
+    with app.app_context():
+        assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "sv"
+    # Kept on another device: a fresh client, another browser language.
+    other = app.test_client()
+    from tests.conftest import AuthActions
+    AuthActions(other).login("staff")
+    assert _lang(other.get("/", headers={"Accept-Language": "nl"})) == "sv"
+
+
+def test_switcher_is_on_the_sign_in_page_and_every_signed_in_page(client, auth):
+    for path in ("/auth/login",):
+        page = client.get(path).get_data(as_text=True)
+        assert 'action="/language"' in page
+        for code, label in (("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska"), ("da", "Dansk")):
+            assert f'<option value="{code}" lang="{code}"' in page and label in page
+    auth.login("admin")
+    for path in ("/", "/admin/users", "/admin/users/new"):
+        assert 'action="/language"' in client.get(path).get_data(as_text=True)
+
+
+def test_switcher_refuses_get_unknown_languages_and_foreign_targets(client, auth):
+    assert client.get("/language?locale=nl").status_code == 405
+    token = auth.csrf_token("/auth/login")
+    client.post("/language", data={"locale": "xx", "csrf_token": token})
+    assert _lang(client.get("/auth/login")) == "en"
+    response = client.post("/language", data={"locale": "nl", "csrf_token": token,
+                                              "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+    response = client.post("/language", data={"locale": "nl", "csrf_token": token, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_switcher_needs_the_csrf_token(client):
+    response = client.post("/language", data={"locale": "nl"})
+    assert response.status_code == 400
+    assert _lang(client.get("/auth/login")) == "en"
+
+
+# --- formatting -----------------------------------------------------------------------------------
+
+# The night summer time starts in the Netherlands (2026-03-29, 01:00 UTC: 02:00 → 03:00) and ends
+# (2026-10-25, 01:00 UTC: 03:00 → 02:00).
+SPRING_BEFORE = datetime(2026, 3, 29, 0, 30)   # naive UTC, as stored
+SPRING_AFTER = datetime(2026, 3, 29, 1, 30)
+AUTUMN_BEFORE = datetime(2026, 10, 25, 0, 30)
+AUTUMN_AFTER = datetime(2026, 10, 25, 1, 30)
+
+EXPECTED_SHORT = {
+    "en": ("3/29/26, 1:30\u202fAM", "3/29/26, 3:30\u202fAM", "10/25/26, 2:30\u202fAM"),
+    "nl": ("29-03-2026, 01:30", "29-03-2026, 03:30", "25-10-2026, 02:30"),
+    "sv": ("2026-03-29 01:30", "2026-03-29 03:30", "2026-10-25 02:30"),
+    "da": ("29.03.2026 01.30", "29.03.2026 03.30", "25.10.2026 02.30"),
+}
+EXPECTED_NUMBER = {"en": "1,234,567.891", "nl": "1.234.567,891", "sv": "1\xa0234\xa0567,891",
+                   "da": "1.234.567,891"}
+EXPECTED_LONG_DATE = {"en": "March 29, 2026", "nl": "29 maart 2026", "sv": "29 mars 2026",
+                      "da": "29. marts 2026"}
+
+
+def _render(app, locale, source, **context):
+    with app.test_request_context("/", headers={"Accept-Language": locale}):
+        return render_template_string(source, **context)
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_datetime_filter_uses_the_org_time_zone_across_daylight_saving(app, locale):
+    before, after, autumn = EXPECTED_SHORT[locale]
+    source = "{{ a|datetime('short') }}|{{ b|datetime('short') }}|{{ c|datetime('short') }}|{{ d|datetime('short') }}"
+    rendered = _render(app, locale, source, a=SPRING_BEFORE, b=SPRING_AFTER, c=AUTUMN_BEFORE, d=AUTUMN_AFTER)
+    # An hour apart in UTC: two hours apart on the clock across the spring change; in autumn the same
+    # wall-clock time twice, told apart by the offset.
+    assert rendered == f"{before}|{after}|{autumn} (GMT+02:00)|{autumn} (GMT+01:00)"
+
+
+def test_unambiguous_times_carry_no_offset(app):
+    rendered = _render(app, "nl", "{{ t|datetime('short') }}", t=datetime(2026, 10, 25, 2, 30))
+    assert rendered == "25-10-2026, 03:30"
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_number_and_date_filters_follow_the_locale(app, locale):
+    rendered = _render(app, locale, "{{ n|number }}|{{ d|date('long') }}|{{ none|number }}{{ none|date }}",
+                       n=Decimal("1234567.891"), d=date(2026, 3, 29), none=None)
+    assert rendered == f"{EXPECTED_NUMBER[locale]}|{EXPECTED_LONG_DATE[locale]}|"
+
+
+def test_date_filter_of_a_utc_time_is_the_local_day(app):
+    # 23:30 UTC on the 28th is already the 29th in Amsterdam.
+    assert _render(app, "en", "{{ t|date('long') }}", t=datetime(2026, 3, 28, 23, 30)) == "March 29, 2026"
+
+
+def test_portal_timezone_setting_is_used(app):
+    app.config["PORTAL_TIMEZONE"] = "America/New_York"
+    rendered = _render(app, "en", "{{ t|datetime('short') }} {{ zone }}", t=SPRING_AFTER, zone="")
+    assert rendered.startswith("3/28/26, 9:30\u202fPM")  # EDT, UTC-4
+    with app.test_request_context("/"):
+        from portal.i18n import org_timezone
+        assert str(org_timezone()) == "America/New_York"
+
+
+def test_aware_datetimes_are_converted_too(app):
+    from datetime import timezone
+    aware = SPRING_AFTER.replace(tzinfo=timezone.utc)
+    assert _render(app, "nl", "{{ t|datetime('short') }}", t=aware) == "29-03-2026, 03:30"
+
+
+def test_footer_names_the_time_zone(client):
+    assert "Europe/Amsterdam" in client.get("/auth/login").get_data(as_text=True)

@@ -1,0 +1,122 @@
+"""Translation completeness: every string of the code and templates in Dutch, Swedish and Danish, none
+fuzzy, with the same placeholders as the English; and the ``flask translate`` commands work."""
+import re
+import shutil
+
+import pytest
+from babel.messages.pofile import read_po
+
+from portal.config import ROOT
+
+LANGUAGES = ["nl", "sv", "da"]
+PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[sdifrx]|%[-#0 +]*\d*(?:\.\d+)?[sdifrx]"
+                         r"|\{[A-Za-z_0-9.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
+
+
+def _catalogue(language):
+    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _texts(value):
+    return [v for v in value if v] if isinstance(value, (tuple, list)) else [value]
+
+
+def placeholders(text):
+    return sorted(PLACEHOLDER.findall(text.replace("%%", "")))
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The strings in the code and templates now, extracted by the same command the developers use."""
+    from portal import create_app
+    from portal.config import TestConfig
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    app = create_app(TestConfig)
+    result = app.test_cli_runner().invoke(args=["translate", "extract", "--output", str(pot)])
+    assert result.exit_code == 0, result.output
+    with open(pot, "rb") as handle:
+        return {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(handle) if m.id}
+
+
+def test_placeholder_pattern_finds_every_kind():
+    assert placeholders("%(n)d of %(total)s, %d and %s, {name} {0:>3}, 100%%") == \
+        sorted(["%(n)d", "%(total)s", "%d", "%s", "{name}", "{0:>3}"])
+
+
+def test_extraction_finds_strings_of_code_and_templates(extracted):
+    assert "Sign in" in extracted                      # a template
+    assert "Unknown role." in extracted                # Python, lazy_gettext
+    assert "You may not open this page" in extracted   # Python, gettext
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_in_the_code_is_in_the_catalogue(extracted, language):
+    catalogue = _catalogue(language)
+    ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue if m.id}
+    missing = sorted(set(extracted) - ids)
+    assert not missing, (f"{language}: strings not in the catalogue; run `flask --app app translate update` "
+                         f"and translate them: {missing}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_entry_is_translated_and_not_fuzzy(language):
+    problems = []
+    for message in _catalogue(language):
+        if not message.id:
+            continue
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        if not all(_texts(message.string)) or not _texts(message.string):
+            problems.append(f"empty: {message.id!r}")
+    assert not problems, f"{language}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_match_the_english(language):
+    problems = []
+    for message in _catalogue(language):
+        if not message.id:
+            continue
+        english = message.id if isinstance(message.id, str) else message.id[0]
+        for text in _texts(message.string):
+            if placeholders(text) != placeholders(english):
+                problems.append(f"{english!r}: {placeholders(english)} vs {text!r}: {placeholders(text)}")
+    assert not problems, f"{language}:\n" + "\n".join(problems)
+
+
+def test_compile_command_builds_mo_files(tmp_path, app):
+    target = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", target, ignore=shutil.ignore_patterns("*.mo"))
+    result = app.test_cli_runner().invoke(args=["translate", "compile", "--directory", str(target)])
+    assert result.exit_code == 0, result.output
+    for language in LANGUAGES:
+        assert (target / language / "LC_MESSAGES" / "messages.mo").stat().st_size > 0
+
+
+def test_update_command_adds_new_strings_empty_and_keeps_translations(tmp_path, app):
+    from babel.messages.pofile import write_po
+    target = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", target, ignore=shutil.ignore_patterns("*.mo"))
+    po = target / "nl" / "LC_MESSAGES" / "messages.po"
+    with open(po, "rb") as handle:
+        catalogue = read_po(handle, locale="nl")
+    del catalogue["Unknown role."]          # as if the string were new in the code
+    with open(po, "wb") as handle:
+        write_po(handle, catalogue)
+    result = app.test_cli_runner().invoke(args=["translate", "update", "--directory", str(target)])
+    assert result.exit_code == 0, result.output
+    with open(po, "rb") as handle:
+        updated = read_po(handle, locale="nl")
+    assert updated["Unknown role."].string == ""            # to be translated
+    assert updated["Sign in"].string == "Inloggen"          # kept
+    assert (target / "messages.pot").exists()
+
+
+def test_babel_cfg_trims_template_whitespace():
+    config = (ROOT / "babel.cfg").read_text()
+    assert "[jinja2: templates/**.html]" in config and "trimmed = true" in config
+
+
+def test_mo_files_are_not_committed():
+    assert "*.mo" in (ROOT / ".gitignore").read_text().split()
