@@ -62,6 +62,12 @@ class Filters:
         return bool(self.export_type or self.company_id) or self.sort == "profile"
 
 
+def _nulls_last(column, order):
+    """Only a nullable column needs NULLS LAST; on a NOT NULL one it would keep PostgreSQL from walking
+    the index backwards (and make it sort 100,000 runs for a page of 50)."""
+    return order.nulls_last() if column.nullable else order
+
+
 def _utc(day, tz):
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
@@ -76,7 +82,7 @@ def overview_page(filters, page=1, per_page=PER_PAGE):
     order = column.desc() if filters.direction == "desc" else column.asc()
     tie = Run.id.desc() if filters.direction == "desc" else Run.id.asc()
     query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by))
-             .order_by(order.nulls_last(), tie))
+             .order_by(_nulls_last(column, order), tie))
     count = select(func.count()).select_from(Run)
     if filters.needs_profile_join():
         count = count.join(Run.profile)
@@ -101,7 +107,7 @@ def rows_for_csv(filters, batch=2000):
     column = SORTS.get(filters.sort, Run.started_at)
     order = column.desc() if filters.direction == "desc" else column.asc()
     query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by))
-             .order_by(order.nulls_last(), Run.id.desc()).execution_options(yield_per=batch))
+             .order_by(_nulls_last(column, order), Run.id.desc()).execution_options(yield_per=batch))
     yield from db.session.execute(query).scalars()
 
 
