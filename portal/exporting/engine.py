@@ -123,7 +123,7 @@ def prepare(run, progress):
 
     progress.phase("comparing")
     _analyze("prepared_rows", "ledger_entries")
-    sync.mark_mutations(run_id, profile.id)
+    sync.mark_mutations(run_id, profile.id, profile.sync_type)
     removed = 0
     if profile.sync_type == "incremental_all":
         low, high = ctx.window_value_bounds(export_type.window_kind)
@@ -136,7 +136,7 @@ def prepare(run, progress):
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
-    sync.drop_undelivered(run_id, profile.sync_type)
+    sync.drop_undelivered(run_id, profile.id, profile.sync_type)
     mutations = sync.mutation_counts(run_id)
     counts.update({m.value: mutations.get(m.value, 0) for m in Mutation})
     counts["prepared"] = sum(mutations.values())

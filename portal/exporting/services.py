@@ -4,7 +4,6 @@ Every refusal is an ``ExportError`` with a translatable message; nothing is chan
 """
 import logging
 from datetime import date, datetime, timedelta
-from uuid import uuid4
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -460,11 +459,7 @@ def _check_debtors(numbers, company_id):
     return numbers
 
 
-def new_job_id(run):
-    return f"export-run-{run.id}-{uuid4().hex[:8]}"
-
-
 __all__ = ["start_run", "process", "cancel_run", "roll_back", "set_row_active", "request_export",
            "list_profiles", "list_runs", "scheduled_runs", "active_production_run",
            "create_profile", "update_profile", "archive_profile", "get_run", "prepared_rows", "run_files",
-           "mapping_history", "progress", "default_window", "transition", "func"]
+           "mapping_history", "progress", "default_window", "transition"]

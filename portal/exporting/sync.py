@@ -26,23 +26,39 @@ def _execute(sql, **params):
     return db.session.execute(text(sql), params)
 
 
-def mark_mutations(run_id, profile_id):
-    """Every prepared row is inserted as 'new'; those in the ledger become 'changed' or 'unchanged'."""
+def mark_mutations(run_id, profile_id, sync_type="full"):
+    """Every prepared row is inserted as 'new'; those in the ledger with another fingerprint become
+    'changed'. A full run also marks the rest of the ledger's records 'unchanged' (it delivers them);
+    the incremental types leave them to ``drop_undelivered``, which removes them without updating."""
     _execute(f"""
-        UPDATE prepared_rows SET mutation = CASE
-            WHEN cur.fingerprint = prepared_rows.fingerprint THEN 'unchanged' ELSE 'changed' END
+        UPDATE prepared_rows SET mutation = 'changed'
         FROM ({CURRENT}) AS cur
         WHERE prepared_rows.run_id = :run AND prepared_rows.record_key = cur.record_key
+          AND prepared_rows.fingerprint <> cur.fingerprint
     """, run=run_id, profile=profile_id)
+    if sync_type == "full":
+        _execute(f"""
+            UPDATE prepared_rows SET mutation = 'unchanged'
+            FROM ({CURRENT}) AS cur
+            WHERE prepared_rows.run_id = :run AND prepared_rows.record_key = cur.record_key
+              AND prepared_rows.fingerprint = cur.fingerprint
+        """, run=run_id, profile=profile_id)
 
 
-def drop_undelivered(run_id, sync_type):
-    """incremental_all keeps new and changed rows; incremental_new keeps new rows; full keeps all."""
+def drop_undelivered(run_id, profile_id, sync_type):
+    """incremental_all keeps new and changed rows; incremental_new keeps new rows; full keeps all.
+    (Run after ``add_removals``, which needs every record of the source to be present.)"""
     if sync_type == "incremental_all":
-        _execute("DELETE FROM prepared_rows WHERE run_id = :run AND mutation = 'unchanged'", run=run_id)
+        _execute(f"""
+            DELETE FROM prepared_rows WHERE run_id = :run AND mutation <> 'removed' AND EXISTS (
+                SELECT 1 FROM ({CURRENT}) AS cur
+                WHERE cur.record_key = prepared_rows.record_key AND cur.fingerprint = prepared_rows.fingerprint)
+        """, run=run_id, profile=profile_id)
     elif sync_type == "incremental_new":
-        _execute("DELETE FROM prepared_rows WHERE run_id = :run AND mutation IN ('unchanged', 'changed')",
-                 run=run_id)
+        _execute(f"""
+            DELETE FROM prepared_rows WHERE run_id = :run AND EXISTS (
+                SELECT 1 FROM ({CURRENT}) AS cur WHERE cur.record_key = prepared_rows.record_key)
+        """, run=run_id, profile=profile_id)
 
 
 def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, subjects=None, count_only=False):

@@ -18,14 +18,21 @@ _lock = threading.RLock()
 _cache = {}
 
 
+# A whole, unchanged copy ships with the project, so that ``make demo`` works where ``shared/`` is absent;
+# tests/sandbox/test_spec_copy.py keeps it identical to the shared contract.
+BUNDLED = ROOT / "contracts" / CONTRACT.name
+
+
 def spec_path():
-    """``VISMA_NET_OPENAPI``, else the nearest ``shared/contracts`` above the checkout."""
+    """``VISMA_NET_OPENAPI``, else the nearest ``shared/contracts`` above the checkout, else the copy."""
     configured = os.environ.get("VISMA_NET_OPENAPI")
     if configured:
         return Path(configured)
     for parent in ROOT.parents:
         if (parent / CONTRACT).exists():
             return parent / CONTRACT
+    if BUNDLED.exists():
+        return BUNDLED
     raise FileNotFoundError(f"{CONTRACT} was not found above {ROOT}; set VISMA_NET_OPENAPI")
 
 

@@ -46,13 +46,20 @@ def _alive(pid):
 
 
 def _stop(process, sig=signal.SIGTERM):
+    """Stop a worker; whatever does not stop in time (the worker or its work horse, which RQ puts in a
+    session of its own) is killed, so that no worker of this test outlives it."""
+    children = []
     if process.poll() is None:
+        children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
         os.killpg(process.pid, sig)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+    for pid in children:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _wait(run_id, predicate, timeout=90):
