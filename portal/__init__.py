@@ -52,6 +52,9 @@ FEATURES = (
     "portal.exporting",
     "portal.sandbox",
     "portal.integrations",
+    "portal.profiles",
+    "portal.runs",
+    "portal.overview",
 )  # the sandbox mounts itself only when SANDBOX_ENABLED
 
 

@@ -13,7 +13,9 @@ htmx = Htmx()
 
 
 def is_htmx():
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+    # A history restore (back button, cache miss) needs the whole page, not a fragment.
+    return (bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+            and not request.headers.get("HX-History-Restore-Request"))
 
 
 def render(template, block=None, status=200, **context):

@@ -22,6 +22,7 @@ IMPORT_EXPORT = (Permission.IMPORT_EXPORT,)
 VIEW_EXPORTS = (Permission.VIEW_EXPORTS,)
 MANAGE_EXPORTS = (Permission.MANAGE_EXPORTS,)
 MANAGE_USERS = (Permission.MANAGE_USERS,)
+READ_EXPORTS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)   # staff and managers (and consultants)
 # The Visma.net sandbox stands in for an outside system: its pages and API have their own rules
 # (bearer tokens, OAuth clients), never the portal's sign-in or permissions.
 EXTERNAL = "external"
@@ -67,6 +68,28 @@ EXPECTED = {
                                                                             "mapping_id": 1}),
     "integrations.save_dimensions": Entry(MANAGE_EXPORTS, args=lambda ids: {"account_id": ids["account"]}),
     # Other features add their endpoints below this line.
+    # pages: profiles, runs, overview (ids that do not exist: a 404 still shows the permission passed)
+    "profiles.index": READ_EXPORTS,
+    "profiles.detail": Entry(READ_EXPORTS, args={"profile_id": 999}),
+    "profiles.new": MANAGE_EXPORTS,
+    "profiles.edit": Entry(MANAGE_EXPORTS, args={"profile_id": 999}),
+    "profiles.columns": MANAGE_EXPORTS,
+    "profiles.archive": Entry(MANAGE_EXPORTS, args={"profile_id": 999}),
+    "runs.start": Entry(IMPORT_EXPORT, args={"profile_id": 999}),
+    "runs.debtor_search": IMPORT_EXPORT,
+    "runs.run": Entry(READ_EXPORTS, args={"run_id": 999}),
+    "runs.run_panel": Entry(READ_EXPORTS, args={"run_id": 999}),
+    "runs.download": Entry(READ_EXPORTS, args={"run_id": 999, "file_id": 999}),
+    "runs.report_csv": Entry(READ_EXPORTS, args={"run_id": 999}),
+    "runs.cancel": Entry(IMPORT_EXPORT, args={"run_id": 999}),
+    "runs.roll_back": Entry(IMPORT_EXPORT, args={"run_id": 999}),
+    "runs.profile_runs": Entry(READ_EXPORTS, args={"profile_id": 999}),
+    "runs.scenarios": IMPORT_EXPORT,
+    "runs.process": IMPORT_EXPORT,
+    "runs.prepared": Entry(READ_EXPORTS, args={"run_id": 999}),
+    "runs.history": Entry(READ_EXPORTS, args={"profile_id": 999}),
+    "overview.index": VIEW_EXPORTS,
+    "overview.download": VIEW_EXPORTS,
 }
 
 ROLE_NAMES = ["anonymous", "staff", "manager", "consultant", "admin"]

@@ -11,3 +11,4 @@ from .exporting import (  # noqa: F401
 from .integration import AdministrationMapping, DimensionMapping, IntegrationAccount  # noqa: F401
 from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)
 from .visma_delivery import SyncStop, VismaDocument  # noqa: F401,E402  (the Visma.net provider)
+from . import overview  # noqa: F401,E402  (indexes for the pages)

@@ -6,11 +6,81 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
   });
+
+  // Dialogs: a link with hx-target="#dialog-body" loads a page's "dialog" block into the page's one
+  // <dialog>; it opens as a modal, focus moves to its heading, and back to the opener when it closes.
+  var opener = null;
+  function dialogParts() {
+    var dialog = document.getElementById("dialog");
+    return dialog ? { dialog: dialog, body: document.getElementById("dialog-body") } : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var parts = dialogParts();
+    if (parts && event.detail.target === parts.body && !parts.dialog.open) { opener = event.detail.elt; }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var parts = dialogParts();
+    if (!parts || event.detail.target !== parts.body) { return; }
+    if (!parts.dialog.open) { parts.dialog.showModal(); }
+    var focus = parts.body.querySelector("[autofocus], .field-error input, .field-error select, #dialog-title");
+    if (focus) { focus.focus(); }
+    initDebtorPicker(parts.body);
+    initWindowPresets(parts.body);
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    var parts = dialogParts();
+    if (closer && parts && parts.dialog.open && parts.dialog.contains(closer)) {
+      event.preventDefault();
+      parts.dialog.close();
+    }
+  });
+  document.addEventListener("close", function (event) {
+    var parts = dialogParts();
+    if (parts && event.target === parts.dialog) {
+      parts.body.innerHTML = "";
+      if (opener && document.body.contains(opener)) { opener.focus(); }
+      opener = null;
+    }
+  }, true);
+
+  // Debtor selection: a ticked search result moves to the selected list, so that a new search keeps it.
+  function initDebtorPicker(root) {
+    var selected = root.querySelector("#debtor-selected");
+    var results = root.querySelector("#debtor-results");
+    if (!selected || !results || results.dataset.ready) { return; }
+    results.dataset.ready = "1";
+    results.addEventListener("change", function (event) {
+      var box = event.target;
+      if (!box.matches("input[data-debtor]") || !box.checked) { return; }
+      var empty = selected.querySelector(".muted");
+      if (empty) { empty.remove(); }
+      selected.appendChild(box.closest("li"));
+      var scope = root.querySelector('input[name="debtor_scope"][value="selected"]');
+      if (scope) { scope.checked = true; }
+    });
+  }
+
+  // Time window: the custom dates are only asked for when "Custom dates" is chosen.
+  function initWindowPresets(root) {
+    var custom = root.querySelector("[data-custom-window]");
+    if (!custom) { return; }
+    var radios = root.querySelectorAll("input[data-window-preset]");
+    function sync() {
+      var chosen = root.querySelector("input[data-window-preset]:checked");
+      custom.hidden = !(chosen && chosen.value === "custom") && !custom.querySelector(".field-error");
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", sync); });
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.documentElement.classList.add("js");
     // The language switcher submits itself when JavaScript runs; its button remains without it.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
+    initDebtorPicker(document);
+    initWindowPresets(document);
   });
 })();

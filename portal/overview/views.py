@@ -1,0 +1,96 @@
+"""Thin views: parse the filters, call the overview service, render (or stream CSV)."""
+import csv
+import io
+from datetime import date
+
+from flask import Response, request, stream_with_context
+from flask_babel import gettext as _
+
+from ..auth.guards import permission_required
+from ..exporting.messages import MODE_LABELS, STATUS_LABELS
+from ..models import Permission
+from ..web import render
+from . import bp, services
+
+
+def _int(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _date(name, filters):
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        filters.errors.append((name, _("%(value)s is not a date (use YYYY-MM-DD).", value=value)))
+        return None
+
+
+def parse_filters():
+    f = services.Filters()
+    f.profile_id, f.company_id, f.started_by_id = _int("profile"), _int("company"), _int("started_by")
+    f.export_type = request.args.get("export_type") or None
+    f.mode = request.args.get("mode") if request.args.get("mode") in MODE_LABELS else None
+    f.status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
+    f.date_from, f.date_to = _date("date_from", f), _date("date_to", f)
+    if f.date_from and f.date_to and f.date_to < f.date_from:
+        f.errors.append(("date_to", _("The end of the period is before its start.")))
+        f.date_to = None
+    f.sort = request.args.get("sort") if request.args.get("sort") in services.SORTS else "started"
+    f.direction = "asc" if request.args.get("dir") == "asc" else "desc"
+    return f
+
+
+@bp.route("/")
+@permission_required(Permission.VIEW_EXPORTS)
+def index():
+    filters = parse_filters()
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    page, error_ids = services.overview_page(filters, page=page_no)
+    return render("overview/index.html", block="results", page=page, error_ids=error_ids, filters=filters,
+                  totals=services.totals_per_status(filters), choices=services.filter_choices(),
+                  errors=dict(filters.errors))
+
+
+@bp.route("/export.csv")
+@permission_required(Permission.VIEW_EXPORTS)
+def download():
+    """The filtered overview as CSV (UTF-8 with BOM), streamed."""
+    filters = parse_filters()
+    from ..runs.labels import type_label
+    from ..i18n import datetime_filter
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
+                         _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
+                         _("Completed on")])
+        for run in services.rows_for_csv(filters):
+            counts = run.counts or {}
+            writer.writerow([run.id, _safe(run.profile.name), type_label(run.profile.export_type),
+                             "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
+                             run.window_start.isoformat(), run.window_end.isoformat(),
+                             counts.get("processed", counts.get("records", run.total or 0)), counts.get("errors", 0),
+                             _safe(run.started_by.name if run.started_by else ""),
+                             datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
+            if out.tell() > 65536:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="exports-overview.csv"'})
+
+
+def _safe(text):
+    """A name a spreadsheet would run as a formula is written as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,61 @@
+"""The profile form: name, export type, provider and its options, sync type, company, default window."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..exporting.messages import SYNC_TYPE_LABELS
+
+FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
+DELIMITERS = [(",", _l("Comma (,)")), (";", _l("Semicolon (;)")), ("\t", _l("Tab")), ("|", _l("Vertical bar (|)"))]
+QUOTECHARS = [('"', _l('Double quote (")')), ("'", _l("Single quote (')"))]
+ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadsheet programs)"))]
+LINE_ENDINGS = [("\r\n", _l("Windows (CR LF)")), ("\n", _l("Unix (LF)"))]
+WINDOWS = [("previous_month", _l("Last month")), ("current_month", _l("This month so far")),
+           ("previous_week", _l("Last week")), ("yesterday", _l("Yesterday")), ("today", _l("Today")),
+           ("last_7_days", _l("The last 7 days")), ("last_30_days", _l("The last 30 days"))]
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the export profile a name.")), Length(
+        max=120, message=_l("A name can have at most %(max)d characters."))])
+    export_type = SelectField(_l("Export type"))
+    provider = SelectField(_l("Provider"))
+    sync_type = SelectField(_l("Sync type"), choices=list(SYNC_TYPE_LABELS.items()))
+    company_id = SelectField(_l("Company"), coerce=str)
+    default_window = SelectField(_l("Default time window"), choices=WINDOWS)
+    format = SelectField(_l("File format"), choices=FORMATS)
+    delimiter = SelectField(_l("Delimiter"), choices=DELIMITERS)
+    quotechar = SelectField(_l("Quote character"), choices=QUOTECHARS)
+    encoding = SelectField(_l("Encoding"), choices=ENCODINGS)
+    line_terminator = SelectField(_l("Line endings"), choices=LINE_ENDINGS)
+    skip_headers = BooleanField(_l("Skip headers"))
+    translated_headers = BooleanField(_l("Translated headers (in the language of the person who starts the export)"))
+
+    OPTION_FIELDS = ("format", "delimiter", "quotechar", "encoding", "line_terminator", "skip_headers",
+                     "translated_headers")
+
+    def fill_choices(self, types, providers, companies, label):
+        self.export_type.choices = [(t.key, label(t)) for t in types]
+        self.provider.choices = [(key, label(cls)) for key, cls in providers.items()]
+        self.company_id.choices = [("", _l("All companies"))] + [(str(c.id), c.name) for c in companies]
+
+    def load(self, profile):
+        """Fill from a saved profile (first GET of the edit page)."""
+        for name in ("name", "export_type", "provider", "sync_type", "default_window"):
+            getattr(self, name).data = getattr(profile, name)
+        self.company_id.data = str(profile.company_id or "")
+        options = profile.options or {}
+        for name in self.OPTION_FIELDS:
+            if name in options:
+                getattr(self, name).data = options[name]
+
+    def values(self, columns):
+        options = {}
+        if self.provider.data == "file":
+            options = {name: getattr(self, name).data for name in self.OPTION_FIELDS}
+            if columns is not None:
+                options["columns"] = columns
+        return {"name": self.name.data, "export_type": self.export_type.data, "provider": self.provider.data,
+                "sync_type": self.sync_type.data, "default_window": self.default_window.data,
+                "company_id": int(self.company_id.data) if self.company_id.data else None, "options": options}

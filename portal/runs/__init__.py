@@ -1,0 +1,19 @@
+"""Runs: Start export, the run panel with live progress, files and report, Show exports, scheduled
+runs, the scenarios table (Process / Process all), prepared data, mapping history and roll back."""
+from flask import Blueprint
+
+bp = Blueprint("runs", __name__)
+
+from . import views  # noqa: E402,F401
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from .. import navigation
+    from ..models import Permission
+    from . import labels
+    labels.init_app(app)
+    app.register_blueprint(bp)
+    navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
+                        _l("Prepare, export and roll back several export profiles at once."), order=20)

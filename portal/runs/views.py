@@ -1,0 +1,311 @@
+"""Thin views: parse the request, call a service (the engine's for every change), render."""
+from datetime import datetime, timezone
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.guards import permission_required
+from . import actions as engine_api
+from ..exporting.errors import ExportError
+from ..i18n import org_timezone
+from ..models import Permission
+from ..web import is_htmx, render
+from . import bp, services
+from .forms import ConfirmForm, StartExportForm
+from .windows import PRESETS, preset_window
+
+RUNNERS = (Permission.IMPORT_EXPORT,)
+READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
+
+
+def _int_arg(name, default=1):
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except (TypeError, ValueError):
+        return default
+
+
+def _profile_or_404(profile_id):
+    return services.get_profile(profile_id) or abort(404)
+
+
+def _run_or_404(run_id):
+    return services.get_run(run_id) or abort(404)
+
+
+def _redirect(url):
+    """A redirect that also takes a whole page along when htmx asked (never a page inside a dialog)."""
+    if is_htmx():
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url)
+
+
+def zone_offset(moment=None):
+    """The organisation's time zone with its current UTC offset, e.g. ``Europe/Amsterdam (UTC+01:00)``."""
+    moment = moment or datetime.now(timezone.utc)
+    local = moment.astimezone(org_timezone())
+    offset = local.strftime("%z")
+    return f"{org_timezone().key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+# -- Start export -------------------------------------------------------------------------------
+
+def _selected_debtors(form_data, profile):
+    numbers = [n for n in form_data.getlist("debtors") if n.strip()]
+    return services.debtors_by_number(numbers, profile.company_id), numbers
+
+
+@bp.route("/profiles/<int:profile_id>/start", methods=["GET", "POST"])
+@permission_required(*RUNNERS)
+def start(profile_id):
+    profile = _profile_or_404(profile_id)
+    form = StartExportForm().prepare(profile)
+    is_invoice = profile.export_type == "invoices"
+    selected, numbers = _selected_debtors(request.form, profile) if is_invoice else ([], [])
+    debtor_results = []
+    preview = None
+    action = request.form.get("action", "start")
+    if request.method == "POST" and action == "back":
+        form.confirmed.data = ""  # back from the production confirmation: the form as it was filled in
+    elif request.method == "POST" and action == "search_debtors":
+        # Without JavaScript the debtor search is a submit of this form: it changes nothing.
+        debtor_results = services.search_debtors(form.debtor_query.data, profile.company_id)
+        form.debtor_scope.data = "selected"
+    elif form.validate_on_submit():
+        window_start, window_end = form.window()
+        errors = _check_parameters(form, profile, numbers, is_invoice)
+        if not errors:
+            if form.mode.data == "production" and form.confirmed.data != "yes":
+                preview = services.production_preview(profile, window_start, window_end)
+                return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
+                              preview=preview, window=(window_start, window_end), selected=selected,
+                              zone=zone_offset())
+            try:
+                run = engine_api.start(profile, form, window_start, window_end,
+                                       numbers if is_invoice and form.debtor_scope.data == "selected" else None,
+                                       current_user)
+            except ExportError as exc:
+                _attach_error(form, exc)
+            else:
+                if run.status == "scheduled":
+                    flash(_("The export is scheduled."), "success")
+                else:
+                    flash(_("The export has started."), "success")
+                return _redirect(url_for("runs.run", run_id=run.id))
+    return render("runs/start.html", block="dialog", form=form, profile=profile, is_invoice=is_invoice,
+                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  preset_dates={key: preset_window(key) for key in PRESETS if key != "custom"})
+
+
+def _check_parameters(form, profile, numbers, is_invoice):
+    errors = False
+    if is_invoice and form.debtor_scope.data == "selected":
+        if not numbers:
+            form.debtor_scope.errors.append(_("Select at least one debtor, or choose all debtors."))
+            errors = True
+        elif services.unknown_debtors(numbers, profile.company_id):
+            form.debtor_scope.errors.append(_("One of the selected debtors no longer exists. Search again."))
+            errors = True
+    return errors
+
+
+def _attach_error(form, exc):
+    """The engine's refusal goes next to the field it is about (by its code), else above the form."""
+    field = engine_api.field_for_error(exc)
+    target = getattr(form, field, None) if field else None
+    if target is not None:
+        target.errors = list(target.errors) + [str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+@bp.route("/debtors/search")
+@permission_required(*RUNNERS)
+def debtor_search():
+    """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
+    company_id = request.args.get("company", type=int)
+    chosen = set(request.args.getlist("debtors"))
+    results = [d for d in services.search_debtors(request.args.get("debtor_query", ""), company_id)
+               if d.number not in chosen]
+    return render("runs/_debtor_results.html", debtors=results)
+
+
+# -- The run panel ------------------------------------------------------------------------------
+
+def _run_context(run):
+    return {"run": run, "files": services.run_files(run.id), "report": services.report_items(run.id),
+            "report_counts": services.report_counts(run.id), "live": services.is_live(run),
+            "time_left": services.time_left(run), "percent": services.percent(run),
+            "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None)}
+
+
+@bp.route("/runs/<int:run_id>")
+@permission_required(*READERS)
+def run(run_id):
+    run = _run_or_404(run_id)
+    return render("runs/run.html", block="panel", **_run_context(run))
+
+
+@bp.route("/runs/<int:run_id>/panel")
+@permission_required(*READERS)
+def run_panel(run_id):
+    """The polling partial: while the run works it asks again; when it ends, the answer stops asking."""
+    run = _run_or_404(run_id)
+    return render("runs/run.html", block="panel", **_run_context(run))
+
+
+@bp.route("/runs/<int:run_id>/files/<int:file_id>")
+@permission_required(*READERS)
+def download(run_id, file_id):
+    run_file = services.run_file(run_id, file_id) or abort(404)
+    path = engine_api.file_path(run_file)
+    if path is None:
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=run_file.name)
+
+
+@bp.route("/runs/<int:run_id>/report.csv")
+@permission_required(*READERS)
+def report_csv(run_id):
+    run = _run_or_404(run_id)
+    body, filename = engine_api.report_csv(run)
+    return body, 200, {"Content-Type": "text/csv; charset=utf-8",
+                       "Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@bp.route("/runs/<int:run_id>/cancel", methods=["POST"])
+@permission_required(*RUNNERS)
+def cancel(run_id):
+    run = _run_or_404(run_id)
+    try:
+        engine_api.cancel(run, current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The scheduled export was cancelled."), "success")
+    return _redirect(request.form.get("next") or url_for("runs.run", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>/roll-back", methods=["GET", "POST"])
+@permission_required(*RUNNERS)
+def roll_back(run_id):
+    run = _run_or_404(run_id)
+    form = ConfirmForm()
+    plan = engine_api.roll_back_plan(run)
+    if form.validate_on_submit():
+        try:
+            engine_api.roll_back(run, current_user)
+        except ExportError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The export was rolled back."), "success")
+        return _redirect(request.form.get("next") or url_for("runs.run", run_id=run.id))
+    return render("runs/roll_back.html", block="dialog", run=run, plan=plan, form=form,
+                  next=request.args.get("next", ""))
+
+
+# -- Show exports, Last run exports -------------------------------------------------------------
+
+@bp.route("/profiles/<int:profile_id>/runs")
+@permission_required(*READERS)
+def profile_runs(profile_id):
+    profile = services.get_profile(profile_id, include_archived=True) or abort(404)
+    mode = request.args.get("mode") or None
+    status = request.args.get("status") or None
+    page = services.profile_runs(profile.id, mode=mode, status=status, page=_int_arg("page"))
+    error_ids = services.runs_with_errors([r.id for r in page.items])
+    selected = request.args.get("run", type=int)
+    return render("runs/profile_runs.html", block="results", profile=profile, page=page, mode=mode,
+                  status=status, error_ids=error_ids, selected=selected)
+
+
+# -- Scenarios (seed 000) -----------------------------------------------------------------------
+
+@bp.route("/scenarios")
+@permission_required(*RUNNERS)
+def scenarios():
+    operation = request.args.get("operation") or "prepare_and_export"
+    if operation not in engine_api.OPERATIONS:
+        operation = "prepare_and_export"
+    rows = engine_api.scenarios(operation)
+    return render("runs/scenarios.html", block="table", rows=rows, operation=operation,
+                  skip_headers=request.args.get("skip_headers") == "1", form=ConfirmForm())
+
+
+@bp.route("/scenarios/process", methods=["POST"])
+@permission_required(*RUNNERS)
+def process():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operation = request.form.get("operation", "")
+    skip_headers = request.form.get("skip_headers") == "1"
+    process_all = request.form.get("scope") == "all"
+    ids = [int(v) for v in request.form.getlist("profiles") if v.isdigit()]
+    back = url_for("runs.scenarios", operation=operation, skip_headers="1" if skip_headers else None)
+    if operation not in engine_api.OPERATIONS:
+        flash(_("Choose an operation."), "error")
+        return redirect(back)
+    if process_all:
+        ids = [row.profile.id for row in engine_api.scenarios(operation)]
+    if not ids:
+        flash(_("Select at least one scenario, or choose Process all."), "error")
+        return redirect(back)
+    if operation == "roll_back" and request.form.get("confirmed") != "yes":
+        # Roll back says exactly what it will undo before it does it.
+        plans = engine_api.roll_back_plans(ids)
+        return render("runs/confirm_roll_back_many.html", plans=plans, skip_headers=skip_headers, form=form)
+    results = engine_api.process(ids, operation, skip_headers, current_user)
+    done = [run for _pid, run, error in results if run is not None]
+    for _pid, _run, error in results:
+        if error is not None:
+            flash(str(error), "error")
+    if done:
+        flash(_("%(count)s scenarios were processed.", count=len(done)) if len(done) != 1
+              else _("1 scenario was processed."), "success")
+    return redirect(back)
+
+
+# -- Prepared data, mapping history -------------------------------------------------------------
+
+@bp.route("/runs/<int:run_id>/prepared", methods=["GET", "POST"])
+@permission_required(*READERS)
+def prepared(run_id):
+    """Prepared data (seed 000): Active is editable until exported; Close (and paging) saves the ticks."""
+    run = _run_or_404(run_id)
+    form = ConfirmForm()
+    errors_only = (request.values.get("errors") == "1")
+    page_no = _int_arg("page")
+    if request.method == "POST":
+        if not current_user.can(*RUNNERS):
+            abort(403)
+        if not form.validate_on_submit():
+            abort(400)
+        shown = [int(v) for v in request.form.getlist("shown") if v.isdigit()]
+        active = {int(v) for v in request.form.getlist("active") if v.isdigit()}
+        try:
+            changed = engine_api.set_rows_active(run, shown, active, current_user)
+        except ExportError as exc:
+            flash(str(exc), "error")
+        else:
+            if changed:
+                flash(_("Your selections were saved."), "success")
+        goto = request.form.get("goto", "")
+        if not goto.isdigit():
+            return _redirect(url_for("runs.run", run_id=run.id))
+        page_no = int(goto)
+        if not is_htmx():  # paging saves this page's ticks first, then shows the next page
+            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None))
+    page = services.prepared_rows(run.id, errors_only=errors_only, page=page_no)
+    editable = current_user.can(*RUNNERS) and engine_api.rows_editable(run)
+    return render("runs/prepared.html", block="dialog", run=run, page=page, columns=engine_api.columns_for(run.profile),
+                  errors_only=errors_only, editable=editable, form=form)
+
+
+@bp.route("/profiles/<int:profile_id>/history")
+@permission_required(*READERS)
+def history(profile_id):
+    profile = services.get_profile(profile_id, include_archived=True) or abort(404)
+    return render("runs/history.html", block="dialog", profile=profile,
+                  entries=services.mapping_history(profile.id))

@@ -1,0 +1,142 @@
+"""The managers' overview: filters, sorting, paging, totals per status, CSV, permissions — and a page of
+100,000 runs answered with a fixed, small number of statements (no N+1)."""
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event, insert
+
+from portal.extensions import db
+from portal.models.exporting import Run
+
+from tests.runs import support
+
+STATUSES = ["exported", "exported", "exported", "partially_processed", "failed", "cancelled", "rolled_back"]
+
+
+def seed_runs(profiles, n, starters, start=datetime(2025, 11, 21)):
+    """``n`` runs over a year, spread over the profiles, statuses, modes and starters, inserted in bulk."""
+    step = timedelta(days=365) / n
+    rows = []
+    for i in range(n):
+        started = start + step * i
+        status = STATUSES[i % len(STATUSES)]
+        # A production run that is still active holds its profile: only finished ones here.
+        production = i % 4 == 0 and status != "partially_processed"
+        rows.append({"profile_id": profiles[i % len(profiles)], "mode": "production" if production else "test",
+                     "operation": "prepare_and_export", "params": {}, "window_start": started.date(),
+                     "window_end": started.date(), "status": status, "done": 10, "total": 10,
+                     "counts": {"records": 10, "processed": 10, "errors": 1 if i % 7 == 3 else 0},
+                     "started_by_id": starters[i % len(starters)], "started_at": started,
+                     "finished_at": started + timedelta(minutes=2), "attempts": 1, "export_passes": 1,
+                     "locale": "en", "updated_at": started})
+        if len(rows) == 10000:
+            db.session.execute(insert(Run), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(Run), rows)
+    db.session.commit()
+
+
+@pytest.fixture
+def small(app, users):
+    with app.app_context():
+        a = support.profile("Salarisjournaal")
+        b = support.profile("Facturen", export_type="invoices")
+        seed_runs([a.id, b.id], 70, [support.user_id("staff"), support.user_id("consultant")])
+        return {"journals": a.id, "invoices": b.id, "staff": support.user_id("staff")}
+
+
+def test_overview_lists_totals_and_pages(client, auth, small):
+    auth.login("manager")
+    page = client.get("/overview/").get_data(as_text=True)
+    assert "70 exports match" in page and "Page 1 of 2" in page
+    assert re.search(r"Exported</span> <strong>30</strong>", page)
+    assert "warning-triangle" in page
+
+
+def test_filters_combine(client, auth, small):
+    auth.login("manager")
+    page = client.get(f"/overview/?export_type=invoices&mode=production&started_by={small['staff']}").get_data(as_text=True)
+    # invoices are the odd runs, production every 4th, staff the even ones: none match all three.
+    assert "0 exports match" in page and "No exports match these filters." in page
+    page = client.get("/overview/?export_type=invoices&status=failed").get_data(as_text=True)
+    assert "5 exports match" in page
+
+
+def test_date_range_and_sorting(client, auth, small):
+    auth.login("manager")
+    page = client.get("/overview/?date_from=2026-05-01&date_to=2026-05-31&sort=started&dir=asc").get_data(as_text=True)
+    count = int(re.search(r"(\d+) exports match", page).group(1))
+    assert 4 <= count <= 7
+    assert 'aria-sort="ascending"' in page
+
+
+@pytest.mark.parametrize("locale, message", [("en", "is not a date"), ("sv", "är inte ett datum")])
+def test_a_bad_date_says_so_and_is_ignored(client, auth, small, locale, message):
+    auth.login("manager")
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/")})
+    page = client.get("/overview/?date_from=31-13-2026").get_data(as_text=True)
+    assert message in page and "70" in page
+
+
+def test_swedish_overview_and_htmx_fragment(client, auth, small):
+    auth.login("manager")
+    client.post("/language", data={"locale": "sv", "csrf_token": auth.csrf_token("/")})
+    page = client.get("/overview/").get_data(as_text=True)
+    assert "Översikt över alla exporter" in page and "Tidsperiod" in page and "Exporterad" in page
+    fragment = client.get("/overview/?status=failed", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="results">') and "<html" not in fragment
+
+
+def test_csv_download_follows_the_filters(client, auth, small):
+    auth.login("manager")
+    response = client.get("/overview/export.csv?status=failed")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:5] == ["Export", "Export profile", "Export type", "P/T", "Status"]
+    assert len(rows) == 1 + 10 and {r[4] for r in rows[1:]} == {"Failed"}
+
+
+@pytest.mark.parametrize("who, status", [("manager", 200), ("consultant", 200), ("staff", 403)])
+def test_who_sees_the_overview(client, auth, small, who, status):
+    auth.login(who)
+    assert client.get("/overview/").status_code == status
+    assert client.get("/overview/export.csv").status_code == status
+
+
+def test_100000_runs_page_without_n_plus_one(any_app):
+    """A deep page of 100,000 runs, filtered and sorted, costs the same few statements as a page of one."""
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        profiles = [support.profile(f"Profiel {i}", export_type=t).id
+                    for i, t in enumerate(["journal_entries", "invoices", "hours", "payments"])]
+        seed_runs(profiles, 100_000, [support.user_id("staff"), support.user_id("consultant"),
+                                      support.user_id("admin")])
+        engine = db.engine
+    client = any_app.test_client()
+    from tests.conftest import AuthActions
+    AuthActions(client).login("manager")
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def statements_for(url):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return len(statements), response.get_data(as_text=True)
+
+    full, page = statements_for("/overview/?page=1000&sort=profile&dir=asc")
+    assert "100,000 exports match" in page and "Page 1,000 of 2,000" in page
+    assert page.count('<tr>') >= 50
+    one_row, page = statements_for("/overview/?page=1&mode=production&status=failed&date_from=2026-11-20")
+    assert full == one_row <= 12, statements

@@ -1,0 +1,165 @@
+"""Export profiles page (grouped by type, last run with P/T, status and the red triangle) and profile
+management for consultants (create, edit, archive) with validation in more than one language."""
+import re
+
+import pytest
+
+from portal.extensions import db
+from portal.models.exporting import ExportProfile
+
+from tests.runs import support
+
+
+def _csrf(client, path="/profiles/new"):
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _valid(csrf, **overrides):
+    data = {"csrf_token": csrf, "name": "Salarisjournaal", "export_type": "journal_entries", "provider": "file",
+            "sync_type": "incremental_all", "company_id": "", "default_window": "previous_month", "format": "csv",
+            "delimiter": ";", "quotechar": '"', "encoding": "utf-8-sig", "line_terminator": "\r\n",
+            "action": "save"}
+    data.update(overrides)
+    return data
+
+
+def _profiles(app):
+    with app.app_context():
+        return db.session.execute(db.select(ExportProfile).order_by(ExportProfile.id)).scalars().all()
+
+
+def test_profiles_grouped_by_type_with_last_run(app, client, auth, users):
+    with app.app_context():
+        journals = support.profile("Salarisjournaal")
+        support.profile("Facturen", export_type="invoices")
+        support.run(journals, mode="production", status="partially_processed", counts={"errors": 2})
+    auth.login("staff")
+    page = client.get("/profiles/").get_data(as_text=True)
+    assert page.index("Journal entries") < page.index("Salarisjournaal") < page.index("Invoices") < page.index("Facturen")
+    assert ">P</abbr>" in page and "Partially processed" in page and "warning-triangle" in page
+    assert "Not exported yet" in page
+    assert "Start export" in page and "Show exports" in page
+    assert "New export profile" not in page  # staff do not manage profiles
+
+
+def test_profiles_page_in_danish(app, client, auth, users):
+    with app.app_context():
+        support.profile("Lønjournal")
+    auth.login("staff")
+    client.post("/language", data={"locale": "da", "csrf_token": _csrf(client, "/")})
+    page = client.get("/profiles/").get_data(as_text=True)
+    assert "Administrer eksport" in page and "Start eksport" in page and "Vis eksporter" in page
+
+
+def test_profile_detail_shows_last_run_exports_and_scheduled(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        support.run(p, status="exported")
+        from portal.models.base import utcnow
+        from datetime import timedelta
+        support.run(p, status="scheduled", mode="production", run_at=utcnow() + timedelta(days=1))
+        pid = p.id
+    auth.login("manager")
+    page = client.get(f"/profiles/{pid}").get_data(as_text=True)
+    assert "Last run exports" in page and "Scheduled exports" in page
+    assert "Start export" not in page  # managers read
+
+
+def test_consultant_creates_a_profile(app, client, auth, users):
+    auth.login("consultant")
+    data = _valid(_csrf(client), col_company_code="1", pos_company_code="2", col_account="1", pos_account="1")
+    response = client.post("/profiles/new", data=data)
+    assert response.status_code == 302
+    [profile] = _profiles(app)
+    assert profile.name == "Salarisjournaal" and profile.sync_type == "incremental_all"
+    assert profile.options["delimiter"] == ";" and profile.options["encoding"] == "utf-8-sig"
+    assert profile.options["columns"] == ["account", "company_code"]  # chosen columns in the chosen order
+
+
+@pytest.mark.parametrize("locale, message", [("en", "Give the export profile a name."),
+                                             ("nl", "Geef het exportprofiel een naam."),
+                                             ("da", "Giv eksportprofilen et navn.")])
+def test_profile_without_a_name_is_refused(app, client, auth, users, locale, message):
+    auth.login("consultant")
+    client.post("/language", data={"locale": locale, "csrf_token": _csrf(client, "/")})
+    page = client.post("/profiles/new", data=_valid(_csrf(client), name="")).get_data(as_text=True)
+    assert message in page
+    assert _profiles(app) == []
+
+
+def test_a_format_the_export_type_cannot_take_is_refused_next_to_the_field(app, client, auth, users):
+    auth.login("consultant")
+    page = client.post("/profiles/new", data=_valid(_csrf(client), export_type="payments", format="sie4",
+                                                    name="Kassa")).get_data(as_text=True)
+    assert "The file format sie4 is not available for Payments." in page
+    assert 'id="format-errors"' in page
+    assert _profiles(app) == []
+
+
+def test_no_column_chosen_is_refused(app, client, auth, users):
+    auth.login("consultant")
+    client.get("/profiles/new")
+    # Columns were shown (the page was submitted) but none ticked.
+    response = client.post("/profiles/new", data=_valid(_csrf(client), pos_account="1"))
+    assert "Choose at least one column." in response.get_data(as_text=True)
+    assert _profiles(app) == []
+
+
+def test_edit_and_archive_or_delete(app, client, auth, users):
+    with app.app_context():
+        with_runs = support.profile("Met runs")
+        support.run(with_runs)
+        without = support.profile("Zonder runs")
+        ids = (with_runs.id, without.id)
+    auth.login("consultant")
+    csrf = _csrf(client)
+    page = client.get(f"/profiles/{ids[0]}/edit").get_data(as_text=True)
+    assert 'value="Met runs"' in page
+    client.post(f"/profiles/{ids[0]}/edit", data=_valid(csrf, name="Met runs (nieuw)"))
+    client.post(f"/profiles/{ids[0]}/archive", data={"csrf_token": csrf})
+    client.post(f"/profiles/{ids[1]}/archive", data={"csrf_token": csrf})
+    [profile] = _profiles(app)
+    assert profile.name == "Met runs (nieuw)" and profile.archived  # archived, not deleted; the other deleted
+    client.get("/profiles/")  # shows (and so clears) the messages
+    assert ">Met runs (nieuw)</a>" not in client.get("/profiles/").get_data(as_text=True)
+    assert ">Met runs (nieuw)</a>" in client.get("/profiles/?archived=1").get_data(as_text=True)
+    client.post(f"/profiles/{ids[0]}/archive", data={"csrf_token": csrf, "restore": "1"})
+    assert not _profiles(app)[0].archived
+
+
+def test_archived_profile_cannot_be_started(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        p.archived = True
+        db.session.commit()
+        pid = p.id
+    auth.login("staff")
+    assert client.get(f"/profiles/{pid}/start").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["staff", "manager"])
+def test_only_consultants_manage_profiles(app, client, auth, users, who):
+    with app.app_context():
+        pid = support.profile().id
+    auth.login(who)
+    assert client.get("/profiles/new").status_code == 403
+    assert client.get(f"/profiles/{pid}/edit").status_code == 403
+    csrf = _csrf(client, "/")
+    assert client.post(f"/profiles/{pid}/archive", data={"csrf_token": csrf}).status_code == 403
+    assert client.post("/profiles/new", data=_valid(csrf)).status_code == 403
+    assert len(_profiles(app)) == 1 and not _profiles(app)[0].archived
+
+
+def test_archive_needs_csrf(app, client, auth, users):
+    with app.app_context():
+        pid = support.profile().id
+    auth.login("consultant")
+    assert client.post(f"/profiles/{pid}/archive", data={}).status_code == 400
+    assert not _profiles(app)[0].archived
+
+
+def test_columns_fragment_for_another_type(app, client, auth, users):
+    auth.login("consultant")
+    fragment = client.get("/profiles/columns?export_type=payments", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<fieldset class="field" id="columns">') and "receipt_number" in body

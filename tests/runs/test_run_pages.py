@@ -1,0 +1,269 @@
+"""The run panel (live progress, files, report), Show exports, scenarios with Process / Process all,
+prepared data (Active until exported), mapping history and roll back — through the engine for real."""
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Payment
+from portal.models.base import utcnow
+from portal.models.exporting import LedgerEntry, PreparedRow, Run
+
+from . import support
+
+
+@pytest.fixture
+def payments(app, users):
+    with app.app_context():
+        c = support.company()
+        for i in range(4):
+            db.session.add(Payment(company_id=c.id, receipt_number=f"R{i}", customer_number="C1", customer_name="A",
+                                   payment_type="CARD", amount=Decimal("10.00") + i,
+                                   paid_at=utcnow() - timedelta(days=35) if False else _last_month_noon(i)))
+        db.session.commit()
+        return support.profile("Kassa", export_type="payments", fmt="jsonl", sync_type="incremental_all").id
+
+
+def _last_month_noon(i):
+    from portal.exporting.services import default_window
+
+    class P:
+        default_window = "previous_month"
+    start, _end = default_window(P())
+    return datetime(start.year, start.month, 10, 11, i)
+
+
+def _csrf(client):
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def _runs(app):
+    with app.app_context():
+        return db.session.execute(db.select(Run).order_by(Run.id)).scalars().all()
+
+
+def test_live_panel_polls_with_progress_and_time_left_then_stops(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        now = utcnow()
+        r = support.run(p, status="exporting", phase="exporting", done=250, total=1000, counts={},
+                        phase_started_at=now - timedelta(seconds=30), progress_at=now)
+        run_id = r.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert 'aria-live="polite"' in page
+    assert "250 of 1,000 records" in page
+    assert "about 2 minutes left" in page  # 250 in 30 s: 750 more take about 90 s
+    assert 'hx-trigger="load delay:1s"' in page and f'hx-get="/runs/{run_id}/panel"' in page
+    fragment = client.get(f"/runs/{run_id}/panel", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="run-panel"') and "<html" not in fragment
+    with app.app_context():
+        run = db.session.get(Run, run_id)
+        run.status, run.done, run.finished_at = "exported", 1000, utcnow()
+        db.session.commit()
+    fragment = client.get(f"/runs/{run_id}/panel", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in fragment  # the run ended: the partial stops asking
+
+
+def test_panel_in_dutch(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        run_id = support.run(p, status="preparing", phase="preparing", done=5, total=10,
+                             phase_started_at=utcnow() - timedelta(seconds=5), progress_at=utcnow()).id
+    auth.login("staff")
+    client.post("/language", data={"locale": "nl", "csrf_token": _csrf(client)})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "5 van 10 records" in page and "Tijdvenster" in page and "Voortgang" in page
+
+
+def test_report_with_errors_shows_severity_row_message_and_triangle(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        r = support.run(p, status="partially_processed", counts={"records": 2, "errors": 1})
+        db.session.add(support.ReportItem(run_id=r.id, record_key="INV000001", severity="error",
+                                          code="debtor_blocked", params={"debtor": "10002", "record": "INV000001"}))
+        db.session.commit()
+        run_id, profile_id = r.id, p.id
+    auth.login("manager")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "Debtor 10002 is blocked: invoice line INV000001 is not exported." in page
+    assert "warning-triangle" in page
+    runs_page = client.get(f"/profiles/{profile_id}/runs").get_data(as_text=True)
+    assert "warning-triangle" in runs_page
+    csv = client.get(f"/runs/{run_id}/report.csv").get_data(as_text=True)
+    assert "INV000001" in csv and "debtor_blocked" in csv
+
+
+def test_show_exports_filters_and_pages(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        for i in range(30):
+            support.run(p, mode="production" if i % 3 == 0 else "test", status="exported",
+                        started_at=datetime(2026, 11, 1) + timedelta(hours=i))
+        profile_id = p.id
+    auth.login("staff")
+    page = client.get(f"/profiles/{profile_id}/runs").get_data(as_text=True)
+    assert "30 exports" in page and "Page 1 of 2" in page
+    page = client.get(f"/profiles/{profile_id}/runs?mode=production").get_data(as_text=True)
+    assert "10 exports" in page and "Page 1 of 2" not in page
+    fragment = client.get(f"/profiles/{profile_id}/runs?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="results">') and "Page 2 of 2" in fragment
+
+
+def test_download_of_another_runs_file_is_404(app, client, auth, users):
+    with app.app_context():
+        p = support.profile()
+        a, b = support.run(p), support.run(p)
+        f = support.RunFile(run_id=a.id, name="x.csv", path="/etc/passwd", format="csv", size=1, sha256="0" * 64,
+                            version=utcnow(), rows=1)
+        db.session.add(f)
+        db.session.commit()
+        ids = (a.id, b.id, f.id)
+    auth.login("staff")
+    assert client.get(f"/runs/{ids[1]}/files/{ids[2]}").status_code == 404
+    assert client.get(f"/runs/{ids[0]}/files/{ids[2]}").status_code == 404  # outside the storage directory
+
+
+def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth, payments):
+    auth.login("consultant")
+    page = client.get("/scenarios?operation=prepare").get_data(as_text=True)
+    assert "Kassa" in page and "Skip headers" in page and "Process all" in page
+    csrf = _csrf(client)
+    response = client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "prepare",
+                                                        "profiles": str(payments), "scope": "selected"})
+    assert response.status_code == 302
+    run = _runs(app)[0]
+    assert run.mode == "production" and run.status == "queued"
+    with app.app_context():
+        run = support.execute(run.id)
+        assert run.status == "prepared", run.error_reason
+    # The scenario now shows under Export, not under Prepare.
+    assert "Kassa" in client.get("/scenarios?operation=export").get_data(as_text=True)
+    assert "Kassa" not in client.get("/scenarios?operation=prepare").get_data(as_text=True)
+
+    # Prepared data: untick one row and close (saves).
+    dialog = client.get(f"/runs/{run.id}/prepared").get_data(as_text=True)
+    row_ids = re.findall(r'name="shown" value="(\d+)"', dialog)
+    assert len(row_ids) == 4
+    keep = row_ids[1:]
+    client.post(f"/runs/{run.id}/prepared", data={"csrf_token": csrf, "shown": row_ids, "active": keep,
+                                                   "action": "close"})
+    with app.app_context():
+        inactive = db.session.execute(db.select(PreparedRow.id).where(PreparedRow.active.is_(False))).scalars().all()
+        assert inactive == [int(row_ids[0])]
+
+    # Export through the scenarios table, with Skip headers.
+    client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "export", "scope": "all",
+                                            "skip_headers": "1"})
+    with app.app_context():
+        run = support.execute(run.id)
+        assert run.status == "exported", run.error_reason
+        assert db.session.execute(db.select(db.func.count()).select_from(LedgerEntry)).scalar_one() == 3
+    history = client.get(f"/profiles/{payments}/history").get_data(as_text=True)
+    assert "Exported" in history and "Status date" in history
+
+    # Roll back: first the exact confirmation, then the roll back itself.
+    confirm = client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back",
+                                                       "profiles": str(payments), "scope": "selected"})
+    text = confirm.get_data(as_text=True)
+    assert "The 4 prepared rows of this export are removed." in text
+    assert "The 3 records this production export recorded stop counting" in text
+    assert _runs(app)[0].status == "exported"  # nothing changed yet
+    client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back", "confirmed": "yes",
+                                            "profiles": str(payments)})
+    assert _runs(app)[0].status == "rolled_back"
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(LedgerEntry)
+                                  .where(LedgerEntry.rolled_back.is_(False))).scalar_one() == 0
+
+
+def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        first = support.run(p, mode="production", status="exported")
+        later = support.run(p, mode="production", status="exported")
+        db.session.add_all([LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="a", run_id=first.id),
+                            LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="b", run_id=later.id)])
+        db.session.commit()
+        ids = (first.id, later.id)
+    auth.login("staff")
+    page = client.get(f"/runs/{ids[0]}/roll-back").get_data(as_text=True)
+    assert f"Roll back export {ids[1]} first." in page
+    client.post(f"/runs/{ids[0]}/roll-back", data={"csrf_token": _csrf(client)})
+    assert _runs(app)[0].status == "exported"
+
+
+def test_roll_back_page_says_api_data_stays_delivered(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        p.provider = "visma_net"
+        r = support.run(p, mode="production", status="exported")
+        db.session.add(LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="f", run_id=r.id))
+        db.session.commit()
+        run_id = r.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}/roll-back").get_data(as_text=True)
+    assert "Data already delivered to Visma.net stays delivered" in page
+
+
+def test_prepared_rows_are_read_only_for_managers_and_after_export(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        r = support.run(p, status="prepared", mode="production")
+        db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="R0", payload={"receipt_number": "R0"}))
+        db.session.commit()
+        run_id = r.id
+    auth.login("manager")
+    page = client.get(f"/runs/{run_id}/prepared").get_data(as_text=True)
+    assert "disabled" in page
+    assert client.post(f"/runs/{run_id}/prepared", data={"csrf_token": _csrf(client)}).status_code == 403
+    auth.logout()
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}/prepared?errors=1").get_data(as_text=True)
+    assert "No prepared rows." in page  # no row has an error
+
+
+def test_prepared_data_pages_through_many_rows(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        r = support.run(p, status="prepared", mode="production")
+        db.session.execute(db.insert(PreparedRow), [
+            {"run_id": r.id, "seq": i, "record_key": f"R{i}", "payload": {"receipt_number": f"R{i}"}}
+            for i in range(1, 121)])
+        db.session.commit()
+        run_id = r.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}/prepared?page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in page and "R101" in page and "R100<" not in page
+
+
+@pytest.mark.parametrize("path", ["/scenarios", "/runs/{run}/roll-back"])
+def test_managers_may_not_process_or_roll_back(app, client, auth, users, path):
+    with app.app_context():
+        run_id = support.run(support.profile()).id
+    auth.login("manager")
+    assert client.get(path.format(run=run_id)).status_code == 403
+
+
+def test_process_without_selection_says_so_in_swedish(app, client, auth, payments):
+    auth.login("staff")
+    client.post("/language", data={"locale": "sv", "csrf_token": _csrf(client)})
+    response = client.post("/scenarios/process", data={"csrf_token": _csrf(client), "operation": "prepare",
+                                                        "scope": "selected"}, follow_redirects=True)
+    assert "Välj minst ett scenario, eller välj Bearbeta alla." in response.get_data(as_text=True)
+    assert _runs(app) == []
+
+
+def test_an_ambiguous_run_at_says_which_offset_it_took(app, client, auth, payments):
+    """31 October 2027, 02:30 happens twice in Amsterdam; the engine takes the first (summer) one."""
+    from portal.exporting import services
+    with app.app_context():
+        run = services.start_run(payments, mode="test", window_start="2026-10-01", window_end="2026-10-31",
+                                 run_at_local=datetime(2027, 10, 31, 2, 30))
+        run_id = run.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "occurs twice in Europe/Amsterdam" in page and "UTC+02:00" in page

@@ -1,0 +1,240 @@
+"""Start export: the form, its validation (in several languages), test and production, run at,
+invoice-only fields with the debtor selection, and one run per form however often it is sent."""
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Payment
+from portal.models.exporting import Run
+
+from . import support
+
+
+@pytest.fixture
+def profiles(app, users):
+    with app.app_context():
+        c = support.company()
+        support.debtors(c, 4, blocked=(1,))
+        for i in range(3):
+            db.session.add(Payment(company_id=c.id, receipt_number=f"R{i}", customer_number="C1", customer_name="A",
+                                   payment_type="CARD", amount=Decimal("10.00"), paid_at=datetime(2026, 11, 10, 9, i)))
+        db.session.commit()
+        payments = support.profile("Kassa betalingen", export_type="payments")
+        invoices = support.profile("Facturen", export_type="invoices")
+        return {"payments": payments.id, "invoices": invoices.id}
+
+
+def _form(client, path):
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="form_token"', page)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return page, {"csrf_token": csrf, "form_token": token.group(1)}
+
+
+def _runs(app):
+    with app.app_context():
+        return db.session.execute(db.select(Run).order_by(Run.id)).scalars().all()
+
+
+def test_form_shows_presets_test_default_and_time_zone(client, auth, profiles):
+    auth.login("staff")
+    page, _ = _form(client, f"/profiles/{profiles['payments']}/start")
+    for preset in ("This month", "Last month", "This quarter", "Last quarter", "This year", "Last year", "Custom dates"):
+        assert preset in page
+    assert re.search(r'value="test"[^>]*checked|checked[^>]*value="test"', page)
+    assert re.search(r"Europe/Amsterdam \(UTC\+0[12]:00\)", page)
+    assert "Debtor selection" not in page  # invoices only
+
+
+def test_invoice_form_has_booking_date_description_and_debtor_selection(client, auth, profiles):
+    auth.login("staff")
+    page, _ = _form(client, f"/profiles/{profiles['invoices']}/start")
+    for text in ("Booking date", "Description", "Debtor selection", "All debtors"):
+        assert text in page
+
+
+def test_staff_start_a_test_export_and_it_runs(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="test")
+    response = client.post(f"/profiles/{profiles['payments']}/start", data=data)
+    assert response.status_code == 302
+    runs = _runs(app)
+    assert len(runs) == 1 and runs[0].mode == "test" and runs[0].status == "queued"
+    assert response.headers["Location"] == f"/runs/{runs[0].id}"
+    # The job is in Redis (real RQ queue).
+    with app.app_context():
+        from portal.queue import queue
+        assert runs[0].job_id in queue("exports").job_ids
+        run = support.execute(runs[0].id)
+        assert run.status == "exported", run.error_reason
+    panel = client.get(f"/runs/{runs[0].id}").get_data(as_text=True)
+    assert "hx-trigger" not in panel  # finished: the panel stops polling
+    file_link = re.search(r'href="(/runs/\d+/files/\d+)"', panel).group(1)
+    download = client.get(file_link)
+    assert download.status_code == 200 and b"R0" in download.data
+    report = client.get(f"/runs/{runs[0].id}/report.csv")
+    assert report.status_code == 200 and report.headers["Content-Type"].startswith("text/csv")
+
+
+def test_the_same_form_sent_twice_creates_one_run(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="last_month", mode="test")
+    first = client.post(f"/profiles/{profiles['payments']}/start", data=data)
+    second = client.post(f"/profiles/{profiles['payments']}/start", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(_runs(app)) == 1
+
+
+@pytest.mark.parametrize("locale, message", [
+    ("en", "The end of the time window is before its start."),
+    ("nl", "Het einde van het tijdvenster ligt vóór het begin."),
+    ("sv", "Tidsperiodens slut ligger före dess början."),
+])
+def test_window_ending_before_it_starts_is_refused_inline(app, client, auth, profiles, locale, message):
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/")})
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-30", window_end="2026-11-01", mode="test")
+    response = client.post(f"/profiles/{profiles['payments']}/start", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert 'id="window_end-errors"' in page and 'aria-invalid="true"' in page
+    assert _runs(app) == []
+
+
+def test_custom_window_needs_both_dates(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    page = client.post(f"/profiles/{profiles['payments']}/start",
+                       data=dict(fields, preset="custom", mode="test")).get_data(as_text=True)
+    assert "Enter the first day of the time window." in page
+    assert "Enter the last day of the time window." in page
+    assert _runs(app) == []
+
+
+@pytest.mark.parametrize("run_at, message", [
+    ("2020-01-01T10:00", "The start time has passed"),
+    ("2027-03-28T02:30", "does not exist in the time zone Europe/Amsterdam"),
+    ("not a time", "Not a valid datetime value."),
+])
+def test_bad_run_at_is_refused_next_to_the_field(app, client, auth, profiles, run_at, message):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    page = client.post(f"/profiles/{profiles['payments']}/start",
+                       data=dict(fields, preset="last_month", mode="test", run_at=run_at)).get_data(as_text=True)
+    assert message in page
+    assert 'id="run_at-errors"' in page
+    assert _runs(app) == []
+
+
+def test_production_shows_what_will_be_recorded_then_asks_for_confirmation(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="production")
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
+    assert "What will be recorded" in page
+    assert "What the next export over this period will deliver" in page
+    assert "Every record again" in page  # the profile's sync type is full
+    assert _runs(app) == []  # nothing is created before the confirmation
+    response = client.post(f"/profiles/{profiles['payments']}/start", data=dict(data, confirmed="yes"))
+    assert response.status_code == 302
+    runs = _runs(app)
+    assert len(runs) == 1 and runs[0].mode == "production"
+
+
+def test_back_from_the_confirmation_keeps_the_values(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="production",
+                confirmed="yes", action="back")
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
+    assert 'value="2026-11-01"' in page and "Start export" in page
+    assert _runs(app) == []
+
+
+def test_scheduled_production_run_for_tomorrow_then_cancelled(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    data = dict(fields, preset="last_month", mode="production", confirmed="yes", run_at=tomorrow)
+    response = client.post(f"/profiles/{profiles['payments']}/start", data=data)
+    run = _runs(app)[0]
+    assert run.status == "scheduled" and run.run_at is not None
+    panel = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Scheduled: starts at" in panel and "UTC+0" in panel
+    assert client.get(f"/runs/{run.id}/cancel").status_code == 405  # never a GET that changes state
+    assert client.post(f"/runs/{run.id}/cancel", data={}).status_code == 400  # CSRF checked
+    assert _runs(app)[0].status == "scheduled"
+    client.post(f"/runs/{run.id}/cancel", data={"csrf_token": fields["csrf_token"]})
+    assert _runs(app)[0].status == "cancelled"
+
+
+def test_debtor_search_without_javascript_and_the_active_search(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
+    page = client.post(f"/profiles/{profiles['invoices']}/start",
+                       data=dict(fields, preset="last_month", mode="test", debtor_query="Debtor 2",
+                                 action="search_debtors")).get_data(as_text=True)
+    assert "10002 · Debtor 2" in page and "Blocked" in page
+    assert _runs(app) == []  # searching creates nothing
+    fragment = client.get("/debtors/search?debtor_query=1000&debtors=10001",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "10002" in fragment and "10001" not in fragment  # the selected one is listed already
+    assert "<html" not in fragment
+
+
+def test_invoice_export_with_selected_debtors(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
+    data = dict(fields, preset="last_month", mode="test", booking_date="2026-12-01", description="November care",
+                debtor_scope="selected", debtors=["10001", "10003"])
+    assert client.post(f"/profiles/{profiles['invoices']}/start", data=data).status_code == 302
+    params = _runs(app)[0].params
+    assert params["debtor_numbers"] == ["10001", "10003"]
+    assert params["booking_date"] == "2026-12-01" and params["description"] == "November care"
+
+
+def test_selected_debtors_without_a_debtor_is_refused(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
+    page = client.post(f"/profiles/{profiles['invoices']}/start",
+                       data=dict(fields, preset="last_month", mode="test", debtor_scope="selected")).get_data(as_text=True)
+    assert "Select at least one debtor, or choose all debtors." in page
+    assert _runs(app) == []
+
+
+def test_htmx_gets_the_dialog_fragment_and_a_redirect_header(app, client, auth, profiles):
+    auth.login("staff")
+    fragment = client.get(f"/profiles/{profiles['payments']}/start", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="dialog-title"' in body
+    assert "HX-Request" in fragment.headers["Vary"]
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    response = client.post(f"/profiles/{profiles['payments']}/start", headers={"HX-Request": "true"},
+                           data=dict(fields, preset="last_month", mode="test"))
+    assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/runs/")
+
+
+@pytest.mark.parametrize("who, status", [("manager", 403), ("admin", 200)])
+def test_who_may_start(client, auth, profiles, who, status):
+    auth.login(who)
+    assert client.get(f"/profiles/{profiles['payments']}/start").status_code == status
+
+
+def test_manager_cannot_post_a_start(app, client, auth, profiles):
+    auth.login("manager")
+    response = client.post(f"/profiles/{profiles['payments']}/start",
+                           data={"csrf_token": auth.csrf_token("/"), "preset": "last_month", "mode": "test"})
+    assert response.status_code == 403
+    assert _runs(app) == []
+
+
+def test_signed_out_is_sent_to_sign_in(client, profiles):
+    assert client.get(f"/profiles/{profiles['payments']}/start").status_code == 302
