@@ -68,7 +68,11 @@ def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path, backgroun
                                                              "csrf_token": token}, allow_redirects=False)
         assert response.status_code == 302
         assert "Sam Staff" in session.get(base + "/").text
-        assert session.get(base + "/health").json()["workers"] >= 1
+        # The worker registers in Redis a moment after the web server answers (it starts in parallel).
+        deadline = time.monotonic() + 60
+        while session.get(base + "/health").json()["workers"] < 1:
+            assert time.monotonic() < deadline, "no worker registered within 60 s"
+            time.sleep(0.5)
         started = [p for p in psutil.Process(demo.pid).children(recursive=True)]
         assert len(started) >= 3  # redis-server, worker, web server
     finally:
