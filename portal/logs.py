@@ -5,6 +5,7 @@ import sys
 import uuid
 
 from flask import g, has_request_context, request
+from rq import get_current_job
 
 # Anything that looks like a credential is masked before a line is written: ``key=value``,
 # ``"key": "value"``, ``Authorization: Bearer value``, and OAuth codes in query strings.
@@ -26,11 +27,7 @@ class ContextFilter(logging.Filter):
         if has_request_context():
             record.request_id = getattr(g, "request_id", "-")
         else:
-            try:
-                from rq import get_current_job
-                job = get_current_job()
-            except Exception:  # rq not importable outside a worker is fine: no job id then
-                job = None
+            job = get_current_job()         # None outside a job
             if job is not None:
                 record.request_id = f"job:{job.id}"
         return True

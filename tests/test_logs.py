@@ -60,8 +60,20 @@ def test_request_id_is_returned_and_a_harmless_incoming_id_kept(client, capsys):
     assert re.fullmatch(r"[0-9a-f]{12}", response.headers["X-Request-Id"])
 
 
+def log_from_a_job():
+    logging.getLogger("portal.jobs").info("working")
+
+
 def test_job_id_is_used_outside_requests(app, capsys):
+    from rq import SimpleWorker
+
     from portal.logs import ContextFilter
+    from portal.queue import queue
     record = logging.LogRecord("portal", logging.INFO, __file__, 1, "hello", None, None)
     ContextFilter().filter(record)
     assert record.request_id == "-"
+    # In a real worker (in this process, on the real Redis) each line carries the job's id.
+    with app.app_context():
+        job = queue("default").enqueue(log_from_a_job)
+        SimpleWorker([queue("default")], connection=queue("default").connection).work(burst=True)
+    assert f"id=job:{job.id} msg=working" in capsys.readouterr().err

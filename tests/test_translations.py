@@ -120,3 +120,15 @@ def test_babel_cfg_trims_template_whitespace():
 
 def test_mo_files_are_not_committed():
     assert "*.mo" in (ROOT / ".gitignore").read_text().split()
+
+
+# Different things in the portal's words must not share a word in a translation (GLOSSARY.md).
+DISTINCT = [("Department", "Branch"), ("Cost centres", "Cost units"), ("Prepare", "Export"),
+            ("Test", "Production"), ("Journal entries", "Payments")]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_different_terms_keep_different_words(language):
+    catalogue = _catalogue(language)
+    for first, second in DISTINCT:
+        assert catalogue[first].string.casefold() != catalogue[second].string.casefold(), (first, second)

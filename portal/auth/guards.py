@@ -7,7 +7,8 @@ from flask_login import current_user
 
 
 def _login_url():
-    return url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    # full_path ends in "?" when there is no query string: the page to return to is without it.
+    return url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
 
 
 def unauthorized():

@@ -17,7 +17,18 @@ def flask(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, check=True, **kwargs)
 
 
+def _hear_ctrl_c():
+    """A shell starts background jobs with SIGINT ignored, and Python keeps it ignored: then neither
+    this runner nor its children would stop on SIGINT. Listen to it again (here and in each child)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _child_hears_ctrl_c():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main():
+    _hear_ctrl_c()
     os.environ.setdefault("PORTAL_ENV", "demo")
     port = os.environ.get("PORT", "5000")
     base_url = os.environ.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")  # the sandbox's URLs
@@ -27,14 +38,14 @@ def main():
     try:
         flask("db", "upgrade")
         flask("demo", "seed")
-        children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT))
+        children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, preexec_fn=_child_hears_ctrl_c))
         print(f"\nExport Portal demo at {base_url}")
         print("Sign in with any of these (password: demo):")
         for email in DEMO_SIGN_INS:
             print(f"  {email}")
         print("Stop with Ctrl-C.\n", flush=True)
         server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
-                                   "--port", port, "--with-threads"], cwd=ROOT)
+                                   "--port", port, "--with-threads"], cwd=ROOT, preexec_fn=_child_hears_ctrl_c)
         children.append(server)
         server.wait()
     except KeyboardInterrupt:

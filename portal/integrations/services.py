@@ -329,9 +329,6 @@ def _normalise(text):
     return " ".join((text or "").split()).casefold()
 
 
-KIND_LABELS = {"cost_centre": _l("Cost centres"), "cost_unit": _l("Cost units")}
-
-
 def save_dimensions(account, wanted):
     """``wanted``: ``{kind: (enabled, description)}``. Each enabled description must match a segment
     of Visma.net's subaccount dimension; a mismatch names the segments that exist."""

@@ -103,16 +103,20 @@ def setup(account_id, step):
     account = _account(account_id)
     if step not in STEP_LABELS:
         abort(404)
-    reachable = services.steps_reachable(account)
-    if step not in reachable and account.wizard_step != "done":
+    if step not in services.steps_reachable(account) and account.wizard_step != "done":
         return redirect(url_for(".setup", account_id=account.id, step=account.wizard_step))
-    context = {"account": account, "step": step, "steps": STEP_LABELS, "reachable": reachable,
-               "problem": services.account_problem(account)}
     if step == "administrations":
-        context.update(_administrations_context(account))
-    elif step == "dimensions":
-        context["form"] = _dimensions_form(account)
-    return render("integrations/setup.html", **context)
+        return _setup_page(account, step, **_administrations_context(account))
+    if step == "dimensions":
+        return _setup_page(account, step, form=_dimensions_form(account))
+    return _setup_page(account, step)
+
+
+def _setup_page(account, step, status=200, **context):
+    """One wizard step's page (also re-shown with the form's errors, then with status 400)."""
+    return render("integrations/setup.html", status=status, account=account, step=step, steps=STEP_LABELS,
+                  reachable=services.steps_reachable(account), problem=services.account_problem(account),
+                  **context)
 
 
 def _administrations_context(account, form=None):
@@ -239,9 +243,7 @@ def new_mapping(account_id):
             flash(_("%(company)s is mapped to branch %(branch)s.", company=mapping.company.name,
                     branch=mapping.branch_number), "success")
             return redirect(url_for(".setup", account_id=account.id, step="administrations"))
-    return render("integrations/setup.html", status=400, account=account, step="administrations",
-                  steps=STEP_LABELS, reachable=services.steps_reachable(account),
-                  problem=services.account_problem(account), **context)
+    return _setup_page(account, "administrations", status=400, **context)
 
 
 @bp.post("/<int:account_id>/administrations/<int:mapping_id>/delete")
@@ -275,6 +277,4 @@ def save_dimensions(account_id):
         else:
             flash(_("The dimensions were saved."), "success")
             return redirect(url_for(".setup", account_id=account.id, step="dimensions"))
-    return render("integrations/setup.html", status=400, account=account, step="dimensions", form=form,
-                  steps=STEP_LABELS, reachable=services.steps_reachable(account),
-                  problem=services.account_problem(account))
+    return _setup_page(account, "dimensions", status=400, form=form)

@@ -42,6 +42,16 @@ def test_next_only_redirects_within_the_site(client, users, auth):
     assert response.headers["Location"] == "/"
 
 
+def test_a_page_without_session_leads_to_sign_in_and_back(client, users, auth):
+    response = client.get("/integrations/")
+    assert response.headers["Location"] == "/auth/login?next=/integrations/"   # no stray "?"
+    assert client.get("/integrations/?a=1").headers["Location"] == "/auth/login?next=/integrations/?a%3D1"
+    token = auth.csrf_token("/auth/login")
+    response = client.post("/auth/login?next=/integrations/", data={
+        "email": "consultant@example.com", "password": "demo", "csrf_token": token})
+    assert response.headers["Location"] == "/integrations/"
+
+
 def test_htmx_request_without_session_gets_hx_redirect(client):
     response = client.get("/", headers={"HX-Request": "true"})
     assert response.status_code == 401

@@ -9,6 +9,7 @@ import sys
 import time
 
 import psutil
+import pytest
 import requests
 
 from portal.config import ROOT
@@ -34,7 +35,13 @@ def _wait_for(url, process, timeout=180):
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# Started from a terminal, or in the background by a script (which starts it with SIGINT ignored).
+@pytest.mark.parametrize("background", [False, True], ids=["terminal", "background"])
+def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path, background):
     port, redis_port = _free_port(), _free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {**os.environ, "PORTAL_ENV": "demo", "PORT": str(port), "REDIS_URL": redis_url,
@@ -43,7 +50,8 @@ def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path):
     log_path = tmp_path / "demo.log"
     with open(log_path, "w") as log:
         demo = subprocess.Popen([sys.executable, "-m", "portal.devtools.demo"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_ignore_sigint if background else None)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/auth/login", demo)
@@ -60,7 +68,11 @@ def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path):
                                                              "csrf_token": token}, allow_redirects=False)
         assert response.status_code == 302
         assert "Sam Staff" in session.get(base + "/").text
-        assert session.get(base + "/health").json()["workers"] >= 1
+        # The worker registers in Redis a moment after the web server answers (it starts in parallel).
+        deadline = time.monotonic() + 60
+        while session.get(base + "/health").json()["workers"] < 1:
+            assert time.monotonic() < deadline, "no worker registered within 60 s"
+            time.sleep(0.5)
         started = [p for p in psutil.Process(demo.pid).children(recursive=True)]
         assert len(started) >= 3  # redis-server, worker, web server
     finally:

@@ -5,10 +5,12 @@ import re
 
 import pytest
 
+from portal.config import ROOT
 from portal.extensions import db
 from portal.models import AdministrationMapping, DimensionMapping, IntegrationAccount
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _sign_in(page, base):
@@ -16,6 +18,11 @@ def _sign_in(page, base):
     page.fill("input[name=email]", "consultant@example.com")
     page.fill("input[name=password]", "demo")
     page.click("main button[type=submit]")
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_the_whole_wizard(app, visma, users, companies, page):
@@ -26,6 +33,7 @@ def test_the_whole_wizard(app, visma, users, companies, page):
     page.fill("input[name=name]", "Zorggroep at Visma.net")
     page.click("button:has-text('Create')")
     assert "/setup/authorise" in page.url
+    _shot(page, "wizard-1-authorise")
 
     page.click("button:has-text('Authorise at Visma.net')")
     # The sandbox's Visma Connect page: choose the company, allow.
@@ -37,6 +45,10 @@ def test_the_whole_wizard(app, visma, users, companies, page):
     assert page.is_visible("text=vismanet_erp_interactive_api:read")
     page.click("button:has-text('Refresh')")
     page.wait_for_selector("text=The tokens were refreshed.")
+    _shot(page, "wizard-2-verify")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "wizard-2-verify-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Resumable: leave and come back through the list.
     page.goto(base + "/integrations/")
@@ -53,6 +65,7 @@ def test_the_whole_wizard(app, visma, users, companies, page):
     page.select_option("select[name=branch]", value="MAIN")
     page.click("button:has-text('Add mapping')")
     page.wait_for_selector("text=is already mapped in this integration account")
+    _shot(page, "wizard-3-administrations")
     page.click("button:has-text('Next: dimensions')")
     page.wait_for_url(re.compile(r".*/setup/dimensions$"))
 
@@ -64,6 +77,7 @@ def test_the_whole_wizard(app, visma, users, companies, page):
     error.wait_for()
     assert "Kostenplaats" in error.inner_text() and "Cost centre" in error.inner_text() \
         and "Cost unit" in error.inner_text()
+    _shot(page, "wizard-4-dimensions-error")
     page.fill("input[name=cost_centre_description]", "cost centre")
     page.check("input[name=cost_unit_enabled]")
     page.fill("input[name=cost_unit_description]", "Cost unit")
@@ -71,6 +85,10 @@ def test_the_whole_wizard(app, visma, users, companies, page):
     page.wait_for_selector("text=The dimensions were saved.")
     page.click("button:has-text('Finish')")
     page.wait_for_selector("text=is set up")
+    _shot(page, "integration-account")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "integration-account-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The account page: health, then disconnect.
     assert page.is_visible("text=Connected")
@@ -109,3 +127,4 @@ def test_the_wizard_in_swedish(app, visma, users, companies, page):
     page.click("button:has-text('Nästa: administrationer')")
     page.wait_for_url(re.compile(r".*/setup/administrations$"))
     assert page.is_visible("h3:has-text('Ny mappning')")
+    _shot(page, "wizard-3-administrations-sv")

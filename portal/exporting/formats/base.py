@@ -133,12 +133,6 @@ def neutralise(text):
     return text
 
 
-def to_text(value):
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
-
-
 def to_int(value):
     if value is None or value == "":
         return None
@@ -223,14 +217,6 @@ def iso_datetime(value):
     return text + "Z"
 
 
-def _text_plain(value):
-    if value is None:
-        return ""
-    if type(value) is not str:
-        value = str(value)
-    return value
-
-
 def _text_neutralised(value):
     if value is None:
         return ""
@@ -241,34 +227,40 @@ def _text_neutralised(value):
     return value
 
 
-def text_converter(column, neutralise_formulas):
-    """A function value → text for CSV-like formats (the hot path: kept small)."""
+def scalar_converter(column, null, quote=""):
+    """A function value → literal for a column that is not text: ``null`` where there is no value,
+    dates and times between ``quote`` (CSV writes them bare, JSON as strings). The hot path: kept small."""
     kind = column.kind
-    if kind == "text":
-        return _text_neutralised if neutralise_formulas else _text_plain
     if kind == "int":
         def convert(value):
             number = to_int(value)
-            return "" if number is None else str(number)
+            return null if number is None else str(number)
     elif kind == "decimal":
         scale = column.scale
 
         def convert(value):
             number = to_decimal(value, scale)
-            return "" if number is None else format(number, "f")
+            return null if number is None else format(number, "f")
     elif kind == "date":
         def convert(value):
             day = to_date(value)
-            return "" if day is None else day.isoformat()
+            return null if day is None else quote + day.isoformat() + quote
     elif kind == "datetime":
         def convert(value):
             moment = to_datetime(value)
-            return "" if moment is None else iso_datetime(moment)
+            return null if moment is None else quote + iso_datetime(moment) + quote
     else:
         def convert(value):
             flag = to_bool(value)
-            return "" if flag is None else ("true" if flag else "false")
+            return null if flag is None else ("true" if flag else "false")
     return convert
+
+
+def text_converter(column):
+    """A function value → text for CSV-like formats: text cannot carry a spreadsheet formula."""
+    if column.kind == "text":
+        return _text_neutralised
+    return scalar_converter(column, null="")
 
 
 # ---- the writer base -----------------------------------------------------------------------------

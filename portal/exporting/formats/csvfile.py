@@ -18,7 +18,7 @@ class CsvWriter(FileWriter):
         self._writer = csv.writer(self._handle, delimiter=options.delimiter, quotechar=options.quotechar,
                                   lineterminator=options.line_terminator, quoting=csv.QUOTE_MINIMAL,
                                   doublequote=True)
-        self._converters = [text_converter(column, neutralise_formulas=True) for column in self.columns]
+        self._converters = [text_converter(column) for column in self.columns]
         self._plan = [(column.key, convert) for column, convert in zip(self.columns, self._converters)]
         if not options.skip_headers:
             # Translated headers are text like any other: a header cannot smuggle a formula in either.

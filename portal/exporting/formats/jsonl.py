@@ -6,40 +6,19 @@ parses numbers as decimals gets them exactly; dates and times are ISO 8601 strin
 import json
 
 from . import register
-from .base import FileWriter, iso_datetime, to_bool, to_date, to_datetime, to_decimal, to_int
+from .base import FileWriter, scalar_converter
 
 _encode_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _literal(column):
-    kind = column.kind
-    if kind == "text":
-        def convert(value):
-            if value is None:
-                return "null"
-            return _encode_string(value if type(value) is str else str(value))
-    elif kind == "int":
-        def convert(value):
-            number = to_int(value)
-            return "null" if number is None else str(number)
-    elif kind == "decimal":
-        scale = column.scale
+    if column.kind != "text":
+        return scalar_converter(column, null="null", quote='"')
 
-        def convert(value):
-            number = to_decimal(value, scale)
-            return "null" if number is None else format(number, "f")
-    elif kind == "date":
-        def convert(value):
-            day = to_date(value)
-            return "null" if day is None else '"' + day.isoformat() + '"'
-    elif kind == "datetime":
-        def convert(value):
-            moment = to_datetime(value)
-            return "null" if moment is None else '"' + iso_datetime(moment) + '"'
-    else:
-        def convert(value):
-            flag = to_bool(value)
-            return "null" if flag is None else ("true" if flag else "false")
+    def convert(value):
+        if value is None:
+            return "null"
+        return _encode_string(value if type(value) is str else str(value))
     return convert
 
 
