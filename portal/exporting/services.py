@@ -73,6 +73,12 @@ def _apply_profile(profile, *, name, export_type, provider, options, sync_type, 
     if not (default_window in WINDOWS or _days_window(default_window)):
         raise ExportError(_l("Unknown default time window: %(value)s."), code="unknown_window",
                           value=default_window)
+    chosen = (options or {}).get("columns")
+    if chosen is not None and (not isinstance(chosen, list) or export_type_obj.unknown_columns(chosen)):
+        raise ExportError(_l("These columns do not exist for this export type: %(columns)s."),
+                          code="unknown_columns",
+                          columns=", ".join(map(str, export_type_obj.unknown_columns(chosen)
+                                                if isinstance(chosen, list) else [chosen])))
     provider_cls.check_options(export_type_obj, options)
     profile.name, profile.export_type, profile.provider = name, export_type, provider
     profile.options, profile.sync_type, profile.company_id = dict(options), sync_type, company_id
