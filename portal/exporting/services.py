@@ -15,7 +15,7 @@ from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
     ACTIVE_STATUSES, TRANSITIONS, ExportProfile, LedgerEntry, MappingHistoryEntry, Operation, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus, SyncType,
+    Run, RunFile, RunMode, RunStatus, SyncType,
 )
 from .errors import ExportError, IllegalTransition
 from .messages import status_label
