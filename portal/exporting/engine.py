@@ -223,8 +223,8 @@ def export(run, progress):
     run_id = run.id
     export_pass = (run.export_passes or 0) + 1
     version = utcnow().replace(microsecond=0)
-    columns = [MUTATION_COLUMN] + export_type.columns()
-    decode = _decoder(columns)
+    decode = _decoder([MUTATION_COLUMN] + export_type.columns())
+    columns = [MUTATION_COLUMN] + export_type.output_columns(profile.options.get("columns"))
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
                        PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))
     total = db.session.execute(select(func.count()).where(deliverable)).scalar()

@@ -15,7 +15,7 @@ from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
     ACTIVE_STATUSES, TRANSITIONS, ExportProfile, LedgerEntry, MappingHistoryEntry, Operation, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus, SyncType,
+    Run, RunFile, RunMode, RunStatus, SyncType,
 )
 from .errors import ExportError, IllegalTransition
 from .messages import status_label
@@ -73,6 +73,12 @@ def _apply_profile(profile, *, name, export_type, provider, options, sync_type, 
     if not (default_window in WINDOWS or _days_window(default_window)):
         raise ExportError(_l("Unknown default time window: %(value)s."), code="unknown_window",
                           value=default_window)
+    chosen = (options or {}).get("columns")
+    if chosen is not None and (not isinstance(chosen, list) or export_type_obj.unknown_columns(chosen)):
+        raise ExportError(_l("These columns do not exist for this export type: %(columns)s."),
+                          code="unknown_columns",
+                          columns=", ".join(map(str, export_type_obj.unknown_columns(chosen)
+                                                if isinstance(chosen, list) else [chosen])))
     provider_cls.check_options(export_type_obj, options)
     profile.name, profile.export_type, profile.provider = name, export_type, provider
     profile.options, profile.sync_type, profile.company_id = dict(options), sync_type, company_id
@@ -275,19 +281,21 @@ def cancel_run(run_id, *, user=None):
     return run
 
 
-def roll_back(run_id, *, user=None):
-    """Remove a run's prepared data; for the latest production run of its profile, also restore the
-    ledger (its entries stop counting) and remove the latest mapping-history line. An older production
-    run is refused: a later run built on its ledger."""
-    run = get_run(run_id, lock=True)
+def recorded_count(run_id):
+    """How many of the run's ledger entries count (what a roll back would take out of the ledger)."""
+    return db.session.execute(select(func.count()).where(
+        LedgerEntry.run_id == run_id, LedgerEntry.rolled_back.is_(False))).scalar()
+
+
+def roll_back_refusal(run):
+    """Why ``run`` cannot be rolled back, as an ExportError, or None. The one rule, for ``roll_back`` and
+    for the pages that say beforehand what a roll back would undo."""
     if RunStatus.ROLLED_BACK not in TRANSITIONS[RunStatus(run.status)]:
-        raise ExportError(_l("Run %(run)s is %(status)s and cannot be rolled back."), code="not_rollbackable",
-                          run=run.id, status=status_label(run.status))
-    delivered = db.session.execute(select(func.count()).where(
-        LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar()
-    if run.is_production and delivered:
+        return ExportError(_l("Export %(run)s is %(status)s and cannot be rolled back."),
+                           code="not_rollbackable", run=run.id, status=status_label(run.status))
+    if run.is_production and recorded_count(run.id):
         later = db.session.execute(
-            select(Run).where(
+            select(Run.id).where(
                 Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value, Run.id > run.id,
                 # a later run that recorded something, or is about to (its mutations assume this ledger)
                 Run.status.in_([st.value for st in ACTIVE_STATUSES])
@@ -295,10 +303,22 @@ def roll_back(run_id, *, user=None):
                                                               LedgerEntry.rolled_back.is_(False))))
             .order_by(Run.id.desc()).limit(1)).scalar()
         if later is not None:
-            raise ExportError(
-                _l("Run %(run)s is not the latest production run of this profile: run %(later)s came after it "
-                   "and its ledger builds on this one. Roll back run %(later)s first."),
-                code="not_latest_production", run=run.id, later=later.id)
+            return ExportError(
+                _l("Export %(run)s is not the latest production export of this profile: export %(later)s "
+                   "came after it and builds on it. Roll back export %(later)s first."),
+                code="not_latest_production", run=run.id, later=later)
+    return None
+
+
+def roll_back(run_id, *, user=None):
+    """Remove a run's prepared data; for the latest production run of its profile, also restore the
+    ledger (its entries stop counting) and remove the latest mapping-history line. An older production
+    run is refused: a later run built on its ledger."""
+    run = get_run(run_id, lock=True)
+    refusal = roll_back_refusal(run)
+    if refusal is not None:
+        raise refusal
+    if run.is_production and recorded_count(run.id):
         db.session.execute(update(LedgerEntry).where(LedgerEntry.run_id == run.id)
                            .values(rolled_back=True))
     if run.is_production:

@@ -7,14 +7,14 @@ models for what a page shows before the engine is asked to act.
 import os
 
 from flask import current_app
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..exporting import services as engine
 from ..exporting.types import get_type
 from ..models.exporting import (
-    ACTIVE_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunStatus,
+    ExportProfile, MappingHistoryEntry, PreparedRow, Run, RunStatus,
 )
 
 # The operations of the scenarios table, in the order of seed 000.
@@ -116,36 +116,15 @@ class RollBackPlan:
 
 
 def roll_back_plan(run):
-    """Exactly what a roll back of ``run`` would undo (read only; the engine decides when asked)."""
-    if run.status not in (S.PREPARED.value, S.PARTIALLY_PROCESSED.value, S.EXPORTED.value, S.FAILED.value):
-        return RollBackPlan(refusal=_("Export %(run)s is %(status)s and cannot be rolled back.",
-                                      run=run.id, status=engine.status_label(run.status)))
+    """Exactly what a roll back of ``run`` would undo (read only; the rule is the engine's)."""
+    refusal = engine.roll_back_refusal(run)
+    if refusal is not None:
+        return RollBackPlan(refusal=str(refusal))
     rows = db.session.execute(select(func.count()).select_from(PreparedRow)
                               .where(PreparedRow.run_id == run.id)).scalar_one()
     plan = RollBackPlan(prepared_rows=rows, files=bool(run.counts and run.counts.get("processed")))
     if run.is_production:
-        # The engine's rule (services.roll_back): a production run that recorded something is refused
-        # when a later production run recorded something too, or is about to.
-        recorded = db.session.execute(
-            select(func.count()).select_from(LedgerEntry)
-            .where(LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar_one()
-        later = None
-        if recorded:
-            later = db.session.execute(
-                select(Run.id).where(
-                    Run.profile_id == run.profile_id, Run.mode == "production", Run.id > run.id,
-                    Run.status.in_([s.value for s in ACTIVE_STATUSES])
-                    | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == run.profile_id,
-                                                                  LedgerEntry.rolled_back.is_(False))))
-                .order_by(Run.id.desc()).limit(1)).scalar()
-        if later is not None:
-            plan.refusal = _("Export %(run)s is not the latest production export of this profile: export "
-                             "%(later)s came after it and builds on it. Roll back export %(later)s first.",
-                             run=run.id, later=later)
-            return plan
-        plan.ledger_entries = db.session.execute(
-            select(func.count()).select_from(LedgerEntry)
-            .where(LedgerEntry.run_id == run.id, LedgerEntry.rolled_back.is_(False))).scalar_one()
+        plan.ledger_entries = engine.recorded_count(run.id)
         latest = db.session.execute(
             select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == run.profile_id)
             .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()

@@ -114,3 +114,28 @@ def test_file_record_has_size_sha256_version_and_a_telling_name(ctx):
     assert f.name.startswith("invoices-november_P_20261101-20261130_") and f.name.endswith(".csv")
     assert os.path.dirname(f.path).endswith(os.sep + str(run.id))
     assert f.version is not None
+
+
+def test_the_profiles_column_selection_and_order_shape_the_file(ctx):
+    _source()
+    profile = services.create_profile(
+        name="Invoices, three columns", export_type="invoices",
+        options={"format": "csv", "translated_headers": False,
+                 "columns": ["amount", "invoice_number", "description"]})
+    run = start_and_run(profile, "test")
+    with open(files_of(run)[0].path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    # The mutation column always leads; then exactly the chosen columns, in the chosen order.
+    assert rows[0] == ["mutation", "amount", "invoice_number", "description"]
+    assert all(len(row) == 4 for row in rows)
+
+
+def test_an_unknown_column_is_refused_and_nothing_is_saved(ctx):
+    from portal.exporting.errors import ExportError
+    from portal.models import ExportProfile
+    with pytest.raises(ExportError) as refused:
+        services.create_profile(name="Bad columns", export_type="invoices",
+                                options={"format": "csv", "columns": ["amount", "shoe_size"]})
+    assert "shoe_size" in str(refused.value)
+    db.session.rollback()
+    assert db.session.query(ExportProfile).filter_by(name="Bad columns").count() == 0

@@ -38,7 +38,7 @@ def test_roll_back_restores_the_ledger_exactly_and_refuses_older_runs(ctx):
     with pytest.raises(ExportError) as refused:
         services.roll_back(first.id)
     assert refused.value.code == "not_latest_production"
-    assert f"run {second.id}" in str(refused.value)
+    assert f"Roll back export {second.id} first." in str(refused.value)
     assert db.session.get(Run, first.id).status == "exported"
 
     services.roll_back(second.id)

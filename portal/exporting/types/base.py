@@ -111,6 +111,17 @@ class ExportType:
         """Output columns (without the mutation column, which the engine adds first)."""
         raise NotImplementedError
 
+    def output_columns(self, chosen=None):
+        """The columns a profile chose, in its order (all of them, in ours, when it chose none)."""
+        if not chosen:
+            return self.columns()
+        by_key = {column.key: column for column in self.columns()}
+        return [by_key[key] for key in chosen if key in by_key]
+
+    def unknown_columns(self, chosen):
+        known = {column.key for column in self.columns()}
+        return [key for key in (chosen or []) if key not in known]
+
     def select(self, ctx):
         """A SELECT of the source rows in the window and scope; must label the paging id ``source_id``
         and the time-window value ``window_value``."""
