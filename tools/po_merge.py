@@ -2,8 +2,8 @@
 """git merge driver for .po catalogues: the union of both sides' translations.
 
 Register once per clone:  git config merge.po-union.driver "python3 tools/po_merge.py %O %A %B"
-(.gitattributes names it for translations/*/LC_MESSAGES/*.po). Where both sides translate one
-message differently, ours wins and the other is reported.
+(.gitattributes names it for translations/*/LC_MESSAGES/*.po). Where only one side changed a
+translation since the common ancestor, that change wins; where both did, ours wins and it is reported.
 """
 import os
 import sys
@@ -20,18 +20,26 @@ def _read(path):
         return read_po(handle)
 
 
-def main(_base, ours_path, theirs_path):
+def main(base_path, ours_path, theirs_path):
     ours, theirs = _read(ours_path), _read(theirs_path)
+    try:
+        base = _read(base_path)
+    except Exception:  # no common ancestor's catalogue (a new file): nothing changed "since base"
+        base = None
     for message in theirs:
         if not message.id:
             continue
         mine = ours.get(message.id, message.context)
+        before = base.get(message.id, message.context) if base is not None else None
         if mine is None:
             ours[message.id] = message
         elif not mine.string or (isinstance(mine.string, tuple) and not any(mine.string)):
             mine.string = message.string
         elif mine.string != message.string and message.string:
-            print(f"po-union: kept ours for {message.id!r}", file=sys.stderr)
+            if before is not None and mine.string == before.string:
+                mine.string = message.string  # only their side changed it: a correction, take it
+            else:
+                print(f"po-union: kept ours for {message.id!r}", file=sys.stderr)
     with open(ours_path, "wb") as handle:
         write_po(handle, ours, width=100, sort_output=True, omit_header=False)
     return 0
