@@ -267,3 +267,17 @@ def test_an_ambiguous_run_at_says_which_offset_it_took(app, client, auth, paymen
     auth.login("staff")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     assert "occurs twice in Europe/Amsterdam" in page and "UTC+02:00" in page
+
+
+def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments):
+    with app.app_context():
+        run_id = support.run(db.session.get(support.ExportProfile, payments), mode="production",
+                             status="exported").id
+    auth.login("staff")
+    response = client.post(f"/runs/{run_id}/roll-back",
+                           data={"csrf_token": _csrf(client), "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/runs/{run_id}")
+    # A path on this site is followed.
+    response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": _csrf(client), "next": "/scenarios"})
+    assert response.headers["Location"] == "/scenarios"
