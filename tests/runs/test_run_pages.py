@@ -79,6 +79,15 @@ def test_panel_in_dutch(app, client, auth, users):
     assert "5 van 10 records" in page and "Tijdvenster" in page and "Voortgang" in page
 
 
+def test_queued_panel_names_the_status_in_the_users_language(app, client, auth, users):
+    with app.app_context():
+        run_id = support.run(support.profile(), status="queued").id
+    auth.login("staff")
+    client.post("/language", data={"locale": "nl", "csrf_token": _csrf(client)})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "<strong>In wachtrij</strong>" in page and "<strong>queued</strong>" not in page
+
+
 def test_report_with_errors_shows_severity_row_message_and_triangle(app, client, auth, users):
     with app.app_context():
         p = support.profile()
