@@ -283,6 +283,7 @@ def prepared(run_id):
     form = ConfirmForm()
     errors_only = (request.values.get("errors") == "1")
     page_no = _int_arg("page")
+    next_url = _safe_next(request.values.get("next")) or ""  # where Close returns to (e.g. Scenarios)
     if request.method == "POST":
         if not current_user.can(*RUNNERS):
             abort(403)
@@ -299,14 +300,15 @@ def prepared(run_id):
                 flash(_("Your selections were saved."), "success")
         goto = request.form.get("goto", "")
         if not goto.isdigit():
-            return _redirect(url_for("runs.run", run_id=run.id))
+            return _redirect(next_url or url_for("runs.run", run_id=run.id))
         page_no = int(goto)
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page
-            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None))
+            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None,
+                                    next=next_url or None))
     page = services.prepared_rows(run.id, errors_only=errors_only, page=page_no)
     editable = current_user.can(*RUNNERS) and engine_api.rows_editable(run)
     return render("runs/prepared.html", block="dialog", run=run, page=page, columns=engine_api.columns_for(run.profile),
-                  errors_only=errors_only, editable=editable, form=form)
+                  errors_only=errors_only, editable=editable, form=form, next=next_url)
 
 
 @bp.route("/profiles/<int:profile_id>/history")

@@ -290,3 +290,23 @@ def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments
     # A path on this site is followed.
     response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": _csrf(client), "next": "/scenarios"})
     assert response.headers["Location"] == "/scenarios"
+
+
+def test_prepared_data_opened_from_scenarios_closes_back_to_scenarios(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        r = support.run(p, status="prepared", mode="production")
+        db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="R0", payload={"receipt_number": "R0"}))
+        db.session.commit()
+        run_id = r.id
+    auth.login("staff")
+    scenarios = client.get("/scenarios?operation=export").get_data(as_text=True)
+    assert f"/runs/{run_id}/prepared?next=/scenarios?operation%3Dexport" in scenarios
+    page = client.get(f"/runs/{run_id}/prepared?next=/scenarios?operation%3Dexport").get_data(as_text=True)
+    assert 'name="next" value="/scenarios?operation=export"' in page
+    close = {"csrf_token": _csrf(client), "shown": "1", "active": "1", "action": "close"}
+    response = client.post(f"/runs/{run_id}/prepared", data={**close, "next": "/scenarios?operation=export"})
+    assert response.headers["Location"] == "/scenarios?operation=export"
+    # Opened from the run page (or with another site as next): back to the run.
+    response = client.post(f"/runs/{run_id}/prepared", data={**close, "next": "https://evil.example/"})
+    assert response.headers["Location"].endswith(f"/runs/{run_id}")
