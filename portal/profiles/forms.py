@@ -32,10 +32,19 @@ class ProfileForm(FlaskForm):
     skip_headers = BooleanField(_l("Skip headers"))
     translated_headers = BooleanField(_l("Translated headers (in the language of the person who starts the export)"))
 
+    # Visma.net: the integration account that sends, the item classes (products), the sales account (invoices).
+    # Not checked against the choices here: the engine refuses an unknown account, next to this field.
+    account_id = SelectField(_l("Integration account"), coerce=str, validate_choice=False)
+    item_class_stock = StringField(_l("Item class for stock items"))
+    item_class_non_stock = StringField(_l("Item class for non-stock items"))
+    sales_account = StringField(_l("Sales account (optional)"))
+
+    VISMA_FIELDS = ("account_id", "item_class_stock", "item_class_non_stock", "sales_account")
     OPTION_FIELDS = ("format", "delimiter", "quotechar", "encoding", "line_terminator", "skip_headers",
                      "translated_headers")
 
-    def fill_choices(self, types, providers, companies, label):
+    def fill_choices(self, types, providers, companies, label, accounts=()):
+        self.account_id.choices = [("", _l("Choose…"))] + [(str(a.id), a.name) for a in accounts]
         self.export_type.choices = [(t.key, label(t)) for t in types]
         self.provider.choices = [(key, label(cls)) for key, cls in providers.items()]
         self.company_id.choices = [("", _l("All companies"))] + [(str(c.id), c.name) for c in companies]
@@ -46,9 +55,9 @@ class ProfileForm(FlaskForm):
             getattr(self, name).data = getattr(profile, name)
         self.company_id.data = str(profile.company_id or "")
         options = profile.options or {}
-        for name in self.OPTION_FIELDS:
+        for name in self.OPTION_FIELDS + self.VISMA_FIELDS:
             if name in options:
-                getattr(self, name).data = options[name]
+                getattr(self, name).data = str(options[name]) if name == "account_id" else options[name]
 
     def values(self, columns):
         options = {}
@@ -56,6 +65,13 @@ class ProfileForm(FlaskForm):
             options = {name: getattr(self, name).data for name in self.OPTION_FIELDS}
             if columns is not None:
                 options["columns"] = columns
+        elif self.provider.data == "visma_net":
+            options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS}
+            options = {name: value for name, value in options.items() if value}
+            if options.get("account_id", "").isdigit():
+                options["account_id"] = int(options["account_id"])
+            else:
+                options.pop("account_id", None)
         return {"name": self.name.data, "export_type": self.export_type.data, "provider": self.provider.data,
                 "sync_type": self.sync_type.data, "default_window": self.default_window.data,
                 "company_id": int(self.company_id.data) if self.company_id.data else None, "options": options}

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..exporting import services as engine
 from ..exporting.types import all_types
-from ..models import Company
+from ..models import Company, IntegrationAccount
 from ..models.exporting import ExportProfile, Run
 from ..runs.services import runs_with_errors
 
@@ -46,6 +46,11 @@ def profiles_by_type(include_archived=False):
 
 def companies():
     return db.session.execute(select(Company).order_by(Company.name)).scalars().all()
+
+
+def integration_accounts():
+    """The integration accounts a Visma.net profile can send through, by name."""
+    return db.session.execute(select(IntegrationAccount).order_by(IntegrationAccount.name)).scalars().all()
 
 
 def run_count(profile_id):

@@ -20,7 +20,8 @@ MANAGERS = (Permission.MANAGE_EXPORTS,)
 # The engine's error codes → the form field they are about.
 ERROR_FIELDS = {"name_required": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
                 "unknown_sync_type": "sync_type", "unknown_company": "company_id", "unknown_window": "default_window",
-                "unknown_format": "format", "format_not_available": "format"}
+                "unknown_format": "format", "format_not_available": "format",
+                "account_required": "account_id", "item_classes_required": "item_class_stock"}
 
 
 @bp.route("/")
@@ -69,7 +70,7 @@ def _label(item):
 
 def _form_page(profile):
     form = ProfileForm()
-    form.fill_choices(all_types(), all_providers(), services.companies(), _label)
+    form.fill_choices(all_types(), all_providers(), services.companies(), _label, services.integration_accounts())
     if profile is not None and not form.is_submitted():
         form.load(profile)
     export_type_key = form.export_type.data or (profile.export_type if profile else form.export_type.choices[0][0])

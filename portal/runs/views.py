@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import permission_required
+from ..auth.views import _safe_next
 from . import actions as engine_api
 from ..exporting.errors import ExportError
 from ..i18n import org_timezone
@@ -32,6 +33,11 @@ def _profile_or_404(profile_id):
 
 def _run_or_404(run_id):
     return services.get_run(run_id) or abort(404)
+
+
+def _next_or(default):
+    """The form's ``next`` when it is a path on this site (never another site: no open redirect)."""
+    return _safe_next(request.form.get("next")) or default
 
 
 def _redirect(url):
@@ -184,7 +190,7 @@ def cancel(run_id):
         flash(str(exc), "error")
     else:
         flash(_("The scheduled export was cancelled."), "success")
-    return _redirect(request.form.get("next") or url_for("runs.run", run_id=run.id))
+    return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
 
 
 @bp.route("/runs/<int:run_id>/roll-back", methods=["GET", "POST"])
@@ -200,7 +206,7 @@ def roll_back(run_id):
             flash(str(exc), "error")
         else:
             flash(_("The export was rolled back."), "success")
-        return _redirect(request.form.get("next") or url_for("runs.run", run_id=run.id))
+        return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
     return render("runs/roll_back.html", block="dialog", run=run, plan=plan, form=form,
                   next=request.args.get("next", ""))
 
@@ -277,6 +283,7 @@ def prepared(run_id):
     form = ConfirmForm()
     errors_only = (request.values.get("errors") == "1")
     page_no = _int_arg("page")
+    next_url = _safe_next(request.values.get("next")) or ""  # where Close returns to (e.g. Scenarios)
     if request.method == "POST":
         if not current_user.can(*RUNNERS):
             abort(403)
@@ -293,14 +300,15 @@ def prepared(run_id):
                 flash(_("Your selections were saved."), "success")
         goto = request.form.get("goto", "")
         if not goto.isdigit():
-            return _redirect(url_for("runs.run", run_id=run.id))
+            return _redirect(next_url or url_for("runs.run", run_id=run.id))
         page_no = int(goto)
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page
-            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None))
+            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None,
+                                    next=next_url or None))
     page = services.prepared_rows(run.id, errors_only=errors_only, page=page_no)
     editable = current_user.can(*RUNNERS) and engine_api.rows_editable(run)
     return render("runs/prepared.html", block="dialog", run=run, page=page, columns=engine_api.columns_for(run.profile),
-                  errors_only=errors_only, editable=editable, form=form)
+                  errors_only=errors_only, editable=editable, form=form, next=next_url)
 
 
 @bp.route("/profiles/<int:profile_id>/history")

@@ -112,6 +112,18 @@ def test_unbalanced_journal_is_reported_and_not_exported(ctx):
     assert item["params"] == {"company": "THUIS", "period": "2026-11-01", "debit": "200.00", "credit": "150.00"}
 
 
+def test_journal_balanced_to_the_cent_is_not_called_unbalanced(ctx):
+    # Amounts whose binary floating-point sums differ (0.10 + 0.20 != 0.30 in a float) still balance.
+    zorg, _, _ = factory.companies()
+    factory.journal(zorg, "PR-F-11", NOV, [("4000", "0.10", "0", "a"), ("4000", "0.20", "0", "b"),
+                                           ("2910", "0", "0.30", "c")])
+    db.session.commit()
+    profile = services.create_profile(name="J", export_type="journal_entries", options={"format": "jsonl"})
+    run = start_and_run(profile, "test")
+    assert run.status == "exported", report(run.id)["items"]
+    assert len(rows_of(run)) == 3
+
+
 def test_overlapping_hours_name_both_rows(ctx):
     zorg, _, _ = factory.companies()
     anna = factory.employee(zorg)

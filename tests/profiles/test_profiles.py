@@ -163,3 +163,27 @@ def test_columns_fragment_for_another_type(app, client, auth, users):
     fragment = client.get("/profiles/columns?export_type=payments", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert body.lstrip().startswith('<fieldset class="field" id="columns">') and "receipt_number" in body
+
+
+def test_visma_net_profile_chooses_its_integration_account(app, client, auth, users):
+    from portal.models import IntegrationAccount
+    with app.app_context():
+        account = IntegrationAccount(name="Zorggroep Visma")
+        db.session.add(account)
+        db.session.commit()
+        account_id = account.id
+    auth.login("consultant")
+    csrf = _csrf(client)
+    assert "Zorggroep Visma" in client.get("/profiles/new").get_data(as_text=True)
+    # Without an account: the engine's refusal next to the field, nothing saved.
+    page = client.post("/profiles/new", data=_valid(csrf, provider="visma_net", name="Naar Visma")).get_data(as_text=True)
+    assert "Choose the integration account that sends to Visma.net." in page and 'id="account_id-errors"' in page
+    assert _profiles(app) == []
+    response = client.post("/profiles/new", data=_valid(csrf, provider="visma_net", name="Naar Visma",
+                                                           account_id=str(account_id), sales_account=" 8000 "))
+    assert response.status_code == 302
+    saved = _profiles(app)[0]
+    assert saved.provider == "visma_net" and saved.options == {"account_id": account_id, "sales_account": "8000"}
+    # The edit page shows the saved choice.
+    page = client.get(f"/profiles/{saved.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{account_id}">Zorggroep Visma</option>', page)

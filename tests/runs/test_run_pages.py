@@ -79,6 +79,15 @@ def test_panel_in_dutch(app, client, auth, users):
     assert "5 van 10 records" in page and "Tijdvenster" in page and "Voortgang" in page
 
 
+def test_queued_panel_names_the_status_in_the_users_language(app, client, auth, users):
+    with app.app_context():
+        run_id = support.run(support.profile(), status="queued").id
+    auth.login("staff")
+    client.post("/language", data={"locale": "nl", "csrf_token": _csrf(client)})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "<strong>In wachtrij</strong>" in page and "<strong>queued</strong>" not in page
+
+
 def test_report_with_errors_shows_severity_row_message_and_triangle(app, client, auth, users):
     with app.app_context():
         p = support.profile()
@@ -267,3 +276,37 @@ def test_an_ambiguous_run_at_says_which_offset_it_took(app, client, auth, paymen
     auth.login("staff")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     assert "occurs twice in Europe/Amsterdam" in page and "UTC+02:00" in page
+
+
+def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments):
+    with app.app_context():
+        run_id = support.run(db.session.get(support.ExportProfile, payments), mode="production",
+                             status="exported").id
+    auth.login("staff")
+    response = client.post(f"/runs/{run_id}/roll-back",
+                           data={"csrf_token": _csrf(client), "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/runs/{run_id}")
+    # A path on this site is followed.
+    response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": _csrf(client), "next": "/scenarios"})
+    assert response.headers["Location"] == "/scenarios"
+
+
+def test_prepared_data_opened_from_scenarios_closes_back_to_scenarios(app, client, auth, payments):
+    with app.app_context():
+        p = db.session.get(support.ExportProfile, payments)
+        r = support.run(p, status="prepared", mode="production")
+        db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="R0", payload={"receipt_number": "R0"}))
+        db.session.commit()
+        run_id = r.id
+    auth.login("staff")
+    scenarios = client.get("/scenarios?operation=export").get_data(as_text=True)
+    assert f"/runs/{run_id}/prepared?next=/scenarios?operation%3Dexport" in scenarios
+    page = client.get(f"/runs/{run_id}/prepared?next=/scenarios?operation%3Dexport").get_data(as_text=True)
+    assert 'name="next" value="/scenarios?operation=export"' in page
+    close = {"csrf_token": _csrf(client), "shown": "1", "active": "1", "action": "close"}
+    response = client.post(f"/runs/{run_id}/prepared", data={**close, "next": "/scenarios?operation=export"})
+    assert response.headers["Location"] == "/scenarios?operation=export"
+    # Opened from the run page (or with another site as next): back to the run.
+    response = client.post(f"/runs/{run_id}/prepared", data={**close, "next": "https://evil.example/"})
+    assert response.headers["Location"].endswith(f"/runs/{run_id}")
