@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from ..bulk import bulk_insert
 from ..extensions import db
 from ..models import (
-    Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
-    Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration, User,
+    Company, CostCentre, CostUnit, Debtor, Department, Employee, ExportProfile, InvoiceLine, JournalLine,
+    KitComponent, Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration, User,
 )
 from ..models.base import utcnow
 from .constants import (
@@ -575,7 +575,37 @@ def seed(size=None, today=None, progress=None):
     load(TimeRegistration, TIME_COLUMNS, time_rows(context, sizes["time_registrations"]))
     load(Payment, PAYMENT_COLUMNS, payment_rows(context, sizes["payments"]))
     _seed_orders(context, sizes["purchase_order_lines"], purchasable, inserted, report)
+    inserted["export_profiles"] = seed_profiles()
+    report("export_profiles", inserted["export_profiles"])
     return inserted
+
+
+# File export profiles, so that staff find something to run in a fresh demo (a Visma.net profile needs
+# an authorised integration account first: the consultant's wizard).
+DEMO_PROFILES = [
+    ("Payroll journals (CSV)", "journal_entries", {"format": "csv", "delimiter": ";", "encoding": "utf-8-sig"},
+     "incremental_all"),
+    ("Payroll journals (SIE 4)", "journal_entries", {"format": "sie4"}, "full"),
+    ("Invoices (Excel)", "invoices", {"format": "xlsx"}, "incremental_new"),
+    ("Registered hours (CSV)", "hours", {"format": "csv"}, "full"),
+    ("Point-of-sale payments (JSON Lines)", "payments", {"format": "jsonl"}, "incremental_all"),
+    ("Purchase orders (CSV)", "purchase_orders", {"format": "csv"}, "full"),
+    ("Products (Excel)", "products", {"format": "xlsx"}, "full"),
+]
+
+
+def seed_profiles():
+    """The demo's export profiles, by name: those that exist are left as they are."""
+    from ..exporting.services import create_profile  # the engine's validation, as a consultant's would
+    consultant = db.session.execute(db.select(User).filter_by(email="consultant@example.com")).scalar_one()
+    existing = set(db.session.execute(db.select(ExportProfile.name)).scalars())
+    added = 0
+    for name, export_type, options, sync_type in DEMO_PROFILES:
+        if name not in existing:
+            create_profile(name=name, export_type=export_type, options=options, sync_type=sync_type,
+                           user=consultant)
+            added += 1
+    return added
 
 
 def _seed_orders(context, size, purchasable, inserted, report):

@@ -196,3 +196,19 @@ def test_reset_then_seed_at_another_size(app):
         assert result.exit_code == 0, result.output
         assert "journal_lines: 300" in result.output
         assert db.session.execute(select(func.count()).select_from(User)).scalar() == 4
+
+
+def test_the_demo_has_file_export_profiles_that_staff_can_run(app, client, auth):
+    from portal.demo.seed import DEMO_PROFILES
+    from portal.models import ExportProfile
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["demo", "seed", "--size", "200"]).exit_code == 0
+        assert runner.invoke(args=["demo", "seed"]).exit_code == 0   # a second seed adds no profile twice
+        names = sorted(db.session.execute(select(ExportProfile.name)).scalars())
+        assert names == sorted(name for name, *_ in DEMO_PROFILES)
+        assert {p.export_type for p in db.session.execute(select(ExportProfile)).scalars()} == {
+            "journal_entries", "invoices", "hours", "payments", "purchase_orders", "products"}
+    auth.login("staff")
+    page = client.get("/profiles/").get_data(as_text=True)
+    assert "Payroll journals (CSV)" in page and "Invoices (Excel)" in page
