@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import psutil
 
@@ -17,7 +18,9 @@ from portal.models import LedgerEntry, ReportItem, Run
 from . import factory
 from .conftest import files_of
 
-ROWS = 6000
+# Enough rows that the run is still preparing or exporting when the test looks, even on an idle machine
+# (6,000 rows could finish between two looks, and the kill then came too late).
+ROWS = 40000
 
 
 def _start_worker(app, **env):
@@ -77,7 +80,7 @@ def _wait(run_id, predicate, timeout=90):
 
 def _profile(count):
     zorg, _, _ = factory.companies()
-    factory.payments(zorg, count)
+    factory.payments(zorg, count, at=datetime(2026, 11, 1))  # one a minute: 40,000 fit in November
     db.session.commit()
     return services.create_profile(name="Payments", export_type="payments", options={"format": "csv"},
                                    sync_type="incremental_all")
