@@ -157,7 +157,8 @@ def test_consultant_prepares_unticks_exports_sees_history_and_rolls_back_in_dani
     expect(page.locator("#scenario-table")).to_contain_text("Kassabetalingen")
     page.check("#scenario-table input[name=profiles]")
     shot(page, "scenarios-da")
-    page.click("button:has-text('Behandl') >> nth=0")
+    with page.expect_navigation():  # Process posts the form; let that page load before going on
+        page.click("button:has-text('Behandl') >> nth=0")
     run = wait_for_run(app, lambda r: r.status in ("prepared", "failed"))
     assert run.status == "prepared", run.error_reason
 
@@ -177,7 +178,8 @@ def test_consultant_prepares_unticks_exports_sees_history_and_rolls_back_in_dani
 
     page.goto(f"{base}/scenarios?operation=export")
     page.check("#scenario-table input[name=profiles]")
-    page.click("button:has-text('Behandl') >> nth=0")
+    with page.expect_navigation():
+        page.click("button:has-text('Behandl') >> nth=0")
     run = wait_for_run(app, lambda r: r.status in ("exported", "failed", "partially_processed"))
     assert run.status == "exported", run.error_reason
     assert run.counts["processed"] == 39  # the unticked row was not delivered
