@@ -11,7 +11,6 @@ is one JSON object with the figures (milliseconds) and the number of SQL stateme
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.guards import permission_required
-from ..models import IntegrationAccount, Permission
+from ..models import Permission
 from ..web import render
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm

@@ -1,5 +1,4 @@
 from flask import current_app, jsonify, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import signed_in_required

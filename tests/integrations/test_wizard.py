@@ -4,7 +4,6 @@ import pytest
 from portal.extensions import db
 from portal.models import AdministrationMapping, IntegrationAccount
 
-from .conftest import PortalSession
 
 
 @pytest.fixture

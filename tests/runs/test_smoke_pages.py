@@ -1,7 +1,6 @@
 """Every page renders for the people who may see it."""
 import pytest
 
-from portal.extensions import db
 
 from . import support
 

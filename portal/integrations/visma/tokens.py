@@ -13,7 +13,6 @@ import json
 import logging
 from datetime import timedelta
 
-from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
