@@ -1,6 +1,7 @@
 """``make demo``: migrate, seed, make sure Redis answers, start a worker and serve the portal.
 
-Ctrl-C stops everything it started.
+Ctrl-C, SIGTERM (a service manager, ``kill``, a script) and SIGHUP (the terminal closed) stop everything
+it started, the Redis included.
 """
 import os
 import signal
@@ -23,19 +24,36 @@ def _hear_ctrl_c():
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _stop_on_sigterm():
+    """SIGTERM's default action ends Python at once, without ``finally``: the worker, the web server
+    and the Redis we started would be left running. Treat it (and SIGHUP) as Ctrl-C instead."""
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+
+def _ignore_further_signals():
+    # A second signal while we stop the children must not cut the stopping short.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def _child_hears_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def main():
     _hear_ctrl_c()
+    _stop_on_sigterm()
     os.environ.setdefault("PORTAL_ENV", "demo")
     port = os.environ.get("PORT", "5000")
     base_url = os.environ.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")  # the sandbox's URLs
     redis_url = os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    redis_process = redis_server.ensure(redis_url)
     children = []
+    redis_process = None
     try:
+        redis_process = redis_server.ensure(redis_url)
         flask("db", "upgrade")
         flask("demo", "seed")
         children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, preexec_fn=_child_hears_ctrl_c))
@@ -49,8 +67,9 @@ def main():
         children.append(server)
         server.wait()
     except KeyboardInterrupt:
-        pass  # Ctrl-C: stop what we started, below
+        pass  # Ctrl-C, SIGTERM or SIGHUP: stop what we started, below
     finally:
+        _ignore_further_signals()
         _stop(children)
         redis_server.stop(redis_process)
 

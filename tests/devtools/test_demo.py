@@ -1,5 +1,6 @@
 """``make demo``'s runner: migrates, seeds, starts Redis (when none answers), a worker and the portal;
-Ctrl-C (SIGINT to the foreground process group, as a terminal sends it) stops everything it started."""
+Ctrl-C (SIGINT to the foreground process group, as a terminal sends it) and SIGTERM to the runner alone
+(as ``kill``, a script or a service manager sends it) stop everything it started, its Redis included."""
 import os
 import re
 import signal
@@ -39,9 +40,19 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-# Started from a terminal, or in the background by a script (which starts it with SIGINT ignored).
-@pytest.mark.parametrize("background", [False, True], ids=["terminal", "background"])
-def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path, background):
+def _ctrl_c(demo):
+    os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole foreground group
+
+
+def _sigterm(demo):
+    demo.send_signal(signal.SIGTERM)  # what ``kill PID`` does: the runner alone, it must stop the rest
+
+
+# Started from a terminal, or in the background by a script (which starts it with SIGINT ignored);
+# stopped with Ctrl-C, or with SIGTERM to the runner's process only.
+@pytest.mark.parametrize("background,stop", [(False, _ctrl_c), (True, _ctrl_c), (True, _sigterm)],
+                         ids=["terminal-ctrl-c", "background-ctrl-c", "background-sigterm"])
+def test_demo_serves_signs_in_and_stops_everything(tmp_path, background, stop):
     port, redis_port = _free_port(), _free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {**os.environ, "PORTAL_ENV": "demo", "PORT": str(port), "REDIS_URL": redis_url,
@@ -76,7 +87,7 @@ def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path, backgroun
         started = [p for p in psutil.Process(demo.pid).children(recursive=True)]
         assert len(started) >= 3  # redis-server, worker, web server
     finally:
-        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        stop(demo)
         demo.wait(timeout=60)
     assert not redis_server.answers(redis_url)
     gone, alive = psutil.wait_procs(started, timeout=15)
