@@ -29,6 +29,9 @@ def create_app(config=None):
     from . import i18n
     i18n.init_app(app, babel)
 
+    from . import validation  # the ``id`` URL converter, before any route uses it
+    validation.init_app(app)
+
     from . import models  # noqa: F401  (registers every table with the metadata)
     from .auth import init_app as init_auth
     init_auth(app, login_manager)

@@ -18,13 +18,15 @@ def is_htmx():
             and not request.headers.get("HX-History-Restore-Request"))
 
 
-def render(template, block=None, status=200, **context):
-    """The whole page, or only ``block`` of it when htmx asks (and a block is named)."""
+def render(template, block=None, *, http_status=200, **context):
+    """The whole page, or only ``block`` of it when htmx asks (and a block is named).
+
+    The HTTP status is ``http_status`` (not ``status``: pages pass a run's status as ``status``)."""
     if block and is_htmx():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    return body, status, {"Vary": "HX-Request"}
+    return body, http_status, {"Vary": "HX-Request"}
 
 
 def _error_page(status, title, message):

@@ -51,6 +51,8 @@ EXPECTED = {
     "admin.users": MANAGE_USERS,
     "admin.new_user": MANAGE_USERS,
     "admin.edit_user": Entry(MANAGE_USERS, args=lambda users: {"user_id": users["staff"]}),
+    "admin.audit_log": MANAGE_USERS,
+    "admin.audit_csv": MANAGE_USERS,
     # integrations (the Visma.net wizard)
     "integrations.accounts": MANAGE_EXPORTS,
     "integrations.new_account": MANAGE_EXPORTS,

@@ -14,3 +14,5 @@ def init_app(app):
     app.register_blueprint(bp)
     navigation.register(app, "admin.users", _l("Users"), [Permission.MANAGE_USERS],
                         _l("Who may use the portal, with which permissions and language."), order=90)
+    navigation.register(app, "admin.audit_log", _l("Audit log"), [Permission.MANAGE_USERS],
+                        _l("Who did what and when, in the portal."), order=95)

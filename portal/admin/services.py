@@ -1,6 +1,7 @@
 """User management, shared by the admin pages and ``flask users create``."""
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
 from ..extensions import db
 from ..models import ROLES, Permission, User
 
@@ -25,7 +26,8 @@ def _check_password(password, allow_short=False):
 
 
 def create_user(email, password, role=None, permissions=None, name="", locale=None, active=True,
-                allow_short_password=False):
+                allow_short_password=False, acting_user=None):
+    """A new user (audited: by ``acting_user``, or by the system for the command line and the seed)."""
     email = User.normalise_email(email)
     if not email or "@" not in email:
         raise UserError(_l("Enter a valid e-mail address."), field="email")
@@ -40,6 +42,9 @@ def create_user(email, password, role=None, permissions=None, name="", locale=No
     user.set_password(password)
     user.permissions = permissions
     db.session.add(user)
+    db.session.flush()
+    audit.record(acting_user, "user.create", user,
+                 permissions=sorted(Permission(p).value for p in permissions), active=active)
     db.session.commit()
     return user
 
@@ -56,6 +61,10 @@ def update_user(user, permissions, locale, active, name, password=None, acting_u
                                "Ask another administrator to do it."), field="active")
     if password:
         _check_password(password)
+    changes = [code for code, changed in (
+        ("name", (user.name or "") != (name or "")), ("permissions", set(user.permissions) != permissions),
+        ("language", (user.locale or None) != (locale or None)), ("password", bool(password)),
+        ("active", active and not user.active), ("inactive", user.active and not active)) if changed]
     user.permissions = permissions
     user.locale = locale or None
     user.name = name
@@ -64,6 +73,9 @@ def update_user(user, permissions, locale, active, name, password=None, acting_u
     if user.active and not active:
         user.session_version += 1
     user.active = active
+    if changes:
+        audit.record(acting_user, "user.update", user, changes=changes,
+                     permissions=sorted(p.value for p in permissions))
     db.session.commit()
     return user
 

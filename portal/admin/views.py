@@ -34,7 +34,7 @@ def new_user():
         try:
             user = create_user(form.email.data, form.password.data, permissions=form.permissions.data,
                                name=form.name.data, locale=form.locale.data or None,
-                               active=form.active.data)
+                               active=form.active.data, acting_user=current_user)
         except UserError as exc:
             db.session.rollback()
             _field_errors(form, exc).append(str(exc))
@@ -45,7 +45,7 @@ def new_user():
     return render("admin/user_form.html", form=form, user=None)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_USERS)
 def edit_user(user_id):
     user = db.session.get(User, user_id) or abort(404)
@@ -79,3 +79,53 @@ def _field_errors(form, error):
     if not isinstance(field.errors, list):
         field.errors = list(field.errors)
     return field.errors
+
+
+# -- The audit log ------------------------------------------------------------------------------
+
+def _audit_filters():
+    from flask import request
+
+    from .. import audit
+    from ..validation import parse_date, parse_id
+    filters = audit.Filters(actor_id=parse_id(request.args.get("user")))
+    action = request.args.get("action") or None
+    filters.action = action if action in audit.ACTIONS else None
+    for name in ("date_from", "date_to"):
+        value = (request.args.get(name) or "").strip()
+        if value:
+            try:
+                setattr(filters, name, parse_date(value))
+            except ValueError as problem:
+                filters.errors.append((name, str(problem)))
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        filters.errors.append(("date_to", _("The end of the period is before its start.")))
+        filters.date_to = None
+    return filters
+
+
+@bp.route("/audit")
+@permission_required(Permission.MANAGE_USERS)
+def audit_log():
+    """Who did what, when, on what: filter by user, action and date; newest first."""
+    from flask import request
+
+    from .. import audit
+    from ..validation import parse_page
+    filters = _audit_filters()
+    page = audit.entries(filters, page=parse_page(request.args.get("page")))
+    return render("admin/audit.html", block="results", page=page, filters=filters, errors=dict(filters.errors),
+                  users=list_users(), actions=[(code, audit.action_label(code)) for code in audit.ACTIONS],
+                  describe=audit.describe, action_label=audit.action_label)
+
+
+@bp.route("/audit.csv")
+@permission_required(Permission.MANAGE_USERS)
+def audit_csv():
+    """The filtered audit log as CSV, in the reader's language, streamed."""
+    from flask import Response, stream_with_context
+
+    from .. import audit
+    filters = _audit_filters()
+    return Response(stream_with_context(audit.csv_rows(filters)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

@@ -23,12 +23,17 @@ def init_app(app, login_manager):
 
     @login_manager.user_loader
     def load_user(user_id):
+        from flask import session
+        from .services import SESSION_KEY, session_is_live
         try:
             pk, version = (int(part) for part in user_id.split(":", 1))
         except ValueError:
             return None
         user = db.session.get(User, pk)
         if user is None or user.session_version != version or not user.active:
+            return None
+        # The cookie alone is not enough: its session must still be live on the server (sign-out ends it).
+        if not session_is_live(user.id, session.get(SESSION_KEY)):
             return None
         return user
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import limiter
 from . import bp
 from .forms import SignInForm
-from .services import authenticate
+from .services import SESSION_KEY, authenticate, end_session, start_session
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def login():
             if locale:
                 session["locale"] = locale
             session.permanent = True
+            session[SESSION_KEY] = start_session(user)
             login_user(user)
             log.info("signed in: user %s", user.id)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
@@ -59,6 +60,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     locale = session.get("locale")
+    end_session(current_user if current_user.is_authenticated else None, session.get(SESSION_KEY))
     logout_user()
     session.clear()
     if locale:

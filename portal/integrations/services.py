@@ -11,6 +11,7 @@ import secrets
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
 from ..extensions import db
 from ..models import AdministrationMapping, Company, DimensionMapping, IntegrationAccount, utcnow
 from ..queue import redis_connection
@@ -57,6 +58,8 @@ def create_account(name, user_id):
     account = IntegrationAccount(name=name, provider="visma_net", created_by_id=user_id,
                                  wizard_step="authorise")
     db.session.add(account)
+    db.session.flush()
+    audit.record(user_id, "integration.create", account)
     db.session.commit()
     return account
 
@@ -177,6 +180,7 @@ def finish_authorisation(pending_id, user_id, state, code=None, error=None, erro
     account.authorised_at = utcnow()
     if account.step_index() < IntegrationAccount.STEPS.index("verify"):
         account.wizard_step = "verify"
+    audit.record(user_id, "integration.authorise", account, company=account.company_id)
     db.session.commit()
     _update_company_name(account)
     return account
@@ -206,7 +210,7 @@ def _update_company_name(account):
         db.session.commit()
 
 
-def refresh_now(account):
+def refresh_now(account, user=None):
     """The *Refresh* button: new tokens now (and the company name read again)."""
     try:
         tokens.refresh(account.id, force=True)
@@ -217,11 +221,13 @@ def refresh_now(account):
         db.session.refresh(account)
         raise IntegrationError(_l("Visma Connect could not be reached. Try again in a moment."))
     db.session.refresh(account)
+    audit.record(user, "integration.refresh", account)
+    db.session.commit()
     _update_company_name(account)
     return account
 
 
-def disconnect(account):
+def disconnect(account, user=None):
     """Revoke the tokens at Visma Connect and forget them here. Returns False when revoking failed
     (the tokens are forgotten all the same; the grant then ends when its refresh token expires)."""
     revoked = True
@@ -243,6 +249,7 @@ def disconnect(account):
     account.last_error_at = None if revoked else utcnow()
     account.wizard_step = "authorise" if account.step_index() < IntegrationAccount.STEPS.index("done") \
         else account.wizard_step
+    audit.record(user, "integration.disconnect", account, revoked=revoked)
     db.session.commit()
     return revoked
 
@@ -273,7 +280,7 @@ def companies():
     return db.session.execute(db.select(Company).order_by(Company.name)).scalars().all()
 
 
-def add_mapping(account, company_id, branch_number, known_branches):
+def add_mapping(account, company_id, branch_number, known_branches, user=None):
     """*New mapping*: our company → the account's Visma.net company and one of its branches."""
     company = db.session.get(Company, company_id) if company_id else None
     if company is None:
@@ -289,14 +296,17 @@ def add_mapping(account, company_id, branch_number, known_branches):
                                     visma_company_name=account.company_name or "",
                                     branch_number=branch_number, branch_name=names[branch_number])
     db.session.add(mapping)
+    audit.record(user, "integration.add_mapping", account, company=company.name, branch=branch_number)
     db.session.commit()
     return mapping
 
 
-def delete_mapping(account, mapping_id):
+def delete_mapping(account, mapping_id, user=None):
     mapping = db.session.get(AdministrationMapping, mapping_id)
     if mapping is None or mapping.account_id != account.id:
         raise IntegrationError(_l("This mapping does not exist."))
+    audit.record(user, "integration.delete_mapping", account, company=mapping.company.name,
+                 branch=mapping.branch_number)
     db.session.delete(mapping)
     db.session.commit()
 
@@ -329,7 +339,7 @@ def _normalise(text):
     return " ".join((text or "").split()).casefold()
 
 
-def save_dimensions(account, wanted):
+def save_dimensions(account, wanted, user=None):
     """``wanted``: ``{kind: (enabled, description)}``. Each enabled description must match a segment
     of Visma.net's subaccount dimension; a mismatch names the segments that exist."""
     cleaned = {kind: (bool(enabled), " ".join((description or "").split()))
@@ -370,6 +380,8 @@ def save_dimensions(account, wanted):
         if enabled:
             mapping.description = found[kind]["description"]   # Visma.net's spelling
         db.session.add(mapping)
+    audit.record(user, "integration.save_dimensions", account,
+                 enabled=sorted(kind for kind, (enabled, _d) in cleaned.items() if enabled))
     db.session.commit()
     return dimension_settings(account)
 

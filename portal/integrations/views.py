@@ -89,7 +89,7 @@ def new_account():
     return render("integrations/new_account.html", form=form, steps=STEP_LABELS)
 
 
-@bp.get("/<int:account_id>")
+@bp.get("/<id:account_id>")
 @permission_required(Permission.MANAGE_EXPORTS)
 def account(account_id):
     account = _account(account_id)
@@ -97,7 +97,7 @@ def account(account_id):
                   steps=STEP_LABELS)
 
 
-@bp.get("/<int:account_id>/setup/<step>")
+@bp.get("/<id:account_id>/setup/<step>")
 @permission_required(Permission.MANAGE_EXPORTS)
 def setup(account_id, step):
     account = _account(account_id)
@@ -114,7 +114,7 @@ def setup(account_id, step):
 
 def _setup_page(account, step, status=200, **context):
     """One wizard step's page (also re-shown with the form's errors, then with status 400)."""
-    return render("integrations/setup.html", status=status, account=account, step=step, steps=STEP_LABELS,
+    return render("integrations/setup.html", http_status=status, account=account, step=step, steps=STEP_LABELS,
                   reachable=services.steps_reachable(account), problem=services.account_problem(account),
                   **context)
 
@@ -142,7 +142,7 @@ def _dimensions_form(account, formdata=None):
     return form
 
 
-@bp.post("/<int:account_id>/authorise")
+@bp.post("/<id:account_id>/authorise")
 @permission_required(Permission.MANAGE_EXPORTS)
 def authorise(account_id):
     account = _account(account_id)
@@ -164,7 +164,7 @@ def callback():
         account = services.get_account(failure.account_id) if failure.account_id else None
         title, message = FAILURES[failure.reason]
         company = (account.company_name or account.company_id) if account else ""
-        return render("integrations/authorisation_failed.html", status=400, title=title,
+        return render("integrations/authorisation_failed.html", http_status=400, title=title,
                       message=str(message) % {"company": company} if failure.reason == "company" else message,
                       detail=failure.detail if failure.reason in {"refused", "error"} else None,
                       account=account)
@@ -176,12 +176,12 @@ def callback():
     return redirect(url_for(".account", account_id=account.id))
 
 
-@bp.post("/<int:account_id>/refresh")
+@bp.post("/<id:account_id>/refresh")
 @permission_required(Permission.MANAGE_EXPORTS)
 def refresh(account_id):
     account = _account(account_id)
     try:
-        services.refresh_now(account)
+        services.refresh_now(account, current_user)
     except IntegrationError as exc:
         flash(str(exc), "error")
     else:
@@ -196,11 +196,11 @@ def _back(account):
     return url_for(".account", account_id=account.id)
 
 
-@bp.post("/<int:account_id>/disconnect")
+@bp.post("/<id:account_id>/disconnect")
 @permission_required(Permission.MANAGE_EXPORTS)
 def disconnect(account_id):
     account = _account(account_id)
-    if services.disconnect(account):
+    if services.disconnect(account, current_user):
         flash(_("Integration account %(name)s is disconnected; its tokens were revoked at Visma.net.",
                 name=account.name), "success")
     else:
@@ -209,7 +209,7 @@ def disconnect(account_id):
     return redirect(url_for(".account", account_id=account.id))
 
 
-@bp.post("/<int:account_id>/setup/<step>/next")
+@bp.post("/<id:account_id>/setup/<step>/next")
 @permission_required(Permission.MANAGE_EXPORTS)
 def next_step(account_id, step):
     account = _account(account_id)
@@ -228,7 +228,7 @@ def next_step(account_id, step):
     return redirect(url_for(".setup", account_id=account.id, step=following))
 
 
-@bp.post("/<int:account_id>/administrations")
+@bp.post("/<id:account_id>/administrations")
 @permission_required(Permission.MANAGE_EXPORTS)
 def new_mapping(account_id):
     account = _account(account_id)
@@ -236,7 +236,8 @@ def new_mapping(account_id):
     context = _administrations_context(account, form)
     if not context["branch_error"] and form.validate_on_submit():
         try:
-            mapping = services.add_mapping(account, form.company.data, form.branch.data, context["branches"])
+            mapping = services.add_mapping(account, form.company.data, form.branch.data, context["branches"],
+                                           current_user)
         except IntegrationError as exc:
             form.company.errors = list(form.company.errors) + [str(exc)]
         else:
@@ -246,12 +247,12 @@ def new_mapping(account_id):
     return _setup_page(account, "administrations", status=400, **context)
 
 
-@bp.post("/<int:account_id>/administrations/<int:mapping_id>/delete")
+@bp.post("/<id:account_id>/administrations/<id:mapping_id>/delete")
 @permission_required(Permission.MANAGE_EXPORTS)
 def delete_mapping(account_id, mapping_id):
     account = _account(account_id)
     try:
-        services.delete_mapping(account, mapping_id)
+        services.delete_mapping(account, mapping_id, current_user)
     except IntegrationError as exc:
         flash(str(exc), "error")
     else:
@@ -259,7 +260,7 @@ def delete_mapping(account_id, mapping_id):
     return redirect(url_for(".setup", account_id=account.id, step="administrations"))
 
 
-@bp.post("/<int:account_id>/dimensions")
+@bp.post("/<id:account_id>/dimensions")
 @permission_required(Permission.MANAGE_EXPORTS)
 def save_dimensions(account_id):
     account = _account(account_id)
@@ -268,7 +269,7 @@ def save_dimensions(account_id):
         try:
             services.save_dimensions(account, {
                 kind: (getattr(form, f"{kind}_enabled").data, getattr(form, f"{kind}_description").data)
-                for kind in services.DIMENSION_KINDS})
+                for kind in services.DIMENSION_KINDS}, current_user)
         except DimensionError as exc:
             for kind, message in exc.errors.items():
                 getattr(form, f"{kind}_description").errors = [str(message)]

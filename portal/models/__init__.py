@@ -12,3 +12,5 @@ from .integration import AdministrationMapping, DimensionMapping, IntegrationAcc
 from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)
 from .visma_delivery import SyncStop, VismaDocument  # noqa: F401,E402  (the Visma.net provider)
 from . import overview  # noqa: F401,E402  (indexes for the pages)
+from .user import UserSession  # noqa: F401,E402  (server-side sessions: sign-out ends them)
+from .audit import AuditEntry  # noqa: F401,E402  (the audit log)

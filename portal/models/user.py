@@ -86,3 +86,17 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.email}>"
+
+
+class UserSession(db.Model):
+    """A signed-in session, known to the server: sign-out ends it here, so a copied cookie is worthless.
+
+    The browser's (signed) session cookie carries a random token; only its SHA-256 is stored.
+    """
+    __tablename__ = "user_sessions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    ended_at = db.Column(db.DateTime, nullable=True)

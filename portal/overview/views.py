@@ -1,7 +1,6 @@
 """Thin views: parse the filters, call the overview service, render (or stream CSV)."""
 import csv
 import io
-from datetime import date
 
 from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
@@ -9,13 +8,13 @@ from flask_babel import gettext as _
 from ..auth.guards import permission_required
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
 from ..models import Permission
+from ..validation import parse_date, parse_id, parse_page
 from ..web import render
 from . import bp, services
 
 
 def _int(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get(name))
 
 
 def _date(name, filters):
@@ -23,9 +22,9 @@ def _date(name, filters):
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        filters.errors.append((name, _("%(value)s is not a date (use YYYY-MM-DD).", value=value)))
+        return parse_date(value)
+    except ValueError as problem:
+        filters.errors.append((name, str(problem)))
         return None
 
 
@@ -48,10 +47,7 @@ def parse_filters():
 @permission_required(Permission.VIEW_EXPORTS)
 def index():
     filters = parse_filters()
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_no = 1
+    page_no = parse_page(request.args.get("page"))
     page, error_ids = services.overview_page(filters, page=page_no)
     return render("overview/index.html", block="results", page=page, error_ids=error_ids, filters=filters,
                   totals=services.totals_per_status(filters), choices=services.filter_choices(),

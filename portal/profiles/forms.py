@@ -5,6 +5,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..exporting.messages import SYNC_TYPE_LABELS
+from ..validation import parse_id
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
 DELIMITERS = [(",", _l("Comma (,)")), (";", _l("Semicolon (;)")), ("\t", _l("Tab")), ("|", _l("Vertical bar (|)"))]
@@ -68,10 +69,11 @@ class ProfileForm(FlaskForm):
         elif self.provider.data == "visma_net":
             options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS}
             options = {name: value for name, value in options.items() if value}
-            if options.get("account_id", "").isdigit():
-                options["account_id"] = int(options["account_id"])
+            account_id = parse_id(options.get("account_id"))
+            if account_id is not None:
+                options["account_id"] = account_id
             else:
                 options.pop("account_id", None)
         return {"name": self.name.data, "export_type": self.export_type.data, "provider": self.provider.data,
                 "sync_type": self.sync_type.data, "default_window": self.default_window.data,
-                "company_id": int(self.company_id.data) if self.company_id.data else None, "options": options}
+                "company_id": parse_id(self.company_id.data), "options": options}

@@ -10,6 +10,7 @@ from ..exporting.types import all_types, get_type
 from ..models import Permission
 from ..runs import services as run_services
 from ..runs.forms import ConfirmForm
+from ..validation import parse_int
 from ..web import render
 from . import bp, services
 from .forms import ProfileForm
@@ -32,7 +33,7 @@ def index():
                   show_archived=show_archived, form=ConfirmForm())
 
 
-@bp.route("/<int:profile_id>")
+@bp.route("/<id:profile_id>")
 @permission_required(*READERS)
 def detail(profile_id):
     """The profile with its Last run exports (test and production, files and reports)."""
@@ -53,10 +54,7 @@ def _columns_from_request(export_type_key):
     chosen = []
     for index, column in enumerate(columns):
         if request.form.get(f"col_{column.key}"):
-            try:
-                position = int(request.form.get(f"pos_{column.key}") or index + 1)
-            except ValueError:
-                position = index + 1
+            position = parse_int(request.form.get(f"pos_{column.key}"), index + 1, maximum=10_000)
             chosen.append((position, index, column.key))
     keys = [key for _p, _i, key in sorted(chosen)]
     if keys == [c.key for c in columns]:
@@ -108,7 +106,7 @@ def new():
     return _form_page(None)
 
 
-@bp.route("/<int:profile_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:profile_id>/edit", methods=["GET", "POST"])
 @permission_required(*MANAGERS)
 def edit(profile_id):
     profile = run_services.get_profile(profile_id, include_archived=True) or abort(404)
@@ -128,7 +126,7 @@ def columns():
                   selected={c.key for c in cols}, order={c.key: i for i, c in enumerate(cols)}, htmx_columns=True)
 
 
-@bp.route("/<int:profile_id>/archive", methods=["POST"])
+@bp.route("/<id:profile_id>/archive", methods=["POST"])
 @permission_required(*MANAGERS)
 def archive(profile_id):
     profile = run_services.get_profile(profile_id, include_archived=True) or abort(404)

@@ -6,7 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
+from ..validation import Bounded
 from .windows import preset_choices, preset_window
+
+FORM_TOKEN_LENGTH = 80  # the column that keeps it (Run.idempotency_key)
 
 MODE_CHOICES = [("test", _l("Test export")), ("production", _l("Production export"))]
 DEBTOR_SCOPE_CHOICES = [("all", _l("All debtors")), ("selected", _l("Only the debtors I select"))]
@@ -20,12 +23,12 @@ DEFAULT_WINDOW_PRESETS = {"previous_month": "last_month", "current_month": "this
 
 class StartExportForm(FlaskForm):
     preset = RadioField(_l("Time window"), choices=preset_choices(), default="last_month")
-    window_start = DateField(_l("From"), validators=[Optional()])
-    window_end = DateField(_l("To"), validators=[Optional()])
+    window_start = DateField(_l("From"), validators=[Optional(), Bounded()])
+    window_end = DateField(_l("To"), validators=[Optional(), Bounded()])
     mode = RadioField(_l("Test / Production"), choices=MODE_CHOICES, default="test")
     run_at = DateTimeLocalField(_l("Run at"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                validators=[Optional()])
-    booking_date = DateField(_l("Booking date"), validators=[Optional()])
+                                validators=[Optional(), Bounded()])
+    booking_date = DateField(_l("Booking date"), validators=[Optional(), Bounded()])
     description = StringField(_l("Description"), validators=[Optional(), Length(
         max=200, message=_l("A description can have at most %(max)d characters."))])
     debtor_scope = RadioField(_l("Debtor selection"), choices=DEBTOR_SCOPE_CHOICES, default="all")
@@ -55,6 +58,11 @@ class StartExportForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        token = self.form_token.data or ""
+        if len(token) > FORM_TOKEN_LENGTH or not token.replace("-", "").isalnum() and token:
+            # Only a page we did not send has such a token: start again from a fresh form.
+            self.form_errors.append(_l("This form is not valid any more. Close it and open Start export again."))
+            ok = False
         if self.preset.data == "custom":
             if not self.window_start.data and not self.window_start.errors:
                 self.window_start.errors.append(_l("Enter the first day of the time window."))

@@ -11,6 +11,7 @@ from . import actions as engine_api
 from ..exporting.errors import ExportError
 from ..i18n import org_timezone
 from ..models import Permission
+from ..validation import parse_id, parse_ids, parse_int, parse_page
 from ..web import is_htmx, render
 from . import bp, services
 from .forms import ConfirmForm, StartExportForm
@@ -21,10 +22,7 @@ READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 
 
 def _int_arg(name, default=1):
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_page(request.args.get(name, default))
 
 
 def _profile_or_404(profile_id):
@@ -62,7 +60,7 @@ def _selected_debtors(form_data, profile):
     return services.debtors_by_number(numbers, profile.company_id), numbers
 
 
-@bp.route("/profiles/<int:profile_id>/start", methods=["GET", "POST"])
+@bp.route("/profiles/<id:profile_id>/start", methods=["GET", "POST"])
 @permission_required(*RUNNERS)
 def start(profile_id):
     profile = _profile_or_404(profile_id)
@@ -130,7 +128,7 @@ def _attach_error(form, exc):
 @permission_required(*RUNNERS)
 def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
-    company_id = request.args.get("company", type=int)
+    company_id = parse_id(request.args.get("company"))
     chosen = set(request.args.getlist("debtors"))
     results = [d for d in services.search_debtors(request.args.get("debtor_query", ""), company_id)
                if d.number not in chosen]
@@ -146,14 +144,14 @@ def _run_context(run):
             "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None)}
 
 
-@bp.route("/runs/<int:run_id>")
+@bp.route("/runs/<id:run_id>")
 @permission_required(*READERS)
 def run(run_id):
     run = _run_or_404(run_id)
     return render("runs/run.html", block="panel", **_run_context(run))
 
 
-@bp.route("/runs/<int:run_id>/panel")
+@bp.route("/runs/<id:run_id>/panel")
 @permission_required(*READERS)
 def run_panel(run_id):
     """The polling partial: while the run works it asks again; when it ends, the answer stops asking."""
@@ -161,7 +159,7 @@ def run_panel(run_id):
     return render("runs/run.html", block="panel", **_run_context(run))
 
 
-@bp.route("/runs/<int:run_id>/files/<int:file_id>")
+@bp.route("/runs/<id:run_id>/files/<id:file_id>")
 @permission_required(*READERS)
 def download(run_id, file_id):
     run_file = services.run_file(run_id, file_id) or abort(404)
@@ -171,7 +169,7 @@ def download(run_id, file_id):
     return send_file(path, as_attachment=True, download_name=run_file.name)
 
 
-@bp.route("/runs/<int:run_id>/report.csv")
+@bp.route("/runs/<id:run_id>/report.csv")
 @permission_required(*READERS)
 def report_csv(run_id):
     run = _run_or_404(run_id)
@@ -180,7 +178,7 @@ def report_csv(run_id):
                        "Content-Disposition": f'attachment; filename="{filename}"'}
 
 
-@bp.route("/runs/<int:run_id>/cancel", methods=["POST"])
+@bp.route("/runs/<id:run_id>/cancel", methods=["POST"])
 @permission_required(*RUNNERS)
 def cancel(run_id):
     run = _run_or_404(run_id)
@@ -193,7 +191,7 @@ def cancel(run_id):
     return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
 
 
-@bp.route("/runs/<int:run_id>/roll-back", methods=["GET", "POST"])
+@bp.route("/runs/<id:run_id>/roll-back", methods=["GET", "POST"])
 @permission_required(*RUNNERS)
 def roll_back(run_id):
     run = _run_or_404(run_id)
@@ -213,7 +211,7 @@ def roll_back(run_id):
 
 # -- Show exports, Last run exports -------------------------------------------------------------
 
-@bp.route("/profiles/<int:profile_id>/runs")
+@bp.route("/profiles/<id:profile_id>/runs")
 @permission_required(*READERS)
 def profile_runs(profile_id):
     profile = services.get_profile(profile_id, include_archived=True) or abort(404)
@@ -221,9 +219,9 @@ def profile_runs(profile_id):
     status = request.args.get("status") or None
     page = services.profile_runs(profile.id, mode=mode, status=status, page=_int_arg("page"))
     error_ids = services.runs_with_errors([r.id for r in page.items])
-    selected = request.args.get("run", type=int)
+    selected = parse_id(request.args.get("run"))
     return render("runs/profile_runs.html", block="results", profile=profile, page=page, mode=mode,
-                  status=status, error_ids=error_ids, selected=selected)
+                  status_filter=status, error_ids=error_ids, selected=selected)
 
 
 # -- Scenarios (seed 000) -----------------------------------------------------------------------
@@ -248,7 +246,7 @@ def process():
     operation = request.form.get("operation", "")
     skip_headers = request.form.get("skip_headers") == "1"
     process_all = request.form.get("scope") == "all"
-    ids = [int(v) for v in request.form.getlist("profiles") if v.isdigit()]
+    ids = parse_ids(request.form.getlist("profiles"))
     back = url_for("runs.scenarios", operation=operation, skip_headers="1" if skip_headers else None)
     if operation not in engine_api.OPERATIONS:
         flash(_("Choose an operation."), "error")
@@ -275,7 +273,7 @@ def process():
 
 # -- Prepared data, mapping history -------------------------------------------------------------
 
-@bp.route("/runs/<int:run_id>/prepared", methods=["GET", "POST"])
+@bp.route("/runs/<id:run_id>/prepared", methods=["GET", "POST"])
 @permission_required(*READERS)
 def prepared(run_id):
     """Prepared data (seed 000): Active is editable until exported; Close (and paging) saves the ticks."""
@@ -289,8 +287,8 @@ def prepared(run_id):
             abort(403)
         if not form.validate_on_submit():
             abort(400)
-        shown = [int(v) for v in request.form.getlist("shown") if v.isdigit()]
-        active = {int(v) for v in request.form.getlist("active") if v.isdigit()}
+        shown = parse_ids(request.form.getlist("shown"))
+        active = set(parse_ids(request.form.getlist("active")))
         try:
             changed = engine_api.set_rows_active(run, shown, active, current_user)
         except ExportError as exc:
@@ -298,10 +296,10 @@ def prepared(run_id):
         else:
             if changed:
                 flash(_("Your selections were saved."), "success")
-        goto = request.form.get("goto", "")
-        if not goto.isdigit():
+        goto = parse_int(request.form.get("goto"), minimum=1, maximum=1_000_000)
+        if goto is None:
             return _redirect(next_url or url_for("runs.run", run_id=run.id))
-        page_no = int(goto)
+        page_no = goto
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page
             return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None,
                                     next=next_url or None))
@@ -311,7 +309,7 @@ def prepared(run_id):
                   errors_only=errors_only, editable=editable, form=form, next=next_url)
 
 
-@bp.route("/profiles/<int:profile_id>/history")
+@bp.route("/profiles/<id:profile_id>/history")
 @permission_required(*READERS)
 def history(profile_id):
     profile = services.get_profile(profile_id, include_archived=True) or abort(404)

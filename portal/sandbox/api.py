@@ -13,6 +13,7 @@ from . import bp, connect, erp, faults, received, spec
 from .connect import ERP_SCOPE_PREFIX, OAuthError
 from .erp import VismaError
 from .views import machine_endpoint
+from ..validation import parse_int
 
 API = "/api"
 POLICY = "4-fixed-window"
@@ -116,7 +117,7 @@ def _ok(payload):
 
 def _int_arg(name):
     value = request.args.get(name)
-    return int(value) if value and value.lstrip("-").isdigit() else None
+    return parse_int(value)
 
 
 def _listing(items):

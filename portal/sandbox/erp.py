@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models.base import utcnow
 from ..models.sandbox import SandboxRecord
 from . import faults
+from ..validation import parse_int
 
 MAX_PAGE_SIZE = 1000
 STOCK_TYPES = {"FinishedGoodItem", "ComponentPartItem", "SubassemblyItem"}
@@ -64,12 +65,12 @@ def customer_numbers():
 
 
 def is_customer(number):
-    return str(number).isdigit() and int(number) in customer_numbers()
+    return parse_int(str(number)) in customer_numbers()
 
 
 def is_supplier(number):
-    return str(number).isdigit() and \
-        C.SUPPLIER_NUMBER_FIRST <= int(number) < C.SUPPLIER_NUMBER_FIRST + C.SUPPLIER_COUNT
+    number = parse_int(str(number))
+    return number is not None and C.SUPPLIER_NUMBER_FIRST <= number < C.SUPPLIER_NUMBER_FIRST + C.SUPPLIER_COUNT
 
 
 def customer_dto(number, total=None):

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models.base import utcnow
 from ..models.sandbox import SandboxCompany, SandboxRequest
 from . import connect
+from ..validation import parse_int
 
 # The fields of the control endpoint and the fault page: name -> (type, minimum, maximum).
 SWITCHES = {
@@ -164,7 +165,7 @@ def set_switches(company_id, values):
 
 def _period(field, value):
     value = str(value).strip()
-    if len(value) != 6 or not value.isdigit() or not (1 <= int(value[4:]) <= 12):
+    if len(value) != 6 or parse_int(value) is None or not (1 <= int(value[4:]) <= 12):
         raise FaultError(field, "a period is YYYYMM")
     return value
 

@@ -18,11 +18,13 @@ def record(method, path, company_id, status, request_body, response_body):
     row = SandboxRequest(method=method, path=path[:2000], company_id=company_id, status=status,
                          request_body=_clip(request_body), response_body=_clip(response_body))
     db.session.add(row)
+    db.session.flush()
+    row_id = row.id  # read before the commit: the log may be reset meanwhile (no reload of a deleted row)
     db.session.commit()
     keep = int(current_app.config.get("SANDBOX_KEEP_REQUESTS", 20000))
-    if row.id % 500 == 0 and row.id > keep:
+    if row_id % 500 == 0 and row_id > keep:
         # The list (and the rate-limit window, which counts it) needs only the recent requests.
-        db.session.execute(delete(SandboxRequest).where(SandboxRequest.id <= row.id - keep))
+        db.session.execute(delete(SandboxRequest).where(SandboxRequest.id <= row_id - keep))
         db.session.commit()
 
 

@@ -33,6 +33,7 @@ from ..errors import ExportError, TransientError
 from . import register
 from . import visma_payloads as payloads
 from .base import Provider, RowResult
+from ...validation import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,8 @@ class VismaNetProvider(Provider):
             raise ExportError(_l("Unknown option for Visma.net: %(option)s."), code="unknown_option",
                               option=unknown[0])
         account_id = options.get("account_id")
-        account = db.session.get(IntegrationAccount, int(account_id)) \
-            if str(account_id or "").isdigit() else None
+        account_id = parse_id(account_id)
+        account = db.session.get(IntegrationAccount, account_id) if account_id is not None else None
         if account is None:
             raise ExportError(_l("Choose the integration account that sends to Visma.net."),
                               code="account_required")

@@ -1,0 +1,124 @@
+"""The audit log: recorded by the commands, append-only, shown to administrators in their language."""
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.models import AuditEntry
+
+
+def _entries(app, action=None):
+    with app.app_context():
+        query = db.select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        entries = db.session.execute(query).scalars().all()
+        db.session.expunge_all()
+        return entries
+
+
+def _post(client, auth, url, data, page=None):
+    return client.post(url, data={"csrf_token": auth.csrf_token(page or url), **data})
+
+
+def test_sign_in_sign_out_and_failed_sign_ins_are_recorded_without_the_password(app, client, auth, users):
+    auth.login("staff", password="not-the-password")
+    auth.login("nobody@example.com", password="secret-guess")
+    auth.login("staff")
+    auth.logout()
+    actions = [(e.action, e.actor_email) for e in _entries(app)]
+    assert ("auth.sign_in_failed", "staff@example.com") in actions
+    assert ("auth.sign_in_failed", "nobody@example.com") in actions
+    assert ("auth.sign_in", "staff@example.com") in actions
+    assert ("auth.sign_out", "staff@example.com") in actions
+    failed = _entries(app, "auth.sign_in_failed")
+    assert failed[0].actor_id is None  # a failed attempt is not the user's doing
+    with app.app_context():
+        dump = "\n".join(str(row) for row in db.session.execute(text("SELECT * FROM audit_log")))
+    assert "not-the-password" not in dump and "secret-guess" not in dump and "demo" not in dump
+
+
+def test_user_changes_are_recorded_with_what_changed_never_the_password(app, client, auth, users):
+    auth.login("admin")
+    _post(client, auth, "/admin/users/new", {"email": "new@example.com", "name": "New", "password": "a-long-password",
+                                             "permissions": "view_exports", "active": "y"})
+    _post(client, auth, f"/admin/users/{users['staff']}", {
+        "email": "staff@example.com", "name": "Sam Staff", "permissions": "import_export",
+        "password": "another-long-one", "locale": "nl", "active": "y"})
+    created, = _entries(app, "user.create")
+    assert created.actor_email == "admin@example.com" and created.target_label == "new@example.com"
+    changed, = _entries(app, "user.update")
+    assert changed.target_id == users["staff"]
+    assert set(changed.details["changes"]) == {"password", "language"}
+    with app.app_context():
+        dump = "\n".join(str(row) for row in db.session.execute(text("SELECT * FROM audit_log")))
+    assert "a-long-password" not in dump and "another-long-one" not in dump
+
+
+def test_an_integration_account_created_is_recorded(app, client, auth, users):
+    auth.login("consultant")
+    _post(client, auth, "/integrations/new", {"name": "Visma.net Zorggroep"})
+    entry, = _entries(app, "integration.create")
+    assert entry.actor_email == "consultant@example.com" and entry.target_label == "Visma.net Zorggroep"
+
+
+def test_the_log_is_append_only(any_app, users):
+    from portal import audit
+    with any_app.app_context():
+        entry = audit.record(None, "auth.sign_out", commit=True)
+        entry.action = "auth.sign_in"
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.commit()
+        db.session.rollback()
+        with pytest.raises(Exception, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE audit_log SET action = 'x'"))
+        if db.engine.dialect.name == "postgresql":
+            with pytest.raises(Exception, match="append-only"):
+                with db.engine.begin() as connection:
+                    connection.execute(text("DELETE FROM audit_log"))
+        assert db.session.execute(db.select(AuditEntry.action)).scalars().all() == ["auth.sign_out"]
+
+
+def test_secrets_are_dropped_from_the_details(app, users):
+    from portal import audit
+    with app.app_context():
+        entry = audit.record(None, "auth.sign_out", commit=True, password="x", access_token="y", client_secret="z",
+                             reason="ok")
+        assert entry.details == {"reason": "ok"}
+
+
+def test_administrators_filter_the_log_and_read_it_in_their_language(app, client, auth, users):
+    auth.login("staff")
+    auth.logout()
+    auth.login("manager", password="wrong")
+    auth.login("admin")
+    page = client.get("/admin/audit?action=auth.sign_out").get_data(as_text=True)
+    assert "Signed out" in page and "staff@example.com" in page
+    assert "Sign-in failed" not in page
+    page = client.get(f"/admin/audit?user={users['staff']}").get_data(as_text=True)
+    assert "Signed in" in page and "manager@example.com" not in page
+    assert "No entries match these filters." in client.get("/admin/audit?date_from=2030-01-01").get_data(as_text=True)
+    assert "Enter a date between the years 1900 and 2999" in client.get(
+        "/admin/audit?date_to=9999-12-31").get_data(as_text=True)
+
+    _post(client, auth, "/language", {"locale": "nl"}, page="/")
+    page = client.get("/admin/audit?action=auth.sign_in_failed").get_data(as_text=True)
+    assert "Aanmelden mislukt voor manager@example.com" in page
+
+    response = client.get("/admin/audit.csv?action=auth.sign_in_failed")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Wanneer", "Gebruiker", "Actie"]
+    assert rows[1][2] == "Mislukte aanmelding" and rows[1][3] == "Aanmelden mislukt voor manager@example.com"
+    assert len(rows) == 2
+
+
+def test_only_administrators_open_the_log(client, auth, users):
+    auth.login("consultant")
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit.csv").status_code == 403
+    assert re.search("Audit log", client.get("/").get_data(as_text=True)) is None
