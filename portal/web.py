@@ -1,8 +1,11 @@
-"""Page-or-fragment rendering, error pages and response headers.
+"""Page-or-fragment rendering, error pages, response headers and the safe ``next``.
 
 htmx-flask stays inside this module (``request.htmx``), so that it can be swapped. One helper,
 ``render``, answers a whole page, or one named block of it to an htmx request, and says ``Vary``.
 """
+import re
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -25,6 +28,32 @@ def render(template, block=None, status=200, **context):
     else:
         body = render_template(template, **context)
     return body, status, {"Vary": "HX-Request"}
+
+
+# What a browser strips from a URL before it reads it (WHATWG URL standard): C0 controls and spaces at
+# either end, and every tab, line feed and carriage return anywhere.
+_URL_EDGES = "".join(chr(c) for c in range(0x21))
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_next(target, default=None):
+    """``target`` when it is a path on this site as the browser will read it, else ``default``.
+
+    An open redirect would help phishing, so only a path is accepted: read as the browser reads it
+    (tabs and newlines dropped, ``\\`` as ``/``), it must start with one ``/`` and name no scheme or host
+    (``//host``, ``/\\host``, ``/<tab>/host``, ``https:``, ``javascript:`` are refused). The answer is the
+    normalised path, so the ``Location`` says exactly what the browser will open.
+    """
+    if not target or not isinstance(target, str):
+        return default
+    path = _URL_DROPPED.sub("", target.strip(_URL_EDGES)).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or _CONTROL.search(path):
+        return default
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return default
+    return path
 
 
 def _error_page(status, title, message):

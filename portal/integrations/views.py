@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..web import render
+from ..web import render, safe_next
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm
 from .services import AuthorisationFailed, DimensionError, IntegrationError
@@ -186,14 +186,7 @@ def refresh(account_id):
         flash(str(exc), "error")
     else:
         flash(_("The tokens were refreshed."), "success")
-    return redirect(_back(account))
-
-
-def _back(account):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(".account", account_id=account.id)
+    return redirect(safe_next(request.form.get("next"), url_for(".account", account_id=account.id)))
 
 
 @bp.post("/<int:account_id>/disconnect")
