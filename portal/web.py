@@ -56,6 +56,23 @@ def safe_next(target, default=None):
     return path
 
 
+def content_security_policy(*form_origins):
+    """The portal's one Content-Security-Policy. ``form_origins``: other sites a form of the page may
+    lead to (a form whose answer redirects to Visma Connect's sign-in, for example)."""
+    sources = " ".join(["'self'", *filter(None, form_origins)])
+    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"form-action {sources}; frame-ancestors 'none'")
+
+
+def attach_error(form, error, field=None):
+    """Show a service's refusal next to the form field it is about, else above the form."""
+    target = getattr(form, field, None) if field else None
+    if target is None:
+        form.form_errors.append(str(error))
+    else:
+        target.errors = [*target.errors, str(error)]
+
+
 def _error_page(status, title, message):
     if is_htmx():
         # A fragment, swapped where the request aimed; htmx needs 2xx to swap unless told otherwise.
@@ -67,12 +84,6 @@ def init_app(app):
     htmx.init_app(app)
     from . import navigation
     navigation.init_app(app)
-
-    from .admin.forms import PERMISSION_LABELS
-
-    @app.context_processor
-    def _labels():
-        return {"permission_label": lambda p: PERMISSION_LABELS.get(getattr(p, "value", p), p)}
 
     @app.errorhandler(403)
     def forbidden(_error):
@@ -100,8 +111,5 @@ def init_app(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self' " + app.config.get("CSP_FORM_ACTION_EXTRA", "") + "; frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response

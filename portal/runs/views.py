@@ -10,7 +10,7 @@ from . import actions as engine_api
 from ..exporting.errors import ExportError
 from ..i18n import org_timezone
 from ..models import Permission
-from ..web import is_htmx, render, safe_next
+from ..web import attach_error, is_htmx, render, safe_next
 from . import bp, services
 from .forms import ConfirmForm, StartExportForm
 from .windows import PRESETS, preset_window
@@ -117,12 +117,7 @@ def _check_parameters(form, profile, numbers, is_invoice):
 
 def _attach_error(form, exc):
     """The engine's refusal goes next to the field it is about (by its code), else above the form."""
-    field = engine_api.field_for_error(exc)
-    target = getattr(form, field, None) if field else None
-    if target is not None:
-        target.errors = list(target.errors) + [str(exc)]
-    else:
-        form.form_errors.append(str(exc))
+    attach_error(form, exc, engine_api.field_for_error(exc))
 
 
 @bp.route("/debtors/search")
