@@ -169,7 +169,10 @@ class Filters:
 
 
 def entries(filters, page=1, per_page=50):
-    return db.paginate(filters.query(), page=page, per_page=per_page, error_out=False)
+    from .pagination import paginate
+    query = filters.query()
+    count = db.select(db.func.count()).select_from(query.order_by(None).subquery())
+    return paginate(query, page, per_page, count)
 
 
 def csv_rows(filters):
