@@ -80,8 +80,8 @@ def _secret(name):
 def _label(target):
     if target is None:
         return None
-    for attribute in ("name", "email"):
-        value = getattr(target, attribute, None)
+    profile = getattr(target, "profile", None)  # a run is named by its profile
+    for value in (getattr(target, "email", None), getattr(profile, "name", None), getattr(target, "name", None)):
         if value:
             return str(value)[:MAX_TEXT]
     return f"#{target.id}"

@@ -56,7 +56,12 @@ def test_safe_next_never_answers_anything_that_leaves_the_site():
                 assert _lands_on_site(target), (target, answer)
 
 
-def _location(response):
+def _location(response, target=None):
+    if target is not None and re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", target):
+        # A control character other than tab/CR/LF is refused before any view (portal/validation.py):
+        # no redirect at all, and the page says why.
+        assert response.status_code == 400 and "Location" not in response.headers
+        return None
     assert response.status_code in (301, 302, 303), response.status_code
     return response.headers["Location"]
 
@@ -65,7 +70,9 @@ def _location(response):
 def test_language_switch_redirects_only_on_this_site(client, auth, target):
     token = auth.csrf_token("/")
     response = client.post("/language", data={"locale": "nl", "next": target, "csrf_token": token})
-    location = _location(response)
+    location = _location(response, target)
+    if location is None:
+        return
     assert _lands_on_site(location), location
     assert location == "/"  # the home page instead
 
@@ -84,7 +91,9 @@ def test_integration_refresh_redirects_only_on_this_site(app, client, auth, targ
     auth.login("admin")
     token = auth.csrf_token(f"/integrations/{account_id}")
     response = client.post(f"/integrations/{account_id}/refresh", data={"next": target, "csrf_token": token})
-    location = _location(response)
+    location = _location(response, target)
+    if location is None:
+        return
     assert _lands_on_site(location, f"/integrations/{account_id}"), location
     assert location == f"/integrations/{account_id}"
 
