@@ -143,7 +143,7 @@ def prepare(run, progress):
                 .values(invalid=True, error=report_message(issue.code, issue.params))).rowcount
 
     progress.phase("comparing")
-    _analyze("prepared_rows", "ledger_entries")
+    _analyze("prepared_rows", "ledger_current")
     sync.mark_mutations(run_id, profile.id, profile.sync_type)
     removed = 0
     if profile.sync_type == "incremental_all":
