@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i10_0001"
-down_revision = "pages_0001"
+down_revision = "i9_0001"
 branch_labels = None
 depends_on = None
 
