@@ -43,7 +43,9 @@ def init_app(app):
 
     @app.context_processor
     def _labels():
-        return {"permission_label": lambda p: PERMISSION_LABELS.get(getattr(p, "value", p), p)}
+        return {"permission_label": lambda p: PERMISSION_LABELS.get(getattr(p, "value", p), p),
+                # A dialog's title is the page's level-one heading when the dialog is opened as a page.
+                "dialog_heading": lambda: "h2" if is_htmx() else "h1"}
 
     @app.errorhandler(403)
     def forbidden(_error):
