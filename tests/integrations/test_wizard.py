@@ -1,4 +1,6 @@
 """The wizard's rules without a browser: permissions, CSRF, POST only, resuming, refusals."""
+import re
+
 import pytest
 
 from portal.extensions import db
@@ -87,6 +89,9 @@ def test_a_mapping_needs_a_branch_that_exists_at_visma_net(app, consultant, comp
     assert page.status_code == 200 and "SOUTH" in page.text
     with app.app_context():
         assert [m.branch_number for m in db.session.execute(db.select(AdministrationMapping)).scalars()] == ["SOUTH"]
+    # A mapped company is no longer offered under New mapping; the others still are.
+    offered = re.findall(r'<option value="(\d+)"', page.text.split('name="company"', 1)[1].split("</select>", 1)[0])
+    assert str(companies["ZORG"]) not in offered and offered
 
 
 def test_a_dimension_that_does_not_match_names_the_ones_that_exist(app, consultant, companies):
