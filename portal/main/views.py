@@ -23,6 +23,8 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
+        else:
+            session["locale_chosen"] = True  # chosen on the sign-in page: saved for whoever signs in next
     target = request.form.get("next") or request.referrer or url_for("main.index")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.index")
