@@ -81,6 +81,11 @@ PLURAL_REPORT_MESSAGES = {  # %(count)s is the count as the locale writes it (ng
     "removals_left_out": lambda n, params: ngettext(
         "%(count)s removed record is left out: %(provider)s cannot deliver removals.",
         "%(count)s removed records are left out: %(provider)s cannot deliver removals.", n, **params),
+    "department_elsewhere": lambda n, params: ngettext(
+        "%(count)s record of a department whose finance system is not %(provider)s is left out: "
+        "%(departments)s.",
+        "%(count)s records of departments whose finance system is not %(provider)s are left out: "
+        "%(departments)s.", n, **params),
 }
 AMOUNT_PARAMS = ("debit", "credit", "amount")  # money: two decimals, the locale's separators
 
