@@ -60,6 +60,11 @@ class Config:
 
     RQ_QUEUES = ("exports", "default")
     RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))
+    # Every worker runs periodic maintenance (portal.maintenance) on a timer of its own: it wakes every
+    # tick and runs each task whose turn (a short Redis lock, one worker per interval) it gets.
+    PORTAL_MAINTENANCE_TICK = float(os.environ.get("PORTAL_MAINTENANCE_TICK", 5))
+    # The reconciler's interval: re-enqueue waiting runs whose job Redis lost, retry runs whose worker died.
+    EXPORT_RECONCILE_SECONDS = float(os.environ.get("PORTAL_RECONCILE_SECONDS", 15))
 
     @classmethod
     def check(cls):
