@@ -32,7 +32,7 @@ def test_scheduled_runs_survive_a_flushed_redis_under_a_live_worker_and_run_exac
     db.session.commit()
     profiles = [services.create_profile(name=f"Payments {n}", export_type="payments", options={"format": "csv"},
                                         sync_type="incremental_all") for n in range(RUNS)]
-    worker = _start_worker(ctx)
+    worker = _start_worker(ctx, PORTAL_STALE_RUN_SECONDS="60")      # no worker dies here
     try:
         _wait_for_worker()
         local_now = datetime.now(org_timezone()).replace(tzinfo=None, microsecond=0)
