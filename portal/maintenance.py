@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "portal:maintenance:"
 DEFAULT_EVERY = 15.0
+# Held by the timer while it runs tasks, and by the worker while it forks a work horse: a fork while the
+# timer holds some lock (a module being imported, a connection pool's) would leave that lock held for
+# ever in the horse, which then hangs.
+fork_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,8 @@ class Timer(threading.Thread):
         while not self.stopped.is_set():
             started = time.monotonic()
             try:
-                run_due(self.app, self.owner)
+                with fork_guard:
+                    run_due(self.app, self.owner)
             except Exception:          # never let the timer die: the next tick tries again
                 log.exception("maintenance round failed")
             self.rounds += 1

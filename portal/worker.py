@@ -10,6 +10,14 @@ from .queue import redis_connection
 log = logging.getLogger(__name__)
 
 
+class PortalWorker(Worker):
+    """RQ's forking worker that never forks while its maintenance timer is inside a task."""
+
+    def fork_work_horse(self, job, queue):
+        with maintenance.fork_guard:
+            super().fork_work_horse(job, queue)
+
+
 def main():
     app = create_app()
     with app.app_context():
@@ -18,10 +26,10 @@ def main():
         db.engine.dispose()
         _on_start(app)
         name = maintenance.worker_name()
-        worker = Worker(list(app.config["RQ_QUEUES"]), connection=redis_connection(), name=name)
+        worker = PortalWorker(list(app.config["RQ_QUEUES"]), connection=redis_connection(), name=name)
         # Periodic tasks on a timer of this process: they do not depend on a Redis job surviving.
         timer = maintenance.start(app, owner=name)
-        log.info("worker %s starting on queues %s", name, ",".join(app.config["RQ_QUEUES"]))
+        log.info("worker starting on queues %s as %s", ",".join(app.config["RQ_QUEUES"]), name)
         try:
             worker.work(with_scheduler=True)
         finally:
