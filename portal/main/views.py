@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from ..auth.guards import signed_in_required
 from ..extensions import db
-from ..web import render
+from ..web import render, safe_next
 from . import bp
 from .services import health as health_report
 
@@ -23,10 +23,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    target = request.form.get("next") or request.referrer or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next") or request.referrer, url_for("main.index")))
 
 
 @bp.route("/health")
