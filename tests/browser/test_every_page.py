@@ -118,6 +118,7 @@ PAGES = {
         ("users", "/admin/users", None),
         ("new-user", "/admin/users/new", None),
         ("edit-user", "/admin/users/{user}", None),
+        ("audit-log", "/admin/audit", None),
         ("sandbox", "/sandbox/", None),
         ("sandbox-requests", "/sandbox/requests", None),
     ],
