@@ -131,3 +131,49 @@ def test_only_administrators_open_the_log(client, auth, users):
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit.csv").status_code == 403
     assert re.search("Audit log", client.get("/").get_data(as_text=True)) is None
+
+
+def test_run_and_profile_commands_are_recorded(app, users):
+    """Recorded inside the commands (portal/exporting/services.py), whichever page or job calls them."""
+    from portal.exporting import services
+    from portal.models import User
+    from portal.models.exporting import PreparedRow
+    from tests.runs import support
+    with app.app_context():
+        staff = db.session.get(User, users["staff"])
+        consultant = db.session.get(User, users["consultant"])
+        support.company()
+        profile = services.create_profile(name="Payroll journals", export_type="journal_entries",
+                                          options={"format": "csv"}, user=consultant)
+        services.update_profile(profile.id, user=consultant, name="Payroll journals (CSV)")
+        run = services.start_run(profile.id, user=staff, mode="test", operation="prepare",
+                                 window_start="2026-11-01", window_end="2026-11-30")
+        services.cancel_run(run.id, user=staff)
+        prepared = support.run(profile, status="prepared")
+        rows = [PreparedRow(run_id=prepared.id, seq=n, record_key=f"K{n}", fingerprint="f", payload={},
+                            active=True) for n in (1, 2)]
+        db.session.add_all(rows)
+        db.session.commit()
+        services.set_rows_active(prepared.id, [rows[0].id, rows[1].id], {rows[1].id}, user=staff)
+        services.roll_back(prepared.id, user=staff)
+        services.archive_profile(profile.id, user=consultant)
+        services.archive_profile(profile.id, user=consultant, archived=False)
+        run_id, prepared_id = run.id, prepared.id
+    recorded = [(e.action, e.actor_email, e.target_type, e.target_id) for e in _entries(app)
+                if not e.action.startswith(("user.", "auth."))]
+    assert recorded == [
+        ("profile.create", "consultant@example.com", "profile", profile.id),
+        ("profile.update", "consultant@example.com", "profile", profile.id),
+        ("run.start", "staff@example.com", "run", run_id),
+        ("run.cancel", "staff@example.com", "run", run_id),
+        ("run.edit_prepared", "staff@example.com", "run", prepared_id),
+        ("run.roll_back", "staff@example.com", "run", prepared_id),
+        ("profile.archive", "consultant@example.com", "profile", profile.id),
+        ("profile.restore", "consultant@example.com", "profile", profile.id),
+    ]
+    with app.test_request_context():
+        from portal import audit
+        started = _entries(app, "run.start")[0]
+        assert audit.describe(started) == f"Started export #{run_id} (Payroll journals (CSV)): Test, Prepare"
+        edited = _entries(app, "run.edit_prepared")[0]
+        assert edited.details["count"] == 1 and edited.details["deactivated"] == 1
