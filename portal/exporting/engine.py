@@ -7,8 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
+from psycopg.types.json import Json
 from sqlalchemy import and_, delete, func, insert, select, text, tuple_, update
 
+from ..bulk import bulk_insert
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import utcnow
@@ -19,8 +21,9 @@ from . import sync
 from .messages import report_message
 from .providers import get_provider
 from .providers.base import DeliveryRow
+from .states import transition
 from .types import get_type
-from .types.base import MUTATION_COLUMN, SourceContext, window_text
+from .types.base import MUTATION_COLUMN, Issue, SourceContext, window_text
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +160,6 @@ def _insert_rows(values):
     """Bulk insert of prepared rows: COPY on PostgreSQL, executemany elsewhere (same transaction)."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        from psycopg.types.json import Json
-        from ..bulk import bulk_insert
         rows = (tuple(Json(v["payload"]) if name == "payload" else v[name] for name in _ROW_COLUMNS)
                 for v in values)
         bulk_insert(connection, PreparedRow.__table__, _ROW_COLUMNS, rows)
@@ -175,7 +176,6 @@ def _analyze(*tables):
 
 
 def _removals_issue(count, provider_cls):
-    from .types.base import Issue
     return Issue("info", "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
 
 
@@ -286,7 +286,6 @@ def export(run, progress):
         PreparedRow.run_id == run_id, PreparedRow.export_pass == export_pass,
         PreparedRow.processed.is_(True))).scalar()
     status = RunStatus.PARTIALLY_PROCESSED if left else RunStatus.EXPORTED
-    from .services import transition
     transition(run, status)
     run.export_passes = export_pass
     run.finished_at = utcnow()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.exporting import ReportItem
+from .formats.base import FORMULA_PREFIXES
 from .messages import SEVERITY_LABELS, report_message
 from .services import get_run
 
@@ -50,6 +51,5 @@ def report_csv(run_id, locale=None):
 
 def _safe(text):
     """Formula neutralisation: a cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    from .formats.base import FORMULA_PREFIXES
     text = str(text or "")
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text

@@ -14,13 +14,16 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
-    ACTIVE_STATUSES, TRANSITIONS, ExportProfile, LedgerEntry, MappingHistoryEntry, Operation, PreparedRow,
+    ACTIVE_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, Operation, PreparedRow,
     Run, RunFile, RunMode, RunStatus, SyncType,
 )
-from .errors import ExportError, IllegalTransition
+from . import jobs
+from .errors import ExportError
 from .messages import status_label
-from .providers import get_provider
+from .providers import get_provider, visma_net
 from .scheduling import resolve_local
+from .states import can_become, transition
+from .sync import current_ledger_count
 from .types import get_type
 from .types.base import SourceContext
 
@@ -190,8 +193,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
                 code="production_run_active", name=profile.name, run=active.id,
                 status=status_label(active.status)) from None
         raise
-    from .jobs import enqueue_run
-    enqueue_run(run)
+    jobs.enqueue_run(run)
     return run
 
 
@@ -218,8 +220,7 @@ def request_export(run_id, *, skip_headers=None):
         run.params = dict(run.params, skip_headers=bool(skip_headers))
     run.error_reason = None
     db.session.commit()
-    from .jobs import enqueue_run
-    enqueue_run(run)
+    jobs.enqueue_run(run)
     return run
 
 
@@ -258,6 +259,16 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
     return results
 
 
+def resume_sync(profile_id, *, user=None):
+    """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
+    exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
+    it was rolled back; the next run then starts as usual)."""
+    run = visma_net.lift_stop(_profile(profile_id), user=user)
+    if run is not None and run.status in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
+        return request_export(run.id)
+    return None
+
+
 def _latest_run(profile_id, statuses):
     return db.session.execute(
         select(Run).where(Run.profile_id == profile_id, Run.status.in_([s.value for s in statuses]))
@@ -276,8 +287,7 @@ def cancel_run(run_id, *, user=None):
     run.finished_at = utcnow()
     db.session.commit()
     if job_id:
-        from .jobs import cancel_job
-        cancel_job(job_id)
+        jobs.cancel_job(job_id)
     return run
 
 
@@ -290,7 +300,7 @@ def recorded_count(run_id):
 def roll_back_refusal(run):
     """Why ``run`` cannot be rolled back, as an ExportError, or None. The one rule, for ``roll_back`` and
     for the pages that say beforehand what a roll back would undo."""
-    if RunStatus.ROLLED_BACK not in TRANSITIONS[RunStatus(run.status)]:
+    if not can_become(run.status, RunStatus.ROLLED_BACK):
         return ExportError(_l("Export %(run)s is %(status)s and cannot be rolled back."),
                            code="not_rollbackable", run=run.id, status=status_label(run.status))
     if run.is_production and recorded_count(run.id):
@@ -407,7 +417,6 @@ def mapping_history(profile_id):
 
 def ledger_size(profile_id):
     """How many records the ledger of the profile currently holds (what counts)."""
-    from .sync import current_ledger_count
     return current_ledger_count(profile_id)
 
 
@@ -422,14 +431,6 @@ def progress(run):
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-def transition(run, target):
-    target = RunStatus(target)
-    current = RunStatus(run.status)
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(status_label(current.value), status_label(target.value))
-    run.status = target.value
-
 
 def _profile(profile_id):
     profile = db.session.get(ExportProfile, profile_id)
@@ -484,4 +485,4 @@ def _check_debtors(numbers, company_id):
 __all__ = ["start_run", "process", "cancel_run", "roll_back", "set_row_active", "request_export",
            "list_profiles", "list_runs", "scheduled_runs", "active_production_run",
            "create_profile", "update_profile", "archive_profile", "get_run", "prepared_rows", "run_files",
-           "mapping_history", "progress", "default_window", "transition"]
+           "mapping_history", "progress", "default_window", "resume_sync"]

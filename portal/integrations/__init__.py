@@ -7,15 +7,15 @@ from flask import Blueprint
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 
 from . import views  # noqa: E402,F401
-from .services import account_problem  # noqa: E402,F401  (for profile pages)
+from .services import account_problem, last_error  # noqa: E402,F401  (for profile pages)
+from .visma.client import DEFAULTS  # noqa: E402
+from .visma.oauth import DEFAULT_SCOPES  # noqa: E402
 
 
 def _settings_from_environment(app):
-    from .visma.client import DEFAULTS
     for name, default in DEFAULTS.items():
         value = os.environ.get(name)
         app.config.setdefault(name, type(default)(value) if value else default)
-    from .visma.oauth import DEFAULT_SCOPES
     app.config.setdefault("VISMA_NET_SCOPES", os.environ.get("VISMA_NET_SCOPES") or DEFAULT_SCOPES)
     app.config.setdefault("VISMA_NET_DIMENSION_ID", os.environ.get("VISMA_NET_DIMENSION_ID") or "SUBACCOUNT")
 
@@ -30,7 +30,6 @@ def init_app(app):
 
     @app.context_processor
     def _integration_helpers():
-        from .services import last_error
         return {"last_error": last_error, "account_problem": account_problem}
     navigation.register(app, "integrations.accounts", _l("Integration accounts"), [Permission.MANAGE_EXPORTS],
                         _l("Connect the portal to Visma.net: authorise, map administrations and dimensions."),

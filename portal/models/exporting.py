@@ -8,6 +8,9 @@ import enum
 from sqlalchemy import text
 
 from ..extensions import db
+from ..exporting.states import (  # noqa: F401  (re-exported: the statuses belong with the run)
+    ACTIVE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus,
+)
 from .base import TimestampMixin, utcnow
 
 
@@ -28,39 +31,6 @@ class Operation(str, enum.Enum):
     PREPARE_AND_EXPORT = "prepare_and_export"
     ROLL_BACK = "roll_back"
 
-
-class RunStatus(str, enum.Enum):
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    PREPARING = "preparing"
-    PREPARED = "prepared"
-    EXPORTING = "exporting"
-    EXPORTED = "exported"
-    PARTIALLY_PROCESSED = "partially_processed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    ROLLED_BACK = "rolled_back"
-
-
-S = RunStatus
-# The only legal status changes. Anything else raises (portal.exporting.errors.IllegalTransition).
-TRANSITIONS = {
-    S.SCHEDULED: {S.QUEUED, S.CANCELLED, S.FAILED},
-    S.QUEUED: {S.PREPARING, S.EXPORTING, S.CANCELLED, S.FAILED},
-    S.PREPARING: {S.PREPARED, S.EXPORTING, S.FAILED, S.QUEUED},
-    S.PREPARED: {S.QUEUED, S.CANCELLED, S.ROLLED_BACK, S.FAILED},
-    S.EXPORTING: {S.EXPORTED, S.PARTIALLY_PROCESSED, S.FAILED, S.QUEUED},
-    S.PARTIALLY_PROCESSED: {S.QUEUED, S.CANCELLED, S.ROLLED_BACK},
-    S.EXPORTED: {S.ROLLED_BACK},
-    S.FAILED: {S.ROLLED_BACK},
-    S.CANCELLED: set(),
-    S.ROLLED_BACK: set(),
-}
-# A production run in one of these holds its profile: at most one per profile (database-enforced).
-ACTIVE_STATUSES = (S.SCHEDULED, S.QUEUED, S.PREPARING, S.PREPARED, S.EXPORTING, S.PARTIALLY_PROCESSED)
-# The worker is busy with the run in these.
-WORKING_STATUSES = (S.PREPARING, S.EXPORTING)
-FINAL_STATUSES = (S.EXPORTED, S.FAILED, S.CANCELLED, S.ROLLED_BACK)
 
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))

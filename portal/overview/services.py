@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..i18n import org_timezone
-from ..models import User
+from ..models import Company, User
 from ..models.exporting import ExportProfile, Run
 from ..runs.services import Page, runs_with_errors
 
@@ -115,6 +115,5 @@ def filter_choices():
     profiles = db.session.execute(select(ExportProfile.id, ExportProfile.name).order_by(ExportProfile.name)).all()
     # Every user (a small table), not "who ever started a run": that would scan 100,000 runs per page.
     starters = db.session.execute(select(User.id, User.name, User.email).order_by(User.name)).all()
-    from ..models import Company
     companies = db.session.execute(select(Company.id, Company.name).order_by(Company.name)).all()
     return {"profiles": profiles, "starters": starters, "companies": companies}

@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 
 from ..auth.guards import permission_required
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
+from ..i18n import datetime_filter
 from ..models import Permission
+from ..runs.labels import type_label
 from ..web import render
 from . import bp, services
 
@@ -63,8 +65,6 @@ def index():
 def download():
     """The filtered overview as CSV (UTF-8 with BOM), streamed."""
     filters = parse_filters()
-    from ..runs.labels import type_label
-    from ..i18n import datetime_filter
 
     def rows():
         out = io.StringIO()

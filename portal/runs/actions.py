@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..exporting import services as engine
+from ..exporting.report import report_csv as engine_report_csv
 from ..exporting.types import get_type
 from ..models.exporting import (
     ExportProfile, MappingHistoryEntry, PreparedRow, Run, RunStatus,
@@ -104,7 +105,6 @@ def file_path(run_file):
 
 def report_csv(run):
     """The engine's report CSV, in the viewer's language, with a BOM for spreadsheet programs."""
-    from ..exporting.report import report_csv as engine_report_csv
     return "\ufeff" + engine_report_csv(run.id, locale=str(get_locale())), f"report-{run.id}.csv"
 
 

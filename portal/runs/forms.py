@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
+from ..exporting.services import default_window
 from .windows import preset_choices, preset_window
 
 MODE_CHOICES = [("test", _l("Test export")), ("production", _l("Production export"))]
@@ -40,7 +41,6 @@ class StartExportForm(FlaskForm):
         if not self.is_submitted():
             preset = DEFAULT_WINDOW_PRESETS.get(profile.default_window)
             if preset is None:  # e.g. "last 7 days": the engine's dates, as custom dates
-                from ..exporting.services import default_window
                 preset = "custom"
                 self.window_start.data, self.window_end.data = default_window(profile)
             self.preset.data = preset

@@ -1,9 +1,12 @@
 """Words the run templates show, from the engine's registry of labels; and two small filters."""
-from flask_babel import format_timedelta, lazy_gettext as _l
+from flask_babel import format_decimal, format_timedelta, lazy_gettext as _l
 
 from ..exporting.messages import (
     MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, report_message, operation_label,
 )
+from ..exporting.scheduling import ambiguity_notice
+from ..exporting.types import all_types
+from .actions import OPERATIONS
 
 COUNT_LABELS = {
     "records": _l("Records in the time window"), "new": _l("New"), "changed": _l("Changed"),
@@ -18,7 +21,6 @@ def _label(mapping):
 
 
 def filesize(size):
-    from flask_babel import format_decimal
     size = size or 0
     for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
         if size >= factor:
@@ -31,23 +33,11 @@ def timedelta_filter(value):
 
 
 def type_label(key):
-    from ..exporting.types import all_types
     return {t.key: t.label for t in all_types()}.get(key, key)
 
 
-def _ambiguity_notice(*args):
-    from ..exporting.scheduling import ambiguity_notice
-    return ambiguity_notice(*args)
-
-
 def _operation_choices():
-    from .actions import OPERATIONS
     return [(key, operation_label(key)) for key in OPERATIONS]
-
-
-def _all_types():
-    from ..exporting.types import all_types
-    return all_types()
 
 
 def init_app(app):
@@ -56,7 +46,7 @@ def init_app(app):
         operation_label=operation_label, phase_label=_label(PHASE_LABELS),
         severity_label=_label(SEVERITY_LABELS), sync_type_label=_label(SYNC_TYPE_LABELS),
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
-        type_label=type_label, ambiguity_notice=_ambiguity_notice, export_types=_all_types, report_message=report_message, status_labels=STATUS_LABELS,
+        type_label=type_label, ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message, status_labels=STATUS_LABELS,
         operation_choices=_operation_choices, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from portal.exporting import services, sync
-from portal.exporting.errors import ExportError
+from portal.exporting import services, states, sync
+from portal.exporting.errors import ExportError, IllegalTransition
 from portal.exporting.report import report, report_csv
 from portal.extensions import db
 from portal.models import LedgerEntry, MappingHistoryEntry, PreparedRow, Run, User
@@ -176,9 +176,9 @@ def test_only_legal_transitions(ctx):
     with pytest.raises(ExportError) as error:
         services.request_export(run.id)
     assert error.value.code == "not_exportable"
-    from portal.exporting.errors import IllegalTransition
     with pytest.raises(IllegalTransition):
-        services.transition(run, "preparing")
+        states.transition(run, "preparing")
+    assert run.status == "exported"
 
 
 def test_cancel_a_queued_run_and_its_job_does_nothing(ctx):
