@@ -130,7 +130,7 @@ def prepare(run, progress):
     removed = 0
     if profile.sync_type == "incremental_all":
         low, high = ctx.window_value_bounds(export_type.window_kind)
-        subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
+        subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
         args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)

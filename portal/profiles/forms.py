@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..exporting import windows
 from ..exporting.messages import SYNC_TYPE_LABELS
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
@@ -11,9 +12,6 @@ DELIMITERS = [(",", _l("Comma (,)")), (";", _l("Semicolon (;)")), ("\t", _l("Tab
 QUOTECHARS = [('"', _l('Double quote (")')), ("'", _l("Single quote (')"))]
 ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadsheet programs)"))]
 LINE_ENDINGS = [("\r\n", _l("Windows (CR LF)")), ("\n", _l("Unix (LF)"))]
-WINDOWS = [("previous_month", _l("Last month")), ("current_month", _l("This month so far")),
-           ("previous_week", _l("Last week")), ("yesterday", _l("Yesterday")), ("today", _l("Today")),
-           ("last_7_days", _l("The last 7 days")), ("last_30_days", _l("The last 30 days"))]
 
 
 class ProfileForm(FlaskForm):
@@ -23,7 +21,7 @@ class ProfileForm(FlaskForm):
     provider = SelectField(_l("Provider"))
     sync_type = SelectField(_l("Sync type"), choices=list(SYNC_TYPE_LABELS.items()))
     company_id = SelectField(_l("Company"), coerce=str)
-    default_window = SelectField(_l("Default time window"), choices=WINDOWS)
+    default_window = SelectField(_l("Default time window"), choices=windows.profile_choices())
     format = SelectField(_l("File format"), choices=FORMATS)
     delimiter = SelectField(_l("Delimiter"), choices=DELIMITERS)
     quotechar = SelectField(_l("Quote character"), choices=QUOTECHARS)

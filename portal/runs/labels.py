@@ -6,7 +6,7 @@ from ..exporting.messages import (
 )
 from ..exporting.scheduling import ambiguity_notice
 from ..exporting.types import all_types
-from .actions import OPERATIONS
+from ..exporting.queries import OPERATIONS
 
 COUNT_LABELS = {
     "records": _l("Records in the time window"), "new": _l("New"), "changed": _l("Changed"),

@@ -34,7 +34,7 @@ from ...integrations.visma import (
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
 )
-from ...models.exporting import ExportProfile, ReportItem, Run, RunStatus
+from ...models.exporting import ExportProfile, ReportItem, Run
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from ..errors import ExportError, TransientError
