@@ -1,5 +1,4 @@
 import logging
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,18 +8,9 @@ from ..extensions import limiter
 from . import bp
 from .forms import SignInForm
 from .services import authenticate
+from ..web import safe_next
 
 log = logging.getLogger(__name__)
-
-
-def _safe_next(target):
-    # Only paths on this site: an open redirect would help phishing.
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _email_key():
@@ -52,7 +42,7 @@ def login():
             session.permanent = True
             login_user(user)
             log.info("signed in: user %s", user.id)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form), (401 if request.method == "POST" else 200)
 
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from flask import current_app
 from psycopg.types.json import Json
-from sqlalchemy import and_, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 
 from ..bulk import bulk_insert
 from ..extensions import db
 from ..i18n import org_timezone
-from ..models import utcnow
+from ..models import Department, utcnow
 from ..models.exporting import (
     MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
 )
@@ -81,7 +81,7 @@ def prepare(run, progress):
     # A retried job starts from a clean slate.
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
-    source = export_type.select(ctx)
+    source = _routed(run_id, export_type.select(ctx), export_type, provider_cls)
     total = db.session.execute(select(func.count()).select_from(source.subquery())).scalar()
     progress.phase("preparing", total)
 
@@ -150,6 +150,24 @@ def prepare(run, progress):
     progress.advance(run.total or 0)
     progress.write()
     return removed
+
+
+def _routed(run_id, source, export_type, provider_cls):
+    """Seed 004: a finance-system provider gets only the departments whose finance system it is; the
+    rest is left out of the run and counted (per department) in the report."""
+    system = getattr(provider_cls, "finance_system", None)
+    routed = export_type.route(source, system) if system else None
+    if routed is None:
+        return source
+    elsewhere = or_(Department.finance_system.is_(None), Department.finance_system != system)
+    left = db.session.execute(source.where(elsewhere).with_only_columns(
+        func.coalesce(Department.code, ""), func.count()).group_by(Department.code)
+        .order_by(Department.code)).all()
+    if left:
+        _add_items(run_id, [Issue("info", "department_elsewhere", {
+            "count": sum(n for _code, n in left), "provider": str(provider_cls.label),
+            "departments": ", ".join(code or "–" for code, _n in left)})])
+    return routed
 
 
 _ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
@@ -267,6 +285,7 @@ def export(run, progress):
         results = provider.flush()      # rows a provider held back (e.g. the last journal of the run)
         if results:
             _record_results(run_id, export_pass, results, provider_cls)
+        stopped = stopped or provider.stopped      # e.g. a kit specification, sent in ``flush``
         files = provider.finish()
     except BaseException:
         provider.abort()

@@ -55,6 +55,8 @@ REPORT_MESSAGES = {
                              "credit %(credit)s. Its lines are not exported."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
     "removals_left_out": _l("%(count)s removed records are left out: %(provider)s cannot deliver removals."),
+    "department_elsewhere": _l("%(count)s records of departments whose finance system is not %(provider)s are "
+                               "left out: %(departments)s."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
     "run_failed": _l("The run failed: %(reason)s"),
     "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "

@@ -1,23 +1,11 @@
 """Integration accounts: the Visma.net wizard (create, authorise, verify, administrations, dimensions),
 the account page (health, re-authorise, disconnect) and the API client the Visma.net provider uses."""
-import os
-
 from flask import Blueprint
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 
 from . import views  # noqa: E402,F401
 from .services import account_problem, last_error  # noqa: E402,F401  (for profile pages)
-from .visma.client import DEFAULTS  # noqa: E402
-from .visma.oauth import DEFAULT_SCOPES  # noqa: E402
-
-
-def _settings_from_environment(app):
-    for name, default in DEFAULTS.items():
-        value = os.environ.get(name)
-        app.config.setdefault(name, type(default)(value) if value else default)
-    app.config.setdefault("VISMA_NET_SCOPES", os.environ.get("VISMA_NET_SCOPES") or DEFAULT_SCOPES)
-    app.config.setdefault("VISMA_NET_DIMENSION_ID", os.environ.get("VISMA_NET_DIMENSION_ID") or "SUBACCOUNT")
 
 
 def init_app(app):
@@ -25,7 +13,6 @@ def init_app(app):
 
     from .. import navigation
     from ..models import Permission
-    _settings_from_environment(app)
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -2,7 +2,7 @@ from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..auth.guards import signed_in_required
-from ..web import render
+from ..web import render, safe_next
 from . import bp
 from .services import health as health_report, remember_locale
 
@@ -21,10 +21,7 @@ def set_language():
         session["locale"] = locale
         if current_user.is_authenticated:
             remember_locale(current_user, locale)
-    target = request.form.get("next") or request.referrer or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next") or request.referrer, url_for("main.index")))
 
 
 @bp.route("/health")

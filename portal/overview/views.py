@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 
 from ..auth.guards import permission_required
 from ..exporting import queries
+from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
 from ..i18n import datetime_filter
 from ..models import Permission
-from ..runs.labels import type_label
+from ..templating import type_label
 from ..web import render
 from . import bp
 
@@ -76,11 +77,11 @@ def download():
                          _("Completed on")])
         for run in queries.overview_rows(filters):
             counts = run.counts or {}
-            writer.writerow([run.id, _safe(run.profile.name), type_label(run.profile.export_type),
+            writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
                              "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                              run.window_start.isoformat(), run.window_end.isoformat(),
                              run.record_count, counts.get("errors", 0),
-                             _safe(run.started_by.name if run.started_by else ""),
+                             neutralise(run.started_by.name if run.started_by else ""),
                              datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
             if out.tell() > 65536:
                 yield out.getvalue()
@@ -91,7 +92,3 @@ def download():
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="exports-overview.csv"'})
 
-
-def _safe(text):
-    """A name a spreadsheet would run as a formula is written as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
