@@ -59,7 +59,8 @@ def index():
     page = queries.overview_page(filters, page=page_no)
     return render("overview/index.html", block="results", page=page, filters=filters,
                   totals=queries.overview_totals(filters), choices=queries.overview_choices(),
-                  errors=dict(filters.errors))
+                  errors=dict(filters.errors),
+                  csv_args={k: v for k, v in request.args.items() if k != "page" and v})
 
 
 @bp.route("/export.csv")

@@ -11,7 +11,10 @@ FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("
 DELIMITERS = [(",", _l("Comma (,)")), (";", _l("Semicolon (;)")), ("\t", _l("Tab")), ("|", _l("Vertical bar (|)"))]
 QUOTECHARS = [('"', _l('Double quote (")')), ("'", _l("Single quote (')"))]
 ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadsheet programs)"))]
-LINE_ENDINGS = [("\r\n", _l("Windows (CR LF)")), ("\n", _l("Unix (LF)"))]
+# Named values: a browser sends a raw "\n" in an option's value back as "\r\n" (form data normalises
+# line breaks), so Unix line endings could not be chosen. The engine reads the names (formats/base.py).
+LINE_ENDINGS = [("crlf", _l("Windows (CR LF)")), ("lf", _l("Unix (LF)"))]
+_LINE_ENDING_NAMES = {"\r\n": "crlf", "\n": "lf"}
 
 
 class ProfileForm(FlaskForm):
@@ -56,6 +59,8 @@ class ProfileForm(FlaskForm):
         for name in self.OPTION_FIELDS + self.VISMA_FIELDS:
             if name in options:
                 getattr(self, name).data = str(options[name]) if name == "account_id" else options[name]
+        if "line_terminator" in options:  # saved before the names: the characters themselves
+            self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
 
     def values(self, columns):
         options = {}
