@@ -9,16 +9,16 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
-    ExportProfile, LedgerEntry, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
+    ExportProfile, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
 )
-from . import jobs, queries, windows
+from . import jobs, queries, sync, windows
 from .errors import ExportError
 from .messages import status_label
 from .providers import get_provider, visma_net
@@ -271,8 +271,7 @@ def roll_back(run_id, *, user=None):
     if refusal is not None:
         raise refusal
     if run.is_production and run.recorded_count():
-        db.session.execute(update(LedgerEntry).where(LedgerEntry.run_id == run.id)
-                           .values(rolled_back=True))
+        sync.roll_back_ledger(run.id, run.profile_id)      # the history and the current ledger, together
     if run.is_production:
         latest = queries.latest_history_line(run.profile_id)
         if latest is not None and latest.run_id == run.id:
