@@ -19,8 +19,12 @@ from flask import has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .exporting.messages import MODE_LABELS, operation_label
 from .extensions import db
+from .i18n import datetime_filter
+from .models import User
 from .models.audit import AuditEntry
+from .pagination import paginate
 
 # Action code → (its name, for the filter; its sentence, with parameters from the target and the details).
 # Add a line to add an action.
@@ -92,7 +96,6 @@ def record(actor, action, target=None, *, commit=False, actor_email=None, **deta
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to portal.audit.ACTIONS")
     if isinstance(actor, int):
-        from .models import User
         actor = db.session.get(User, actor)
     actor = actor if getattr(actor, "is_authenticated", True) and getattr(actor, "id", None) else None
     entry = AuditEntry(
@@ -120,7 +123,6 @@ def action_label(code):
 
 def describe(entry):
     """The entry as a sentence in the reader's language (translated now, not when it was recorded)."""
-    from .exporting.messages import MODE_LABELS, operation_label
     if entry.action not in ACTIONS:
         return entry.action
     params = {key: ("" if value is None else value) for key, value in (entry.details or {}).items()}
@@ -169,7 +171,6 @@ class Filters:
 
 
 def entries(filters, page=1, per_page=50):
-    from .pagination import paginate
     query = filters.query()
     count = db.select(db.func.count()).select_from(query.order_by(None).subquery())
     return paginate(query, page, per_page, count)
@@ -177,7 +178,6 @@ def entries(filters, page=1, per_page=50):
 
 def csv_rows(filters):
     """The filtered log as CSV text chunks (UTF-8 with BOM, for spreadsheets), in the reader's language."""
-    from .i18n import datetime_filter
     out = io.StringIO()
     writer = csv.writer(out)
     out.write("\ufeff")

@@ -153,6 +153,7 @@ def refuse_control_characters():
 
 
 def init_app(app):
+    from .web import _error_page
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)
 
@@ -161,5 +162,4 @@ def init_app(app):
         message = str(error.description)
         if request.is_json:  # a machine client (the sandbox's API) gets JSON
             return {"message": message}, 400
-        from .web import _error_page
         return _error_page(400, _("The text cannot be used"), message)

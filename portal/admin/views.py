@@ -1,12 +1,14 @@
 import logging
 
-from flask import abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from .. import audit
 from ..auth.guards import permission_required
 from ..extensions import db
 from ..models import Permission
+from ..validation import parse_date, parse_id, parse_page
 from ..web import attach_error, render
 from . import bp
 from .forms import UserForm
@@ -76,10 +78,6 @@ def edit_user(user_id):
 # -- The audit log ------------------------------------------------------------------------------
 
 def _audit_filters():
-    from flask import request
-
-    from .. import audit
-    from ..validation import parse_date, parse_id
     filters = audit.Filters(actor_id=parse_id(request.args.get("user")))
     action = request.args.get("action") or None
     filters.action = action if action in audit.ACTIONS else None
@@ -100,10 +98,6 @@ def _audit_filters():
 @permission_required(Permission.MANAGE_USERS)
 def audit_log():
     """Who did what, when, on what: filter by user, action and date; newest first."""
-    from flask import request
-
-    from .. import audit
-    from ..validation import parse_page
     filters = _audit_filters()
     page = audit.entries(filters, page=parse_page(request.args.get("page")))
     return render("admin/audit.html", block="results", page=page, filters=filters, errors=dict(filters.errors),
@@ -115,9 +109,6 @@ def audit_log():
 @permission_required(Permission.MANAGE_USERS)
 def audit_csv():
     """The filtered audit log as CSV, in the reader's language, streamed."""
-    from flask import Response, stream_with_context
-
-    from .. import audit
     filters = _audit_filters()
     return Response(stream_with_context(audit.csv_rows(filters)), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

@@ -21,10 +21,12 @@ def init_app(app, login_manager):
     login_manager.session_protection = "strong"
     login_manager.unauthorized_handler(unauthorized)
 
+    from flask import session
+
+    from .services import SESSION_KEY, session_is_live
+
     @login_manager.user_loader
     def load_user(user_id):
-        from flask import session
-        from .services import SESSION_KEY, session_is_live
         try:
             pk, version = (int(part) for part in user_id.split(":", 1))
         except ValueError:

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
@@ -37,6 +38,8 @@ def create_profile(*, name, export_type, provider="file", options=None, sync_typ
     _apply_profile(profile, name=name, export_type=export_type, provider=provider, options=options or {},
                    sync_type=sync_type, company_id=company_id, default_window=default_window)
     db.session.add(profile)
+    db.session.flush()
+    audit.record(user, "profile.create", profile)
     db.session.commit()
     return profile
 
@@ -48,6 +51,7 @@ def update_profile(profile_id, *, user=None, **changes):
     values.update(changes)
     _apply_profile(profile, **values)
     profile.updated_by_id = _user_id(user)
+    audit.record(user, "profile.update", profile)
     db.session.commit()
     return profile
 
@@ -56,6 +60,7 @@ def archive_profile(profile_id, *, user=None, archived=True):
     profile = _profile(profile_id)
     profile.archived = archived
     profile.updated_by_id = _user_id(user)
+    audit.record(user, "profile.archive" if archived else "profile.restore", profile)
     db.session.commit()
     return profile
 
@@ -66,7 +71,9 @@ def delete_profile(profile_id, *, user=None):
     if queries.run_count(profile_id):
         archive_profile(profile_id, user=user)
         return "archived"
-    db.session.delete(_profile(profile_id))
+    profile = _profile(profile_id)
+    audit.record(user, "profile.delete", profile)
+    db.session.delete(profile)
     db.session.commit()
     return "deleted"
 
@@ -162,6 +169,9 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
               idempotency_key=idempotency_key or None, locale=_locale(user, locale), counts={})
     db.session.add(run)
     try:
+        db.session.flush()  # the run's id, for the audit log (a second production run fails here already)
+        audit.record(user, "run.start", run, mode=mode, operation=operation, window_start=window_start,
+                     window_end=window_end, run_at=params.get("run_at_local"))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -185,7 +195,7 @@ _PARAM_NAMES = {"booking_date": _l("a booking date"), "description": _l("a descr
                 "debtor_numbers": _l("a debtor selection")}
 
 
-def request_export(run_id, *, skip_headers=None):
+def request_export(run_id, *, skip_headers=None, user=None):
     """Export a prepared (or partially processed) run: delivers its active, unprocessed rows."""
     run = _run(run_id, lock=True)
     if not run.rows_editable:
@@ -197,6 +207,8 @@ def request_export(run_id, *, skip_headers=None):
     if skip_headers is not None:
         run.params = dict(run.params, skip_headers=bool(skip_headers))
     run.error_reason = None
+    audit.record(user, "run.start", run, mode=run.mode, operation=Operation.EXPORT.value,
+                 window_start=run.window_start, window_end=run.window_end)
     db.session.commit()
     jobs.enqueue_run(run)
     return run
@@ -222,7 +234,7 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
                 if run is None:
                     raise ExportError(_l("%(name)s has no prepared run to export."), code="nothing_prepared",
                                       name=_profile(profile_id).name)
-                run = request_export(run.id, skip_headers=skip_headers)
+                run = request_export(run.id, skip_headers=skip_headers, user=user)
             else:
                 run = queries.latest_run(profile_id, queries.SCENARIO_FITS["roll_back"])
                 if run is None:
@@ -240,9 +252,11 @@ def resume_sync(profile_id, *, user=None):
     """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
     exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
     it was rolled back; the next run then starts as usual)."""
-    run = visma_net.lift_stop(_profile(profile_id), user=user)
+    profile = _profile(profile_id)
+    run = visma_net.lift_stop(profile, user=user)
+    audit.record(user, "run.resume", profile, commit=True)
     if run is not None and run.rows_editable:
-        return request_export(run.id)
+        return request_export(run.id, user=user)
     return None
 
 
@@ -256,6 +270,7 @@ def cancel_run(run_id, *, user=None):
     job_id = run.job_id
     transition(run, RunStatus.CANCELLED)
     run.finished_at = utcnow()
+    audit.record(user, "run.cancel", run)
     db.session.commit()
     if job_id:
         jobs.cancel_job(job_id)
@@ -280,6 +295,7 @@ def roll_back(run_id, *, user=None):
     transition(run, RunStatus.ROLLED_BACK)
     run.operation = Operation.ROLL_BACK.value
     run.finished_at = utcnow()
+    audit.record(user, "run.roll_back", run, mode=run.mode)
     db.session.commit()
     return run
 
@@ -300,7 +316,7 @@ def set_row_active(run_id, row_id, active):
     return row
 
 
-def set_rows_active(run_id, shown_ids, active_ids):
+def set_rows_active(run_id, shown_ids, active_ids, *, user=None):
     """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
     Returns how many changed."""
     current = queries.row_states(run_id, shown_ids) if shown_ids else {}
@@ -308,6 +324,10 @@ def set_rows_active(run_id, shown_ids, active_ids):
                if bool(active) != (row_id in active_ids)]
     for row_id, active in changed:
         set_row_active(run_id, row_id, active)
+    if changed:
+        audit.record(user, "run.edit_prepared", _run(run_id), count=len(changed),
+                     activated=sum(1 for _id, active in changed if active),
+                     deactivated=sum(1 for _id, active in changed if not active), commit=True)
     return len(changed)
 
 

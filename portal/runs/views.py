@@ -284,7 +284,7 @@ def prepared(run_id):
         shown = parse_ids(request.form.getlist("shown"))
         active = set(parse_ids(request.form.getlist("active")))
         try:
-            changed = services.set_rows_active(run.id, shown, active)
+            changed = services.set_rows_active(run.id, shown, active, user=current_user)
         except ExportError as exc:
             flash(str(exc), "error")
         else:

@@ -158,18 +158,18 @@ def test_run_and_profile_commands_are_recorded(app, users):
         services.roll_back(prepared.id, user=staff)
         services.archive_profile(profile.id, user=consultant)
         services.archive_profile(profile.id, user=consultant, archived=False)
-        run_id, prepared_id = run.id, prepared.id
+        run_id, prepared_id, profile_id = run.id, prepared.id, profile.id
     recorded = [(e.action, e.actor_email, e.target_type, e.target_id) for e in _entries(app)
                 if not e.action.startswith(("user.", "auth."))]
     assert recorded == [
-        ("profile.create", "consultant@example.com", "profile", profile.id),
-        ("profile.update", "consultant@example.com", "profile", profile.id),
+        ("profile.create", "consultant@example.com", "profile", profile_id),
+        ("profile.update", "consultant@example.com", "profile", profile_id),
         ("run.start", "staff@example.com", "run", run_id),
         ("run.cancel", "staff@example.com", "run", run_id),
         ("run.edit_prepared", "staff@example.com", "run", prepared_id),
         ("run.roll_back", "staff@example.com", "run", prepared_id),
-        ("profile.archive", "consultant@example.com", "profile", profile.id),
-        ("profile.restore", "consultant@example.com", "profile", profile.id),
+        ("profile.archive", "consultant@example.com", "profile", profile_id),
+        ("profile.restore", "consultant@example.com", "profile", profile_id),
     ]
     with app.test_request_context():
         from portal import audit
