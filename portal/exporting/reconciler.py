@@ -58,11 +58,28 @@ def reconcile(now=None):
 
 
 def reconcile_job():
-    """The periodic job: reconcile, then schedule the next round."""
+    """The periodic job: reconcile, the features' periodic tasks, then schedule the next round."""
     try:
         return reconcile()
     finally:
-        schedule_next()
+        try:
+            run_periodic_tasks()
+        finally:
+            schedule_next()
+
+
+def run_periodic_tasks(now=None):
+    """The features' periodic passes registered in ``app.extensions["portal_periodic_tasks"]`` as
+    ``(name, callable(now))`` (due schedules, the mail outbox). One task's failure does not stop the
+    others; each is tried again on the next round."""
+    results = {}
+    for name, task in current_app.extensions.get("portal_periodic_tasks", []):
+        try:
+            results[name] = task(now)
+        except Exception:
+            db.session.rollback()
+            log.exception("periodic task %s failed; tried again on the next round", name)
+    return results
 
 
 def schedule_next():
@@ -77,6 +94,7 @@ def on_worker_start(app):
         try:
             result = reconcile()
             log.info("reconciler on worker start: %s", result)
+            run_periodic_tasks()
         finally:
             db.session.remove()
         try:

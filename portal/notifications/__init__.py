@@ -1,0 +1,14 @@
+"""Notifications (issue 12): subscriptions per profile, unread notifications on the home page, and
+e-mail by SMTP from the worker through an outbox (never twice for one event, retried while the server
+is down)."""
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__)
+
+
+def init_app(app):
+    from . import models  # noqa: F401  (registers the tables)
+    from .services import mail, tick
+    app.config.setdefault("MAIL_BACKEND", "smtp")   # Flask-Mailman picks an in-memory one when testing
+    mail.init_app(app)
+    app.extensions.setdefault("portal_periodic_tasks", []).append(("notifications", tick))
