@@ -9,7 +9,7 @@ through SMTP (Flask-Mailman) and retries with back-off while the server is down.
 """
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
@@ -178,7 +178,10 @@ def render_mail(notification, user):
         current_app.config["BABEL_DEFAULT_LOCALE"]
     context = {"notification": notification, "user": user, "profile": notification.profile,
                "run": db.session.get(Run, notification.run_id) if notification.run_id else None,
-               "params": notification.params or {}, "base_url": current_app.config.get("PORTAL_BASE_URL", "")}
+               "params": notification.params or {}, "base_url": current_app.config.get("PORTAL_BASE_URL", ""),
+               "due_at": None}
+    if (notification.params or {}).get("due_at"):
+        context["due_at"] = datetime.fromisoformat(notification.params["due_at"])
     if context["run"] is not None:
         context["run_link"] = _run_link(notification.run_id)
         from ..schedules.services import start_of_run

@@ -10,3 +10,7 @@ def init_app(app):
     from .services import run_due_schedules
     # The worker's periodic pass (see portal.exporting.reconciler.reconcile_job).
     app.extensions.setdefault("portal_periodic_tasks", []).append(("schedules", run_due_schedules))
+    from . import labels
+    from .services import start_of_run, starts_of_runs
+    app.jinja_env.globals.update(schedule_started_by=labels.started_by, schedule_describe=labels.describe,
+                                 run_schedule_start=start_of_run, schedule_starts_of=starts_of_runs)
