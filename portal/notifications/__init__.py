@@ -11,4 +11,15 @@ def init_app(app):
     from .services import mail, tick
     app.config.setdefault("MAIL_BACKEND", "smtp")   # Flask-Mailman picks an in-memory one when testing
     mail.init_app(app)
+    from . import views  # noqa: F401  (routes)
+    app.register_blueprint(bp)
     app.extensions.setdefault("portal_periodic_tasks", []).append(("notifications", tick))
+    from .views import init_views
+    init_views(app)
+    from .. import navigation
+    from ..models import Permission
+    from flask_babel import lazy_gettext as _l
+    navigation.register(app, "notifications.settings", _l("Notifications"),
+                        [Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS],
+                        _l("Choose which exports you hear about by e-mail: failed, stopped, finished, skipped."),
+                        order=80)

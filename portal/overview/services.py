@@ -33,6 +33,7 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     started_by_id: int | None = None
+    by_schedule: bool = False          # only runs a schedule started
     sort: str = "started"
     direction: str = "desc"
     errors: list = field(default_factory=list)
@@ -56,6 +57,9 @@ class Filters:
             conditions.append(Run.started_at < _utc(self.date_to + timedelta(days=1), tz))
         if self.started_by_id:
             conditions.append(Run.started_by_id == self.started_by_id)
+        if self.by_schedule:
+            from ..schedules.models import ScheduleStart
+            conditions.append(Run.id.in_(select(ScheduleStart.run_id).where(ScheduleStart.run_id.is_not(None))))
         return conditions
 
     def needs_profile_join(self):

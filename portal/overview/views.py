@@ -32,6 +32,7 @@ def _date(name, filters):
 def parse_filters():
     f = services.Filters()
     f.profile_id, f.company_id, f.started_by_id = _int("profile"), _int("company"), _int("started_by")
+    f.by_schedule = request.args.get("started_by") == "schedule"
     f.export_type = request.args.get("export_type") or None
     f.mode = request.args.get("mode") if request.args.get("mode") in MODE_LABELS else None
     f.status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None

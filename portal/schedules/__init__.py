@@ -7,10 +7,13 @@ bp = Blueprint("schedules", __name__)
 
 def init_app(app):
     from . import models  # noqa: F401  (registers the tables)
+    from . import views  # noqa: F401  (routes)
     from .services import run_due_schedules
+    app.register_blueprint(bp)
     # The worker's periodic pass (see portal.exporting.reconciler.reconcile_job).
     app.extensions.setdefault("portal_periodic_tasks", []).append(("schedules", run_due_schedules))
     from . import labels
     from .services import start_of_run, starts_of_runs
-    app.jinja_env.globals.update(schedule_started_by=labels.started_by, schedule_describe=labels.describe,
-                                 run_schedule_start=start_of_run, schedule_starts_of=starts_of_runs)
+    app.jinja_env.globals.update(schedule_started_by=labels.started_by, schedule_describe=labels.describe, schedule_by=labels.by_schedule,
+                                 run_schedule_start=start_of_run, schedule_starts_of=starts_of_runs,
+                                 schedule_window_label=lambda key: labels.WINDOW_LABELS.get(key, key))

@@ -39,3 +39,9 @@ def describe(schedule):
 def started_by(start):
     """"Started by: schedule …" for a run a schedule made."""
     return _("Started by: schedule %(schedule)s", schedule=describe(start.schedule))
+
+
+def by_schedule(start):
+    """The "Started by" cell of a run a schedule made: "schedule …" (and late, when it was)."""
+    text = _("schedule %(schedule)s", schedule=describe(start.schedule))
+    return text + " (" + _("late") + ")" if start.late else text
