@@ -28,7 +28,7 @@ def init_app(app):
     for key, value in DEFAULTS.items():
         # The environment may change a default (e.g. SANDBOX_ACCESS_TOKEN_SECONDS=60 for a demo).
         app.config.setdefault(key, type(value)(os.environ.get(key, value)))
-    from . import api, pages, views  # noqa: F401  (routes)
+    from . import api, mail, pages, views  # noqa: F401  (routes)
     from .views import CSRF_EXEMPT
     from ..extensions import csrf
     for view in CSRF_EXEMPT:
