@@ -94,7 +94,6 @@ def on_worker_start(app):
         try:
             result = reconcile()
             log.info("reconciler on worker start: %s", result)
-            run_periodic_tasks()
         finally:
             db.session.remove()
         try:
