@@ -307,6 +307,7 @@ TABLES = {t.name: t for t in [
     Table("journal_lines", JournalLine, [
         company(), Column("payroll_run_ref", text(40)), Column("run_period", period),
         Column("about_period", period), Column("line_no", integer), Column("account", text(20)),
+        Column("account_name", text(200), required=False, default=None),
         Column("cost_centre", ref="cost_centre", required=False, help="cost centre code"),
         Column("cost_unit", ref="cost_unit", required=False, help="cost unit code"),
         Column("employee", ref="employee", required=False, help="employee number"),

@@ -250,9 +250,10 @@ def _context(connection, today, companies):
 # ---------------------------------------------------------------------------------------------------
 
 JOURNAL_COLUMNS = ("company_id", "payroll_run_ref", "run_period", "about_period", "line_no", "account",
-                   "cost_centre_id", "cost_unit_id", "employee_id", "debit", "credit", "description")
+                   "account_name", "cost_centre_id", "cost_unit_id", "employee_id", "debit", "credit", "description")
 DEBIT_ACCOUNTS = [a for a in PAYROLL_ACCOUNTS if a[2] == "debit"]
 CREDIT_ACCOUNTS = [a for a in PAYROLL_ACCOUNTS if a[2] == "credit"]
+ACCOUNT_NAMES = {number: name for number, name, _side in PAYROLL_ACCOUNTS}
 
 
 def run_reference(company_code, period):
@@ -318,7 +319,8 @@ def journal_rows(context, size):
         for about, lines in blocks:
             for account, cost_centre, cost_unit, employee_id, debit, credit, text in lines:
                 line_no += 1
-                yield (company_id, reference, period, about, line_no, account, cost_centre, cost_unit,
+                yield (company_id, reference, period, about, line_no, account, ACCOUNT_NAMES.get(account),
+                       cost_centre, cost_unit,
                        employee_id, money(debit), money(credit), text)
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 
 from ..extensions import db
 from ..i18n import org_timezone
@@ -78,7 +78,7 @@ def prepare(run, progress):
     # A retried job starts from a clean slate.
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
-    source = export_type.select(ctx)
+    source = _routed(run_id, export_type.select(ctx), export_type, provider_cls)
     total = db.session.execute(select(func.count()).select_from(source.subquery())).scalar()
     progress.phase("preparing", total)
 
@@ -136,9 +136,13 @@ def prepare(run, progress):
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
+    marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
     mutations = sync.mutation_counts(run_id)
     counts.update({m.value: mutations.get(m.value, 0) for m in Mutation})
+    # What an incremental sync leaves out was delivered before as it is: unchanged. Counted, so that
+    # new + changed + unchanged add up to the records in the time window.
+    counts[Mutation.UNCHANGED.value] += marked - sum(mutations.values())
     counts["prepared"] = sum(mutations.values())
     counts["invalid"] = db.session.execute(select(func.count()).where(
         PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True))).scalar()
@@ -147,6 +151,26 @@ def prepare(run, progress):
     progress.advance(run.total or 0)
     progress.write()
     return removed
+
+
+def _routed(run_id, source, export_type, provider_cls):
+    """Seed 004: a finance-system provider gets only the departments whose finance system it is; the
+    rest is left out of the run and counted (per department) in the report."""
+    system = getattr(provider_cls, "finance_system", None)
+    routed = export_type.route(source, system) if system else None
+    if routed is None:
+        return source
+    from ..models import Department
+    from .types.base import Issue
+    elsewhere = or_(Department.finance_system.is_(None), Department.finance_system != system)
+    left = db.session.execute(source.where(elsewhere).with_only_columns(
+        func.coalesce(Department.code, ""), func.count()).group_by(Department.code)
+        .order_by(Department.code)).all()
+    if left:
+        _add_items(run_id, [Issue("info", "department_elsewhere", {
+            "count": sum(n for _code, n in left), "provider": str(provider_cls.label),
+            "departments": ", ".join(code or "–" for code, _n in left)})])
+    return routed
 
 
 _ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
@@ -267,6 +291,7 @@ def export(run, progress):
         results = provider.flush()      # rows a provider held back (e.g. the last journal of the run)
         if results:
             _record_results(run_id, export_pass, results, provider_cls)
+        stopped = stopped or provider.stopped      # e.g. a kit specification, sent in ``flush``
         files = provider.finish()
     except BaseException:
         provider.abort()

@@ -78,6 +78,7 @@ class JournalLine(db.Model):
     about_period = db.Column(db.Date, nullable=False)    # first day of the period the line is about
     line_no = db.Column(db.Integer, nullable=False)
     account = db.Column(db.String(20), nullable=False)
+    account_name = db.Column(db.String(200), nullable=True)   # the ledger account's name in the source
     cost_centre_id = db.Column(db.ForeignKey("cost_centres.id"), nullable=True)
     cost_unit_id = db.Column(db.ForeignKey("cost_units.id"), nullable=True)
     employee_id = db.Column(db.ForeignKey("employees.id"), nullable=True)

@@ -9,11 +9,11 @@ bp = Blueprint("notifications", __name__)
 def init_app(app):
     from . import models  # noqa: F401  (registers the tables)
     from .services import mail, tick
-    app.config.setdefault("MAIL_BACKEND", "smtp")   # Flask-Mailman picks an in-memory one when testing
     mail.init_app(app)
     from . import views  # noqa: F401  (routes)
     app.register_blueprint(bp)
-    app.extensions.setdefault("portal_periodic_tasks", []).append(("notifications", tick))
+    from .. import maintenance
+    maintenance.register("notifications", tick, every="NOTIFICATIONS_TICK_SECONDS")
     from .views import init_views
     init_views(app)
     from .. import navigation

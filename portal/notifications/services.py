@@ -226,6 +226,7 @@ def send_outbox(now=None, limit=50):
         except (OSError, smtplib.SMTPException) as exc:
             connection = None
             failed += 1
+            unreachable = isinstance(exc, (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected))
             item.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
             if item.attempts >= MAX_ATTEMPTS:
                 item.state = "failed"
@@ -234,9 +235,12 @@ def send_outbox(now=None, limit=50):
                 minutes = RETRY_MINUTES[min(item.attempts, len(RETRY_MINUTES)) - 1]
                 item.next_attempt_at = now + timedelta(minutes=minutes)
             log.warning("mail %s: not sent (attempt %s): %s", item.id, item.attempts, type(exc).__name__)
-        else:
-            item.state, item.sent_at, item.last_error = "sent", now, None
-            sent += 1
+            db.session.commit()
+            if unreachable:
+                break     # the server is down: the other mails wait for the next turn (the task stays short)
+            continue
+        item.state, item.sent_at, item.last_error = "sent", now, None
+        sent += 1
         db.session.commit()
     if connection is not None:
         try:

@@ -376,7 +376,8 @@ def _kit_specification(company, body):
                 raise VismaError(400, f"Component line {index}: inventory item '{component}' is not a "
                                       f"{kind} item.")
     revision = v(body, "revisionID") or "1"
-    return {"reference": kit, "period": None, "number": f"{kit}/{revision}", "rejectable": [kit]}
+    return {"reference": kit, "period": None, "number": f"{kit}/{revision}",
+            "rejectable": [kit, f"{kit}/{revision}"]}
 
 
 KINDS = {

@@ -5,7 +5,7 @@ from sqlalchemy import delete
 from ..extensions import db
 from ..models.sandbox import SandboxRequest
 
-MAX_BODY = 20000
+MAX_BODY = 20000     # an answer (a listing) is kept up to this; a request body is always kept whole
 
 
 def _clip(text):
@@ -15,8 +15,9 @@ def _clip(text):
 
 
 def record(method, path, company_id, status, request_body, response_body):
+    # The request body whole: what the portal sent is what the tests and the page compare with.
     row = SandboxRequest(method=method, path=path[:2000], company_id=company_id, status=status,
-                         request_body=_clip(request_body), response_body=_clip(response_body))
+                         request_body=request_body, response_body=_clip(response_body))
     db.session.add(row)
     db.session.commit()
     keep = int(current_app.config.get("SANDBOX_KEEP_REQUESTS", 20000))

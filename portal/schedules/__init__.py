@@ -10,8 +10,10 @@ def init_app(app):
     from . import views  # noqa: F401  (routes)
     from .services import run_due_schedules
     app.register_blueprint(bp)
-    # The worker's periodic pass (see portal.exporting.reconciler.reconcile_job).
-    app.extensions.setdefault("portal_periodic_tasks", []).append(("schedules", run_due_schedules))
+    # Every worker offers it a turn on its maintenance timer (one worker per interval; the database's
+    # unique keys make a second run of the same start harmless).
+    from .. import maintenance
+    maintenance.register("schedules-due", run_due_schedules, every="SCHEDULES_TICK_SECONDS")
     from . import labels
     from .services import start_of_run, starts_of_runs
     app.jinja_env.globals.update(schedule_started_by=labels.started_by, schedule_describe=labels.describe, schedule_by=labels.by_schedule,

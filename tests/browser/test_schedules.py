@@ -58,7 +58,7 @@ def test_monthly_schedule_in_swedish_runs_and_mails_in_swedish(app, live_server,
         db.session.commit()
         profile_id = support.profile("Kassabetalningar", export_type="payments", fmt="csv").id
     worker = _start_worker(app, TEST_SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), MAIL_FROM="portal@example.com",
-                           PORTAL_BASE_URL=base, PORTAL_RECONCILE_SECONDS="1")
+                           PORTAL_BASE_URL=base, PORTAL_NOTIFICATIONS_TICK_SECONDS="0.5")
     try:
         sign_in(page, base, "staff", "sv")
         page.goto(f"{base}/profiles/{profile_id}")

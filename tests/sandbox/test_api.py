@@ -1,4 +1,5 @@
 """The ERP API stand-in over real HTTP: reference data, documents, Visma.net's rules and error shape."""
+import json
 import requests
 
 from portal.sandbox import spec
@@ -296,3 +297,21 @@ def test_look_ups_for_idempotent_delivery(api):
     found = api.get("/v2/journaltransaction", periodId="202503", module="GL").json()
     assert [t["journalTransactionLines"][0]["referenceNumber"] for t in found] == ["RUN-7"]
     assert api.get("/v2/journaltransaction", periodId="202503", branch="NORTH").json() == []
+
+
+def test_the_sandbox_keeps_a_large_request_body_whole(api, app):
+    """Issue 9: a journal of hundreds of lines (well over 20,000 characters) is kept as it was sent."""
+    from portal.models.sandbox import SandboxRequest
+    from portal.extensions import db
+    body = journal()
+    line = body["journalTransactionLines"][0]
+    body["journalTransactionLines"] = [dict(line, lineNumber={"value": n}) for n in range(1, 301)] + [
+        dict(body["journalTransactionLines"][1], lineNumber={"value": 301},
+             creditAmountInCurrency={"value": 300 * line["debitAmountInCurrency"]["value"]})]
+    answer = api.post("/v2/journaltransaction", body)
+    assert answer.status_code == 201, answer.text
+    with app.app_context():
+        kept = db.session.execute(db.select(SandboxRequest).where(SandboxRequest.method == "POST")
+                                  .order_by(SandboxRequest.id.desc())).scalars().first()
+        assert len(kept.request_body) > 20000
+        assert json.loads(kept.request_body) == body

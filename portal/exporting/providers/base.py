@@ -12,6 +12,9 @@
 - ``flush()`` (after the last batch): results of rows a provider held back (e.g. the last journal, whose
   lines may continue in the next batch). ``stopped``: set by a provider that stops on error; the engine
   then delivers no further batches (the rest stay unprocessed, for a later export).
+- ``finance_system``: a provider that is a departments' finance system (seed 004: ``visma_net``) receives
+  only the rows of departments whose finance system it is (types that ``route``); the engine leaves the
+  others out and counts them in the report.
 - ``check_start(profile, mode)``: refuse a run before it starts or exports (e.g. a stopped sync).
 """
 from dataclasses import dataclass
@@ -49,6 +52,7 @@ class Provider:
     key = ""
     label = ""
     supports_removals = True
+    finance_system = None
     per_row_results = False
     batch_size = 1000
     stopped = False

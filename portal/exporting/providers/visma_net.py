@@ -52,6 +52,7 @@ class VismaNetProvider(Provider):
     key = "visma_net"
     label = _l("Visma.net")
     supports_removals = False      # Visma.net documents are not taken back by the portal
+    finance_system = "visma_net"   # payments and orders of departments whose finance system is Visma.net
     per_row_results = True
     batch_size = 100
 

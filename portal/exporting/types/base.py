@@ -163,6 +163,11 @@ class ExportType:
     def check_start(self, ctx):
         """Refuse a run before it starts (raise ExportError)."""
 
+    def route(self, stmt, finance_system):
+        """``stmt`` (this type's ``select``) kept to the departments whose finance system is
+        ``finance_system`` (seed 004), or None when this type is not routed per department."""
+        return None
+
     def cancellation(self, payload):
         """The line that cancels a delivered record (types with ``supports_cancellation``)."""
         return payload

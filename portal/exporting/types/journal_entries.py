@@ -61,6 +61,7 @@ class JournalEntries(ExportType):
                                                                                "employee_id")],
                        Company.code.label("company_code"), Company.name.label("company_name"),
                        centre.code.label("cost_centre"), unit.code.label("cost_unit"),
+                       centre.name.label("cost_centre_name"), unit.name.label("cost_unit_name"),
                        Employee.number.label("employee_number"))
                 .join(Company, Company.id == JournalLine.company_id)
                 .outerjoin(centre, centre.id == JournalLine.cost_centre_id)
@@ -75,8 +76,11 @@ class JournalEntries(ExportType):
             # Booked in the period it is about: a correction goes to the period it corrects.
             "journal_period": line.about_period.isoformat(),
             "payroll_run_ref": line.payroll_run_ref, "run_period": line.run_period.isoformat(),
-            "line_no": line.line_no, "account": line.account, "account_name": line.account,
+            "line_no": line.line_no, "account": line.account,
+            # Names from the source (SIE 4's #KONTO and #OBJEKT carry them); the code where it has none.
+            "account_name": line.account_name or line.account,
             "cost_centre": row.cost_centre or "", "cost_unit": row.cost_unit or "",
+            "cost_centre_name": row.cost_centre_name or "", "cost_unit_name": row.cost_unit_name or "",
             "employee_number": row.employee_number or "",
             "debit": money(line.debit), "credit": money(line.credit), "description": line.description,
             "is_correction": line.about_period != line.run_period,
@@ -96,13 +100,14 @@ class JournalEntries(ExportType):
 
     def set_issues(self, ctx):
         issues = []
-        # Journals of a test company are refused (when the profile covers every company).
+        # A profile that covers every company leaves the test companies out, as it should: information,
+        # not an error (nobody has to act; the red triangle means someone must).
         scope = self._base(ctx)
         tests = db.session.execute(
             select(Company.name).join(JournalLine, JournalLine.company_id == Company.id)
             .where(scope, Company.is_test_company.is_(True)).group_by(Company.name).order_by(Company.name))
         for (name,) in tests:
-            issues.append(Issue("error", "test_company_refused", {"company": name}))
+            issues.append(Issue("info", "test_company_left_out", {"company": name}))
         # One journal per company and period must balance.
         sums = db.session.execute(
             select(Company.code, JournalLine.about_period, func.sum(JournalLine.debit), func.sum(JournalLine.credit))

@@ -42,6 +42,10 @@ class Payments(ExportType):
             stmt = stmt.where(Payment.company_id == ctx.company_id)
         return stmt
 
+    def route(self, stmt, finance_system):
+        # Seed 004: only departments whose finance system is ``finance_system`` go there.
+        return stmt.where(Department.finance_system == finance_system)
+
     def payload(self, row, ctx):
         p = row
         return {

@@ -246,25 +246,42 @@ def invoices(company, count, blocked=(), day=date(2026, 11, 10)):
     return factory.invoice_lines(company, debtors, count, day=day)
 
 
-def payments(company, count, types=("CASH", "CARD"), at=datetime(2026, 11, 12, 9, 0)):
+def department(company, code="SHOP", finance_system="visma_net"):
+    """Seed 004: a department; its finance system decides whether its payments and orders go to Visma.net."""
+    from portal.models import Department
+    found = db.session.execute(db.select(Department).filter_by(company_id=company.id, code=code)).scalar()
+    if found is None:
+        found = Department(company_id=company.id, code=code, name=code.title(), finance_system=finance_system)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def payments(company, count, types=("CASH", "CARD"), at=datetime(2026, 11, 12, 9, 0), dept="SHOP", first=0,
+             finance_system="visma_net"):
     from datetime import timedelta
     from portal.models import Payment
+    where = department(company, dept, finance_system)
     made = [Payment(company_id=company.id, receipt_number=f"R{i:06d}", customer_number=str(10001 + i % 5),
-                    customer_name=f"Customer {i % 5}", payment_type=types[i % len(types)],
-                    amount=Decimal("12.50") + i, paid_at=at + timedelta(minutes=i)) for i in range(count)]
+                    customer_name=f"Customer {i % 5}", payment_type=types[i % len(types)], department_id=where.id,
+                    amount=Decimal("12.50") + i, paid_at=at + timedelta(minutes=i)) for i in range(first, first + count)]
     db.session.add_all(made)
     db.session.flush()
     return made
 
 
-def purchase_orders(company, count, supplier="70001", day=date(2026, 11, 5)):
+def purchase_orders(company, count, supplier="70001", day=date(2026, 11, 5), dept="SHOP", first=0,
+                    finance_system="visma_net"):
     from portal.models import PurchaseOrder, PurchaseOrderLine, Supplier
-    vendor = Supplier(company_id=company.id, number=supplier, name=f"Supplier {supplier}")
-    db.session.add(vendor)
-    db.session.flush()
-    for i in range(count):
+    where = department(company, dept, finance_system)
+    vendor = db.session.execute(db.select(Supplier).filter_by(company_id=company.id, number=supplier)).scalar()
+    if vendor is None:
+        vendor = Supplier(company_id=company.id, number=supplier, name=f"Supplier {supplier}")
+        db.session.add(vendor)
+        db.session.flush()
+    for i in range(first, first + count):
         order = PurchaseOrder(company_id=company.id, supplier_id=vendor.id, order_number=f"PO{i:05d}",
-                              order_date=day, description=f"Order {i}")
+                              order_date=day, description=f"Order {i}", department_id=where.id)
         db.session.add(order)
         db.session.flush()
         db.session.add_all([

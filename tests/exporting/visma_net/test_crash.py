@@ -62,7 +62,7 @@ def test_a_worker_killed_between_sending_and_recording_posts_nothing_twice(vctx)
     finally:
         _stop(worker)
     held = records("customerPayment")
-    assert sorted(b["invoiceText"]["value"] for _k, _n, b in held) == ["R000000", "R000001", "R000002"]
+    assert sorted(b["invoiceText"]["value"] for _k, _n, b in held) == ["R000000 SHOP", "R000001 SHOP", "R000002 SHOP"]
     assert len(received("POST", "/v1/customerPayment")) == 3             # the first one was not posted again
     assert len(received("GET", "/v1/customerPayment")) >= 1              # … it was looked up instead
     numbers = sorted(d.visma_number for d in documents(again))

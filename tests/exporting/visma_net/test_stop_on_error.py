@@ -59,7 +59,7 @@ def test_the_first_rejected_payment_stops_the_sync_until_it_is_resumed(vctx, ope
     run = execute(run.id)
     assert run.status == "exported", run.error_reason
     assert_valid(openapi, run)
-    assert sorted(b["invoiceText"]["value"] for _k, _n, b in records("customerPayment")) == [
+    assert sorted(b["invoiceText"]["value"].split()[0] for _k, _n, b in records("customerPayment")) == [
         f"R00000{i}" for i in range(5)]
     assert len(received("POST", "/v1/customerPayment")) == 6
     assert len(sync.current_ledger(profile.id)) == 5
@@ -115,3 +115,20 @@ def test_the_words_of_a_stopped_sync_are_the_glossarys(app, locale, words):
     from portal.exporting.providers.visma_net import RESUME, SYNC_STOPPED, SYSTEM_MESSAGE
     with app.test_request_context(), force_locale(locale):
         assert (str(SYSTEM_MESSAGE), str(SYNC_STOPPED), str(RESUME)) == words
+
+
+def test_a_rejected_kit_specification_stops_the_sync_and_says_so_in_the_counts(sctx):
+    """Issue 9, point 9: the stop is recorded as a stop on error also when the kit specification (sent
+    after every item) is the record Visma.net rejects."""
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    products(zorg)
+    db.session.commit()
+    faults(reject_reference="BREAD/1", reject_message="Kit specification 'BREAD' is locked.")
+    profile = sctx.profile("products", item_class_stock="STOCK", item_class_non_stock="NONSTOCK")
+    run = run_now(profile, **WINDOW)
+    assert run.status == "partially_processed"
+    assert run.counts["stopped_on_error"] is True
+    stop = stop_state(profile)
+    assert stop.record_key == "ZORG/BREAD" and stop.message == "Kit specification 'BREAD' is locked."
