@@ -64,6 +64,6 @@ def test_the_overview_filters_runs_started_by_a_schedule(app, client, auth, user
         scheduled_run = made[0].run_id
     auth.login("manager")
     page = client.get("/overview/?started_by=schedule").get_data(as_text=True)
-    assert "1 exports match" in page
+    assert "1 export matches" in page
     assert f'/runs/{scheduled_run}"' in page and "schedule Daily at 06:00" in page
     assert "2 exports match" in client.get("/overview/").get_data(as_text=True)
