@@ -1,13 +1,13 @@
 """Recurring schedules and their starts; notification subscriptions, notifications and the mail outbox.
 
 Revision ID: i12_0001
-Revises: i9_0001
+Revises: i10_0001
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i12_0001"
-down_revision = "i9_0001"
+down_revision = "i10_0001"
 branch_labels = None
 depends_on = None
 
