@@ -131,3 +131,31 @@ def test_no_mail_without_smtp_but_the_notification_is_shown(ctx):
     assert services.mark_run_read(sven.id, run.id) == 1
     assert services.unread(sven.id) == []
     assert db.session.query(Notification).one().read_at is not None
+
+
+def test_a_stopped_sync_mails_the_providers_message_as_it_came(ctx, smtp):
+    from portal.models.visma_delivery import SyncStop
+    use_smtp(ctx, smtp)
+    profile = _profile()
+    sven = _user("sven@example.com", "sv")
+    services.set_subscriptions(sven, profile.id, ["sync_stopped"])
+    run = _failed_run(profile)
+    db.session.add(SyncStop(profile_id=profile.id, run_id=run.id, record_key="PAY-7",
+                            message="Error: Customer 10042 is on hold."))
+    db.session.commit()
+    assert services.tick()["sent"] == 1
+    (mail,) = smtp.received()
+    assert mail["subject"] == "Synkronisering stoppad: Kassabetalningar"
+    assert "Mottagarens meddelande: Error: Customer 10042 is on hold." in mail["body"]
+
+
+def test_the_workers_maintenance_timer_runs_the_sender(ctx, smtp):
+    from portal import maintenance
+    use_smtp(ctx, smtp)
+    profile = _profile()
+    sven = _user("sven@example.com", "sv")
+    services.set_subscriptions(sven, profile.id, ["run_failed"])
+    _failed_run(profile)
+    assert maintenance.run_due(ctx, owner="w", only={"notifications"}) == {
+        "notifications": {"notified": 1, "sent": 1, "failed": 0}}
+    assert len(smtp.received()) == 1

@@ -135,3 +135,43 @@ def test_bad_input_is_refused_with_a_message(ctx):
     with pytest.raises(ExportError) as refused:
         services.save_schedule(profile.id, now=NOW, frequency="daily", hour=6, window="next_year")
     assert refused.value.code == "schedule_window"
+
+
+def test_dst_spring_forward_start_runs_at_the_jump_once(ctx):
+    """02:30 does not exist on 28 March 2027 in Amsterdam: the start is at 03:00 CEST (01:00 UTC)."""
+    profile = _profile()
+    schedule = services.save_schedule(profile.id, now=datetime(2027, 3, 27, 12), frequency="daily", hour=2,
+                                      minute=30, window="previous_day")
+    assert schedule.next_start_at == datetime(2027, 3, 28, 1, 0)
+    assert services.run_due_schedules(now=datetime(2027, 3, 28, 0, 59)) == []
+    made = services.run_due_schedules(now=datetime(2027, 3, 28, 1, 0, 30))
+    assert len(made) == 1 and made[0].late is False
+    assert db.session.get(Run, made[0].run_id).window_start.isoformat() == "2027-03-27"
+    assert db.session.get(type(schedule), schedule.id).next_start_at == datetime(2027, 3, 29, 0, 30)
+
+
+def test_dst_fall_back_start_in_the_repeated_hour_runs_once(ctx):
+    """02:30 happens twice on 31 October 2027: one run, at the first (00:30 UTC); nothing at the second."""
+    profile = _profile()
+    schedule = services.save_schedule(profile.id, now=datetime(2027, 10, 30, 12), frequency="daily", hour=2,
+                                      minute=30, window="previous_day")
+    assert schedule.next_start_at == datetime(2027, 10, 31, 0, 30)
+    assert len(services.run_due_schedules(now=datetime(2027, 10, 31, 0, 31))) == 1
+    assert services.run_due_schedules(now=datetime(2027, 10, 31, 1, 31)) == []    # the second 02:30
+    assert db.session.query(Run).count() == 1
+    assert db.session.get(type(schedule), schedule.id).next_start_at == datetime(2027, 11, 1, 1, 30)
+
+
+def test_the_workers_maintenance_timer_runs_the_tick(ctx):
+    """Registered as the maintenance task "schedules-due": one worker's turn makes the due start."""
+    from portal import maintenance
+    profile = _profile()
+    schedule = services.save_schedule(profile.id, now=datetime(2020, 1, 1), frequency="daily", hour=6,
+                                      window="previous_day")
+    assert "schedules-due" in [t.name for t in maintenance.tasks()]
+    outcome = maintenance.run_due(ctx, owner="worker-a", only={"schedules-due"})
+    assert len(outcome["schedules-due"]) == 1 and outcome["schedules-due"][0].late   # years late: once
+    assert maintenance.run_due(ctx, owner="worker-b", only={"schedules-due"}) == {"schedules-due": "locked"}
+    db.session.expire_all()
+    assert db.session.query(Run).count() == 1
+    assert db.session.get(type(schedule), schedule.id).next_start_at > datetime.utcnow()
