@@ -10,11 +10,19 @@ from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, w
 from .timetable import LAST_DAY
 
 
+def _number(value):
+    """A choice's number; anything else becomes a value no choice has ("Not a valid choice", translated)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
 class ScheduleForm(FlaskForm):
     frequency = RadioField(_l("How often"), choices=list(FREQUENCY_LABELS.items()), default="monthly",
                            validators=[InputRequired(_l("Choose how often the export runs."))])
-    weekday = SelectField(_l("Day of the week"), coerce=int, validators=[Optional()])
-    day = SelectField(_l("Day of the month"), coerce=int, default=1, validators=[Optional()])
+    weekday = SelectField(_l("Day of the week"), coerce=_number, validators=[Optional()])
+    day = SelectField(_l("Day of the month"), coerce=_number, default=1, validators=[Optional()])
     time = StringField(_l("Time of day"), default="06:00", validators=[
         InputRequired(_l("Enter a time of day between 00:00 and 23:59.")),
         Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message=_l("Enter a time of day between 00:00 and 23:59."))])

@@ -33,6 +33,11 @@ def test_create_a_monthly_schedule_in_swedish_and_pause_it(app, client, auth, us
         "window": "previous_month", "mode": "test"})
     assert bad.status_code == 400
     assert "Ange en tid mellan 00:00 och 23:59." in bad.get_data(as_text=True)
+    for field, value in (("day", "abc"), ("day", "99"), ("frequency", "hourly"), ("window", "next_year")):
+        data = {"csrf_token": token, "frequency": "monthly", "day": "3", "weekday": "0", "time": "06:00",
+                "window": "previous_month", "mode": "test", field: value}
+        refused = client.post(f"/profiles/{profile_id}/schedules/new", data=data)
+        assert refused.status_code == 400 and "Inte ett giltigt val" in refused.get_data(as_text=True), field
     good = client.post(f"/profiles/{profile_id}/schedules/new", data={
         "csrf_token": token, "frequency": "monthly", "day": "0", "weekday": "0", "time": "06:30",
         "window": "previous_month", "mode": "production"}, follow_redirects=True)
