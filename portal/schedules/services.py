@@ -101,10 +101,20 @@ def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=N
     schedule.frequency, schedule.hour, schedule.minute = rule.frequency, rule.hour, rule.minute
     schedule.weekday, schedule.day = rule.weekday, rule.day
     schedule.window, schedule.mode, schedule.params = window, mode, clean
-    schedule.locale = engine._locale(user, locale)
+    schedule.locale = _locale(user, locale)
     schedule.next_start_at = None if schedule.paused else timetable.next_start(rule, now, org_timezone())
     db.session.commit()
     return schedule
+
+
+def _locale(user, locale):
+    """The language of the schedule's runs (their reports): the one the page was in, else the user's."""
+    languages = current_app.config["LANGUAGES"]
+    if locale in languages:
+        return locale
+    if getattr(user, "locale", None) in languages:
+        return user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def set_paused(profile_id, schedule_id, paused, *, now=None):
@@ -153,6 +163,8 @@ def run_due_schedules(now=None):
 
 def _start_due(schedule_id, now):
     schedule = db.session.get(Schedule, schedule_id)
+    if schedule is None:
+        return None           # deleted meanwhile
     db.session.refresh(schedule)
     if schedule.paused or schedule.next_start_at is None or schedule.next_start_at > now:
         return None

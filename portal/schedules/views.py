@@ -1,6 +1,6 @@
 """Thin views: a profile's schedules (list, new, edit, pause/resume, delete), for Import and export."""
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -46,7 +46,7 @@ def _form_page(profile, schedule=None):
     if form.validate_on_submit():
         try:
             saved = services.save_schedule(profile.id, schedule_id=schedule.id if schedule else None,
-                                           user=current_user, **form.values())
+                                           user=current_user, locale=str(get_locale()), **form.values())
         except ExportError as exc:
             field = getattr(form, ERROR_FIELDS.get(exc.code, ""), None)
             if field is not None:
