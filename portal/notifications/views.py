@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..runs import services as run_services
+from ..exporting import queries
 from ..web import render
 from . import bp, services
 from .models import EVENTS
@@ -29,7 +29,7 @@ def settings():
                 profile_id = int(raw)
             except ValueError:
                 abort(404)
-            if run_services.get_profile(profile_id) is None:
+            if queries.get_profile(profile_id) is None:
                 abort(404)
         events = [e for e in request.form.getlist("events") if e in EVENTS]
         services.set_subscriptions(current_user, profile_id, events)
@@ -42,8 +42,7 @@ def settings():
 
 
 def _profiles():
-    from ..exporting.services import list_profiles
-    return list_profiles()
+    return queries.list_profiles()
 
 
 def init_views(app):

@@ -219,6 +219,12 @@ def start_of_run(run_id):
     return db.session.execute(select(ScheduleStart).where(ScheduleStart.run_id == run_id)).scalar()
 
 
+def started_by_a_schedule():
+    """A condition on ``Run``: only runs a schedule started (the overview's filter)."""
+    from ..models.exporting import Run
+    return Run.id.in_(select(ScheduleStart.run_id).where(ScheduleStart.run_id.is_not(None)))
+
+
 def starts_of_runs(run_ids):
     """{run id: ScheduleStart} for those of ``run_ids`` that a schedule started (one query)."""
     if not run_ids:

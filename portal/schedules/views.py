@@ -8,7 +8,7 @@ from ..auth.guards import permission_required
 from ..exporting.errors import ExportError
 from ..exporting.types import get_type
 from ..models import Permission
-from ..runs import services as run_services
+from ..exporting import queries
 from ..web import render
 from . import bp, services
 from .forms import ScheduleForm
@@ -22,7 +22,7 @@ ERROR_FIELDS = {"schedule_frequency": "frequency", "schedule_time": "time", "sch
 
 
 def _profile_or_404(profile_id):
-    return run_services.get_profile(profile_id) or abort(404)
+    return queries.get_profile(profile_id) or abort(404)
 
 
 def _takes(profile):
