@@ -21,6 +21,8 @@ from ..extensions import db
 from ..models import Permission, User, utcnow
 from ..models.exporting import Run, RunStatus
 from ..models.visma_delivery import SyncStop
+from ..schedules.models import Schedule, ScheduleStart
+from ..schedules.services import start_of_run
 from .models import EVENTS, Notification, OutboxMail, Subscription
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,6 @@ def _events(since):
     for stop in db.session.execute(select(SyncStop).where(SyncStop.stopped_at >= since)).scalars():
         found.append(("sync_stopped", f"sync_stopped:{stop.id}", stop.profile_id, stop.run_id, stop.stopped_at,
                       {"message": stop.message[:1000], "record": stop.record_key or ""}))
-    from ..schedules.models import Schedule, ScheduleStart
     for start, schedule in db.session.execute(select(ScheduleStart, Schedule).join(Schedule).where(
             ScheduleStart.state == "skipped", ScheduleStart.created_at >= since)).all():
         found.append(("schedule_skipped", f"schedule_skipped:{start.id}", schedule.profile_id, None,
@@ -184,7 +185,6 @@ def render_mail(notification, user):
         context["due_at"] = datetime.fromisoformat(notification.params["due_at"])
     if context["run"] is not None:
         context["run_link"] = _run_link(notification.run_id)
-        from ..schedules.services import start_of_run
         context["schedule_start"] = start_of_run(notification.run_id)
     else:
         context["profile_link"] = (f"{context['base_url'].rstrip('/')}/profiles/{notification.profile_id}"

@@ -16,10 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..exporting import services as engine
 from ..exporting.errors import ExportError
+from ..exporting.types import get_type
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import utcnow
-from ..models.exporting import ExportProfile, RunMode
+from ..models.exporting import ExportProfile, Run, RunMode
 from . import timetable
 from .models import Schedule, ScheduleStart
 
@@ -65,7 +66,6 @@ def _check(profile, *, frequency, hour, minute, weekday, day, window, mode, para
         raise ExportError(_l("The export profile %(name)s is archived."), code="profile_archived",
                           name=profile.name)
     clean = {}
-    from ..exporting.types import get_type
     accepted = get_type(profile.export_type).accepted_params
     if "booking_date" in accepted:
         rule_name = (params or {}).get("booking_date_rule") or "window_end"
@@ -221,7 +221,6 @@ def start_of_run(run_id):
 
 def started_by_a_schedule():
     """A condition on ``Run``: only runs a schedule started (the overview's filter)."""
-    from ..models.exporting import Run
     return Run.id.in_(select(ScheduleStart.run_id).where(ScheduleStart.run_id.is_not(None)))
 
 

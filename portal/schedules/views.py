@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 
 from ..auth.guards import permission_required
 from ..exporting.errors import ExportError
+from ..i18n import datetime_filter
+from ..notifications.services import mark_profile_read
 from ..exporting.types import get_type
 from ..models import Permission
 from ..exporting import queries
@@ -33,7 +35,6 @@ def _takes(profile):
 @permission_required(*RUNNERS)
 def index(profile_id):
     profile = _profile_or_404(profile_id)
-    from ..notifications.services import mark_profile_read
     mark_profile_read(current_user.id, profile.id)
     return render("schedules/index.html", profile=profile, schedules=services.schedules_of(profile.id),
                   starts=services.recent_starts(profile.id), form=FlaskForm())
@@ -62,7 +63,6 @@ def _form_page(profile, schedule=None):
 
 
 def _next_text(schedule):
-    from ..i18n import datetime_filter
     return datetime_filter(schedule.next_start_at, "short") if schedule.next_start_at else _("paused")
 
 
