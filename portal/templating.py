@@ -42,10 +42,11 @@ def type_label(key):
     return {t.key: t.label for t in all_types()}.get(key, key)
 
 
-def dialog_heading():
-    """A dialog's title is the page's level-one heading when the dialog is opened as a page."""
+def dialog_heading(depth=0):
+    """A dialog's title is the page's level-one heading when the dialog is opened as a page; ``depth``
+    levels below it for the dialog's own sections (so that no level is skipped either way)."""
     from .web import is_htmx
-    return "h2" if is_htmx() else "h1"
+    return f"h{(2 if is_htmx() else 1) + depth}"
 
 
 def dialog_hx(method, url):
