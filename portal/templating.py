@@ -13,6 +13,7 @@ from .exporting.messages import (
 from .exporting.scheduling import ambiguity_notice
 from .exporting.types import all_types
 from .models.user import PERMISSION_LABELS
+from .web import is_htmx
 
 COUNT_LABELS = {
     "records": _l("Records in the time window"), "new": _l("New"), "changed": _l("Changed"),
@@ -45,7 +46,6 @@ def type_label(key):
 def dialog_heading(depth=0):
     """A dialog's title is the page's level-one heading when the dialog is opened as a page; ``depth``
     levels below it for the dialog's own sections (so that no level is skipped either way)."""
-    from .web import is_htmx
     return f"h{(2 if is_htmx() else 1) + depth}"
 
 
@@ -54,7 +54,6 @@ def dialog_hx(method, url):
     one: opened as a page (a new tab, a bookmark) there is no #dialog-body, and a plain form or link
     is what works there, with JavaScript or without."""
     from markupsafe import Markup, escape
-    from .web import is_htmx
     if not is_htmx():
         return Markup("")
     return Markup(f' hx-{method}="{escape(url)}" hx-target="#dialog-body"')

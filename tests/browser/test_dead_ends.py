@@ -61,9 +61,9 @@ def prepared_run(app, users):
 
     from portal.exporting.services import start_run
     from portal.models import Payment
-    from portal.runs.windows import preset_window
+    from portal.exporting import windows
     with app.app_context():
-        window = preset_window("last_month")
+        window = windows.window("previous_month")
         company = support.company()
         for i in range(12):
             db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number="C1",
