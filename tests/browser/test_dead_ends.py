@@ -42,7 +42,9 @@ def test_unix_line_endings_can_be_chosen_in_the_profile_form(app, live_server, p
     sign_in(page, base, "consultant")
     page.goto(f"{base}/profiles/new")
     page.fill("input[name=name]", "Betalingen LF")
-    page.select_option("select[name=export_type]", "payments")
+    with page.expect_response(lambda response: "/profiles/columns" in response.url):
+        page.select_option("select[name=export_type]", "payments")  # htmx brings this type's options
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.select_option("select[name=line_terminator]", label="Unix (LF)")
     page.locator("main button[name=action][value=save]").click()
     expect(page.locator(".flash-success")).to_be_visible()
