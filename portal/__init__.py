@@ -59,6 +59,8 @@ FEATURES = (
     "portal.profiles",
     "portal.runs",
     "portal.overview",
+    "portal.schedules",
+    "portal.notifications",
 )  # the sandbox mounts itself only when SANDBOX_ENABLED
 
 
