@@ -230,3 +230,9 @@ def test_numbers_and_dates_are_parsed_within_bounds(app):
         parse_date("9999-12-31")
     with app.test_request_context():
         assert parse_date("2999-12-31").year == 2999 and parse_date("1900-01-01").year == 1900
+
+
+@pytest.mark.parametrize("value", ["2147483648", FAR, "²"])
+def test_notifications_refuse_an_id_out_of_range(world, value):
+    """Found by the fuzz test: an id past the integer range in the notifications form was a 500."""
+    assert Browser(world["app"], "staff").post("/notifications", {"profile": value}).status_code == 404

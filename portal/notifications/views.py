@@ -8,6 +8,7 @@ from ..auth.guards import permission_required
 from ..models import Permission
 from ..exporting import queries
 from ..web import render
+from ..validation import parse_id
 from . import bp, services
 from .models import EVENTS
 
@@ -25,11 +26,8 @@ def settings():
         if raw == "all" and may_all:
             profile_id = None
         else:
-            try:
-                profile_id = int(raw)
-            except ValueError:
-                abort(404)
-            if queries.get_profile(profile_id) is None:
+            profile_id = parse_id(raw)
+            if profile_id is None or queries.get_profile(profile_id) is None:
                 abort(404)
         events = [e for e in request.form.getlist("events") if e in EVENTS]
         services.set_subscriptions(current_user, profile_id, events)
