@@ -6,7 +6,7 @@ from rq.registry import ScheduledJobRegistry
 
 from portal.exporting import services, sync
 from portal.exporting.errors import ExportError, TransientError
-from portal.exporting.providers import _REGISTRY, register
+from portal.exporting.providers import PROVIDERS, register
 from portal.exporting.providers.base import Provider, RowResult
 from portal.exporting.providers.file import FileProvider
 from portal.exporting.report import report
@@ -85,7 +85,7 @@ def flaky_provider():
     register(FlakyFileProvider)
     _calls["n"] = 0
     yield FlakyFileProvider
-    _REGISTRY.pop(FlakyFileProvider.key, None)
+    PROVIDERS.unregister(FlakyFileProvider.key)
 
 
 def test_transient_errors_are_retried_with_back_off(ctx, flaky_provider):
@@ -201,7 +201,7 @@ def rejecting_provider():
     RejectingProvider.received = []
     RejectingProvider.rejected_customer = "C2"
     yield RejectingProvider
-    _REGISTRY.pop(RejectingProvider.key, None)
+    PROVIDERS.unregister(RejectingProvider.key)
 
 
 def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecting_provider):
