@@ -74,7 +74,7 @@ def test_switching_while_signed_in_becomes_the_users_setting(app, client, auth):
         assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "sv"
     # Kept on another device: a fresh client, another browser language.
     other = app.test_client()
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
     AuthActions(other).login("staff")
     assert _lang(other.get("/", headers={"Accept-Language": "nl"})) == "sv"
 

@@ -1,7 +1,6 @@
 """``make demo``'s runner: migrates, seeds, starts Redis (when none answers), a worker and the portal;
 Ctrl-C (SIGINT to the foreground process group, as a terminal sends it) stops everything it started."""
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -14,6 +13,7 @@ import requests
 
 from portal.config import ROOT
 from portal.devtools import redis_server
+from tests.factories import csrf_from
 
 
 def _free_port():
@@ -63,7 +63,7 @@ def test_demo_serves_signs_in_and_stops_everything_on_ctrl_c(tmp_path, backgroun
 
         session = requests.Session()
         page = session.get(base + "/auth/login").text
-        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        token = csrf_from(page)
         response = session.post(base + "/auth/login", data={"email": "staff@example.com", "password": "demo",
                                                              "csrf_token": token}, allow_redirects=False)
         assert response.status_code == 302

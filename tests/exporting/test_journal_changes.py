@@ -8,8 +8,8 @@ from portal.exporting.formats.sie4 import read_sie4
 from portal.extensions import db
 from portal.models import CostCentre, CostUnit, JournalLine
 
-from . import factory
-from .conftest import files_of, start_and_run
+from tests import factories
+from tests.factories import files_of, start_and_run
 
 NOVEMBER = date(2026, 11, 1)
 
@@ -20,12 +20,12 @@ def _sie_profile(sync_type="incremental_all"):
 
 
 def test_sie4_konto_and_objekt_carry_the_names_from_the_source(ctx):
-    zorg, _thuis, _test = factory.companies()
+    zorg, _thuis, _test = factories.companies()
     centre = CostCentre(company_id=zorg.id, code="110", name="Home care North")
     unit = CostUnit(company_id=zorg.id, code="P01", name="Personal care")
     db.session.add_all([centre, unit])
     db.session.flush()
-    lines = factory.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
+    lines = factories.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
                                                            ("1600", "0.00", "1500.00", "Net wages")])
     lines[0].account_name, lines[0].cost_centre_id, lines[0].cost_unit_id = "Gross wages", centre.id, unit.id
     lines[1].account_name = None              # no name in the source: the code stands in

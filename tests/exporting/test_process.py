@@ -14,14 +14,14 @@ from portal.extensions import db
 from portal.models import Run
 from portal.queue import queue
 
-from . import factory
-from .conftest import execute, rows_of
+from tests import factories
+from tests.factories import execute, rows_of
 
 
 def _profiles():
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
-    factory.products(zorg, 2, at=datetime(2026, 10, 15, 9, 0))
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
+    factories.products(zorg, 2, at=datetime(2026, 10, 15, 9, 0))
     db.session.commit()
     payments = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                        sync_type="incremental_all", default_window="current_month")
@@ -89,8 +89,8 @@ def flaky_provider():
 
 
 def test_transient_errors_are_retried_with_back_off(ctx, flaky_provider):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="Flaky", export_type="payments", provider="flaky_file",
                                       options={"format": "jsonl"})
@@ -115,8 +115,8 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     with the file format's own explanation, and records nothing."""
     from portal.exporting.jobs import execute_run
     from portal.models import JournalLine, LedgerEntry
-    zorg, _, _ = factory.companies()
-    lines = factory.journal(zorg, "PR-1", factory.NOVEMBER[0], [("4000", "10.00", "0", "a"),
+    zorg, _, _ = factories.companies()
+    lines = factories.journal(zorg, "PR-1", factories.NOVEMBER[0], [("4000", "10.00", "0", "a"),
                                                                 ("2910", "0", "10.00", "b")])
     db.session.commit()
     profile = services.create_profile(name="SIE", export_type="journal_entries", options={"format": "sie4"},
@@ -127,8 +127,8 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     assert db.session.get(Run, first.id).status == "exported"
     # Line 1 changes and a new line 3 keeps the journal balanced; lines 1 and 3 alone are not.
     lines[0].debit = 13
-    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
-                               about_period=factory.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
+    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factories.NOVEMBER[0],
+                               about_period=factories.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
                                description="c"))
     db.session.commit()
     second = services.start_run(profile.id, mode="production", **window)
@@ -206,8 +206,8 @@ def rejecting_provider():
 
 def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecting_provider):
     from decimal import Decimal
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 5)                       # customers C0..C4; C2's payment is the third
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 5)                       # customers C0..C4; C2's payment is the third
     db.session.commit()
     profile = services.create_profile(name="API payments", export_type="payments", provider="rejecting",
                                       options={}, sync_type="incremental_all")
@@ -269,8 +269,8 @@ def test_rolling_back_a_failed_run_only_removes_its_prepared_data(ctx):
 
 
 def test_retries_end_in_a_visible_failure(ctx, flaky_provider):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 2)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 2)
     db.session.commit()
     profile = services.create_profile(name="Always late", export_type="payments", provider="flaky_file",
                                       options={"format": "jsonl"})

@@ -10,13 +10,13 @@ from portal.exporting.report import report, report_csv
 from portal.extensions import db
 from portal.models import LedgerEntry, MappingHistoryEntry, PreparedRow, Run, User
 
-from . import factory
-from .conftest import execute, files_of, read_csv, rows_of, start_and_run
+from tests import factories
+from tests.factories import execute, files_of, read_csv, rows_of, start_and_run
 
 
 def _payments_profile(count=4, sync_type="incremental_all"):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, count)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, count)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type=sync_type)
@@ -67,9 +67,9 @@ def test_test_runs_roll_back_without_touching_the_ledger(ctx):
 
 
 def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_left(ctx):
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 3, blocked={1})
-    factory.invoice_lines(zorg, debtors, 6)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 3, blocked={1})
+    factories.invoice_lines(zorg, debtors, 6)
     db.session.commit()
     profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
                                       sync_type="incremental_all")
@@ -106,7 +106,7 @@ def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_l
     run = db.session.get(Run, run.id)
     assert run.status == "exported"
     second_file = files_of(run)[-1]
-    from .conftest import read_jsonl
+    from tests.factories import read_jsonl
     assert [r["invoice_number"] for r in read_jsonl(second_file.path)] == [good[0].record_key.split("/")[0]]
     assert len(sync.current_ledger(profile.id)) == 4
     assert len(files_of(run)) == 2
@@ -159,7 +159,7 @@ def test_the_database_itself_refuses_a_second_active_production_run(ctx):
     profile, _, _ = _payments_profile()
     services.start_run(profile.id, mode="production")
     other = Run(profile_id=profile.id, mode="production", operation="prepare", params={},
-                window_start=factory.NOVEMBER[0], window_end=factory.NOVEMBER[1], status="prepared", locale="en")
+                window_start=factories.NOVEMBER[0], window_end=factories.NOVEMBER[1], status="prepared", locale="en")
     db.session.add(other)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -209,9 +209,9 @@ def test_parameters_are_validated(ctx):
 
 
 def test_report_in_the_starters_locale_and_as_csv(ctx):
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 2, blocked={0})
-    factory.invoice_lines(zorg, debtors, 2)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 2, blocked={0})
+    factories.invoice_lines(zorg, debtors, 2)
     user = User(email="sv@example.com", name="Sven", password_hash="x", permissions_text="import_export",
                 locale="sv")
     db.session.add(user)

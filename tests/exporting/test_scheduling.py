@@ -15,12 +15,12 @@ from portal.i18n import org_timezone
 from portal.models import Run
 from portal.queue import queue, redis_connection
 
-from . import factory
+from tests import factories
 
 
 def _profile():
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 2)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 2)
     db.session.commit()
     return services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"})
 

@@ -15,8 +15,8 @@ from portal.exporting import services, sync
 from portal.extensions import db
 from portal.models import LedgerEntry, ReportItem, Run
 
-from . import factory
-from .conftest import files_of
+from tests import factories
+from tests.factories import files_of
 
 # Enough rows that the run is still preparing or exporting when the test looks, even on an idle machine
 # (6,000 rows could finish between two looks, and the kill then came too late).
@@ -79,8 +79,8 @@ def _wait(run_id, predicate, timeout=90):
 
 
 def _profile(count):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, count, at=datetime(2026, 11, 1))  # one a minute: 40,000 fit in November
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, count, at=datetime(2026, 11, 1))  # one a minute: 40,000 fit in November
     db.session.commit()
     return services.create_profile(name="Payments", export_type="payments", options={"format": "csv"},
                                    sync_type="incremental_all")
@@ -102,7 +102,7 @@ def test_a_worker_process_runs_a_production_run(ctx):
 def test_sigkill_mid_run_then_the_reconciler_fails_it_and_a_new_run_gives_the_same_file(ctx):
     profile = _profile(ROWS)
     # The file an uninterrupted run produces (a test run delivers exactly what production would).
-    from .conftest import start_and_run
+    from tests.factories import start_and_run
     reference = start_and_run(profile, "test")
     reference_sha = files_of(reference)[0].sha256
 

@@ -10,20 +10,20 @@ from portal.extensions import db
 from portal.models import Payment
 from portal.models.exporting import Run
 
-from . import support
+from tests import factories
 
 
 @pytest.fixture
 def profiles(app, users):
     with app.app_context():
-        c = support.company()
-        support.debtors(c, 4, blocked=(1,))
+        c = factories.company()
+        factories.debtors(c, 4, blocked=(1,))
         for i in range(3):
             db.session.add(Payment(company_id=c.id, receipt_number=f"R{i}", customer_number="C1", customer_name="A",
                                    payment_type="CARD", amount=Decimal("10.00"), paid_at=datetime(2026, 11, 10, 9, i)))
         db.session.commit()
-        payments = support.profile("Kassa betalingen", export_type="payments")
-        invoices = support.profile("Facturen", export_type="invoices")
+        payments = factories.profile("Kassa betalingen", export_type="payments")
+        invoices = factories.profile("Facturen", export_type="invoices")
         return {"payments": payments.id, "invoices": invoices.id}
 
 
@@ -31,7 +31,7 @@ def _form(client, path):
     page = client.get(path).get_data(as_text=True)
     token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page) or re.search(
         r'value="([^"]+)"[^>]*name="form_token"', page)
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    csrf = factories.csrf_from(page)
     return page, {"csrf_token": csrf, "form_token": token.group(1)}
 
 
@@ -70,7 +70,7 @@ def test_staff_start_a_test_export_and_it_runs(app, client, auth, profiles):
     with app.app_context():
         from portal.queue import queue
         assert runs[0].job_id in queue("exports").job_ids
-        run = support.execute(runs[0].id)
+        run = factories.run_job(runs[0].id)
         assert run.status == "exported", run.error_reason
     panel = client.get(f"/runs/{runs[0].id}").get_data(as_text=True)
     assert "hx-trigger" not in panel  # finished: the panel stops polling
