@@ -51,6 +51,9 @@ class Config:
 
     LANGUAGES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "da": "Dansk"}
     BABEL_DEFAULT_LOCALE = "en"
+    # How English pages write dates and numbers: British English for a European organisation
+    # (26/11/2026, not 11/26/26); e.g. "en_US" or "en_IE" where wanted.
+    PORTAL_ENGLISH_LOCALE = os.environ.get("PORTAL_ENGLISH_LOCALE", "en_GB")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -66,13 +69,16 @@ class Config:
 
     RQ_QUEUES = ("exports", "default")
     RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))
+    # Every worker runs periodic maintenance (portal.maintenance) on a timer of its own: it wakes every
+    # tick and runs each task whose turn (a short Redis lock, one worker per interval) it gets.
+    PORTAL_MAINTENANCE_TICK = _number("PORTAL_MAINTENANCE_TICK", 5.0)
 
     # The export engine: rows per batch, how often a run's progress is written, when a run whose
     # heartbeat stopped counts as dead, and how often the reconciler looks.
     EXPORT_BATCH_SIZE = _number("PORTAL_EXPORT_BATCH_SIZE", 2000)
     EXPORT_PROGRESS_INTERVAL = 0.3
     EXPORT_STALE_SECONDS = _number("PORTAL_STALE_RUN_SECONDS", 300.0)
-    EXPORT_RECONCILE_SECONDS = _number("PORTAL_RECONCILE_SECONDS", 60.0)
+    EXPORT_RECONCILE_SECONDS = _number("PORTAL_RECONCILE_SECONDS", 15.0)   # a maintenance task
 
     # The Visma.net API client: scopes asked for, the dimension holding cost centres and units, and
     # how requests are retried (429, 5xx, time-outs).

@@ -5,5 +5,6 @@ Views and the API call ``portal.exporting.services``; workers run ``portal.expor
 
 
 def init_app(app):
-    from .reconciler import on_worker_start
-    app.extensions.setdefault("portal_worker_start_hooks", []).append(on_worker_start)
+    from .. import maintenance
+    from .reconciler import reconcile
+    maintenance.register("export-reconciler", reconcile, every="EXPORT_RECONCILE_SECONDS")

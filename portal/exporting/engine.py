@@ -136,9 +136,13 @@ def prepare(run, progress):
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
+    marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
     mutations = sync.mutation_counts(run_id)
     counts.update({m.value: mutations.get(m.value, 0) for m in Mutation})
+    # What an incremental sync leaves out was delivered before as it is: unchanged. Counted, so that
+    # new + changed + unchanged add up to the records in the time window.
+    counts[Mutation.UNCHANGED.value] += marked - sum(mutations.values())
     counts["prepared"] = sum(mutations.values())
     counts["invalid"] = db.session.execute(select(func.count()).where(
         PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True))).scalar()
