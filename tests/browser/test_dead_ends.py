@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models.exporting import ExportProfile
 
 from tests.browser.test_every_page import sign_in
-from tests.runs import support
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +21,10 @@ def _csv_rows(download):
 
 def test_the_overview_csv_is_what_the_table_shows_after_filtering_without_reload(app, live_server, page, users):
     with app.app_context():
-        journals = support.profile("Lönejournal")
+        journals = factories.profile("Lönejournal")
         for i in range(5):
-            support.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
-        support.run(journals, status="failed", started_at=datetime(2026, 11, 10))
+            factories.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
+        factories.run(journals, status="failed", started_at=datetime(2026, 11, 10))
     base = live_server.url
     sign_in(page, base, "manager")
     page.goto(f"{base}/overview/")
