@@ -13,7 +13,7 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import utcnow
 from ..models.exporting import (
-    MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
+    MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus, Severity,
 )
 from . import sync
 from .messages import report_message
@@ -188,7 +188,7 @@ def _routed(run_id, source, export_type, provider_cls):
         func.coalesce(Department.code, ""), func.count()).group_by(Department.code)
         .order_by(Department.code)).all()
     if left:
-        _add_items(run_id, [Issue("info", "department_elsewhere", {
+        _add_items(run_id, [Issue(Severity.INFO, "department_elsewhere", {
             "count": sum(n for _code, n in left), "provider": str(provider_cls.label),
             "departments": ", ".join(code or "–" for code, _n in left)})])
     return routed
@@ -221,14 +221,14 @@ def _analyze(*tables):
 
 def _removals_issue(count, provider_cls):
     from .types.base import Issue
-    return Issue("info", "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
+    return Issue(Severity.INFO, "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
 
 
 def _severity_counts(run_id):
     rows = db.session.execute(select(ReportItem.severity, func.count()).where(ReportItem.run_id == run_id)
                               .group_by(ReportItem.severity)).all()
     found = dict(rows)
-    return {"errors": found.get("error", 0), "warnings": found.get("warning", 0)}
+    return {"errors": found.get(Severity.ERROR, 0), "warnings": found.get(Severity.WARNING, 0)}
 
 
 def _decoder(columns):
@@ -366,7 +366,7 @@ def _record_results(run_id, export_pass, results, provider_cls):
         params = {"record": key, "provider": str(provider_cls.label), **(r.params or {})}
         db.session.execute(update(PreparedRow).where(PreparedRow.id == r.row_id)
                            .values(error=r.message or report_message(r.code, params)))
-        db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity="error", code=r.code,
+        db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity=Severity.ERROR, code=r.code,
                                   params=params, provider_message=r.message))
     # A provider that answers per row has delivered these: keep the outcome even if the worker dies next.
     db.session.commit()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..extensions import db
 from ..models import utcnow
-from ..models.exporting import Operation, ReportItem, Run, RunStatus, WORKING_STATUSES
+from ..models.exporting import Operation, ReportItem, Run, RunStatus, Severity, WORKING_STATUSES
 from ..queue import queue, redis_connection
 from . import engine
 from .errors import TransientError
@@ -190,7 +190,7 @@ def _retry_or_fail(run_id, exc):
     transition(run, RunStatus.QUEUED)
     run.error_reason = _reason(exc)
     run.phase = None
-    db.session.add(ReportItem(run_id=run_id, severity="warning", code="retrying",
+    db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="retrying",
                               params={"reason": _reason(exc), "attempt": attempt + 1,
                                       "max": len(BACKOFF_SECONDS) + 1}))
     job_id = new_job_id(run_id)
@@ -209,7 +209,7 @@ def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES):
         .values(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None, updated_at=now)
     ).rowcount
     if changed:
-        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": "error", "code": code,
+        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": Severity.ERROR, "code": code,
                                                  "params": {"reason": reason}, "created_at": now}])
     db.session.commit()
     log.error("run %s failed: %s", run_id, reason)

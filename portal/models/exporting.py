@@ -73,7 +73,7 @@ class Mutation(str, enum.Enum):
     UNCHANGED = "unchanged"   # only in a full run: delivered again, the same as before
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):  # a str: stored, compared and formatted as its value
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

@@ -15,7 +15,7 @@ from ..models.base import utcnow
 from ..pagination import paginate
 from ..models.exporting import (
     ACTIVE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry,
-    PreparedRow, ReportItem, Run, RunFile, RunStatus,
+    PreparedRow, ReportItem, Run, RunFile, RunStatus, Severity,
 )
 
 DEBTOR_RESULTS = 25
@@ -48,7 +48,7 @@ def report_items(run_id, limit=500):
     """The report's problems, errors first; ``limit`` keeps a huge report's page small."""
     return db.session.execute(
         select(ReportItem).where(ReportItem.run_id == run_id)
-        .order_by((ReportItem.severity != "error"), (ReportItem.severity != "warning"), ReportItem.id)
+        .order_by((ReportItem.severity != Severity.ERROR), (ReportItem.severity != Severity.WARNING), ReportItem.id)
         .limit(limit)).scalars().all()
 
 
@@ -64,7 +64,7 @@ def runs_with_errors(run_ids):
     if not run_ids:
         return set()
     return set(db.session.execute(
-        select(ReportItem.run_id).where(ReportItem.run_id.in_(run_ids), ReportItem.severity == "error")
+        select(ReportItem.run_id).where(ReportItem.run_id.in_(run_ids), ReportItem.severity == Severity.ERROR)
         .distinct()).scalars())
 
 

@@ -27,7 +27,7 @@ from ...extensions import db
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
 )
-from ...models.exporting import ExportProfile, ReportItem, Run, RunStatus
+from ...models.exporting import ExportProfile, ReportItem, Run, RunStatus, Severity
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ..errors import ExportError, TransientError
 from . import register
@@ -352,7 +352,7 @@ class VismaNetProvider(Provider):
         db.session.add(SyncStop(profile_id=self.profile.id, run_id=self.run.id, row_id=row.row_id,
                                 record_key=row.record_key, message=message or ""))
         db.session.add(ReportItem(run_id=self.run.id, row_id=row.row_id, record_key=row.record_key,
-                                  severity="error", code="sync_stopped", params={"record": row.record_key},
+                                  severity=Severity.ERROR, code="sync_stopped", params={"record": row.record_key},
                                   provider_message=message))
         db.session.commit()
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from ...models.exporting import Severity
 from ..formats import Column
 
 
@@ -151,7 +152,7 @@ class ExportType:
         for name in self.required:
             if payload.get(name) in (None, ""):
                 headers = {c.key: c.header for c in self.columns()}
-                issues.append(Issue("error", "missing_value",
+                issues.append(Issue(Severity.ERROR, "missing_value",
                                     {"record": self.record_key(payload), "field": str(headers.get(name, name))},
                                     record_key=self.record_key(payload), invalid=True))
         return issues
