@@ -184,7 +184,7 @@ def start_and_run(profile, mode="test", **kwargs):
 
 
 def files_of(run):
-    from portal.exporting.services import run_files
+    from portal.exporting.queries import run_files
     return run_files(run.id)
 
 

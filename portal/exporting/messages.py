@@ -7,8 +7,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_decimal, lazy_gettext as _l, ngettext, pgettext
 
-from ..models.exporting import Severity
-
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
     "queued": _l("Queued"),
@@ -42,7 +40,7 @@ MUTATION_LABELS = {
     "removed": _l("Removed"),
     "unchanged": _l("Unchanged"),
 }
-SEVERITY_LABELS = {Severity.ERROR: _l("Error"), Severity.WARNING: _l("Warning"), Severity.INFO: _l("Information")}
+SEVERITY_LABELS = {"error": _l("Error"), "warning": _l("Warning"), "info": _l("Information")}  # by Severity value
 PHASE_LABELS = {
     "preparing": _l("Preparing"),
     "validating": _l("Validating"),
