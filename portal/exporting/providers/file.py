@@ -61,6 +61,19 @@ class FileProvider(Provider):
                                         sha256=info.sha256, rows=info.rows))
         self.writer = None
 
+    def write_from_database(self, deliverable, cancel, progress=None):
+        """CSV in one file: let the database write the rows (``sqlcsv``) when it can do so exactly as the
+        row-by-row writer would. Returns True when it wrote them all, False to deliver row by row."""
+        if self.format != "csv" or self.split_key is not None or self.writer is not None:
+            return False
+        from .. import sqlcsv
+        from ..formats import FormatOptions
+        if not sqlcsv.usable(deliverable, self.columns, FormatOptions.from_mapping(self.writer_options), cancel):
+            return False
+        self._open(None)
+        sqlcsv.write(self.writer, deliverable, self.columns, progress)
+        return True
+
     def deliver(self, batch):
         if self.split_key is None:
             if self.writer is None:
