@@ -144,7 +144,7 @@ def _prepare_database(app):
     from portal.extensions import db
     with app.app_context():
         upgrade()
-        tables = ["report_items", "run_files", "prepared_rows", "ledger_entries", "mapping_history", "runs",
+        tables = ["report_items", "run_files", "prepared_rows", "ledger_current", "ledger_entries", "mapping_history", "runs",
                   "export_profiles", "payments"]
         with db.engine.begin() as connection:
             for table in tables:

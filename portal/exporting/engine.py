@@ -322,8 +322,8 @@ def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):
         .join(LedgerCurrent, and_(LedgerCurrent.profile_id == profile_id,
                                   LedgerCurrent.record_key == PreparedRow.record_key))
         .where(PreparedRow.run_id == run_id, PreparedRow.mutation == Mutation.CHANGED.value,
-               func.length(LedgerCurrent.fingerprint) == 64)).all()
-    same = [row.id for row in legacy if export_type.fingerprint(row.payload) == row.fingerprint]
+               func.length(LedgerCurrent.fingerprint) == 64).execution_options(yield_per=2000))
+    same = [row.id for row in legacy if export_type.fingerprint(row.payload) == row.fingerprint]   # streamed
     for start in range(0, len(same), 500):
         chunk = same[start:start + 500]
         if sync_type == "full":
