@@ -288,7 +288,10 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     if sync_type == "incremental_all":
         removals = _removals_statement(run_id, profile.id, export_type, ctx, spec, seq_base=total)
         if provider_cls.supports_removals:
-            removed = db.session.execute(removals["insert"]).rowcount
+            db.session.execute(removals["insert"])
+            # (psycopg reports no row count for this INSERT … SELECT: counted instead)
+            removed = db.session.execute(select(func.count()).where(
+                PreparedRow.run_id == run_id, PreparedRow.mutation == Mutation.REMOVED.value)).scalar()
         else:
             left_out = db.session.execute(removals["count"]).scalar()
             if left_out:
