@@ -104,7 +104,8 @@ def prepare(run, progress):
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
     dialect = db.session.connection().dialect.name
-    spec = export_type.sql_source(ctx, dialect)
+    # (A type whose fingerprint leaves run parameters out keeps the row-by-row fingerprint.)
+    spec = None if export_type.run_param_keys else export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         return _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress)
@@ -233,37 +234,25 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
 
     invalid = or_(*[condition for _, condition in missing]) if missing else false()
     error = case(*[(condition, message(name)) for name, condition in missing], else_=null()) if missing else null()
-    src = spec.select.with_only_columns(
-        func.row_number().over(order_by=spec.source_id).label("seq"),
-        spec.record_key.label("record_key"),
-        sql.json_object(spec.payload, dialect).label("payload"),
-        spec.window_value.label("window_value"),
-        (spec.group_key if spec.group_key is not None else literal("", String)).label("group_key"),
-        (spec.company_id if spec.company_id is not None else null()).label("company_id"),
-        (spec.subject_key if spec.subject_key is not None else null()).label("subject_key"),
-        invalid.label("invalid"), error.label("error")).subquery("src")
-    fingerprint = sql.fingerprint(src.c.payload, dialect)
-    if export_type.run_param_keys:
-        kept = [(key, src.c.payload) for key, _ in spec.payload if key not in export_type.run_param_keys]
-        raise NotImplementedError("run parameters in a set-based type's fingerprint", kept)
-    fp = select(*src.c, fingerprint.label("fingerprint")).subquery("fp")
-    cur = LedgerCurrent.__table__.alias("cur")
-    mutation = case((cur.c.record_key.is_(None), literal(Mutation.NEW.value, String)),
-                    (cur.c.fingerprint != fp.c.fingerprint, literal(Mutation.CHANGED.value, String)),
-                    else_=literal(Mutation.UNCHANGED.value, String))
-    rows = (select(literal(run_id).label("run_id"), fp.c.seq, fp.c.record_key, fp.c.fingerprint,
-                   mutation.label("mutation"), fp.c.window_value, fp.c.group_key, fp.c.company_id,
-                   fp.c.subject_key, fp.c.payload, true().label("active"), false().label("processed"),
-                   fp.c.invalid, fp.c.error)
-            .select_from(fp.outerjoin(cur, and_(cur.c.profile_id == profile.id,
-                                                cur.c.record_key == fp.c.record_key))))
-    if sync_type == "incremental_all":       # unchanged records are not delivered: never inserted
-        rows = rows.where(or_(cur.c.record_key.is_(None), cur.c.fingerprint != fp.c.fingerprint))
-    elif sync_type == "incremental_new":
-        rows = rows.where(cur.c.record_key.is_(None))
-    db.session.execute(insert(PreparedRow).from_select(
-        ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
-         "subject_key", "payload", "active", "processed", "invalid", "error"], rows))
+    columns = ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+               "subject_key", "payload", "active", "processed", "invalid", "error"]
+    # In chunks of source ids (each one statement), so that progress and the heartbeat are written between.
+    chunk = _batch_size() * 10
+    ids = spec.select.with_only_columns(spec.source_id.label("id")).subquery("ids")
+    done, last = 0, None
+    while done < total:
+        bound = select(ids.c.id).order_by(ids.c.id).offset(chunk - 1).limit(1)
+        if last is not None:
+            bound = bound.where(ids.c.id > last)
+        high = db.session.execute(bound).scalar() if total - done > chunk else None
+        part = spec.select if last is None else spec.select.where(spec.source_id > last)
+        if high is not None:
+            part = part.where(spec.source_id <= high)
+        db.session.execute(insert(PreparedRow).from_select(
+            columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error)))
+        done = total if high is None else done + chunk
+        last = high
+        progress.advance(done)
     counts = {"records": total, "invalid": 0}
     if missing and db.session.execute(select(PreparedRow.id).where(
             PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first():
@@ -297,6 +286,36 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
     return _finish_prepare(run, counts, progress, removed, marked=total + removed)
+
+
+def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error):
+    """The SELECT of one chunk of prepared rows: payload, fingerprint and mutation (against the current
+    ledger) computed by the database; incremental sync types keep only what they deliver."""
+    src = source.with_only_columns(
+        (literal(seq_base) + func.row_number().over(order_by=spec.source_id)).label("seq"),
+        spec.record_key.label("record_key"),
+        sql.json_object(spec.payload, dialect).label("payload"),
+        spec.window_value.label("window_value"),
+        (spec.group_key if spec.group_key is not None else literal("", String)).label("group_key"),
+        (spec.company_id if spec.company_id is not None else null()).label("company_id"),
+        (spec.subject_key if spec.subject_key is not None else null()).label("subject_key"),
+        invalid.label("invalid"), error.label("error")).subquery("src")
+    fp = select(*src.c, sql.fingerprint(src.c.payload, dialect).label("fingerprint")).subquery("fp")
+    cur = LedgerCurrent.__table__.alias("cur")
+    mutation = case((cur.c.record_key.is_(None), literal(Mutation.NEW.value, String)),
+                    (cur.c.fingerprint != fp.c.fingerprint, literal(Mutation.CHANGED.value, String)),
+                    else_=literal(Mutation.UNCHANGED.value, String))
+    rows = (select(literal(run_id).label("run_id"), fp.c.seq, fp.c.record_key, fp.c.fingerprint,
+                   mutation.label("mutation"), fp.c.window_value, fp.c.group_key, fp.c.company_id,
+                   fp.c.subject_key, fp.c.payload, true().label("active"), false().label("processed"),
+                   fp.c.invalid, fp.c.error)
+            .select_from(fp.outerjoin(cur, and_(cur.c.profile_id == profile.id,
+                                                cur.c.record_key == fp.c.record_key))))
+    if sync_type == "incremental_all":       # unchanged records are not delivered: never inserted
+        rows = rows.where(or_(cur.c.record_key.is_(None), cur.c.fingerprint != fp.c.fingerprint))
+    elif sync_type == "incremental_new":
+        rows = rows.where(cur.c.record_key.is_(None))
+    return rows
 
 
 def _missing_value_items(run_id, spec, missing, dialect):

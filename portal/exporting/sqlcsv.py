@@ -9,7 +9,8 @@ is what the payload builders make; ``usable`` checks it in SQL first (one query)
 row-by-row path when any deliverable row is otherwise (a cancellation line, an edited value that
 needs converting, a line break on PostgreSQL, an unusual delimiter).
 """
-from sqlalchemy import String, and_, case, cast, func, literal, not_, or_, select, true
+from sqlalchemy import String, Text, and_, case, cast, func, literal, not_, or_, select, true
+from sqlalchemy import column as sa_column
 
 from ..extensions import db
 from ..models.exporting import PreparedRow
@@ -20,19 +21,27 @@ _PG_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'", '"': "'\"'",
 
 
 class _Dialect:
-    def __init__(self, name):
+    def __init__(self, name, columns):
         self.name = name
         self.pg = name == "postgresql"
+        if self.pg:
+            # PostgreSQL parses each row's JSON once: json_to_record gives every payload value as text.
+            keys = [column.key for column in columns if column.key != "mutation"]
+            self.record = (func.json_to_record(PreparedRow.payload)
+                           .table_valued(*[sa_column(key, Text) for key in keys])
+                           .render_derived(name="x", with_types=True))
+
+    def source(self):
+        table = PreparedRow.__table__
+        return table.join(self.record, true()) if self.pg else table
 
     def value(self, key):
         """The payload value as text (NULL when missing or null)."""
         if self.pg:
-            return PreparedRow.payload.op("->>")(literal(key, String))
+            return self.record.c[key]
         return func.json_extract(PreparedRow.payload, literal(f'$."{key}"', String))
 
     def json_type(self, key):
-        if self.pg:
-            return func.json_typeof(PreparedRow.payload.op("->")(literal(key, String)))
         return func.json_type(PreparedRow.payload, literal(f'$."{key}"', String))
 
     def matches(self, value, regex, glob):
@@ -43,60 +52,81 @@ class _Dialect:
 
 def _column(dialect, column):
     """(cell expression, predicate: the value is in the form this expression converts exactly)."""
+    if dialect.pg:
+        return _pg_column(dialect, column)
     value, kind = dialect.value(column.key), dialect.json_type(column.key)
     absent = or_(kind.is_(None), kind == "null")
-    string = "string" if dialect.pg else "text"
     if column.kind == "text":
-        first = func.substr(value, 1, 1)
         cell = case((value.is_(None), literal("", String)),
-                    (first.in_(_NEUTRALISE_FIRST), literal("'", String) + value), else_=value)
-        simple = or_(absent, kind == string)
+                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), literal("'", String) + value), else_=value)
+        simple = or_(absent, kind == "text")
     elif column.kind == "int":
         cell = func.coalesce(cast(value, String), literal("", String))
-        if dialect.pg:
-            simple = or_(absent, and_(kind == "number", dialect.matches(value, r"^-?[0-9]+$", "")))
-        else:
-            simple = or_(absent, kind == "integer")
+        simple = or_(absent, kind == "integer")
     elif column.kind == "decimal":
         cell = func.coalesce(value, literal("", String))
         scale = column.scale
         if scale < 1:
             return cell, literal(False)
-        zero = "-0." + "0" * scale
-        if dialect.pg:
-            canonical = and_(dialect.matches(value, rf"^-?(0|[1-9][0-9]*)\.[0-9]{{{scale}}}$", ""), value != zero)
-        else:
-            canonical = and_(or_(value.op("GLOB")("[0-9]*"), value.op("GLOB")("-[0-9]*")),
-                             not_(func.substr(value, 2).op("GLOB")("*[^0-9.]*")),
-                             value.op("GLOB")("*." + "[0-9]" * scale),
-                             not_(value.op("GLOB")("*.*.*")),
-                             not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))),
-                             value != zero)
-        simple = or_(absent, and_(kind == string, or_(value == "", canonical)))
+        canonical = and_(or_(value.op("GLOB")("[0-9]*"), value.op("GLOB")("-[0-9]*")),
+                         not_(func.substr(value, 2).op("GLOB")("*[^0-9.]*")),
+                         value.op("GLOB")("*." + "[0-9]" * scale),
+                         not_(value.op("GLOB")("*.*.*")),
+                         not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))),
+                         value != "-0." + "0" * scale)
+        simple = or_(absent, and_(kind == "text", or_(value == "", canonical)))
     elif column.kind == "date":
         cell = func.coalesce(value, literal("", String))
-        pattern = dialect.matches(value, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                                  "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
-        simple = or_(absent, and_(kind == string, or_(value == "", pattern)))
+        pattern = value.op("GLOB")("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+        simple = or_(absent, and_(kind == "text", or_(value == "", pattern)))
     elif column.kind == "datetime":
         cell = case((or_(value.is_(None), value == ""), literal("", String)),
                     else_=func.replace(value, " ", "T") + literal("Z", String))
-        pattern = dialect.matches(value, r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
-                                  "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]")
-        simple = or_(absent, and_(kind == string, or_(value == "", pattern)))
+        pattern = value.op("GLOB")("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]")
+        simple = or_(absent, and_(kind == "text", or_(value == "", pattern)))
     elif column.kind == "bool":
-        if dialect.pg:
-            cell = case((kind == "boolean", value), else_=literal("", String))
-            simple = or_(absent, kind == "boolean")
-        else:
-            cell = case((kind == "true", literal("true", String)), (kind == "false", literal("false", String)),
-                        else_=literal("", String))
-            simple = or_(absent, kind.in_(["true", "false"]))
+        cell = case((kind == "true", literal("true", String)), (kind == "false", literal("false", String)),
+                    else_=literal("", String))
+        simple = or_(absent, kind.in_(["true", "false"]))
     else:
         return None, literal(False)
-    if dialect.pg and column.kind == "text":
+    return cell, simple
+
+
+def _pg_column(dialect, column):
+    """PostgreSQL: the values come as text (json_to_record), without their JSON type; the patterns accept
+    only text that the row-by-row converters turn into itself (whatever its JSON type was)."""
+    value = dialect.value(column.key)
+    empty = or_(value.is_(None), value == "")
+
+    def regex(pattern):
+        return value.op("~")(literal(pattern, String))
+
+    if column.kind == "text":
+        cell = case((value.is_(None), literal("", String)),
+                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), literal("'", String) + value), else_=value)
         # COPY ends lines with \n only: a line break inside a value would come out differently.
-        simple = and_(simple, or_(value.is_(None), not_(value.op("~")(literal("[\r\n]", String)))))
+        simple = or_(value.is_(None), not_(regex("[\r\n]")))
+    elif column.kind == "int":
+        cell = func.coalesce(value, literal("", String))
+        simple = or_(empty, regex("^(0|-?[1-9][0-9]*)$"))
+    elif column.kind == "decimal":
+        cell = func.coalesce(value, literal("", String))
+        scale = column.scale
+        if scale < 1:
+            return cell, literal(False)
+        simple = or_(empty, and_(regex(rf"^-?(0|[1-9][0-9]*)\.[0-9]{{{scale}}}$"), value != "-0." + "0" * scale))
+    elif column.kind == "date":
+        cell = func.coalesce(value, literal("", String))
+        simple = or_(empty, regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+    elif column.kind == "datetime":
+        cell = case((empty, literal("", String)), else_=func.replace(value, " ", "T") + literal("Z", String))
+        simple = or_(empty, regex("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"))
+    elif column.kind == "bool":
+        cell = func.coalesce(value, literal("", String))
+        simple = or_(empty, value.in_(["true", "false"]))
+    else:
+        return None, literal(False)
     return cell, simple
 
 
@@ -111,6 +141,11 @@ def _cells(dialect, columns):
             return None, None
         cells.append(cell)
         predicates.append(simple)
+    if dialect.pg and any(column.kind == "text" and column.key != "mutation" for column in columns):
+        # json_to_record hides a JSON boolean's type: a text column would get 'true' where Python writes
+        # 'True'. A payload with a boolean anywhere (or the word after a colon in a string) goes row by row.
+        predicates.append(not_(cast(PreparedRow.payload, Text).op("~")(
+            literal("[:,\\[]\\s*(true|false)\\s*[,}\\]]", String))))
     return cells, predicates
 
 
@@ -122,23 +157,25 @@ def usable(deliverable, columns, options, cancel):
     if name == "postgresql" and (options.delimiter not in _PG_LITERALS or options.quotechar not in _PG_LITERALS
                                  or options.delimiter == "'"):
         return False
-    dialect = _Dialect(name)
+    dialect = _Dialect(name, columns)
     cells, predicates = _cells(dialect, columns)
     if cells is None:
         return False
     odd = or_(not_(and_(true(), *predicates)), PreparedRow.mutation == "removed" if cancel else literal(False))
-    return db.session.execute(select(PreparedRow.id).where(deliverable, odd).limit(1)).first() is None
+    return db.session.execute(select(PreparedRow.id).select_from(dialect.source())
+                              .where(deliverable, odd).limit(1)).first() is None
 
 
 def write(writer, deliverable, columns, progress=None):
     """Write the deliverable rows into ``writer`` (a ``CsvWriter`` opened, header written), in delivery
     order. Returns how many rows."""
     connection = db.session.connection()
-    dialect = _Dialect(connection.dialect.name)
+    dialect = _Dialect(connection.dialect.name, columns)
     cells, _ = _cells(dialect, columns)
     if dialect.pg:
         cells = [func.nullif(cell, literal("", String)) for cell in cells]   # COPY writes '' as ""
-    stmt = (select(*cells).where(deliverable).order_by(PreparedRow.group_key, PreparedRow.seq))
+    stmt = (select(*cells).select_from(dialect.source()).where(deliverable)
+            .order_by(PreparedRow.group_key, PreparedRow.seq))
     sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     raw = connection.connection.driver_connection
     handle = writer._handle

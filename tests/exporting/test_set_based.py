@@ -191,3 +191,26 @@ def test_rows_the_database_cannot_write_exactly_go_row_by_row(ctx, monkeypatch):
     assert calls == [False]
     rows = read_csv(files_of(run)[0].path)
     assert [(r["Mutation"], r["Receipt number"], r["Amount"]) for r in rows] == [("removed", "R000000", "-12.50")]
+
+
+def test_prepared_in_chunks_the_rows_are_the_same(ctx):
+    """Chunks of source ids (progress and heartbeat between them) give the rows one statement gives."""
+    zorg, _, _ = factory.companies()
+    made = factory.payments(zorg, 25)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    start_and_run(profile, "production")
+    for payment in made[3:25:4]:
+        payment.amount = Decimal("1.00")
+    db.session.commit()
+    ctx.config["EXPORT_BATCH_SIZE"] = 1                  # chunks of 10 source rows
+    try:
+        run = start_and_run(profile, "test")
+    finally:
+        ctx.config["EXPORT_BATCH_SIZE"] = 2000
+    rows = db.session.execute(select(PreparedRow.seq, PreparedRow.record_key, PreparedRow.mutation)
+                              .where(PreparedRow.run_id == run.id).order_by(PreparedRow.seq)).all()
+    assert [(r.seq, r.record_key, r.mutation) for r in rows] == [
+        (i + 1, f"R{i:06d}", "changed") for i in range(3, 25, 4)]
+    assert run.counts["records"] == 25 and run.counts["unchanged"] == 19
