@@ -6,8 +6,9 @@ delivers rows grouped by company and period, so each company's rows come togethe
 """
 from flask_babel import lazy_gettext as _l
 
+from .. import sqlcsv
 from ..errors import ExportError
-from ..formats import get_writer
+from ..formats import FormatOptions, get_writer
 from ..storage import file_name, run_directory
 from . import register
 from .base import DeliveredFile, Provider
@@ -66,8 +67,6 @@ class FileProvider(Provider):
         row-by-row writer would. Returns True when it wrote them all, False to deliver row by row."""
         if self.format != "csv" or self.split_key is not None or self.writer is not None:
             return False
-        from .. import sqlcsv
-        from ..formats import FormatOptions
         if not sqlcsv.usable(deliverable, self.columns, FormatOptions.from_mapping(self.writer_options), cancel):
             return False
         self._open(None)
