@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import sqlcsv
 from ..errors import ExportError
-from ..formats import FormatOptions, get_writer
+from ..formats import FormatError, FormatOptions, get_writer
 from ..storage import file_name, run_directory
 from . import register
 from .base import DeliveredFile, Provider
@@ -33,7 +33,6 @@ class FileProvider(Provider):
         if fmt not in export_type.formats:
             raise ExportError(_l("The file format %(format)s is not available for %(type)s."),
                               code="format_not_available", format=fmt, type=export_type.label)
-        from ..formats import FormatError, FormatOptions
         try:
             FormatOptions.from_mapping(options)
         except FormatError as error:
