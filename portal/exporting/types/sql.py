@@ -6,6 +6,7 @@ Python helpers in ``base`` give (``iso``, ``money``, ``window_text``), on Postgr
 SQLite (a deterministic function registered on every SQLite connection, see ``register_sqlite``).
 """
 import hashlib
+import sqlite3
 from dataclasses import dataclass, field
 
 from sqlalchemy import String, case, cast, event, func, literal
@@ -78,6 +79,5 @@ def _md5(text):
 @event.listens_for(Engine, "connect")
 def register_sqlite(dbapi_connection, connection_record):
     """The fingerprint function on SQLite connections (PostgreSQL has ``md5`` built in)."""
-    import sqlite3
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("portal_md5", 1, _md5, deterministic=True)
