@@ -51,6 +51,9 @@ class Config:
 
     LANGUAGES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "da": "Dansk"}
     BABEL_DEFAULT_LOCALE = "en"
+    # How English pages write dates and numbers: British English for a European organisation
+    # (26/11/2026, not 11/26/26); e.g. "en_US" or "en_IE" where wanted.
+    PORTAL_ENGLISH_LOCALE = os.environ.get("PORTAL_ENGLISH_LOCALE", "en_GB")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
 
     SESSION_COOKIE_HTTPONLY = True

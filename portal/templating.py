@@ -42,6 +42,12 @@ def type_label(key):
     return {t.key: t.label for t in all_types()}.get(key, key)
 
 
+def dialog_heading():
+    """A dialog's title is the page's level-one heading when the dialog is opened as a page."""
+    from .web import is_htmx
+    return "h2" if is_htmx() else "h1"
+
+
 def init_app(app):
     app.jinja_env.globals.update(
         status_label=_label(STATUS_LABELS), mode_label=_label(MODE_LABELS),
@@ -50,6 +56,7 @@ def init_app(app):
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
         permission_label=_label(PERMISSION_LABELS), type_label=type_label, attempt_outcome=attempt_outcome,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
-        status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
+        status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
+        dialog_heading=dialog_heading)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

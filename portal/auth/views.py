@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import limiter
+from ..extensions import db, limiter
 from . import bp
 from .forms import SignInForm
 from .services import authenticate
@@ -36,9 +36,15 @@ def login():
             flash(_("The e-mail address or password is not correct."), "error")
         else:
             locale = session.get("locale")
+            chosen_here = session.get("locale_chosen")
             session.clear()  # a fresh session at sign-in: no fixation
             if locale:
                 session["locale"] = locale
+            if chosen_here and locale in current_app.config["LANGUAGES"] and user.locale != locale:
+                # The language chosen on the sign-in page becomes the user's setting, as the switcher's
+                # choice does once signed in (a language merely kept from the last sign-out does not).
+                user.locale = locale
+                db.session.commit()
             session.permanent = True
             login_user(user)
             log.info("signed in: user %s", user.id)

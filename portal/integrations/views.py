@@ -123,7 +123,9 @@ def _administrations_context(account, form=None):
             branches = services.branches(account)
         except IntegrationError as exc:
             branch_error = str(exc)
-    form.company.choices = [(0, _("Choose…"))] + [(c.id, f"{c.name} ({c.code})") for c in services.companies()]
+    mapped = {m.company_id for m in account.administration_mappings}  # mapped already: not offered again
+    form.company.choices = [(0, _("Choose…"))] + [(c.id, f"{c.name} ({c.code})") for c in services.companies()
+                                                  if c.id not in mapped]
     form.branch.choices = [("", _("Choose…"))] + [(n, f"{n} – {name}" if name else n) for n, name in branches]
     return {"form": form, "branches": branches, "branch_error": branch_error}
 

@@ -57,7 +57,8 @@ def index():
     page, error_ids = services.overview_page(filters, page=page_no)
     return render("overview/index.html", block="results", page=page, error_ids=error_ids, filters=filters,
                   totals=services.totals_per_status(filters), choices=services.filter_choices(),
-                  errors=dict(filters.errors))
+                  errors=dict(filters.errors),
+                  csv_args={k: v for k, v in request.args.items() if k != "page" and v})
 
 
 @bp.route("/export.csv")

@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.guards import permission_required
@@ -262,8 +262,8 @@ def process():
         if error is not None:
             flash(str(error), "error")
     if done:
-        flash(_("%(count)s scenarios were processed.", count=len(done)) if len(done) != 1
-              else _("1 scenario was processed."), "success")
+        flash(ngettext("%(num)s scenario was processed.", "%(num)s scenarios were processed.", len(done)),
+              "success")
     return redirect(back)
 
 
