@@ -206,9 +206,12 @@ def _reason(exc):
 def _retry_or_fail(run_id, exc, number):
     """After a temporary error: queue the run again after a back-off, until ``PORTAL_RUN_ATTEMPTS``
     attempts are used; then fail it."""
+    try:
+        attempts.check(run_id, number)      # holds the run row until the commit below
+    except attempts.AttemptGivenUp:
+        db.session.rollback()
+        return "given-up"                   # the reconciler took this attempt over meanwhile
     run = db.session.get(Run, run_id)
-    if run.attempts != number or run.status not in [s.value for s in WORKING_STATUSES]:
-        return "given-up"            # the reconciler took this attempt over meanwhile
     used, limit = attempts.tries(run_id), attempts.max_attempts()
     if used >= limit:
         fail_run(run_id, _reason(exc), attempt=number)
