@@ -20,12 +20,14 @@ import threading
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from rq import get_current_job
 from sqlalchemy import func, insert, or_, select, update
 
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import ReportItem, Run, RunAttempt, RunFile, RunStatus, WORKING_STATUSES
+from .messages import report_message
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +120,8 @@ def tries(run_id):
 
 def give_up(run, last_seen, now, stale_before=None):
     """The reconciler's decision on a working run whose worker is gone: retry it from a clean state, or,
-    when its attempts are used up, fail it with the reason. Returns "retried", "failed" or None (the
-    attempt beat again or ended meanwhile: nothing done)."""
-    from flask_babel import force_locale
-    from .messages import report_message
+    when its attempts are used up, fail it with the reason. Returns "retried" (the caller enqueues it),
+    "failed" or None (the attempt beat again or ended meanwhile: nothing done)."""
     run_id, number, locale = run.id, run.attempts, run.locale
     used = tries(run_id)
     retry = used < max_attempts()
@@ -149,9 +149,6 @@ def give_up(run, last_seen, now, stale_before=None):
     if retry:
         log.warning("run %s: attempt %s lost its worker (last heartbeat %s); removed %s; retrying (%s of %s)",
                     run_id, number, last_seen, removed, used + 1, max_attempts())
-        from .jobs import enqueue_run
-        run = db.session.get(Run, run_id)
-        enqueue_run(run)
         return "retried"
     log.error("run %s: attempt %s lost its worker (last heartbeat %s); removed %s; no attempts left, failed",
               run_id, number, last_seen, removed)

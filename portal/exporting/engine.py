@@ -16,6 +16,7 @@ from ..models.exporting import (
     MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
 )
 from . import sync
+from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
 from .providers.base import DeliveryRow
@@ -79,14 +80,12 @@ class Progress:
 
     def beat(self):
         if self.attempt is not None:
-            from .attempts import check
             check(self.run.id, self.attempt)
 
     def finish(self):
         """In the run's last transaction, which began with ``beat()``: the attempt ends, completed."""
         self.run.progress_at = utcnow()
         if self.attempt is not None:
-            from .attempts import Outcome, end
             end(self.run.id, self.attempt, Outcome.COMPLETED)
 
 

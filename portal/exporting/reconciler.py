@@ -59,9 +59,12 @@ def reconcile(now=None):
         ended = jobs.job_status(run.job_id) in ENDED_JOB      # RQ saw its work horse die
         if heartbeat >= stale_before and not ended:
             continue
+        run_id = run.id
         outcome = attempts.give_up(run, heartbeat, now, stale_before=None if ended else stale_before)
+        if outcome == "retried":
+            jobs.enqueue_run(db.session.get(Run, run_id))      # from a clean state, on any worker
         if outcome is not None:
-            result[outcome].append(run.id)
+            result[outcome].append(run_id)
     return result
 
 
