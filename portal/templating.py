@@ -13,6 +13,7 @@ from .exporting.messages import (
 from .exporting.scheduling import ambiguity_notice
 from .exporting.types import all_types
 from .models.user import PERMISSION_LABELS
+from .web import is_htmx
 
 COUNT_LABELS = {
     "records": _l("Records in the time window"), "new": _l("New"), "changed": _l("Changed"),
@@ -44,7 +45,6 @@ def type_label(key):
 
 def dialog_heading():
     """A dialog's title is the page's level-one heading when the dialog is opened as a page."""
-    from .web import is_htmx
     return "h2" if is_htmx() else "h1"
 
 

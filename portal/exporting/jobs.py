@@ -15,12 +15,15 @@ from rq.job import Job
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .. import create_app
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import Operation, ReportItem, Run, RunStatus, WORKING_STATUSES
 from ..queue import queue, redis_connection
 from . import attempts, engine
-from .errors import TransientError
+from .errors import ExportError, TransientError
+from .formats import FormatError
+from .states import transition
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +105,6 @@ def job_status(job_id):
 def execute_run(run_id):
     """The job: prepare and/or export one run."""
     if not has_app_context():
-        from .. import create_app
         with create_app().app_context():
             return _execute(run_id)
     return _execute(run_id)
@@ -149,7 +151,6 @@ def _work(run, target, number):
             progress = engine.Progress(run, attempt=number)
             if target == RunStatus.PREPARING:
                 engine.prepare(run, progress)
-                from .services import transition
                 progress.beat()      # still this attempt's run: then the status is ours to change
                 if run.operation == Operation.PREPARE_AND_EXPORT.value:
                     transition(run, RunStatus.EXPORTING)
@@ -191,8 +192,6 @@ def _transient_db_error(exc):
 def _reason(exc):
     """A reason a person can read, in the run's locale: our own errors' messages; for anything else the
     class and first line only (no statement parameters, which might hold data)."""
-    from .errors import ExportError
-    from .formats import FormatError
     if isinstance(exc, FormatError):
         return exc.message[:500]
     if isinstance(exc, ExportError):
@@ -216,7 +215,6 @@ def _retry_or_fail(run_id, exc, number):
     if used >= limit:
         fail_run(run_id, _reason(exc), attempt=number)
         return "failed"
-    from .services import transition
     transition(run, RunStatus.QUEUED)
     run.error_reason = _reason(exc)
     run.phase = None

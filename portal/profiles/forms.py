@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..exporting import windows
 from ..exporting.messages import SYNC_TYPE_LABELS
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
@@ -14,9 +15,6 @@ ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadshe
 # line breaks), so Unix line endings could not be chosen. The engine reads the names (formats/base.py).
 LINE_ENDINGS = [("crlf", _l("Windows (CR LF)")), ("lf", _l("Unix (LF)"))]
 _LINE_ENDING_NAMES = {"\r\n": "crlf", "\n": "lf"}
-WINDOWS = [("previous_month", _l("Last month")), ("current_month", _l("This month so far")),
-           ("previous_week", _l("Last week")), ("yesterday", _l("Yesterday")), ("today", _l("Today")),
-           ("last_7_days", _l("The last 7 days")), ("last_30_days", _l("The last 30 days"))]
 
 
 class ProfileForm(FlaskForm):
@@ -26,7 +24,7 @@ class ProfileForm(FlaskForm):
     provider = SelectField(_l("Provider"))
     sync_type = SelectField(_l("Sync type"), choices=list(SYNC_TYPE_LABELS.items()))
     company_id = SelectField(_l("Company"), coerce=str)
-    default_window = SelectField(_l("Default time window"), choices=WINDOWS)
+    default_window = SelectField(_l("Default time window"), choices=windows.profile_choices())
     format = SelectField(_l("File format"), choices=FORMATS)
     delimiter = SelectField(_l("Delimiter"), choices=DELIMITERS)
     quotechar = SelectField(_l("Quote character"), choices=QUOTECHARS)

@@ -4,14 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import permission_required
+from ..exporting import queries, services
 from ..exporting.errors import ExportError
 from ..exporting.providers import all_providers
 from ..exporting.types import all_types, get_type
 from ..models import Permission
-from ..runs import services as run_services
 from ..runs.forms import ConfirmForm
 from ..web import attach_error, render
-from . import bp, services
+from . import bp
 from .forms import ProfileForm
 
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
@@ -28,7 +28,7 @@ ERROR_FIELDS = {"name_required": "name", "unknown_export_type": "export_type", "
 @permission_required(*READERS)
 def index():
     show_archived = request.args.get("archived") == "1" and current_user.can(*MANAGERS)
-    return render("profiles/index.html", groups=services.profiles_by_type(include_archived=show_archived),
+    return render("profiles/index.html", groups=queries.profiles_by_type(include_archived=show_archived),
                   show_archived=show_archived, form=ConfirmForm())
 
 
@@ -36,10 +36,10 @@ def index():
 @permission_required(*READERS)
 def detail(profile_id):
     """The profile with its Last run exports (test and production, files and reports)."""
-    profile = run_services.get_profile(profile_id, include_archived=True) or abort(404)
-    runs, files, error_ids = run_services.last_runs(profile.id)
-    return render("profiles/detail.html", profile=profile, runs=runs, files=files, error_ids=error_ids,
-                  scheduled=run_services.scheduled_runs(profile.id), form=ConfirmForm())
+    profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
+    runs, files = queries.last_runs(profile.id)
+    return render("profiles/detail.html", profile=profile, runs=runs, files=files,
+                  scheduled=queries.scheduled_runs(profile.id), form=ConfirmForm())
 
 
 def _columns_from_request(export_type_key):
@@ -70,7 +70,7 @@ def _label(item):
 
 def _form_page(profile):
     form = ProfileForm()
-    form.fill_choices(all_types(), all_providers(), services.companies(), _label, services.integration_accounts())
+    form.fill_choices(all_types(), all_providers(), queries.companies(), _label, queries.integration_accounts())
     if profile is not None and not form.is_submitted():
         form.load(profile)
     export_type_key = form.export_type.data or (profile.export_type if profile else form.export_type.choices[0][0])
@@ -83,7 +83,10 @@ def _form_page(profile):
             flash(_("Choose at least one column."), "error")
         else:
             try:
-                saved = services.save(profile, form.values(selected), current_user)
+                if profile is None:
+                    saved = services.create_profile(user=current_user, **form.values(selected))
+                else:
+                    saved = services.update_profile(profile.id, user=current_user, **form.values(selected))
             except ExportError as exc:
                 attach_error(form, exc, ERROR_FIELDS.get(exc.code))
             else:
@@ -107,7 +110,7 @@ def new():
 @bp.route("/<int:profile_id>/edit", methods=["GET", "POST"])
 @permission_required(*MANAGERS)
 def edit(profile_id):
-    profile = run_services.get_profile(profile_id, include_archived=True) or abort(404)
+    profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
     return _form_page(profile)
 
 
@@ -127,15 +130,15 @@ def columns():
 @bp.route("/<int:profile_id>/archive", methods=["POST"])
 @permission_required(*MANAGERS)
 def archive(profile_id):
-    profile = run_services.get_profile(profile_id, include_archived=True) or abort(404)
+    profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if request.form.get("restore") == "1":
-        services.restore(profile, current_user)
+        services.archive_profile(profile.id, user=current_user, archived=False)
         flash(_("The export profile %(name)s is back in use.", name=profile.name), "success")
     else:
         name = profile.name
-        outcome = services.delete_or_archive(profile, current_user)
+        outcome = services.delete_profile(profile.id, user=current_user)
         flash(_("The export profile %(name)s was archived: its exports stay available.", name=name)
               if outcome == "archived" else _("The export profile %(name)s was deleted.", name=name), "success")
     return redirect(url_for("profiles.index"))

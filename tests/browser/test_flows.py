@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.config import ROOT
+from portal.exporting import windows
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.exporting import PreparedRow, ReportItem, Run
@@ -50,8 +51,7 @@ def wait_for_run(app, predicate, timeout=60):
 
 
 def last_month_day(day=10, hour=11):
-    from portal.runs.windows import preset_window
-    start, _end = preset_window("last_month")
+    start, _end = windows.window("previous_month")
     return datetime(start.year, start.month, day, hour, 0)
 
 

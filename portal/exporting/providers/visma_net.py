@@ -17,18 +17,26 @@
   profile are refused until someone resumes (``resume``), which exports the stopped run again from that
   record. Journals and invoices go on with the next record instead (Prepare/Export: partially processed).
 """
+import json
 import logging
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
+from ...i18n import org_timezone
+from ...integrations.services import account_problem
+from ...integrations.visma import (
+    ReauthorisationRequired, VismaNetApiError, VismaNetClient, VismaNetUncertain, VismaNetUnavailable,
+)
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
 )
-from ...models.exporting import ExportProfile, ReportItem, Run, RunStatus
+from ...models.exporting import ExportProfile, ReportItem, Run
 from ...models.visma_delivery import SyncStop, VismaDocument
+from ...sandbox import spec
 from ..errors import ExportError, TransientError
 from . import register
 from . import visma_payloads as payloads
@@ -90,7 +98,6 @@ class VismaNetProvider(Provider):
                                  "from Visma.net: %(system_message)s — Resume the sync once the problem is "
                                  "solved."), code="sync_stopped", name=profile.name, system_message=stop.message)
         account = db.session.get(IntegrationAccount, int((profile.options or {}).get("account_id") or 0))
-        from ...integrations.services import account_problem
         problem = account_problem(account)
         if problem is not None:
             raise ExportError(_l("%(name)s cannot send to Visma.net: %(problem)s"), code="account_problem",
@@ -115,7 +122,6 @@ class VismaNetProvider(Provider):
         self.kits = []              # products: kit specifications, sent after every item
         self.client = None
         if not self.test_mode:
-            from ...integrations.visma import VismaNetClient
             self.client = VismaNetClient(self.account)
 
     def deliver(self, batch):
@@ -272,9 +278,6 @@ class VismaNetProvider(Provider):
         return earlier
 
     def _post(self, path, kind, ref, keys, row_ids, body):
-        from ...integrations.visma import (
-            ReauthorisationRequired, VismaNetApiError, VismaNetUncertain, VismaNetUnavailable,
-        )
         document = self._keep(kind, path, ref, keys, row_ids, body, "sending")   # committed before the POST
         attempt = 0
         while True:
@@ -302,7 +305,6 @@ class VismaNetProvider(Provider):
             return self._sent(document, _number(kind, answer), answer.location)
 
     def _guarded(self, function, *args):
-        from ...integrations.visma import ReauthorisationRequired, VismaNetUnavailable
         try:
             return function(*args)
         except ReauthorisationRequired as exc:
@@ -359,8 +361,6 @@ class VismaNetProvider(Provider):
 
 def _local_date(value):
     """A stored UTC time as the organisation's local date (the day the payment was made there)."""
-    from datetime import datetime, timezone
-    from ...i18n import org_timezone
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
@@ -397,9 +397,7 @@ def validate(path, body):
 
     Uses the real description (``shared/contracts``); where it is not installed, nothing can be checked
     here and Visma.net itself checks on sending."""
-    import json
     try:
-        from ...sandbox import spec
         spec.validators()
     except (FileNotFoundError, ImportError) as exc:
         log.info("Visma.net's OpenAPI description is not available (%s); payloads are not checked here", exc)
@@ -427,21 +425,16 @@ def stopped_profiles():
         .where(SyncStop.resumed_at.is_(None)).order_by(SyncStop.stopped_at.desc())).all()
 
 
-def resume(profile, *, user=None):
-    """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
-    exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
-    it was rolled back; the next run then starts as usual)."""
-    from .. import services
+def lift_stop(profile, *, user=None):
+    """Lift the stop of a profile's sync (the first half of ``services.resume_sync``). Returns the run
+    it stopped, or None."""
     stop = stop_state(profile)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
     stop.resumed_at = utcnow()
     stop.resumed_by_id = user if isinstance(user, int) or user is None else user.id
     db.session.commit()
-    run = db.session.get(Run, stop.run_id) if stop.run_id else None
-    if run is not None and run.status in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
-        return services.request_export(run.id)
-    return None
+    return db.session.get(Run, stop.run_id) if stop.run_id else None
 
 
 def documents(run_id, *, offset=0, limit=100):
