@@ -1,7 +1,7 @@
 """run attempts and the worker's heartbeat
 
 Revision ID: i13b_0001
-Revises: i10_0001
+Revises: i12_0001
 Create Date: 2026-11-26 15:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "i13b_0001"
-down_revision = "i10_0001"
+down_revision = "i12_0001"
 branch_labels = None
 depends_on = None
 
