@@ -66,16 +66,16 @@ def prepared_run(app, users):
     from portal.exporting import windows
     with app.app_context():
         window = windows.window("previous_month")
-        company = support.company()
+        company = factories.company()
         for i in range(12):
             db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number="C1",
                                    customer_name="Klant", payment_type="CARD", amount=Decimal("10.00") + i,
                                    paid_at=datetime(window[0].year, window[0].month, 1 + i, 10)))
         db.session.commit()
-        profile = support.profile("Kassabetalingen", export_type="payments")
-        run = start_run(profile.id, user=db.session.get(support.User, users["staff"]), operation="prepare",
+        profile = factories.profile("Kassabetalingen", export_type="payments")
+        run = start_run(profile.id, user=db.session.get(factories.User, users["staff"]), operation="prepare",
                         window_start=window[0], window_end=window[1], locale="en")
-        run = support.execute(run.id)
+        run = factories.run_job(run.id)
         assert run.status == "prepared", run.error_reason
         return profile.id, run.id
 

@@ -68,8 +68,8 @@ def portal_data(app, users):
         schedule = schedules.save_schedule(payments.id, now=datetime(2026, 11, 26, 12), frequency="monthly", day=3,
                                            hour=6, window="previous_month", locale="en")
         schedules.run_due_schedules(now=datetime(2026, 12, 3, 5, 1))
-        notifications.set_subscriptions(db.session.get(support.User, users["staff"]), journals.id, ["run_failed"])
-        support.run(journals, status="failed", finished_at=datetime.now())
+        notifications.set_subscriptions(db.session.get(factories.User, users["staff"]), journals.id, ["run_failed"])
+        factories.run(journals, status="failed", finished_at=datetime.now())
         notifications.notify_events()
         account = IntegrationAccount(name="Visma.net Zorggroep", provider="visma_net", wizard_step="authorise")
         db.session.add(account)

@@ -15,14 +15,14 @@ from portal.extensions import db
 from portal.models import ReportItem, Run, RunAttempt, RunFile, utcnow
 from portal.queue import queue
 
-from . import factory
-from .conftest import execute
+from tests import factories
+from tests.factories import execute
 
 
 @pytest.fixture
 def run(ctx):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "csv"})
     return services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")

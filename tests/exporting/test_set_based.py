@@ -13,8 +13,8 @@ from portal.exporting.types import get_type
 from portal.extensions import db
 from portal.models import Department, LedgerCurrent, LedgerEntry, Payment, PreparedRow, ReportItem, Run
 
-from . import factory
-from .conftest import files_of, read_csv, rows_of, start_and_run
+from tests import factories
+from tests.factories import files_of, read_csv, rows_of, start_and_run
 
 
 def _odd_payments(zorg):
@@ -45,13 +45,13 @@ def _python_payloads(run):
 
 
 def test_the_sql_payload_and_fingerprint_equal_the_row_by_row_ones(ctx):
-    zorg, _, _ = factory.companies()
+    zorg, _, _ = factories.companies()
     _odd_payments(zorg)
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type="full")
     run = services.start_run(profile.id, mode="test", operation="prepare", window_start="2026-11-01",
                              window_end="2026-11-30")
-    from .conftest import execute
+    from tests.factories import execute
     execute(run)
     run = db.session.get(Run, run.id)
     assert run.status == "prepared", run.error_reason
@@ -70,8 +70,8 @@ def test_the_sql_payload_and_fingerprint_equal_the_row_by_row_ones(ctx):
 
 
 def test_missing_values_are_invalid_rows_with_report_items(ctx):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 3)
     made[1].customer_number = ""
     made[2].payment_type = ""
     made[2].customer_number = ""
@@ -94,8 +94,8 @@ def test_missing_values_are_invalid_rows_with_report_items(ctx):
 
 def test_a_ledger_from_the_row_by_row_engine_keeps_its_meaning(ctx):
     """Entries recorded with sha256 fingerprints: unchanged records stay unchanged (compared once in Python)."""
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 4)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 4)
     db.session.commit()
     export_type = get_type("payments")
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
@@ -118,8 +118,8 @@ def test_a_ledger_from_the_row_by_row_engine_keeps_its_meaning(ctx):
 
 @pytest.mark.parametrize("supports", [True, False])
 def test_removals_by_a_key_only_anti_join(ctx, monkeypatch, supports):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 4)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 4)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type="incremental_all")
@@ -149,7 +149,7 @@ def test_removals_by_a_key_only_anti_join(ctx, monkeypatch, supports):
 ])
 def test_csv_written_by_the_database_is_byte_for_byte_the_row_by_row_file(ctx, monkeypatch, options):
     from portal.exporting.providers.file import FileProvider
-    zorg, _, _ = factory.companies()
+    zorg, _, _ = factories.companies()
     _odd_payments(zorg)
     profile = services.create_profile(name="Payments", export_type="payments",
                                       options=dict(options, format="csv"), sync_type="full")
@@ -175,8 +175,8 @@ def test_csv_written_by_the_database_is_byte_for_byte_the_row_by_row_file(ctx, m
 def test_rows_the_database_cannot_write_exactly_go_row_by_row(ctx, monkeypatch):
     """A cancellation line (a removal) is made in Python: such a delivery takes the row-by-row path."""
     from portal.exporting.providers.file import FileProvider
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "csv"},
                                       sync_type="incremental_all")
@@ -195,8 +195,8 @@ def test_rows_the_database_cannot_write_exactly_go_row_by_row(ctx, monkeypatch):
 
 def test_prepared_in_chunks_the_rows_are_the_same(ctx):
     """Chunks of source ids (progress and heartbeat between them) give the rows one statement gives."""
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 25)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 25)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type="incremental_all")
