@@ -253,6 +253,7 @@ def export(run, progress):
                             storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
                             version=version)
     cancel = export_type.supports_cancellation
+    reverse = export_type.reverses_changes
     typed = provider.typed_values
     provider.begin()
     try:
@@ -266,10 +267,16 @@ def export(run, progress):
             if not rows:
                 break
             batch = []
+            delivered = sync.delivered_payloads(profile.id, [
+                row.record_key for row in rows if row.mutation == Mutation.CHANGED.value]) if reverse else {}
             for row in rows:
                 payload = row.payload
                 if row.mutation == Mutation.REMOVED.value and cancel:
                     payload = export_type.cancellation(payload)
+                if row.record_key in delivered:     # first take back what was delivered, then the new version
+                    reversal = export_type.cancellation(delivered[row.record_key])
+                    batch.append(DeliveryRow(row.id, row.record_key, "reversal",
+                                             decode(reversal) if typed else reversal, f"{run_id}:{row.record_key}"))
                 batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
                                          decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
             results = provider.deliver(batch)

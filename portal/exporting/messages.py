@@ -37,6 +37,7 @@ MUTATION_LABELS = {
     "changed": _l("Changed"),
     "removed": _l("Removed"),
     "unchanged": _l("Unchanged"),
+    "reversal": _l("Reversal"),
 }
 SEVERITY_LABELS = {"error": _l("Error"), "warning": _l("Warning"), "info": _l("Information")}
 PHASE_LABELS = {
@@ -57,6 +58,8 @@ REPORT_MESSAGES = {
     "removals_left_out": _l("%(count)s removed records are left out: %(provider)s cannot deliver removals."),
     "department_elsewhere": _l("%(count)s records of departments whose finance system is not %(provider)s are "
                                "left out: %(departments)s."),
+    "visma_by_hand": _l("Visma.net cannot take back or change record %(record)s through its API (%(kind)s, "
+                        "Visma.net document %(document)s): correct it at Visma.net by hand."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
     "run_failed": _l("The run failed: %(reason)s"),
     "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "
