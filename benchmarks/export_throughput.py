@@ -9,9 +9,13 @@ emptied. Steps, on the same N payments (one export type, the same columns):
    process of its own (so that its peak memory is the worker's, measured by the OS);
 2. the database's own CSV dump of the same rows and columns (``COPY … TO STDOUT WITH CSV`` on
    PostgreSQL, the ``sqlite3`` shell's CSV mode on SQLite), timed the same way (a process of its own);
-3. an *incremental_all* production run after a first production run and a change of 1 % of the rows,
+3. a bare Python script over the same query: one streaming cursor into ``csv.writer`` (what a user
+   could write in five lines), timed the same way: ``python_baseline_s``;
+4. an *incremental_all* production run after a first production run and a change of 1 % of the rows,
    timed as a ratio to the full run.
-The last line is one JSON object with the figures.
+Each run reports seconds per phase (prepare, compare, write, commit; wall clock and CPU). While a run
+works, its phase and progress are printed every few seconds. The machine's load average (``uptime``)
+is printed with the figures. The last line is one JSON object with the figures.
 """
 import argparse
 import json
@@ -48,20 +52,90 @@ def worker_main(run_id):
     """Child process: run one run's job, as a worker's work horse does; print the job's figures."""
     app = _app(os.environ["BENCH_DATABASE"], os.environ["BENCH_STORAGE"])
     with app.app_context():
+        from portal.exporting import engine
         from portal.exporting.jobs import execute_run
+        before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        status = execute_run(run_id)
+        if os.environ.get("BENCH_PROFILE"):
+            from pyinstrument import Profiler
+            profiler = Profiler()
+            with profiler:
+                status = execute_run(run_id)
+            with open(os.environ["BENCH_PROFILE"], "w") as out:
+                out.write(profiler.output_text(unicode=True, show_all=False))
+        else:
+            status = execute_run(run_id)
         seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    phases = {name: {"s": round(wall, 3), "cpu_s": round(cpu, 3)} for name, (wall, cpu) in engine.PHASE_SECONDS.items()}
     print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
-                      "cpu_s": usage.ru_utime + usage.ru_stime}))
+                      "cpu_s": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
+                      "phases": phases}))
 
 
-def _in_worker(args, run_id):
+def _in_worker(args, run_id, app=None, label="run"):
+    """Runs the job in a process of its own; prints its phase and progress every few seconds."""
     env = dict(os.environ, BENCH_DATABASE=args.database, BENCH_STORAGE=args.storage)
-    out = subprocess.run([sys.executable, __file__, "--job", str(run_id)], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    if args.profile:
+        env["BENCH_PROFILE"] = os.path.join(args.storage, f"profile-{label}.txt")
+    child = subprocess.Popen([sys.executable, __file__, "--job", str(run_id)], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started = time.perf_counter()
+    while True:
+        try:
+            out, err = child.communicate(timeout=args.progress_every)
+            break
+        except subprocess.TimeoutExpired:
+            print(f"  {label}: {time.perf_counter() - started:.0f} s, {_progress(app, run_id)}, "
+                  f"load {_load()}", flush=True)
+    if child.returncode:
+        raise SystemExit(f"the worker failed ({child.returncode}):\n{err[-4000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _progress(app, run_id):
+    if app is None:
+        return "working"
+    from portal.extensions import db
+    from portal.models import Run
+    from sqlalchemy.exc import OperationalError
+    with app.app_context():
+        try:
+            run = db.session.get(Run, run_id)
+            return f"{run.status} {run.phase or ''} {run.done}/{run.total if run.total is not None else '?'}"
+        except OperationalError:      # SQLite: the worker holds the write lock just now
+            return "busy"
+        finally:
+            db.session.remove()
+
+
+def _load():
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _python_baseline(args, path):
+    """A bare Python script: one streaming cursor of the same query into the C csv writer."""
+    import csv
+    started = time.perf_counter()
+    cpu = time.process_time()
+    if args.database.startswith("sqlite"):
+        import sqlite3
+        connection = sqlite3.connect(args.database.split("sqlite:///", 1)[1])
+        cursor = connection.execute(COLUMNS_SQL)
+    else:
+        import psycopg
+        from sqlalchemy.engine import make_url
+        url = make_url(args.database).set(drivername="postgresql")
+        connection = psycopg.connect(url.render_as_string(hide_password=False))
+        cursor = connection.cursor(name="baseline")     # server-side: streams
+        cursor.itersize = 10_000
+        cursor.execute(COLUMNS_SQL)
+    with open(path, "w", newline="", buffering=1 << 20) as out:
+        writer = csv.writer(out)
+        writer.writerow([d[0] for d in cursor.description])
+        writer.writerows(cursor)
+    connection.close()
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def _prepare_database(app):
@@ -125,6 +199,10 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database", default=f"sqlite:///{ROOT / 'instance' / 'bench.db'}")
     parser.add_argument("--storage", default=str(ROOT / "instance" / "bench-storage"))
+    parser.add_argument("--progress-every", type=float, default=10.0, help="seconds between progress lines")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile each run with pyinstrument (text in the storage folder)")
+    parser.add_argument("--skip-incremental", action="store_true")
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -148,44 +226,67 @@ def main():
                                               options={"format": "csv"}, sync_type="incremental_all")
         run = _start(services, full.id, "test")
         incremental_id = incremental.id
-    figures = _in_worker(args, run)
+    print(f"load average before the runs: {_load()}", flush=True)
+    figures = _in_worker(args, run, app, "full test run")
     with app.app_context():
         done = db.session.get(Run, run)
         assert done.status == "exported", (done.status, done.error_reason)
         assert done.counts["processed"] == args.rows, done.counts
         exported_file = services.run_files(run)[0]
     print(f"full test run: {figures['seconds']:.1f} s ({figures['cpu_s']:.1f} s CPU), "
-          f"{args.rows / figures['seconds']:.0f} rows/s, peak worker RSS {figures['peak_rss_mb']:.0f} MB", flush=True)
+          f"{args.rows / figures['seconds']:.0f} rows/s, peak worker RSS {figures['peak_rss_mb']:.0f} MB; "
+          f"phases {_phases(figures)}; load {_load()}", flush=True)
 
     native = _native_dump(args, os.path.join(args.storage, "native-dump.csv"))
     print(f"native CSV dump: {native:.2f} s (ours: {exported_file.size} bytes, "
           f"native: {os.path.getsize(os.path.join(args.storage, 'native-dump.csv'))} bytes)", flush=True)
 
+    baseline_s, baseline_cpu = _python_baseline(args, os.path.join(args.storage, "python-baseline.csv"))
+    print(f"python baseline (csv.writer over a streaming cursor): {baseline_s:.2f} s ({baseline_cpu:.2f} s CPU); "
+          f"load {_load()}", flush=True)
+    result = {
+        "rows": args.rows, "database": args.database.split(":", 1)[0], "seconds": round(figures["seconds"], 3),
+        "rows_per_s": round(args.rows / figures["seconds"]), "peak_rss_mb": round(figures["peak_rss_mb"], 1),
+        "native_dump_s": round(native, 3), "ratio_to_native": round(figures["seconds"] / native, 2),
+        "python_baseline_s": round(baseline_s, 3), "python_baseline_cpu_s": round(baseline_cpu, 3),
+        "ratio_to_python_baseline": round(figures["seconds"] / baseline_s, 2),
+        # The machine is shared: the worker's own CPU time tells what the wall clock cannot.
+        "worker_cpu_s": round(figures["cpu_s"], 2), "phases": figures["phases"],
+    }
+    if not args.skip_incremental:
+        result.update(_incremental(args, app, services, incremental_id, figures))
+    result["load_average"] = _load()
+    print(json.dumps(result))
+
+
+def _phases(figures):
+    return ", ".join(f"{name} {p['s']:.1f} s ({p['cpu_s']:.1f} CPU)" for name, p in figures["phases"].items())
+
+
+def _incremental(args, app, services, incremental_id, figures):
+    from portal.extensions import db
+    from portal.models import Run
     with app.app_context():
         first = _start(services, incremental_id, "production")
-    baseline = _in_worker(args, first)
+    baseline = _in_worker(args, first, app, "first production run")
     with app.app_context():
         from sqlalchemy import text
         with db.engine.begin() as connection:
             changed = connection.execute(text("UPDATE payments SET amount = amount + 1 WHERE id % 100 = 0")).rowcount
         second = _start(services, incremental_id, "production")
-    inc = _in_worker(args, second)
+    inc = _in_worker(args, second, app, "incremental run")
     with app.app_context():
         done = db.session.get(Run, second)
         assert done.status == "exported", (done.status, done.error_reason)
         assert done.counts["processed"] == changed, (done.counts, changed)
     print(f"incremental_all production run: first {baseline['seconds']:.1f} s, after {changed} changes "
-          f"{inc['seconds']:.1f} s", flush=True)
-    result = {
-        "rows": args.rows, "database": args.database.split(":", 1)[0], "seconds": round(figures["seconds"], 3),
-        "rows_per_s": round(args.rows / figures["seconds"]), "peak_rss_mb": round(figures["peak_rss_mb"], 1),
-        "native_dump_s": round(native, 3), "ratio_to_native": round(figures["seconds"] / native, 2),
+          f"{inc['seconds']:.1f} s ({inc['cpu_s']:.1f} s CPU); phases {_phases(inc)}; load {_load()}", flush=True)
+    return {
+        "first_production_s": round(baseline["seconds"], 3),
         "incremental_s": round(inc["seconds"], 3), "incremental_ratio": round(inc["seconds"] / figures["seconds"], 3),
         "incremental_peak_rss_mb": round(inc["peak_rss_mb"], 1),
-        # The machine is shared: the worker's own CPU time tells what the wall clock cannot.
-        "worker_cpu_s": round(figures["cpu_s"], 2), "incremental_worker_cpu_s": round(inc["cpu_s"], 2),
+        "incremental_worker_cpu_s": round(inc["cpu_s"], 2), "incremental_phases": inc["phases"],
     }
-    print(json.dumps(result))
 
 
 def _start(services, profile_id, mode):

@@ -33,8 +33,9 @@ def create_app(config=None):
     from .auth import init_app as init_auth
     init_auth(app, login_manager)
 
-    from . import web
+    from . import templating, web
     web.init_app(app)
+    templating.init_app(app)
 
     from . import admin
     from .main import bp as main_bp

@@ -17,6 +17,12 @@ def _bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name, default):
+    """A number from the environment, of the default's type (int or float); unset or empty: the default."""
+    value = os.environ.get(name)
+    return type(default)(value) if value not in (None, "") else default
+
+
 def _sqlite_url(name):
     return f"sqlite:///{ROOT / 'instance' / name}"
 
@@ -45,6 +51,9 @@ class Config:
 
     LANGUAGES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "da": "Dansk"}
     BABEL_DEFAULT_LOCALE = "en"
+    # How English pages write dates and numbers: British English for a European organisation
+    # (26/11/2026, not 11/26/26); e.g. "en_US" or "en_IE" where wanted.
+    PORTAL_ENGLISH_LOCALE = os.environ.get("PORTAL_ENGLISH_LOCALE", "en_GB")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -60,6 +69,40 @@ class Config:
 
     RQ_QUEUES = ("exports", "default")
     RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))
+    # Every worker runs periodic maintenance (portal.maintenance) on a timer of its own: it wakes every
+    # tick and runs each task whose turn (a short Redis lock, one worker per interval) it gets.
+    PORTAL_MAINTENANCE_TICK = _number("PORTAL_MAINTENANCE_TICK", 5.0)
+
+    # The export engine: rows per batch, how often a run's progress is written, when a run whose
+    # heartbeat stopped counts as dead, and how often the reconciler looks.
+    EXPORT_BATCH_SIZE = _number("PORTAL_EXPORT_BATCH_SIZE", 2000)
+    EXPORT_PROGRESS_INTERVAL = 0.3
+    EXPORT_STALE_SECONDS = _number("PORTAL_STALE_RUN_SECONDS", 300.0)
+    EXPORT_RECONCILE_SECONDS = _number("PORTAL_RECONCILE_SECONDS", 15.0)   # a maintenance task
+
+    # The Visma.net API client: scopes asked for, the dimension holding cost centres and units, and
+    # how requests are retried (429, 5xx, time-outs).
+    VISMA_NET_SCOPES = os.environ.get("VISMA_NET_SCOPES") or (
+        "openid offline_access vismanet_erp_interactive_api:read "
+        "vismanet_erp_interactive_api:create vismanet_erp_interactive_api:update")
+    VISMA_NET_DIMENSION_ID = os.environ.get("VISMA_NET_DIMENSION_ID") or "SUBACCOUNT"
+    VISMA_NET_HTTP_TIMEOUT = _number("VISMA_NET_HTTP_TIMEOUT", 30)          # seconds per request
+    VISMA_NET_MAX_ATTEMPTS = _number("VISMA_NET_MAX_ATTEMPTS", 5)           # tries per request
+    VISMA_NET_BACKOFF_SECONDS = _number("VISMA_NET_BACKOFF_SECONDS", 1.0)   # doubles each time, jitter
+    VISMA_NET_MAX_BACKOFF_SECONDS = _number("VISMA_NET_MAX_BACKOFF_SECONDS", 30)
+    VISMA_NET_MAX_WAIT_SECONDS = _number("VISMA_NET_MAX_WAIT_SECONDS", 120)  # longest wait slept in place
+
+    # The sandbox (only when SANDBOX_ENABLED): token lifetimes, its rate limit (requests per company per
+    # fixed window, as Visma.net's "4-fixed-window"), the first open period (YYYYMM) and its
+    # OpenAPI description (default: the nearest shared/contracts above the checkout, else the copy).
+    SANDBOX_ACCESS_TOKEN_SECONDS = _number("SANDBOX_ACCESS_TOKEN_SECONDS", 300)
+    SANDBOX_REFRESH_TOKEN_SECONDS = _number("SANDBOX_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
+    SANDBOX_CODE_SECONDS = _number("SANDBOX_CODE_SECONDS", 120)
+    SANDBOX_AUTHORIZATION_REQUEST_SECONDS = _number("SANDBOX_AUTHORIZATION_REQUEST_SECONDS", 900)
+    SANDBOX_RATE_LIMIT = _number("SANDBOX_RATE_LIMIT", 5000)
+    SANDBOX_RATE_LIMIT_WINDOW_SECONDS = _number("SANDBOX_RATE_LIMIT_WINDOW_SECONDS", 3600)
+    SANDBOX_FIRST_OPEN_PERIOD = os.environ.get("SANDBOX_FIRST_OPEN_PERIOD") or "202501"
+    VISMA_NET_OPENAPI = os.environ.get("VISMA_NET_OPENAPI", "")
 
     @classmethod
     def check(cls):

@@ -1,7 +1,9 @@
 """Languages, time zone and the locale-aware formatting filters.
 
-Locale: the user's setting, then the session, then ``Accept-Language``, then English. Dates and times
-are stored in UTC and shown in the organisation's time zone (``PORTAL_TIMEZONE``).
+Locale: the user's setting, then the session, then ``Accept-Language``, then English. English is
+formatted as ``PORTAL_ENGLISH_LOCALE`` (British English unless configured otherwise). Dates and times
+are stored in UTC and shown in the organisation's time zone (``PORTAL_TIMEZONE``), in one style
+(``short``) on every page.
 """
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -12,7 +14,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 
-def select_locale():
+def language_code():
+    """The chosen language, one of ``LANGUAGES``' keys (what the switcher and the user's setting hold)."""
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
         if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
@@ -21,6 +24,17 @@ def select_locale():
             return session["locale"]
         return request.accept_languages.best_match(list(languages)) or "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def babel_locale(code):
+    """The Babel locale a language is formatted in: English as PORTAL_ENGLISH_LOCALE."""
+    if code == "en":
+        return current_app.config.get("PORTAL_ENGLISH_LOCALE") or "en"
+    return code
+
+
+def select_locale():
+    return babel_locale(language_code())
 
 
 def select_timezone():
@@ -38,7 +52,10 @@ def _aware(value):
     return value
 
 
-def datetime_filter(value, fmt="medium"):
+DATE_STYLE = "short"  # one style on every page
+
+
+def datetime_filter(value, fmt=DATE_STYLE):
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -52,7 +69,7 @@ def datetime_filter(value, fmt="medium"):
     return format_date(value, fmt)
 
 
-def date_filter(value, fmt="medium"):
+def date_filter(value, fmt=DATE_STYLE):
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -74,8 +91,8 @@ def init_app(app, babel):
 
     @app.context_processor
     def _languages():
-        return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale()),
-                "org_timezone": app.config["PORTAL_TIMEZONE"]}
+        return {"languages": app.config["LANGUAGES"], "current_locale": language_code(),
+                "html_lang": str(get_locale()).replace("_", "-"), "org_timezone": app.config["PORTAL_TIMEZONE"]}
 
 
-__all__ = ["select_locale", "org_timezone", "datetime_filter", "date_filter", "number_filter", "date"]
+__all__ = ["select_locale", "language_code", "babel_locale", "org_timezone", "datetime_filter", "date_filter", "number_filter", "date"]

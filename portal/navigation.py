@@ -15,6 +15,8 @@ class NavItem:
 
 
 def register(app, endpoint, label, permissions, description=None, order=50):
+    """``description`` is the home tile's text: one text, or [(permissions, text)] where the first text
+    whose permissions the user has is shown (a tile says only what that user can do there)."""
     items = app.extensions.setdefault("portal_navigation", [])
     items.append(NavItem(endpoint, label, tuple(permissions), description, order))
     items.sort(key=lambda item: item.order)
@@ -28,9 +30,18 @@ def items_for_current_user(app):
         if item.permissions and not current_user.can(*item.permissions):
             continue
         url = url_for(item.endpoint)
-        visible.append({"url": url, "label": item.label, "description": item.description,
+        visible.append({"url": url, "label": item.label, "description": _description(item),
                         "active": request.path == url or (url != "/" and request.path.startswith(url))})
     return visible
+
+
+def _description(item):
+    if not isinstance(item.description, (list, tuple)):
+        return item.description
+    for permissions, text in item.description:
+        if current_user.can(*permissions):
+            return text
+    return None
 
 
 def init_app(app):

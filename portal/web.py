@@ -1,8 +1,11 @@
-"""Page-or-fragment rendering, error pages and response headers.
+"""Page-or-fragment rendering, error pages, response headers and the safe ``next``.
 
 htmx-flask stays inside this module (``request.htmx``), so that it can be swapped. One helper,
 ``render``, answers a whole page, or one named block of it to an htmx request, and says ``Vary``.
 """
+import re
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -27,6 +30,49 @@ def render(template, block=None, status=200, **context):
     return body, status, {"Vary": "HX-Request"}
 
 
+# What a browser strips from a URL before it reads it (WHATWG URL standard): C0 controls and spaces at
+# either end, and every tab, line feed and carriage return anywhere.
+_URL_EDGES = "".join(chr(c) for c in range(0x21))
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_next(target, default=None):
+    """``target`` when it is a path on this site as the browser will read it, else ``default``.
+
+    An open redirect would help phishing, so only a path is accepted: read as the browser reads it
+    (tabs and newlines dropped, ``\\`` as ``/``), it must start with one ``/`` and name no scheme or host
+    (``//host``, ``/\\host``, ``/<tab>/host``, ``https:``, ``javascript:`` are refused). The answer is the
+    normalised path, so the ``Location`` says exactly what the browser will open.
+    """
+    if not target or not isinstance(target, str):
+        return default
+    path = _URL_DROPPED.sub("", target.strip(_URL_EDGES)).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or _CONTROL.search(path):
+        return default
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return default
+    return path
+
+
+def content_security_policy(*form_origins):
+    """The portal's one Content-Security-Policy. ``form_origins``: other sites a form of the page may
+    lead to (a form whose answer redirects to Visma Connect's sign-in, for example)."""
+    sources = " ".join(["'self'", *filter(None, form_origins)])
+    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"form-action {sources}; frame-ancestors 'none'")
+
+
+def attach_error(form, error, field=None):
+    """Show a service's refusal next to the form field it is about, else above the form."""
+    target = getattr(form, field, None) if field else None
+    if target is None:
+        form.form_errors.append(str(error))
+    else:
+        target.errors = [*target.errors, str(error)]
+
+
 def _error_page(status, title, message):
     if is_htmx():
         # A fragment, swapped where the request aimed; htmx needs 2xx to swap unless told otherwise.
@@ -38,12 +84,6 @@ def init_app(app):
     htmx.init_app(app)
     from . import navigation
     navigation.init_app(app)
-
-    from .admin.forms import PERMISSION_LABELS
-
-    @app.context_processor
-    def _labels():
-        return {"permission_label": lambda p: PERMISSION_LABELS.get(getattr(p, "value", p), p)}
 
     @app.errorhandler(403)
     def forbidden(_error):
@@ -71,8 +111,5 @@ def init_app(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self' " + app.config.get("CSP_FORM_ACTION_EXTRA", "") + "; frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response

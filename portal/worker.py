@@ -1,12 +1,21 @@
-"""The RQ worker: named queues, RQ's scheduler on, run inside the app context."""
+"""The RQ worker: named queues, RQ's scheduler on, run inside the app context, and the worker's own
+maintenance timer (``portal.maintenance``: the reconciler and every other periodic task)."""
 import logging
 
 from rq import Worker
 
-from . import create_app
+from . import create_app, maintenance
 from .queue import redis_connection
 
 log = logging.getLogger(__name__)
+
+
+class PortalWorker(Worker):
+    """RQ's forking worker that never forks while its maintenance timer is inside a task."""
+
+    def fork_work_horse(self, job, queue):
+        with maintenance.fork_guard:
+            super().fork_work_horse(job, queue)
 
 
 def main():
@@ -16,12 +25,18 @@ def main():
         from .extensions import db
         db.engine.dispose()
         _on_start(app)
-        worker = Worker(list(app.config["RQ_QUEUES"]), connection=redis_connection())
-        log.info("worker starting on queues %s", ",".join(app.config["RQ_QUEUES"]))
-        worker.work(with_scheduler=True)
+        name = maintenance.worker_name()
+        worker = PortalWorker(list(app.config["RQ_QUEUES"]), connection=redis_connection(), name=name)
+        # Periodic tasks on a timer of this process: they do not depend on a Redis job surviving.
+        timer = maintenance.start(app, owner=name)
+        log.info("worker starting on queues %s as %s", ",".join(app.config["RQ_QUEUES"]), name)
+        try:
+            worker.work(with_scheduler=True)
+        finally:
+            timer.stop()
 
 
 def _on_start(app):
-    """Hook for the export engine's reconciler (runs when a worker starts)."""
+    """Hooks that run once when a worker starts (``app.extensions["portal_worker_start_hooks"]``)."""
     for hook in app.extensions.get("portal_worker_start_hooks", []):
         hook(app)

@@ -205,9 +205,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
+    """A fresh browser page. The test fails on any console error, uncaught exception or failed request
+    for the page's own assets, on any page it opened (tests/browser/checks.py)."""
+    from tests.browser.checks import PageWatch
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    watch = PageWatch(page)
+    page.watch = watch
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    problems = watch.take()
+    if problems:
+        pytest.fail("The browser reported problems:\n" + "\n".join(problems), pytrace=False)

@@ -13,9 +13,11 @@ SIGN_IN = {"en": "Sign in", "nl": "Inloggen", "sv": "Logga in", "da": "Log ind"}
 
 
 def _lang(response):
+    """The page's language code (English pages say en-GB: British English by default)."""
     page = response.get_data(as_text=True)
     start = page.index('<html lang="') + len('<html lang="')
-    return page[start:page.index('"', start)]
+    lang = page[start:page.index('"', start)]
+    return "en" if lang == "en-GB" else lang
 
 
 def _set_user_locale(app, email, locale):
@@ -31,6 +33,40 @@ def test_english_without_any_preference(client):
     response = client.get("/auth/login")
     assert _lang(response) == "en"
     assert "Sign in" in response.get_data(as_text=True)
+
+
+def test_english_is_british_english_unless_configured(app, client):
+    assert '<html lang="en-GB">' in client.get("/auth/login").get_data(as_text=True)
+    assert _render(app, "en", "{{ t|datetime }}", t=datetime(2026, 11, 26, 13, 31)) == "26/11/2026, 14:31"
+    app.config["PORTAL_ENGLISH_LOCALE"] = "en_US"
+    assert _render(app, "en", "{{ t|date }}", t=date(2026, 11, 26)) == "11/26/26"
+
+
+def test_one_date_style_on_every_page(app):
+    """The filters' default is the short style that the run pages use; no page asks for another."""
+    from portal.config import ROOT
+    assert _render(app, "sv", "{{ t|datetime }}|{{ d|date }}", t=datetime(2026, 11, 26, 13, 31),
+                   d=date(2026, 11, 26)) == "2026-11-26 14:31|2026-11-26"
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert "datetime(\"medium\")" not in text and "datetime(\"long\")" not in text, template
+
+
+def test_a_language_chosen_on_the_sign_in_page_becomes_the_users_setting(app, client, auth):
+    client.post("/language", data={"locale": "da", "csrf_token": auth.csrf_token("/auth/login")})
+    auth.login("staff")
+    with app.app_context():
+        assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "da"
+    # Kept on another device (another browser language, nothing chosen there).
+    other = app.test_client()
+    from tests.conftest import AuthActions
+    AuthActions(other).login("staff")
+    assert _lang(other.get("/", headers={"Accept-Language": "nl"})) == "da"
+    # A language merely kept from the last sign-out is not forced on the next person who signs in.
+    auth.logout()
+    auth.login("manager")
+    with app.app_context():
+        assert db.session.execute(db.select(User.locale).filter_by(email="manager@example.com")).scalar() is None
 
 
 @pytest.mark.parametrize("header, expected", [
@@ -54,10 +90,21 @@ def test_session_choice_beats_accept_language(client, auth):
 
 def test_users_setting_beats_the_session(app, client, auth):
     _set_user_locale(app, "staff@example.com", "da")
-    client.post("/language", data={"locale": "nl", "csrf_token": auth.csrf_token("/auth/login")})
+    auth.login("manager")
+    client.post("/language", data={"locale": "nl", "csrf_token": auth.csrf_token("/")})
+    auth.logout()  # the session keeps Dutch for the sign-in page: nobody chose it there
     assert _lang(client.get("/auth/login")) == "nl"
     auth.login("staff")
     assert _lang(client.get("/", headers={"Accept-Language": "sv"})) == "da"
+
+
+def test_a_language_chosen_on_the_sign_in_page_replaces_the_saved_one(app, client, auth):
+    _set_user_locale(app, "staff@example.com", "da")
+    client.post("/language", data={"locale": "nl", "csrf_token": auth.csrf_token("/auth/login")})
+    auth.login("staff")
+    assert _lang(client.get("/", headers={"Accept-Language": "sv"})) == "nl"
+    with app.app_context():
+        assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "nl"
 
 
 def test_user_without_a_setting_follows_session_then_browser(app, client, auth):
@@ -118,14 +165,14 @@ AUTUMN_BEFORE = datetime(2026, 10, 25, 0, 30)
 AUTUMN_AFTER = datetime(2026, 10, 25, 1, 30)
 
 EXPECTED_SHORT = {
-    "en": ("3/29/26, 1:30\u202fAM", "3/29/26, 3:30\u202fAM", "10/25/26, 2:30\u202fAM"),
+    "en": ("29/03/2026, 01:30", "29/03/2026, 03:30", "25/10/2026, 02:30"),  # British English
     "nl": ("29-03-2026, 01:30", "29-03-2026, 03:30", "25-10-2026, 02:30"),
     "sv": ("2026-03-29 01:30", "2026-03-29 03:30", "2026-10-25 02:30"),
     "da": ("29.03.2026 01.30", "29.03.2026 03.30", "25.10.2026 02.30"),
 }
 EXPECTED_NUMBER = {"en": "1,234,567.891", "nl": "1.234.567,891", "sv": "1\xa0234\xa0567,891",
                    "da": "1.234.567,891"}
-EXPECTED_LONG_DATE = {"en": "March 29, 2026", "nl": "29 maart 2026", "sv": "29 mars 2026",
+EXPECTED_LONG_DATE = {"en": "29 March 2026", "nl": "29 maart 2026", "sv": "29 mars 2026",
                       "da": "29. marts 2026"}
 
 
@@ -158,13 +205,13 @@ def test_number_and_date_filters_follow_the_locale(app, locale):
 
 def test_date_filter_of_a_utc_time_is_the_local_day(app):
     # 23:30 UTC on the 28th is already the 29th in Amsterdam.
-    assert _render(app, "en", "{{ t|date('long') }}", t=datetime(2026, 3, 28, 23, 30)) == "March 29, 2026"
+    assert _render(app, "en", "{{ t|date('long') }}", t=datetime(2026, 3, 28, 23, 30)) == "29 March 2026"
 
 
 def test_portal_timezone_setting_is_used(app):
     app.config["PORTAL_TIMEZONE"] = "America/New_York"
     rendered = _render(app, "en", "{{ t|datetime('short') }} {{ zone }}", t=SPRING_AFTER, zone="")
-    assert rendered.startswith("3/28/26, 9:30\u202fPM")  # EDT, UTC-4
+    assert rendered.startswith("28/03/2026, 21:30")  # EDT, UTC-4
     with app.test_request_context("/"):
         from portal.i18n import org_timezone
         assert str(org_timezone()) == "America/New_York"
@@ -178,3 +225,36 @@ def test_aware_datetimes_are_converted_too(app):
 
 def test_footer_names_the_time_zone(client):
     assert "Europe/Amsterdam" in client.get("/auth/login").get_data(as_text=True)
+
+
+# --- plurals and amounts in messages ----------------------------------------------------------------
+
+PLURALS = {  # (one, two) for "n exports match"
+    "en": ("1 export matches", "2 exports match"), "nl": ("1 export gevonden", "2 exports gevonden"),
+    "sv": ("1 export matchar", "2 exporter matchar"), "da": ("1 eksport passer", "2 eksporter passer"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_counts_take_the_plural_form_of_their_language(app, locale):
+    source = '{{ ngettext("%(num)s export matches", "%(num)s exports match", n, num=n|number) }}'
+    assert (_render(app, locale, source, n=1), _render(app, locale, source, n=2)) == PLURALS[locale]
+
+
+@pytest.mark.parametrize("locale, debit, credit", [
+    ("en", "137,401.06", "137,400.00"), ("nl", "137.401,06", "137.400,00"),
+    ("sv", "137\xa0401,06", "137\xa0400,00"), ("da", "137.401,06", "137.400,00")])
+def test_amounts_in_report_messages_are_written_for_the_locale(app, locale, debit, credit):
+    from portal.exporting.messages import report_message
+    with app.test_request_context("/", headers={"Accept-Language": locale}):
+        text = report_message("journal_unbalanced", {"company": "Zorggroep", "period": "2026-10",
+                                                     "debit": "137401.06", "credit": "137400"})
+    assert debit in text and credit in text
+
+
+def test_a_count_in_a_report_message_takes_its_plural_form(app):
+    from portal.exporting.messages import report_message
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        one = report_message("removals_left_out", {"count": 1, "provider": "Visma.net ERP"})
+        many = report_message("removals_left_out", {"count": 1200, "provider": "Visma.net ERP"})
+    assert one.startswith("1 borttagen post ") and many.startswith("1\xa0200 borttagna poster ")

@@ -44,6 +44,7 @@ EXPECTED = {
     "main.index": SIGNED_IN,
     "main.set_language": Entry(PUBLIC, data={"locale": "en"}),
     "main.health": PUBLIC,
+    "main.favicon": PUBLIC,
     # auth
     "auth.login": PUBLIC,
     "auth.logout": Entry(PUBLIC, signs_out=True),

@@ -78,8 +78,11 @@ def test_placeholders_match_the_english(language):
     for message in _catalogue(language):
         if not message.id:
             continue
-        english = message.id if isinstance(message.id, str) else message.id[0]
-        for text in _texts(message.string):
+        forms = [message.id] if isinstance(message.id, str) else list(message.id)
+        for index, text in enumerate(_texts(message.string)):
+            # A plural entry: the first form answers the English singular, the others the plural
+            # (nl, sv and da have two forms; "the next request" may leave the number out).
+            english = forms[min(index, len(forms) - 1)]
             if placeholders(text) != placeholders(english):
                 problems.append(f"{english!r}: {placeholders(english)} vs {text!r}: {placeholders(text)}")
     assert not problems, f"{language}:\n" + "\n".join(problems)

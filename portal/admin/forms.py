@@ -5,14 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import Permission
-
-PERMISSION_LABELS = {
-    Permission.IMPORT_EXPORT.value: _l("Import and export"),
-    Permission.VIEW_EXPORTS.value: _l("View exports"),
-    Permission.MANAGE_EXPORTS.value: _l("Manage export and financial settings and export"),
-    Permission.MANAGE_USERS.value: _l("Manage users"),
-}
+from ..models.user import PERMISSION_LABELS
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user
 from ..auth.guards import permission_required
 from ..extensions import db
 from ..models import Permission, User
-from ..web import render
+from ..web import attach_error, render
 from . import bp
 from .forms import UserForm
 from .services import UserError, create_user, list_users, update_user
@@ -37,7 +37,7 @@ def new_user():
                                active=form.active.data)
         except UserError as exc:
             db.session.rollback()
-            _field_errors(form, exc).append(str(exc))
+            attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s created by user %s", user.id, current_user.id)
             flash(_("User %(email)s was created.", email=user.email), "success")
@@ -62,7 +62,7 @@ def edit_user(user_id):
                         password=form.password.data or None, acting_user=current_user)
         except UserError as exc:
             db.session.rollback()
-            _field_errors(form, exc).append(str(exc))
+            attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s changed by user %s%s", user.id, current_user.id,
                      " (password reset)" if form.password.data else "")
@@ -72,10 +72,3 @@ def edit_user(user_id):
             return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=user)
 
-
-def _field_errors(form, error):
-    """The error list of the field a service error belongs to (the e-mail field when it names none)."""
-    field = getattr(form, error.field or "email", None) or form.email
-    if not isinstance(field.errors, list):
-        field.errors = list(field.errors)
-    return field.errors

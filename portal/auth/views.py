@@ -1,26 +1,16 @@
 import logging
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import limiter
+from ..extensions import db, limiter
 from . import bp
 from .forms import SignInForm
 from .services import authenticate
+from ..web import safe_next
 
 log = logging.getLogger(__name__)
-
-
-def _safe_next(target):
-    # Only paths on this site: an open redirect would help phishing.
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _email_key():
@@ -46,13 +36,19 @@ def login():
             flash(_("The e-mail address or password is not correct."), "error")
         else:
             locale = session.get("locale")
+            chosen_here = session.get("locale_chosen")
             session.clear()  # a fresh session at sign-in: no fixation
             if locale:
                 session["locale"] = locale
+            if chosen_here and locale in current_app.config["LANGUAGES"] and user.locale != locale:
+                # The language chosen on the sign-in page becomes the user's setting, as the switcher's
+                # choice does once signed in (a language merely kept from the last sign-out does not).
+                user.locale = locale
+                db.session.commit()
             session.permanent = True
             login_user(user)
             log.info("signed in: user %s", user.id)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form), (401 if request.method == "POST" else 200)
 
 

@@ -5,10 +5,6 @@ Views and the API call ``portal.exporting.services``; workers run ``portal.expor
 
 
 def init_app(app):
-    import os
-    app.config.setdefault("EXPORT_BATCH_SIZE", int(os.environ.get("PORTAL_EXPORT_BATCH_SIZE", 2000)))
-    app.config.setdefault("EXPORT_PROGRESS_INTERVAL", 0.3)
-    app.config.setdefault("EXPORT_STALE_SECONDS", float(os.environ.get("PORTAL_STALE_RUN_SECONDS", 300)))
-    app.config.setdefault("EXPORT_RECONCILE_SECONDS", float(os.environ.get("PORTAL_RECONCILE_SECONDS", 60)))
-    from .reconciler import on_worker_start
-    app.extensions.setdefault("portal_worker_start_hooks", []).append(on_worker_start)
+    from .. import maintenance
+    from .reconciler import reconcile
+    maintenance.register("export-reconciler", reconcile, every="EXPORT_RECONCILE_SECONDS")

@@ -32,18 +32,32 @@ def new_job_id(run_id):
     return f"export-run-{run_id}-{uuid4().hex[:10]}"
 
 
-def enqueue_run(run):
+def enqueue_run(run, replacing=False, now=None):
     """Put a committed run's job in Redis (now, or at ``run_at`` through RQ's scheduler).
 
     When Redis cannot be reached the run stays queued/scheduled in the database and the reconciler
-    enqueues it later; the failure is logged, the start itself succeeded.
+    enqueues it later; the failure is logged, the start itself succeeded. ``replacing`` (the
+    reconciler): the new job id is set only if the run still waits with the job id it had (a
+    compare-and-set), so a run a worker has meanwhile claimed keeps its job and gets no second one.
+    A run whose time (``run_at``) has come by ``now`` is enqueued at once.
     """
     job_id = new_job_id(run.id)
-    run.job_id = job_id
-    db.session.commit()
+    if replacing:
+        old = run.job_id
+        changed = db.session.execute(
+            update(Run).where(Run.id == run.id, Run.status.in_([RunStatus.SCHEDULED.value, RunStatus.QUEUED.value]),
+                              Run.job_id == old if old is not None else Run.job_id.is_(None))
+            .values(job_id=job_id)).rowcount
+        db.session.commit()
+        if changed != 1:
+            return None
+        db.session.refresh(run)
+    else:
+        run.job_id = job_id
+        db.session.commit()
     try:
         q = queue(QUEUE)
-        if run.status == RunStatus.SCHEDULED.value and run.run_at is not None:
+        if run.status == RunStatus.SCHEDULED.value and run.run_at is not None and run.run_at > (now or utcnow()):
             q.enqueue_at(run.run_at.replace(tzinfo=timezone.utc), execute_run, run.id, job_id=job_id,
                          description=f"export run {run.id}")
         else:
@@ -61,6 +75,16 @@ def cancel_job(job_id):
         return False
     job.cancel()
     return True
+
+
+def scheduled_time(job_id):
+    """When RQ's scheduler is to enqueue a job (naive UTC), or None when it is not scheduled."""
+    from rq.registry import ScheduledJobRegistry
+    try:
+        at = ScheduledJobRegistry(queue=queue(QUEUE)).get_scheduled_time(job_id)
+    except NoSuchJobError:
+        return None
+    return at.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def job_status(job_id):

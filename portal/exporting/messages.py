@@ -3,7 +3,9 @@
 Report items store a code and parameters; they are rendered here in whatever locale is active, so a
 report can be shown in any language (the worker forces the starter's locale).
 """
-from flask_babel import lazy_gettext as _l, pgettext
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import format_decimal, lazy_gettext as _l, ngettext, pgettext
 
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -52,12 +54,11 @@ REPORT_MESSAGES = {
     "missing_value": _l("Record %(record)s has no value for %(field)s; it is not exported."),
     "debtor_blocked": _l("Debtor %(debtor)s is blocked: invoice line %(record)s is not exported."),
     "test_company_refused": _l("Journals for %(company)s are refused: it is marked as a test company."),
+    "test_company_left_out": _l("%(company)s is a test company: its journals are left out, as for every "
+                                "profile that covers all companies."),
     "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
                              "credit %(credit)s. Its lines are not exported."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
-    "removals_left_out": _l("%(count)s removed records are left out: %(provider)s cannot deliver removals."),
-    "department_elsewhere": _l("%(count)s records of departments whose finance system is not %(provider)s are "
-                               "left out: %(departments)s."),
     "visma_by_hand": _l("Visma.net cannot take back or change record %(record)s through its API (%(kind)s, "
                         "Visma.net document %(document)s): correct it at Visma.net by hand."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
@@ -78,14 +79,46 @@ def status_label(status):
     return STATUS_LABELS.get(status, status)
 
 
+# Messages with a count: the noun takes the count's plural form in every language.
+PLURAL_REPORT_MESSAGES = {  # %(count)s is the count as the locale writes it (ngettext's num is bare)
+    "removals_left_out": lambda n, params: ngettext(
+        "%(count)s removed record is left out: %(provider)s cannot deliver removals.",
+        "%(count)s removed records are left out: %(provider)s cannot deliver removals.", n, **params),
+    "department_elsewhere": lambda n, params: ngettext(
+        "%(count)s record of a department whose finance system is not %(provider)s is left out: "
+        "%(departments)s.",
+        "%(count)s records of departments whose finance system is not %(provider)s are left out: "
+        "%(departments)s.", n, **params),
+}
+AMOUNT_PARAMS = ("debit", "credit", "amount")  # money: two decimals, the locale's separators
+
+
+def _localised(params):
+    """The parameters as the reader's locale writes them: amounts and counts with its separators."""
+    shown = dict(params or {})
+    for name in AMOUNT_PARAMS:
+        if name in shown:
+            try:
+                shown[name] = format_decimal(Decimal(str(shown[name])), format="#,##0.00")
+            except (InvalidOperation, ValueError):
+                pass
+    return shown
+
+
+def _render(code, params):
+    if code in PLURAL_REPORT_MESSAGES:
+        count = int((params or {}).get("count") or 0)
+        return PLURAL_REPORT_MESSAGES[code](count, {**_localised(params), "count": format_decimal(count)})
+    return str(REPORT_MESSAGES[code]) % _localised(params)
+
+
 def report_message(code, params):
-    template = REPORT_MESSAGES.get(code)
-    if template is None:
+    if code not in REPORT_MESSAGES and code not in PLURAL_REPORT_MESSAGES:
         return code
     try:
-        return str(template) % (params or {})
+        return _render(code, params)
     except (KeyError, TypeError, ValueError):
         # A translation with a broken placeholder must not hide the item: show the English text.
         from flask_babel import force_locale
         with force_locale("en"):
-            return str(template) % (params or {})
+            return _render(code, params)

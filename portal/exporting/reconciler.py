@@ -6,41 +6,52 @@
   is older than ``EXPORT_STALE_SECONDS``, or RQ says its job ended) is failed with a reason. A failed
   run recorded nothing in the ledger: the final transaction never committed.
 
-Runs when a worker starts and then periodically (a job that schedules its next run).
+Runs in every worker on a timer of its own (``portal.maintenance``), under a short Redis lock so that
+one worker does it per interval; it does not depend on any Redis job surviving.
 """
 import logging
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import Run, RunStatus, WORKING_STATUSES
-from ..queue import queue
 from . import jobs
 from .messages import report_message
 
 log = logging.getLogger(__name__)
 
-LIVE_JOB = {"queued", "scheduled", "started", "deferred"}
+LIVE_JOB = {"queued", "started", "deferred"}
 ENDED_JOB = {"failed", "stopped", "canceled"}
-PERIODIC_JOB_ID = "export-reconciler"
 
 
 def reconcile(now=None):
+    """One pass (a periodic task of every worker's maintenance timer, see ``portal.maintenance``)."""
     now = now or utcnow()
     result = {"enqueued": [], "failed": []}
     waiting = db.session.execute(select(Run).where(
         Run.status.in_([RunStatus.SCHEDULED.value, RunStatus.QUEUED.value])).order_by(Run.id)).scalars().all()
     for run in waiting:
-        if jobs.job_status(run.job_id) in LIVE_JOB:
+        run_id, job_id = run.id, run.job_id
+        status = jobs.job_status(job_id)
+        if status in LIVE_JOB:
             continue
-        log.warning("run %s (%s): its job is gone from Redis; enqueuing it again", run.id, run.status)
-        jobs.enqueue_run(run)
-        result["enqueued"].append(run.id)
+        if status == "scheduled":
+            due = jobs.scheduled_time(job_id)
+            if due is not None and due > now - _grace():
+                continue            # RQ's scheduler moves it on time
+            # Overdue: RQ's scheduler is not moving it (its lock held by a worker that died).
+            log.warning("run %s: its job is overdue in RQ's scheduler; enqueuing it now", run_id)
+            try:
+                jobs.cancel_job(job_id)
+            except Exception as exc:      # it started meanwhile: the claim decides, nothing is lost
+                log.info("run %s: job %s not cancelled (%s)", run_id, job_id, type(exc).__name__)
+        if jobs.enqueue_run(run, replacing=True, now=now) is not None:
+            log.warning("run %s: its job %s was gone from Redis (%s); enqueued again", run_id, job_id, status)
+            result["enqueued"].append(run_id)
     threshold = now - jobs.stale_after()
     working = db.session.execute(select(Run).where(
         Run.status.in_([s.value for s in WORKING_STATUSES])).order_by(Run.id)).scalars().all()
@@ -57,29 +68,6 @@ def reconcile(now=None):
     return result
 
 
-def reconcile_job():
-    """The periodic job: reconcile, then schedule the next round."""
-    try:
-        return reconcile()
-    finally:
-        schedule_next()
-
-
-def schedule_next():
-    interval = float(current_app.config.get("EXPORT_RECONCILE_SECONDS", 60))
-    queue("default").enqueue_in(timedelta(seconds=interval), reconcile_job, job_id=PERIODIC_JOB_ID,
-                                description="export reconciler")
-
-
-def on_worker_start(app):
-    """Worker start hook (portal.worker._on_start): reconcile at once, then periodically."""
-    with app.app_context():
-        try:
-            result = reconcile()
-            log.info("reconciler on worker start: %s", result)
-        finally:
-            db.session.remove()
-        try:
-            schedule_next()
-        except RedisError:
-            log.exception("could not schedule the periodic reconciler")
+def _grace():
+    """How long a due job may wait in RQ's scheduler (which moves it within a second when it works)."""
+    return timedelta(seconds=max(5.0, float(current_app.config.get("EXPORT_RECONCILE_SECONDS", 15))))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.exporting import ReportItem
+from .formats.base import neutralise
 from .messages import SEVERITY_LABELS, report_message
 from .services import get_run
 
@@ -43,13 +44,11 @@ def report_csv(run_id, locale=None):
     with force_locale(locale or run.locale):
         writer.writerow([str(h) for h in CSV_HEADERS])
         for item in _items(run.id):
-            writer.writerow([_safe(item["severity_label"]), _safe(item["record_key"]), _safe(item["message"]),
-                             item["code"], _safe(item["provider_message"])])
+            writer.writerow([_text(item["severity_label"]), _text(item["record_key"]), _text(item["message"]),
+                             item["code"], _text(item["provider_message"])])
     return out.getvalue()
 
 
-def _safe(text):
-    """Formula neutralisation: a cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    from .formats.base import FORMULA_PREFIXES
-    text = str(text or "")
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def _text(value):
+    """A cell as text that a spreadsheet shows and never runs as a formula."""
+    return neutralise(str(value or ""))

@@ -319,8 +319,8 @@ def roll_back(run_id, *, user=None):
     if refusal is not None:
         raise refusal
     if run.is_production and recorded_count(run.id):
-        db.session.execute(update(LedgerEntry).where(LedgerEntry.run_id == run.id)
-                           .values(rolled_back=True))
+        from .sync import roll_back_ledger
+        roll_back_ledger(run.id, run.profile_id)      # the history and the current ledger, together
     if run.is_production:
         latest = db.session.execute(
             select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == run.profile_id)

@@ -1,7 +1,10 @@
 """Sync semantics (DESIGN §4), computed by the database with set operations against the ledger.
 
-The ledger is append-only. What it *currently* holds for a profile: per record key, the latest entry
-that counts (not rolled back); a key whose latest entry is a removal is not in the ledger.
+The ledger is append-only (``ledger_entries``, the history). What it *currently* holds for a profile:
+per record key, the latest entry that counts (not rolled back); a key whose latest entry is a removal
+is not in the ledger. That is kept as a table of its own, ``ledger_current`` (one row per profile and
+record key), updated in the same transaction as the history: by ``append_ledger`` (a production run's
+commit) and ``restore_current`` (a roll back). Comparing a run with the ledger is then an index join.
 Everything here is one SQL statement over the whole run: no per-row lookups in Python.
 """
 from sqlalchemy import bindparam, text
@@ -9,15 +12,25 @@ from sqlalchemy import bindparam, text
 from ..extensions import db
 from ..models import utcnow
 
-# The current ledger of one profile, as a derived table.
+# The current ledger of one profile.
 CURRENT = """
-    SELECT l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id, l.subject_key, l.payload
+    SELECT c.record_key, c.fingerprint, c.window_value, c.group_key, c.company_id, c.subject_key, c.payload
+    FROM ledger_current c WHERE c.profile_id = :profile
+"""
+
+# The same, derived from the history (what ``ledger_current`` must always equal; ``keys_sql`` limits it
+# to some record keys).
+_FROM_HISTORY = """
+    SELECT l.profile_id, l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id, l.subject_key,
+           l.payload, l.id, l.run_id
     FROM ledger_entries l
     WHERE l.profile_id = :profile AND l.removed = :false AND l.id IN (
         SELECT MAX(m.id) FROM ledger_entries m
-        WHERE m.profile_id = :profile AND m.rolled_back = :false
+        WHERE m.profile_id = :profile AND m.rolled_back = :false {keys}
         GROUP BY m.record_key)
 """
+_CURRENT_COLUMNS = ("profile_id, record_key, fingerprint, window_value, group_key, company_id, subject_key, "
+                    "payload, entry_id, run_id")
 
 
 def _execute(sql, **params):
@@ -95,8 +108,9 @@ def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, su
 
 
 def append_ledger(run_id, profile_id, export_pass):
-    """Production: what this export pass delivered goes into the ledger (unchanged rows add nothing)."""
-    return _execute("""
+    """Production: what this export pass delivered goes into the ledger (unchanged rows add nothing),
+    and the current ledger follows (same transaction: the caller commits both or neither)."""
+    count = _execute("""
         INSERT INTO ledger_entries (profile_id, record_key, fingerprint, removed, window_value, group_key,
                                     company_id, subject_key, payload, run_id, rolled_back, created_at)
         SELECT :profile, p.record_key, p.fingerprint, CASE WHEN p.mutation = 'removed' THEN :true ELSE :false END,
@@ -104,6 +118,62 @@ def append_ledger(run_id, profile_id, export_pass):
         FROM prepared_rows p
         WHERE p.run_id = :run AND p.export_pass = :pass AND p.processed = :true AND p.mutation <> 'unchanged'
     """, run=run_id, profile=profile_id, now=utcnow(), **{"pass": export_pass}).rowcount
+    if count:
+        # The run's entries are the newest of their keys: the current ledger takes the run's latest entry
+        # per key (a removal takes the key out).
+        _execute("""
+            DELETE FROM ledger_current WHERE profile_id = :profile AND record_key IN (
+                SELECT record_key FROM ledger_entries WHERE run_id = :run)
+        """, run=run_id, profile=profile_id)
+        _execute(f"""
+            INSERT INTO ledger_current ({_CURRENT_COLUMNS})
+            SELECT l.profile_id, l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id,
+                   l.subject_key, l.payload, l.id, l.run_id
+            FROM ledger_entries l
+            WHERE l.run_id = :run AND l.removed = :false AND l.rolled_back = :false AND l.id IN (
+                SELECT MAX(m.id) FROM ledger_entries m WHERE m.run_id = :run GROUP BY m.record_key)
+        """, run=run_id, profile=profile_id)
+    return count
+
+
+def roll_back_ledger(run_id, profile_id):
+    """A roll back: the run's entries stop counting, and the current ledger of the keys they touched is
+    derived again from the history (what counted before the run). Returns how many entries stopped."""
+    count = _execute("UPDATE ledger_entries SET rolled_back = :true WHERE run_id = :run AND rolled_back = :false",
+                     run=run_id).rowcount
+    restore_current(profile_id, run_id=run_id)
+    return count
+
+
+def restore_current(profile_id, run_id=None):
+    """Derive the current ledger of a profile again from the history: of the keys a run touched, or (no
+    ``run_id``) of every key."""
+    keys = "AND m.record_key IN (SELECT k.record_key FROM ledger_entries k WHERE k.run_id = :run)" if run_id else ""
+    if run_id:
+        _execute("""
+            DELETE FROM ledger_current WHERE profile_id = :profile AND record_key IN (
+                SELECT record_key FROM ledger_entries WHERE run_id = :run)
+        """, run=run_id, profile=profile_id)
+    else:
+        _execute("DELETE FROM ledger_current WHERE profile_id = :profile", profile=profile_id)
+    params = {"profile": profile_id}
+    if run_id:
+        params["run"] = run_id
+    _execute(f"INSERT INTO ledger_current ({_CURRENT_COLUMNS}) {_FROM_HISTORY.format(keys=keys)}", **params)
+
+
+def current_from_history(profile_id):
+    """{record key: (fingerprint, window value, group, entry id)} as the history says it is now (for tests:
+    ``ledger_current`` must always equal it)."""
+    rows = _execute(f"SELECT * FROM ({_FROM_HISTORY.format(keys='')}) AS h", profile=profile_id)
+    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.id) for row in rows}
+
+
+def current_table(profile_id):
+    """The same as ``current_from_history``, read from ``ledger_current``."""
+    rows = _execute("SELECT record_key, fingerprint, window_value, group_key, entry_id FROM ledger_current "
+                    "WHERE profile_id = :profile", profile=profile_id)
+    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.entry_id) for row in rows}
 
 
 def mutation_counts(run_id):

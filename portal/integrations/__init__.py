@@ -1,7 +1,5 @@
 """Integration accounts: the Visma.net wizard (create, authorise, verify, administrations, dimensions),
 the account page (health, re-authorise, disconnect) and the API client the Visma.net provider uses."""
-import os
-
 from flask import Blueprint
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
@@ -10,22 +8,11 @@ from . import views  # noqa: E402,F401
 from .services import account_problem  # noqa: E402,F401  (for profile pages)
 
 
-def _settings_from_environment(app):
-    from .visma.client import DEFAULTS
-    for name, default in DEFAULTS.items():
-        value = os.environ.get(name)
-        app.config.setdefault(name, type(default)(value) if value else default)
-    from .visma.oauth import DEFAULT_SCOPES
-    app.config.setdefault("VISMA_NET_SCOPES", os.environ.get("VISMA_NET_SCOPES") or DEFAULT_SCOPES)
-    app.config.setdefault("VISMA_NET_DIMENSION_ID", os.environ.get("VISMA_NET_DIMENSION_ID") or "SUBACCOUNT")
-
-
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from .. import navigation
     from ..models import Permission
-    _settings_from_environment(app)
     app.register_blueprint(bp)
 
     @app.context_processor

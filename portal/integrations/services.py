@@ -322,7 +322,7 @@ def dimension_segments(account):
 
 
 def _dimension_id():
-    return current_app.config.get("VISMA_NET_DIMENSION_ID", "SUBACCOUNT")
+    return current_app.config["VISMA_NET_DIMENSION_ID"]
 
 
 def _normalise(text):

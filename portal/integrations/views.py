@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..web import render
+from ..web import attach_error, content_security_policy, render, safe_next
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm
 from .services import AuthorisationFailed, DimensionError, IntegrationError
@@ -53,11 +53,7 @@ def authorize_origin(app):
 @bp.after_request
 def _allow_form_to_connect(response):
     """*Authorise* is a form whose answer redirects to Visma Connect: allow that in form-action."""
-    origin = authorize_origin(current_app)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        f"form-action 'self' {origin} {current_app.config.get('CSP_FORM_ACTION_EXTRA', '')}; "
-        "frame-ancestors 'none'")
+    response.headers["Content-Security-Policy"] = content_security_policy(authorize_origin(current_app))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -81,7 +77,7 @@ def new_account():
         try:
             account = services.create_account(form.name.data, current_user.id)
         except IntegrationError as exc:
-            form.name.errors.append(str(exc))
+            attach_error(form, exc, "name")
         else:
             flash(_("Integration account %(name)s was created. Now authorise it at Visma.net.",
                     name=account.name), "success")
@@ -127,7 +123,9 @@ def _administrations_context(account, form=None):
             branches = services.branches(account)
         except IntegrationError as exc:
             branch_error = str(exc)
-    form.company.choices = [(0, _("Choose…"))] + [(c.id, f"{c.name} ({c.code})") for c in services.companies()]
+    mapped = {m.company_id for m in account.administration_mappings}  # mapped already: not offered again
+    form.company.choices = [(0, _("Choose…"))] + [(c.id, f"{c.name} ({c.code})") for c in services.companies()
+                                                  if c.id not in mapped]
     form.branch.choices = [("", _("Choose…"))] + [(n, f"{n} – {name}" if name else n) for n, name in branches]
     return {"form": form, "branches": branches, "branch_error": branch_error}
 
@@ -186,14 +184,7 @@ def refresh(account_id):
         flash(str(exc), "error")
     else:
         flash(_("The tokens were refreshed."), "success")
-    return redirect(_back(account))
-
-
-def _back(account):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(".account", account_id=account.id)
+    return redirect(safe_next(request.form.get("next"), url_for(".account", account_id=account.id)))
 
 
 @bp.post("/<int:account_id>/disconnect")
@@ -238,7 +229,7 @@ def new_mapping(account_id):
         try:
             mapping = services.add_mapping(account, form.company.data, form.branch.data, context["branches"])
         except IntegrationError as exc:
-            form.company.errors = list(form.company.errors) + [str(exc)]
+            attach_error(form, exc, "company")
         else:
             flash(_("%(company)s is mapped to branch %(branch)s.", company=mapping.company.name,
                     branch=mapping.branch_number), "success")
@@ -271,7 +262,7 @@ def save_dimensions(account_id):
                 for kind in services.DIMENSION_KINDS})
         except DimensionError as exc:
             for kind, message in exc.errors.items():
-                getattr(form, f"{kind}_description").errors = [str(message)]
+                attach_error(form, message, f"{kind}_description")
         except IntegrationError as exc:
             flash(str(exc), "error")
         else:

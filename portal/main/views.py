@@ -1,9 +1,9 @@
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import current_app, jsonify, redirect, request, send_from_directory, session, url_for
 from flask_login import current_user
 
 from ..auth.guards import signed_in_required
 from ..extensions import db
-from ..web import render
+from ..web import render, safe_next
 from . import bp
 from .services import health as health_report
 
@@ -23,10 +23,16 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    target = request.form.get("next") or request.referrer or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+        else:
+            session["locale_chosen"] = True  # chosen on the sign-in page: saved for whoever signs in next
+    return redirect(safe_next(request.form.get("next") or request.referrer, url_for("main.index")))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; the pages link the same icon from static/."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
 
 @bp.route("/health")

@@ -198,6 +198,26 @@ class LedgerEntry(db.Model):
     __table_args__ = (db.Index("ix_ledger_entries_profile_key", "profile_id", "record_key", "id"),)
 
 
+class LedgerCurrent(db.Model):
+    """What the ledger of a profile holds *now*: one row per record key, the latest entry that counts
+    (not rolled back, not a removal). Derived from ``ledger_entries`` and kept in step with it in the
+    same transaction (a production run's commit, a roll back), so that comparing a run with the ledger
+    is an index join instead of a ``MAX(id) … GROUP BY`` over the whole history."""
+    __tablename__ = "ledger_current"
+    profile_id = db.Column(db.ForeignKey("export_profiles.id"), primary_key=True)
+    record_key = db.Column(db.String(200), primary_key=True)
+    fingerprint = db.Column(db.String(64), nullable=True)
+    window_value = db.Column(db.String(32), nullable=True)
+    group_key = db.Column(db.String(120), nullable=False, default="")
+    company_id = db.Column(db.Integer, nullable=True)
+    subject_key = db.Column(db.String(60), nullable=True)
+    payload = db.Column(db.JSON, nullable=True)
+    entry_id = db.Column(db.BigInteger, nullable=False)    # the ledger entry it comes from
+    run_id = db.Column(db.Integer, nullable=False)
+
+    __table_args__ = (db.Index("ix_ledger_current_profile_window", "profile_id", "window_value"),)
+
+
 class MappingHistoryEntry(db.Model):
     __tablename__ = "mapping_history"
     id = db.Column(db.Integer, primary_key=True)

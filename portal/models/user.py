@@ -1,6 +1,7 @@
 """Users and their permissions: the four tasks of DESIGN §1."""
 import enum
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +15,13 @@ class Permission(str, enum.Enum):
     MANAGE_EXPORTS = "manage_exports"      # setup consultant: profiles, integrations, and export
     MANAGE_USERS = "manage_users"          # administrator
 
+
+PERMISSION_LABELS = {
+    Permission.IMPORT_EXPORT.value: _l("Import and export"),
+    Permission.VIEW_EXPORTS.value: _l("View exports"),
+    Permission.MANAGE_EXPORTS.value: _l("Manage export and financial settings and export"),
+    Permission.MANAGE_USERS.value: _l("Manage users"),
+}
 
 # A task that includes others (seed 001: "Manage export and financial settings *and export*").
 IMPLIES = {

@@ -14,7 +14,8 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import User
 from ..models.exporting import ExportProfile, Run
-from ..runs.services import Page, runs_with_errors
+from ..pagination import paginate
+from ..runs.services import runs_with_errors
 
 PER_PAGE = 50
 SORTS = {
@@ -87,10 +88,8 @@ def overview_page(filters, page=1, per_page=PER_PAGE):
     if filters.needs_profile_join():
         count = count.join(Run.profile)
     count = count.where(*filters.conditions())
-    total = db.session.execute(count).scalar_one()
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
-    return Page(items, page, per_page, total), runs_with_errors([r.id for r in items])
+    shown = paginate(query, page, per_page, count)
+    return shown, runs_with_errors([r.id for r in shown.items])
 
 
 def totals_per_status(filters):

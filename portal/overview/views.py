@@ -7,8 +7,10 @@ from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
 
 from ..auth.guards import permission_required
+from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
 from ..models import Permission
+from ..templating import type_label
 from ..web import render
 from . import bp, services
 
@@ -55,7 +57,8 @@ def index():
     page, error_ids = services.overview_page(filters, page=page_no)
     return render("overview/index.html", block="results", page=page, error_ids=error_ids, filters=filters,
                   totals=services.totals_per_status(filters), choices=services.filter_choices(),
-                  errors=dict(filters.errors))
+                  errors=dict(filters.errors),
+                  csv_args={k: v for k, v in request.args.items() if k != "page" and v})
 
 
 @bp.route("/export.csv")
@@ -63,7 +66,6 @@ def index():
 def download():
     """The filtered overview as CSV (UTF-8 with BOM), streamed."""
     filters = parse_filters()
-    from ..runs.labels import type_label
     from ..i18n import datetime_filter
 
     def rows():
@@ -75,11 +77,11 @@ def download():
                          _("Completed on")])
         for run in services.rows_for_csv(filters):
             counts = run.counts or {}
-            writer.writerow([run.id, _safe(run.profile.name), type_label(run.profile.export_type),
+            writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
                              "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                              run.window_start.isoformat(), run.window_end.isoformat(),
                              counts.get("processed", counts.get("records", run.total or 0)), counts.get("errors", 0),
-                             _safe(run.started_by.name if run.started_by else ""),
+                             neutralise(run.started_by.name if run.started_by else ""),
                              datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
             if out.tell() > 65536:
                 yield out.getvalue()
@@ -90,7 +92,3 @@ def download():
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="exports-overview.csv"'})
 
-
-def _safe(text):
-    """A name a spreadsheet would run as a formula is written as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -15,5 +15,10 @@ def init_app(app):
     app.register_blueprint(bp)
     navigation.register(app, "profiles.index", _l("Export management"),
                         [Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS, Permission.MANAGE_EXPORTS],
-                        _l("Your export profiles: start an export, follow it, open its files and report."),
+                        [((Permission.MANAGE_EXPORTS,),
+                          _l("Create and change export profiles; start exports and open their files and reports.")),
+                         ((Permission.IMPORT_EXPORT,),
+                          _l("Your export profiles: start an export, follow it, open its files and report.")),
+                         ((Permission.VIEW_EXPORTS,),
+                          _l("The export profiles and their exports: files, reports and mapping history."))],
                         order=10)

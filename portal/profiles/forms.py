@@ -10,7 +10,10 @@ FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("
 DELIMITERS = [(",", _l("Comma (,)")), (";", _l("Semicolon (;)")), ("\t", _l("Tab")), ("|", _l("Vertical bar (|)"))]
 QUOTECHARS = [('"', _l('Double quote (")')), ("'", _l("Single quote (')"))]
 ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadsheet programs)"))]
-LINE_ENDINGS = [("\r\n", _l("Windows (CR LF)")), ("\n", _l("Unix (LF)"))]
+# Named values: a browser sends a raw "\n" in an option's value back as "\r\n" (form data normalises
+# line breaks), so Unix line endings could not be chosen. The engine reads the names (formats/base.py).
+LINE_ENDINGS = [("crlf", _l("Windows (CR LF)")), ("lf", _l("Unix (LF)"))]
+_LINE_ENDING_NAMES = {"\r\n": "crlf", "\n": "lf"}
 WINDOWS = [("previous_month", _l("Last month")), ("current_month", _l("This month so far")),
            ("previous_week", _l("Last week")), ("yesterday", _l("Yesterday")), ("today", _l("Today")),
            ("last_7_days", _l("The last 7 days")), ("last_30_days", _l("The last 30 days"))]
@@ -58,6 +61,8 @@ class ProfileForm(FlaskForm):
         for name in self.OPTION_FIELDS + self.VISMA_FIELDS:
             if name in options:
                 getattr(self, name).data = str(options[name]) if name == "account_id" else options[name]
+        if "line_terminator" in options:  # saved before the names: the characters themselves
+            self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
 
     def values(self, columns):
         options = {}

@@ -10,7 +10,7 @@ from ..exporting.types import all_types, get_type
 from ..models import Permission
 from ..runs import services as run_services
 from ..runs.forms import ConfirmForm
-from ..web import render
+from ..web import attach_error, render
 from . import bp, services
 from .forms import ProfileForm
 
@@ -85,11 +85,7 @@ def _form_page(profile):
             try:
                 saved = services.save(profile, form.values(selected), current_user)
             except ExportError as exc:
-                field = getattr(form, ERROR_FIELDS.get(exc.code, ""), None)
-                if field is not None:
-                    field.errors = list(field.errors) + [str(exc)]
-                else:
-                    form.form_errors.append(str(exc))
+                attach_error(form, exc, ERROR_FIELDS.get(exc.code))
             else:
                 flash(_("The export profile %(name)s was saved.", name=saved.name), "success")
                 return redirect(url_for("profiles.index"))

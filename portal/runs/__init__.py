@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("runs", __name__)
 
-from . import views  # noqa: E402,F401
+from . import labels, views  # noqa: E402,F401
 
 
 def init_app(app):
@@ -12,8 +12,6 @@ def init_app(app):
 
     from .. import navigation
     from ..models import Permission
-    from . import labels
-    labels.init_app(app)
     app.register_blueprint(bp)
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
                         _l("Prepare, export and roll back several export profiles at once."), order=20)

@@ -1,62 +1,9 @@
-"""Words the run templates show, from the engine's registry of labels; and two small filters."""
-from flask_babel import format_timedelta, lazy_gettext as _l
-
-from ..exporting.messages import (
-    MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, report_message, operation_label,
-)
-
-COUNT_LABELS = {
-    "records": _l("Records in the time window"), "new": _l("New"), "changed": _l("Changed"),
-    "removed": _l("Removed"), "unchanged": _l("Unchanged"), "prepared": _l("Prepared"),
-    "processed": _l("Processed"), "errors": _l("Errors"), "warnings": _l("Warnings"),
-}
-PROVIDER_LABELS = {"file": _l("File"), "visma_net": _l("Visma.net ERP")}
+"""The run pages' own template helper (the app-wide words are registered by ``portal.templating``)."""
+from ..exporting.messages import operation_label
+from . import bp
 
 
-def _label(mapping):
-    return lambda value: mapping.get(value, value)
-
-
-def filesize(size):
-    from flask_babel import format_decimal
-    size = size or 0
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if size >= factor:
-            return f"{format_decimal(round(size / factor, 1))} {unit}"
-    return f"{format_decimal(size)} B"
-
-
-def timedelta_filter(value):
-    return format_timedelta(value, threshold=1, add_direction=False) if value is not None else ""
-
-
-def type_label(key):
-    from ..exporting.types import all_types
-    return {t.key: t.label for t in all_types()}.get(key, key)
-
-
-def _ambiguity_notice(*args):
-    from ..exporting.scheduling import ambiguity_notice
-    return ambiguity_notice(*args)
-
-
-def _operation_choices():
+@bp.context_processor
+def _run_helpers():
     from .actions import OPERATIONS
-    return [(key, operation_label(key)) for key in OPERATIONS]
-
-
-def _all_types():
-    from ..exporting.types import all_types
-    return all_types()
-
-
-def init_app(app):
-    app.jinja_env.globals.update(
-        status_label=_label(STATUS_LABELS), mode_label=_label(MODE_LABELS),
-        operation_label=operation_label, phase_label=_label(PHASE_LABELS),
-        severity_label=_label(SEVERITY_LABELS), sync_type_label=_label(SYNC_TYPE_LABELS),
-        count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
-        type_label=type_label, ambiguity_notice=_ambiguity_notice, export_types=_all_types, report_message=report_message, status_labels=STATUS_LABELS,
-        operation_choices=_operation_choices, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS)
-    app.jinja_env.filters["filesize"] = filesize
-    app.jinja_env.filters["timedelta"] = timedelta_filter
+    return {"operation_choices": lambda: [(key, operation_label(key)) for key in OPERATIONS]}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Debtor
 from ..models.base import utcnow
+from ..pagination import paginate
 from ..models.exporting import (
     ACTIVE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry,
     PreparedRow, ReportItem, Run, RunFile, RunStatus,
@@ -99,33 +100,6 @@ def scheduled_runs(profile_id=None):
     if profile_id is not None:
         query = query.where(Run.profile_id == profile_id)
     return db.session.execute(query).scalars().all()
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self):
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
-
-
-def paginate(query, page, per_page, count_query):
-    total = db.session.execute(count_query).scalar_one()
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
-    return Page(items, page, per_page, total)
 
 
 def profile_runs(profile_id, mode=None, status=None, page=1, per_page=PAGE_SIZE):

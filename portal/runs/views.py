@@ -2,16 +2,15 @@
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.guards import permission_required
-from ..auth.views import _safe_next
 from . import actions as engine_api
 from ..exporting.errors import ExportError
 from ..i18n import org_timezone
 from ..models import Permission
-from ..web import is_htmx, render
+from ..web import attach_error, is_htmx, render, safe_next
 from . import bp, services
 from .forms import ConfirmForm, StartExportForm
 from .windows import PRESETS, preset_window
@@ -37,7 +36,7 @@ def _run_or_404(run_id):
 
 def _next_or(default):
     """The form's ``next`` when it is a path on this site (never another site: no open redirect)."""
-    return _safe_next(request.form.get("next")) or default
+    return safe_next(request.form.get("next"), default)
 
 
 def _redirect(url):
@@ -118,12 +117,7 @@ def _check_parameters(form, profile, numbers, is_invoice):
 
 def _attach_error(form, exc):
     """The engine's refusal goes next to the field it is about (by its code), else above the form."""
-    field = engine_api.field_for_error(exc)
-    target = getattr(form, field, None) if field else None
-    if target is not None:
-        target.errors = list(target.errors) + [str(exc)]
-    else:
-        form.form_errors.append(str(exc))
+    attach_error(form, exc, engine_api.field_for_error(exc))
 
 
 @bp.route("/debtors/search")
@@ -208,7 +202,7 @@ def roll_back(run_id):
             flash(_("The export was rolled back."), "success")
         return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
     return render("runs/roll_back.html", block="dialog", run=run, plan=plan, form=form,
-                  next=request.args.get("next", ""))
+                  next=safe_next(request.args.get("next"), ""))
 
 
 # -- Show exports, Last run exports -------------------------------------------------------------
@@ -268,8 +262,8 @@ def process():
         if error is not None:
             flash(str(error), "error")
     if done:
-        flash(_("%(count)s scenarios were processed.", count=len(done)) if len(done) != 1
-              else _("1 scenario was processed."), "success")
+        flash(ngettext("%(num)s scenario was processed.", "%(num)s scenarios were processed.", len(done)),
+              "success")
     return redirect(back)
 
 
@@ -283,7 +277,7 @@ def prepared(run_id):
     form = ConfirmForm()
     errors_only = (request.values.get("errors") == "1")
     page_no = _int_arg("page")
-    next_url = _safe_next(request.values.get("next")) or ""  # where Close returns to (e.g. Scenarios)
+    next_url = safe_next(request.values.get("next"), "")  # where Close returns to (e.g. Scenarios)
     if request.method == "POST":
         if not current_user.can(*RUNNERS):
             abort(403)

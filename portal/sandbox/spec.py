@@ -4,10 +4,11 @@ The 4 MB description is parsed once per process, lazily, on first use, and cache
 parameters and body are checked (the spec's oauth2 security scheme is the sandbox's own business).
 """
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from flask import current_app, has_app_context
 
 from ..config import ROOT
 
@@ -24,8 +25,9 @@ BUNDLED = ROOT / "contracts" / CONTRACT.name
 
 
 def spec_path():
-    """``VISMA_NET_OPENAPI``, else the nearest ``shared/contracts`` above the checkout, else the copy."""
-    configured = os.environ.get("VISMA_NET_OPENAPI")
+    """The ``VISMA_NET_OPENAPI`` setting, else the nearest ``shared/contracts`` above the checkout, else
+    the copy."""
+    configured = current_app.config.get("VISMA_NET_OPENAPI") if has_app_context() else None
     if configured:
         return Path(configured)
     for parent in ROOT.parents:

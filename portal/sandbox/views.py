@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit, parse_qsl
 from flask import current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
+from ..web import content_security_policy
 from . import bp, connect, received
 from .connect import OAuthError
 
@@ -37,9 +38,7 @@ def _redirect_back(redirect_uri, **params):
 def _form_action_csp(redirect_uri):
     """The consent form redirects to the client: let the browser follow it (CSP form-action)."""
     parts = urlsplit(redirect_uri)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            f"form-action 'self' {origin}; frame-ancestors 'none'")
+    return content_security_policy(f"{parts.scheme}://{parts.netloc}")
 
 
 def _problem_page(error, status=400):

@@ -26,6 +26,7 @@
     if (focus) { focus.focus(); }
     initDebtorPicker(parts.body);
     initWindowPresets(parts.body);
+    markScrollAreas(parts.body);
   });
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
@@ -74,7 +75,24 @@
     sync();
   }
 
+  // A table wider (or taller) than its box scrolls: keyboard users must be able to reach it to scroll it.
+  function markScrollAreas(root) {
+    (root || document).querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.dataset.madeFocusable = "1";
+      } else if (!scrolls && wrap.dataset.madeFocusable) {
+        wrap.removeAttribute("tabindex");
+        delete wrap.dataset.madeFocusable;
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", function () { markScrollAreas(document); });
+  window.addEventListener("resize", function () { markScrollAreas(document); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    markScrollAreas(document);
     document.documentElement.classList.add("js");
     // The language switcher submits itself when JavaScript runs; its button remains without it.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {

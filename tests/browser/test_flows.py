@@ -139,7 +139,7 @@ def test_manager_filters_the_overview_in_swedish_and_opens_a_report_with_errors(
     expect(page.locator("#results")).to_contain_text("13 exporter matchar")
     shot(page, "overview-sv")
     page.select_option("#f-status", "partially_processed")
-    expect(page.locator("#results")).to_contain_text("1 exporter matchar")
+    expect(page.locator("#results")).to_contain_text("1 export matchar")  # the singular in Swedish
     assert "status=partially_processed" in page.url  # the filter is in the address: a link to share
     expect(page.locator("#results .warning-triangle")).to_be_visible()
     page.locator("#results table a:has-text('Delvis bearbetad')").click()

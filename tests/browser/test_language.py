@@ -24,12 +24,12 @@ def _sign_in(page, base, who="staff"):
 def test_staff_switches_to_dutch_swedish_and_danish(page, live_server, users):
     base = live_server.url
     _sign_in(page, base)
-    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("html").get_attribute("lang") == "en-GB"  # British English by default
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Sam Staff"
 
     for code, words in NAVIGATION.items():
         with page.expect_navigation():
-            page.get_by_label({"en": "Language", "nl": "Taal", "sv": "Språk", "da": "Sprog"}[
+            page.get_by_label({"en-GB": "Language", "nl": "Taal", "sv": "Språk", "da": "Sprog"}[
                 page.locator("html").get_attribute("lang")]).select_option(code)
         assert page.locator("html").get_attribute("lang") == code
         assert page.get_by_role("heading", level=1).inner_text() == words["welcome"]

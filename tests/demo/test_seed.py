@@ -34,7 +34,7 @@ def snapshot(with_ids=True):
             columns = [c for c in table.columns if with_ids or not (c.name == "id" or c.name.endswith("_id"))]
             digest = hashlib.sha256()
             count = 0
-            order = [table.c.id] if with_ids else columns
+            order = list(table.primary_key.columns) if with_ids else columns
             for row in connection.execute(select(*columns).order_by(*order)):
                 digest.update(repr(tuple(_normal(v) for v in row)).encode())
                 count += 1

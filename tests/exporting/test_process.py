@@ -163,19 +163,21 @@ def test_progress_and_estimate(ctx):
     db.session.rollback()
 
 
-def test_worker_start_hook_reconciles_and_schedules_the_periodic_reconciler(ctx):
-    from portal.exporting.reconciler import PERIODIC_JOB_ID, on_worker_start
-    hooks = ctx.extensions["portal_worker_start_hooks"]
-    assert on_worker_start in hooks
+def test_every_workers_maintenance_timer_runs_the_reconciler(ctx):
+    """The reconciler is a periodic task of the worker's own timer, not a Redis job that must survive."""
+    from portal import maintenance
+    assert "export-reconciler" in [t.name for t in maintenance.tasks()]
     payments, _ = _profiles()
     run = services.start_run(payments.id, mode="test")
     from portal.queue import redis_connection
     redis_connection().flushdb()
-    on_worker_start(ctx)
+    outcomes = maintenance.run_due(ctx, owner="worker-a", only={"export-reconciler"})
+    assert outcomes["export-reconciler"]["enqueued"] == [run.id]
     db.session.expire_all()
     run = db.session.get(Run, run.id)
     assert run.job_id in queue("exports").job_ids
-    assert PERIODIC_JOB_ID in ScheduledJobRegistry(queue=queue("default")).get_job_ids()
+    # Another worker in the same interval: its turn is taken.
+    assert maintenance.run_due(ctx, owner="worker-b", only={"export-reconciler"}) == {"export-reconciler": "locked"}
 
 
 class RejectingProvider(Provider):

@@ -96,6 +96,23 @@ def test_reconciler_reschedules_a_job_that_redis_lost(ctx):
     assert reconcile() == {"enqueued": [], "failed": []}
 
 
+def test_reconciler_enqueues_a_due_run_that_rqs_scheduler_does_not_move(ctx):
+    """RQ's scheduler lock can be held by a worker that died (for minutes): a due job then waits in the
+    scheduled registry. The reconciler enqueues it itself, once."""
+    from datetime import timedelta
+    profile = _profile()
+    run = services.start_run(profile.id, mode="production", run_at_local=datetime(2026, 12, 1, 9, 0))
+    old_job = run.job_id
+    assert reconcile(now=run.run_at + timedelta(seconds=1)) == {"enqueued": [], "failed": []}   # not yet late
+    result = reconcile(now=run.run_at + timedelta(minutes=1))
+    assert result["enqueued"] == [run.id]
+    run = db.session.get(Run, run.id)
+    assert run.status == "scheduled" and run.job_id != old_job
+    assert run.job_id in queue("exports").job_ids               # now, not at its time again
+    assert job_status(old_job) == "canceled" and _scheduled_at(old_job) is None
+    assert reconcile(now=run.run_at + timedelta(minutes=1))["enqueued"] == []
+
+
 def test_scheduled_runs_are_listed_soonest_first(ctx):
     profile = _profile()
     later = services.start_run(profile.id, mode="test", run_at_local=datetime(2026, 12, 2, 9, 0))

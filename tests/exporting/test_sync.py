@@ -83,6 +83,10 @@ def test_sync_types_in_test_and_production(ctx, sync_type):
     else:
         assert third_rows == []
     assert third.status == "exported"
+    # The counts add up for every sync type: what an incremental run leaves out is unchanged.
+    counts = third.counts
+    assert counts["records"] == 5 and counts["unchanged"] == 5
+    assert counts["new"] + counts["changed"] + counts["unchanged"] == counts["records"]
 
 
 def test_window_limits_removals(ctx):

@@ -95,8 +95,10 @@ def test_journals_refused_for_a_test_company(ctx):
     run = start_and_run(every, "test")
     assert {r["company_code"] for r in rows_of(run)} == {"ZORG"}
     items = report(run.id)["items"]
-    assert [i["code"] for i in items] == ["test_company_refused"]
+    assert [(i["code"], i["severity"]) for i in items] == [("test_company_left_out", "info")]
     assert test.name in items[0]["message"]
+    # Expected, so information: nobody must act, no error counted, no red triangle.
+    assert run.counts["errors"] == 0 and run.status == "exported"
 
 
 def test_unbalanced_journal_is_reported_and_not_exported(ctx):

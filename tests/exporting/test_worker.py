@@ -24,12 +24,20 @@ ROWS = 40000
 
 
 def _start_worker(app, **env):
+    """A real worker process. Its maintenance timer ticks fast here (the reconciler every half second);
+    ``WORKER_LOG_DIR`` in the environment keeps each worker's log there (to see what it did)."""
+    settings = dict(PORTAL_STALE_RUN_SECONDS="2", PORTAL_EXPORT_BATCH_SIZE="100", PORTAL_MAINTENANCE_TICK="0.2",
+                    PORTAL_RECONCILE_SECONDS="0.5")
+    settings.update(env)
     environment = dict(os.environ, PORTAL_ENV="test", TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                        TEST_REDIS_URL=app.config["REDIS_URL"], TEST_STORAGE_DIR=app.config["PORTAL_STORAGE_DIR"],
-                       PORTAL_STALE_RUN_SECONDS="2", PORTAL_EXPORT_BATCH_SIZE="100", **env)
+                       **settings)
+    output = subprocess.DEVNULL
+    if os.environ.get("WORKER_LOG_DIR"):
+        output = open(os.path.join(os.environ["WORKER_LOG_DIR"], f"worker-{time.time():.3f}.log"), "ab")
     # Its own session: SIGKILL goes to the worker and its work horse, as when a machine dies.
     return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=environment, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=output, stderr=output)
 
 
 def _kill_all(process):

@@ -1,4 +1,6 @@
 """The wizard's rules without a browser: permissions, CSRF, POST only, resuming, refusals."""
+import re
+
 import pytest
 
 from portal.extensions import db
@@ -87,6 +89,14 @@ def test_a_mapping_needs_a_branch_that_exists_at_visma_net(app, consultant, comp
     assert page.status_code == 200 and "SOUTH" in page.text
     with app.app_context():
         assert [m.branch_number for m in db.session.execute(db.select(AdministrationMapping)).scalars()] == ["SOUTH"]
+    # A mapped company is no longer offered under New mapping; the others still are.
+    offered = re.findall(r'<option value="(\d+)"', page.text.split('name="company"', 1)[1].split("</select>", 1)[0])
+    assert str(companies["ZORG"]) not in offered and offered
+    # A form that sends it anyway (an old page) is refused with a clear message.
+    page = consultant.post(f"/integrations/{account_id}/administrations",
+                           {"company": companies["ZORG"], "branch": "NORTH"},
+                           csrf_from_path=f"/integrations/{account_id}/setup/administrations")
+    assert page.status_code == 400 and "is already mapped in this integration account" in page.text
 
 
 def test_a_dimension_that_does_not_match_names_the_ones_that_exist(app, consultant, companies):

@@ -49,3 +49,17 @@ def test_demo_sign_ins_are_shown_on_the_demo_sign_in_page_only(app, client):
     app.config["ENV_NAME"] = "demo"
     page = client.get("/auth/login").get_data(as_text=True)
     assert "Demo sign-ins" in page and "staff@example.com" in page
+
+
+def test_each_role_s_tile_promises_only_what_that_role_can_do(client, auth):
+    auth.login("manager")  # managers read exports; they cannot start one
+    page = client.get("/").get_data(as_text=True)
+    tile = page[page.index('<li class="tile"><a href="/profiles/">'):]
+    tile = tile[:tile.index("</li>")]
+    assert "start an export" not in tile and "files, reports" in tile
+    auth.logout()
+    auth.login("staff")
+    assert "start an export" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login("consultant")
+    assert "Create and change export profiles" in client.get("/").get_data(as_text=True)

@@ -17,7 +17,7 @@ def _csrf(client, path="/profiles/new"):
 def _valid(csrf, **overrides):
     data = {"csrf_token": csrf, "name": "Salarisjournaal", "export_type": "journal_entries", "provider": "file",
             "sync_type": "incremental_all", "company_id": "", "default_window": "previous_month", "format": "csv",
-            "delimiter": ";", "quotechar": '"', "encoding": "utf-8-sig", "line_terminator": "\r\n",
+            "delimiter": ";", "quotechar": '"', "encoding": "utf-8-sig", "line_terminator": "crlf",
             "action": "save"}
     data.update(overrides)
     return data

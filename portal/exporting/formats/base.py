@@ -127,7 +127,8 @@ class FormatOptions:
 # ---- values: one deterministic form per kind ------------------------------------------------------
 
 def neutralise(text):
-    """Prefix an apostrophe to text that a spreadsheet would run as a formula."""
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula (the one formula guard:
+    files, reports and the overview's CSV all use it)."""
     if text and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
@@ -220,11 +221,7 @@ def iso_datetime(value):
 def _text_neutralised(value):
     if value is None:
         return ""
-    if type(value) is not str:
-        value = str(value)
-    if value and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return neutralise(value if type(value) is str else str(value))
 
 
 def scalar_converter(column, null, quote=""):

@@ -26,13 +26,6 @@ from .errors import ReauthorisationRequired, VismaNetApiError, VismaNetUncertain
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "VISMA_NET_HTTP_TIMEOUT": 30,        # seconds per request (connect and read)
-    "VISMA_NET_MAX_ATTEMPTS": 5,         # tries per request for 429, 5xx and time-outs
-    "VISMA_NET_BACKOFF_SECONDS": 1.0,    # first back-off; doubles each time, with jitter
-    "VISMA_NET_MAX_BACKOFF_SECONDS": 30,
-    "VISMA_NET_MAX_WAIT_SECONDS": 120,   # longest Retry-After / rate-limit reset slept in place
-}
 
 
 class ApiResponse:
@@ -91,13 +84,12 @@ class VismaNetClient:
                  max_wait=None):
         self.account_id = account if isinstance(account, int) else account.id
         config = current_app.config
-        setting = lambda name: config.get(name, DEFAULTS[name])  # noqa: E731
         self.base_url = config["VISMA_NET_API_URL"].rstrip("/")
-        self.timeout = float(timeout if timeout is not None else setting("VISMA_NET_HTTP_TIMEOUT"))
-        self.max_attempts = int(max_attempts or setting("VISMA_NET_MAX_ATTEMPTS"))
-        self.max_wait = float(max_wait if max_wait is not None else setting("VISMA_NET_MAX_WAIT_SECONDS"))
-        self.backoff = float(setting("VISMA_NET_BACKOFF_SECONDS"))
-        self.max_backoff = float(setting("VISMA_NET_MAX_BACKOFF_SECONDS"))
+        self.timeout = float(timeout if timeout is not None else config["VISMA_NET_HTTP_TIMEOUT"])
+        self.max_attempts = int(max_attempts or config["VISMA_NET_MAX_ATTEMPTS"])
+        self.max_wait = float(max_wait if max_wait is not None else config["VISMA_NET_MAX_WAIT_SECONDS"])
+        self.backoff = float(config["VISMA_NET_BACKOFF_SECONDS"])
+        self.max_backoff = float(config["VISMA_NET_MAX_BACKOFF_SECONDS"])
         self.http = http or requests.Session()
         self.sleep = sleep
         self._token = None

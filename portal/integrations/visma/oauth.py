@@ -10,10 +10,6 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
 
-DEFAULT_SCOPES = ("openid offline_access vismanet_erp_interactive_api:read "
-                  "vismanet_erp_interactive_api:create vismanet_erp_interactive_api:update")
-
-
 class ConnectRefused(Exception):
     """Visma Connect answered with an OAuth error (``error`` as RFC 6749 names it)."""
 
@@ -37,7 +33,7 @@ def _session(redirect_uri=None, scope=None):
 
 
 def scopes():
-    return current_app.config.get("VISMA_NET_SCOPES") or DEFAULT_SCOPES
+    return current_app.config["VISMA_NET_SCOPES"]
 
 
 def authorization_url(redirect_uri, state, code_verifier, tenant_id=None):
@@ -50,7 +46,7 @@ def authorization_url(redirect_uri, state, code_verifier, tenant_id=None):
 
 
 def _timeout():
-    return float(current_app.config.get("VISMA_NET_HTTP_TIMEOUT", 30))
+    return float(current_app.config["VISMA_NET_HTTP_TIMEOUT"])
 
 
 def _call(action):

@@ -53,7 +53,7 @@ def test_journals_one_per_company_and_period_with_segments_and_corrections(vctx,
     assert sorted(d.visma_number for d in built) == sorted(number for _k, number, _b in held)
     # The test company's journal is refused (in the report), never sent.
     from portal.exporting.report import report
-    assert "test_company_refused" in [i["code"] for i in report(run.id)["items"]]
+    assert "test_company_left_out" in [i["code"] for i in report(run.id)["items"]]
     assert len(sync.current_ledger(profile.id)) == 8
 
 
