@@ -19,9 +19,13 @@ def upgrade():
         batch.add_column(sa.Column("operation", sa.String(length=20), nullable=False, server_default="new"))
         batch.add_column(sa.Column("natural", sa.String(length=120), nullable=True))
     op.create_index("ix_visma_documents_natural", "visma_documents", ["account_id", "natural", "mode"])
+    with op.batch_alter_table("sync_stops") as batch:
+        batch.add_column(sa.Column("skip_reason", sa.Text(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("sync_stops") as batch:
+        batch.drop_column("skip_reason")
     op.drop_index("ix_visma_documents_natural", table_name="visma_documents")
     with op.batch_alter_table("visma_documents") as batch:
         batch.drop_column("natural")

@@ -62,3 +62,4 @@ class SyncStop(db.Model):
     stopped_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     resumed_at = db.Column(db.DateTime, nullable=True)
     resumed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    skip_reason = db.Column(db.Text, nullable=True)         # set when the record was skipped, not resumed

@@ -85,13 +85,15 @@ def start(profile_id):
                 preview = services.production_preview(profile, window_start, window_end)
                 return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                               preview=preview, window=(window_start, window_end), selected=selected,
-                              zone=zone_offset())
+                              zone=zone_offset(), active_run=_active_production_run(profile))
             try:
                 run = engine_api.start(profile, form, window_start, window_end,
                                        numbers if is_invoice and form.debtor_scope.data == "selected" else None,
                                        current_user)
             except ExportError as exc:
-                _attach_error(form, exc)
+                active_run = _active_production_run(profile) if exc.code == "production_run_active" else None
+                if active_run is None:
+                    _attach_error(form, exc)
             else:
                 if run.status == "scheduled":
                     flash(_("The export is scheduled."), "success")
@@ -99,8 +101,14 @@ def start(profile_id):
                     flash(_("The export has started."), "success")
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, is_invoice=is_invoice,
-                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, zone=zone_offset(),
                   preset_dates={key: preset_window(key) for key in PRESETS if key != "custom"})
+
+
+def _active_production_run(profile):
+    """The profile's active production run (a new one is refused while it is), or None."""
+    from ..exporting.services import active_production_run
+    return active_production_run(profile.id)
 
 
 def _check_parameters(form, profile, numbers, is_invoice):
@@ -137,7 +145,35 @@ def _run_context(run):
     return {"run": run, "files": services.run_files(run.id), "report": services.report_items(run.id),
             "report_counts": services.report_counts(run.id), "live": services.is_live(run),
             "time_left": services.time_left(run), "percent": services.percent(run),
-            "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None)}
+            "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None),
+            **_documents_context(run)}
+
+
+def _documents_context(run):
+    """A Visma.net run: the documents it sent (or, in a test run, would send) — issue 9, point 8."""
+    if run.profile.provider != "visma_net":
+        return {"visma": None}
+    from ..exporting.providers import visma_net
+    return {"visma": {"documents": visma_net.documents(run.id, limit=DOCUMENTS_SHOWN),
+                      "count": visma_net.document_count(run.id), "summary": visma_net.document_summary,
+                      "kinds": visma_net.KIND_LABELS, "operations": visma_net.OPERATION_LABELS,
+                      "states": visma_net.STATE_LABELS, "shown": DOCUMENTS_SHOWN}}
+
+
+DOCUMENTS_SHOWN = 100
+
+
+@bp.route("/runs/<int:run_id>/documents.json")
+@permission_required(*READERS)
+def documents_json(run_id):
+    """Every Visma.net document of the run (summary fields and the JSON body), as one file."""
+    import json
+    run = _run_or_404(run_id)
+    from ..exporting.providers import visma_net
+    body = json.dumps({"run": run.id, "profile": run.profile.name, "mode": run.mode,
+                       "documents": visma_net.documents_export(run.id)}, ensure_ascii=False, indent=1)
+    return body, 200, {"Content-Type": "application/json; charset=utf-8",
+                       "Content-Disposition": f'attachment; filename="visma-net-documents-{run.id}.json"'}
 
 
 @bp.route("/runs/<int:run_id>")
@@ -311,3 +347,50 @@ def history(profile_id):
     profile = services.get_profile(profile_id, include_archived=True) or abort(404)
     return render("runs/history.html", block="dialog", profile=profile,
                   entries=services.mapping_history(profile.id))
+
+
+# -- Stopped syncs (seed 004): the system message, Resume and Skip — issue 9, point 5 ----------------
+
+def sync_stops(profile_id=None):
+    """The stopped syncs the signed-in user works with: [(profile, stop)] (a template global)."""
+    if not current_user.is_authenticated or not any(current_user.can(p) for p in READERS):
+        return []
+    from ..exporting.providers import visma_net
+    return [(profile, stop) for profile, stop in visma_net.stopped_profiles()
+            if profile_id is None or profile.id == profile_id]
+
+
+def _back(profile_id):
+    return redirect(safe_next(request.form.get("next"), url_for("profiles.detail", profile_id=profile_id)))
+
+
+@bp.route("/profiles/<int:profile_id>/sync/resume", methods=["POST"])
+@permission_required(*RUNNERS)
+def resume_sync(profile_id):
+    profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
+    from ..exporting.providers import visma_net
+    try:
+        run = visma_net.resume(profile, user=current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The sync of %(name)s goes on from the rejected record.", name=profile.name), "success")
+        if run is not None:
+            return redirect(url_for("runs.run", run_id=run.id))
+    return _back(profile.id)
+
+
+@bp.route("/profiles/<int:profile_id>/sync/skip", methods=["POST"])
+@permission_required(Permission.MANAGE_EXPORTS)
+def skip_record(profile_id):
+    profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
+    from ..exporting.providers import visma_net
+    try:
+        run = visma_net.skip(profile, request.form.get("reason", "")[:500], user=current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The record was skipped; the sync of %(name)s goes on.", name=profile.name), "success")
+        if run is not None:
+            return redirect(url_for("runs.run", run_id=run.id))
+    return _back(profile.id)

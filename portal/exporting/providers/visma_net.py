@@ -27,9 +27,10 @@ from ...extensions import db
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
 )
-from ...models.exporting import ExportProfile, ReportItem, Run, RunStatus
+from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run, RunStatus
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ..errors import ExportError, TransientError
+from ..messages import report_message
 from . import register
 from . import visma_payloads as payloads
 from .base import Provider, RowResult
@@ -641,19 +642,130 @@ def stopped_profiles():
 
 def resume(profile, *, user=None):
     """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
-    exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
+    exported again — from the rejected record on (nothing twice: what was sent is not sent again).
+    Recorded in the run's history (its report). Returns that run (or None when it cannot go on, e.g.
     it was rolled back; the next run then starts as usual)."""
-    from .. import services
+    stop = _lift(profile, user)
+    _history(stop, "sync_resumed", user)
+    return _export_again(stop)
+
+
+def skip(profile, reason, *, user=None):
+    """Skip the rejected record, with a reason (consultants): it becomes an error of its run (not sent,
+    not "left"), the stop is lifted, and the run goes on with the records after it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ExportError(_l("Give a reason for skipping the record."), code="skip_reason_required")
+    stop = _lift(profile, user)
+    stop.skip_reason = reason
+    if stop.row_id is not None:
+        row = db.session.get(PreparedRow, stop.row_id)
+        if row is not None and not row.processed:
+            row.invalid = True
+            row.error = report_message("sync_skipped", {"record": stop.record_key, "reason": reason,
+                                                        "user": _user_name(user)})
+    _history(stop, "sync_skipped", user, reason=reason)
+    return _export_again(stop)
+
+
+def _lift(profile, user):
     stop = stop_state(profile)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
     stop.resumed_at = utcnow()
     stop.resumed_by_id = user if isinstance(user, int) or user is None else user.id
+    return stop
+
+
+def _user_name(user):
+    if user is None:
+        return "–"
+    if isinstance(user, int):
+        from ...models import User
+        user = db.session.get(User, user)
+    return getattr(user, "name", None) or getattr(user, "email", None) or "–"
+
+
+def _history(stop, code, user, **params):
+    if stop.run_id is not None:
+        db.session.add(ReportItem(run_id=stop.run_id, row_id=stop.row_id, record_key=stop.record_key,
+                                  severity="warning" if code == "sync_skipped" else "info", code=code,
+                                  params={"record": stop.record_key, "user": _user_name(user), **params}))
     db.session.commit()
+
+
+def _export_again(stop):
+    from .. import services
     run = db.session.get(Run, stop.run_id) if stop.run_id else None
     if run is not None and run.status in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
         return services.request_export(run.id)
     return None
+
+
+KIND_LABELS = {
+    "journaltransaction": _l("Journal transaction"), "customerinvoice": _l("Customer invoice"),
+    "customerCreditNote": _l("Credit note"), "customerPayment": _l("Customer payment"),
+    "customerPaymentVoid": _l("Void of a customer payment"), "purchaseorder": _l("Purchase order"),
+    "purchaseorderUpdate": _l("Purchase order update"), "inventory": _l("Inventory item"),
+    "inventoryUpdate": _l("Inventory item update"), "KitSpecifications": _l("Kit specification"),
+}
+OPERATION_LABELS = {
+    "new": _l("New"), "update": _l("Update"), "credit_note": _l("Credit note for the delivered version"),
+    "new_version": _l("New version"), "void": _l("Void"), "deactivate": _l("Set inactive"),
+    "correction": _l("Reversal and new version"), "component": _l("Raw material of a kit"),
+}
+STATE_LABELS = {
+    "test": _l("Would be sent (test run)"), "invalid": _l("Invalid"), "sending": _l("Sending"),
+    "sent": _l("Sent"), "rejected": _l("Rejected"), "lost": _l("Did not arrive; sent again"),
+}
+
+
+def document_summary(document):
+    """A readable line about a document: what it is about, with its key figures."""
+    from flask_babel import format_decimal, ngettext
+    body = document.body or {}
+    value = lambda name: (body.get(name) or {}).get("value") if isinstance(body.get(name), dict) \
+        else body.get(name)  # noqa: E731
+    money = lambda amount: format_decimal(amount or 0, format="#,##0.00")  # noqa: E731
+    kind = document.kind
+    if kind == "journaltransaction":
+        lines = body.get("journalTransactionLines") or []
+        debit = sum((line.get("debitAmountInCurrency") or {}).get("value") or 0 for line in lines)
+        return ngettext("Period %(period)s, %(num)s line, debit %(debit)s",
+                        "Period %(period)s, %(num)s lines, debit %(debit)s", len(lines),
+                        period=value("financialPeriod"), debit=money(debit))
+    if kind in ("customerinvoice", "customerCreditNote"):
+        lines = body.get("invoiceLines") or body.get("lines") or []
+        total = sum((line.get("manualAmountInCurrency") or {}).get("value") or 0 for line in lines)
+        return ngettext("Customer %(customer)s, %(num)s line, %(amount)s",
+                        "Customer %(customer)s, %(num)s lines, %(amount)s", len(lines),
+                        customer=value("customerNumber"), amount=money(total))
+    if kind == "customerPayment":
+        return _l("Customer %(customer)s, %(amount)s by %(method)s") % {
+            "customer": value("customer"), "amount": money(value("paymentAmount")), "method": value("paymentMethod")}
+    if kind in ("purchaseorder", "purchaseorderUpdate"):
+        lines = body.get("lines") or []
+        return ngettext("%(num)s line", "%(num)s lines", len(lines))
+    if kind in ("inventory", "inventoryUpdate"):
+        return " · ".join(str(v) for v in (value("inventoryNumber"), value("description"), value("status")) if v)
+    if kind == "KitSpecifications":
+        lines = body.get("stockComponentLines") or []
+        return ngettext("%(num)s component", "%(num)s components", len(lines))
+    return document.path
+
+
+def documents_export(run_id):
+    """Every document of a run, as one JSON-able list (the download)."""
+    return [{"kind": d.kind, "operation": d.operation, "method": d.method, "path": d.path,
+             "reference": d.reference, "records": d.record_keys, "state": d.state,
+             "visma_number": d.visma_number, "message": d.message, "body": d.body,
+             "sent_at": d.sent_at.isoformat() + "Z" if d.sent_at else None}
+            for d in db.session.execute(select(VismaDocument).where(VismaDocument.run_id == run_id)
+                                        .order_by(VismaDocument.id).execution_options(yield_per=500)).scalars()]
+
+
+def document_count(run_id):
+    return db.session.execute(select(func.count()).where(VismaDocument.run_id == run_id)).scalar()
 
 
 def documents(run_id, *, offset=0, limit=100):
@@ -663,4 +775,4 @@ def documents(run_id, *, offset=0, limit=100):
                               .order_by(VismaDocument.id).offset(offset).limit(limit)).scalars().all()
 
 
-__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "resume", "documents", "validate"]
+__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "resume", "skip", "documents", "validate"]
