@@ -201,3 +201,26 @@ def test_a_kits_raw_materials_outside_the_window_are_looked_up_and_sent_before_t
     components = [d for d in documents(run) if d.operation == "component"]
     assert sorted(d.body["inventoryNumber"]["value"] for d in components) == ["FLOUR", "YEAST"]
     assert {d.body["type"]["value"] for d in components} == {"ComponentPartItem"}
+
+
+def test_a_changed_kit_updates_its_item_and_its_kit_specification(sctx):
+    from portal.models import KitComponent
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    products(zorg)
+    db.session.commit()
+    profile = sctx.profile("products", sync_type="incremental_all", item_class_stock="STOCK",
+                           item_class_non_stock="NONSTOCK")
+    assert run_now(profile, **WINDOW).status == "exported"
+    bread = db.session.execute(db.select(Product).filter_by(item_code="BREAD")).scalar()
+    yeast = db.session.execute(db.select(Product).filter_by(item_code="YEAST")).scalar()
+    db.session.execute(db.delete(KitComponent).where(KitComponent.component_id == yeast.id))
+    bread.description, bread.updated_at = "Bread without yeast", datetime(2026, 11, 20)
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert [p for _m, p, s in received("PUT") if s == 204] == ["/v1/inventory/BREAD", "/v1/KitSpecifications/BREAD/1"]
+    kit = _body("KitSpecifications", "BREAD/1")
+    assert [l["compInventoryID"]["value"] for l in kit["stockComponentLines"]] == ["FLOUR"]
+    assert _body("inventory", "BREAD")["description"]["value"] == "Bread without yeast"
