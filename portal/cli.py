@@ -5,9 +5,11 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from flask_babel import ngettext
+from flask_babel import force_locale, ngettext
 
+from .admin.services import UserError, create_user as create
 from .config import ROOT
+from .importing import TABLES, columns_doc, import_file
 
 users_cli = AppGroup("users", help="Manage users.")
 translate_cli = AppGroup("translate", help="Extract, update and compile the translations.")
@@ -21,7 +23,6 @@ translate_cli = AppGroup("translate", help="Extract, update and compile the tran
 @click.option("--locale", default=None, type=click.Choice(["en", "nl", "sv", "da"]))
 def create_user(email, role, password, name, locale):
     """Create a user with the permissions of ROLE."""
-    from .admin.services import UserError, create_user as create
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -71,7 +72,6 @@ def compile_(directory):
 
 
 def _table_list():
-    from .importing import TABLES
     return ", ".join(TABLES)
 
 
@@ -91,9 +91,7 @@ def import_command(table, files, show_columns, delimiter, locale):
     Every row is validated; every problem is printed as `file,line,column,reason` (CSV, to stderr) and
     a file with any problem loads nothing. Each file is loaded in its own transaction.
     """
-    from flask_babel import force_locale
 
-    from .importing import TABLES, columns_doc, import_file
     if show_columns:
         for name in ([table] if table else TABLES):
             if name not in TABLES:

@@ -26,6 +26,9 @@ from uuid import uuid4
 
 from redis.exceptions import RedisError
 
+from .extensions import db
+from .queue import redis_connection
+
 log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "portal:maintenance:"
@@ -74,8 +77,6 @@ def worker_name():
 def run_due(app, owner=None, only=None):
     """Offer every task a turn: run those whose lock this caller gets. Returns ``{name: outcome}`` with
     the task's result, ``"locked"`` (another worker has this turn), ``"error"`` or ``"no-redis"``."""
-    from .extensions import db
-    from .queue import redis_connection
     owner = owner or worker_name()
     outcomes = {}
     with app.app_context():

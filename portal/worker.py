@@ -5,6 +5,7 @@ import logging
 from rq import Worker
 
 from . import create_app, maintenance
+from .extensions import db
 from .queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ def main():
     app = create_app()
     with app.app_context():
         # Every forked job opens its own connections: the parent's pool must not be shared.
-        from .extensions import db
         db.engine.dispose()
         _on_start(app)
         name = maintenance.worker_name()

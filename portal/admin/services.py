@@ -68,5 +68,9 @@ def update_user(user, permissions, locale, active, name, password=None, acting_u
     return user
 
 
+def get_user(user_id):
+    return db.session.get(User, user_id)
+
+
 def list_users():
     return db.session.execute(db.select(User).order_by(User.email)).scalars().all()

@@ -6,11 +6,11 @@ from flask_login import current_user, login_user
 
 from ..auth.guards import permission_required
 from ..extensions import db
-from ..models import Permission, User
+from ..models import Permission
 from ..web import attach_error, render
 from . import bp
 from .forms import UserForm
-from .services import UserError, create_user, list_users, update_user
+from .services import UserError, create_user, get_user, list_users, update_user
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_USERS)
 def edit_user(user_id):
-    user = db.session.get(User, user_id) or abort(404)
+    user = get_user(user_id) or abort(404)
     form = UserForm(obj=user)
     if not form.is_submitted():
         form.permissions.data = [p.value for p in user.permissions]

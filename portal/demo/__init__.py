@@ -4,6 +4,8 @@ import time
 import click
 from flask.cli import AppGroup
 
+from .seed import reset as reset_data, seed, table_counts
+
 demo_cli = AppGroup("demo", help="Demo data.")
 
 
@@ -17,7 +19,6 @@ def seed_command(size, reset):
 
     Large tables that already hold rows are kept as they are; use --reset to seed them at another size.
     """
-    from .seed import reset as reset_data, seed, table_counts
     if reset:
         reset_data()
     started = time.perf_counter()

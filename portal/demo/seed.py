@@ -15,7 +15,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from ..admin.services import create_user
 from ..bulk import bulk_insert
+from ..exporting.services import create_profile  # the engine's validation, as a consultant's would
 from ..extensions import db
 from ..models import (
     Company, CostCentre, CostUnit, Debtor, Department, Employee, ExportProfile, InvoiceLine, JournalLine,
@@ -142,7 +144,6 @@ def person_name(rng):
 # ---------------------------------------------------------------------------------------------------
 
 def seed_users():
-    from ..admin.services import create_user
     for email, role, name, locale in DEMO_USERS:
         if not db.session.execute(db.select(User.id).filter_by(email=email)).first():
             create_user(email, DEMO_PASSWORD, role=role, name=name, locale=locale, allow_short_password=True)
@@ -598,7 +599,6 @@ DEMO_PROFILES = [
 
 def seed_profiles():
     """The demo's export profiles, by name: those that exist are left as they are."""
-    from ..exporting.services import create_profile  # the engine's validation, as a consultant's would
     consultant = db.session.execute(db.select(User).filter_by(email="consultant@example.com")).scalar_one()
     existing = set(db.session.execute(db.select(ExportProfile.name)).scalars())
     added = 0

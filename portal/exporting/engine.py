@@ -7,11 +7,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from psycopg.types.json import Json
 from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 
+from ..bulk import bulk_insert
 from ..extensions import db
 from ..i18n import org_timezone
-from ..models import utcnow
+from ..models import Department, utcnow
 from ..models.exporting import (
     MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
 )
@@ -19,8 +21,9 @@ from . import sync
 from .messages import report_message
 from .providers import get_provider
 from .providers.base import DeliveryRow
+from .states import transition
 from .types import get_type
-from .types.base import MUTATION_COLUMN, SourceContext, window_text
+from .types.base import MUTATION_COLUMN, Issue, SourceContext, window_text
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +151,7 @@ def prepare(run, progress):
     removed = 0
     if profile.sync_type == "incremental_all":
         low, high = ctx.window_value_bounds(export_type.window_kind)
-        subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
+        subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
         args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
@@ -181,8 +184,6 @@ def _routed(run_id, source, export_type, provider_cls):
     routed = export_type.route(source, system) if system else None
     if routed is None:
         return source
-    from ..models import Department
-    from .types.base import Issue
     elsewhere = or_(Department.finance_system.is_(None), Department.finance_system != system)
     left = db.session.execute(source.where(elsewhere).with_only_columns(
         func.coalesce(Department.code, ""), func.count()).group_by(Department.code)
@@ -202,8 +203,6 @@ def _insert_rows(values):
     """Bulk insert of prepared rows: COPY on PostgreSQL, executemany elsewhere (same transaction)."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        from psycopg.types.json import Json
-        from ..bulk import bulk_insert
         rows = (tuple(Json(v["payload"]) if name == "payload" else v[name] for name in _ROW_COLUMNS)
                 for v in values)
         bulk_insert(connection, PreparedRow.__table__, _ROW_COLUMNS, rows)
@@ -220,7 +219,6 @@ def _analyze(*tables):
 
 
 def _removals_issue(count, provider_cls):
-    from .types.base import Issue
     return Issue("info", "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
 
 
@@ -346,7 +344,6 @@ def export(run, progress):
         PreparedRow.run_id == run_id, PreparedRow.export_pass == export_pass,
         PreparedRow.processed.is_(True))).scalar()
     status = RunStatus.PARTIALLY_PROCESSED if left else RunStatus.EXPORTED
-    from .services import transition
     transition(run, status)
     run.export_passes = export_pass
     run.finished_at = utcnow()

@@ -15,12 +15,15 @@ from rq.job import Job
 from sqlalchemy import insert, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .. import create_app
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import Operation, ReportItem, Run, RunStatus, WORKING_STATUSES
 from ..queue import queue, redis_connection
 from . import engine
-from .errors import TransientError
+from .errors import ExportError, TransientError
+from .formats import FormatError
+from .states import transition
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +105,6 @@ def job_status(job_id):
 def execute_run(run_id):
     """The job: prepare and/or export one run."""
     if not has_app_context():
-        from .. import create_app
         with create_app().app_context():
             return _execute(run_id)
     return _execute(run_id)
@@ -132,7 +134,6 @@ def _execute(run_id):
             progress = engine.Progress(run)
             if target == RunStatus.PREPARING:
                 engine.prepare(run, progress)
-                from .services import transition
                 if run.operation == Operation.PREPARE_AND_EXPORT.value:
                     transition(run, RunStatus.EXPORTING)
                     db.session.commit()
@@ -168,8 +169,6 @@ def _transient_db_error(exc):
 def _reason(exc):
     """A reason a person can read, in the run's locale: our own errors' messages; for anything else the
     class and first line only (no statement parameters, which might hold data)."""
-    from .errors import ExportError
-    from .formats import FormatError
     if isinstance(exc, FormatError):
         return exc.message[:500]
     if isinstance(exc, ExportError):
@@ -186,7 +185,6 @@ def _retry_or_fail(run_id, exc):
     if attempt > len(BACKOFF_SECONDS):
         fail_run(run_id, _reason(exc))
         return "failed"
-    from .services import transition
     transition(run, RunStatus.QUEUED)
     run.error_reason = _reason(exc)
     run.phase = None

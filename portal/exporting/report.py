@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models.exporting import ReportItem
 from .formats.base import neutralise
 from .messages import SEVERITY_LABELS, report_message
-from .services import get_run
+from .queries import require_run
 
 CSV_HEADERS = (_l("Severity"), _l("Record"), _l("Message"), _l("Message code"), _l("Provider message"))
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -19,7 +19,7 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def report(run_id, locale=None, limit=None):
     """``{"run": run, "counts": {...}, "items": [{severity, severity_label, record_key, code, message,
     provider_message}]}`` with every text in ``locale`` (default: the run's)."""
-    run = get_run(run_id)
+    run = require_run(run_id)
     with force_locale(locale or run.locale):
         return {"run": run, "counts": dict(run.counts or {}), "items": list(_items(run.id, limit))}
 
@@ -38,7 +38,7 @@ def _items(run_id, limit=None):
 
 def report_csv(run_id, locale=None):
     """The report as CSV text (UTF-8 with BOM for spreadsheet programs when written to bytes)."""
-    run = get_run(run_id)
+    run = require_run(run_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     with force_locale(locale or run.locale):

@@ -1,33 +1,33 @@
-"""The engine's services: what views, the API and the CLI call. No ``request`` in here.
+"""The engine's commands: everything that changes profiles and runs (start, cancel, export, process,
+roll back, edit prepared data, resume a stopped sync, profiles). What views, the CLI, jobs and other
+features call to change something; every read is in ``queries.py``. No ``request`` in here.
 
 Every refusal is an ``ExportError`` with a translatable message; nothing is changed when one is raised.
 """
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
-    ACTIVE_STATUSES, TRANSITIONS, ExportProfile, LedgerEntry, MappingHistoryEntry, Operation, PreparedRow,
-    Run, RunFile, RunMode, RunStatus, SyncType,
+    ExportProfile, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
 )
-from .errors import ExportError, IllegalTransition
+from . import jobs, queries, sync, windows
+from .errors import ExportError
 from .messages import status_label
-from .providers import get_provider
+from .providers import get_provider, visma_net
 from .scheduling import resolve_local
+from .states import EXPORTABLE_STATUSES, transition
 from .types import get_type
 from .types.base import SourceContext
 
 log = logging.getLogger(__name__)
-
-WINDOWS = ("previous_month", "current_month", "previous_week", "yesterday", "today")
-
 
 # --- profiles -----------------------------------------------------------------------------------
 
@@ -60,6 +60,17 @@ def archive_profile(profile_id, *, user=None, archived=True):
     return profile
 
 
+def delete_profile(profile_id, *, user=None):
+    """A profile without runs is deleted; one with runs is archived (its history stays). Returns
+    "deleted" or "archived"."""
+    if queries.run_count(profile_id):
+        archive_profile(profile_id, user=user)
+        return "archived"
+    db.session.delete(_profile(profile_id))
+    db.session.commit()
+    return "deleted"
+
+
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
     name = (name or "").strip()
     if not name:
@@ -70,7 +81,7 @@ def _apply_profile(profile, *, name, export_type, provider, options, sync_type, 
         raise ExportError(_l("Unknown sync type: %(value)s."), code="unknown_sync_type", value=sync_type)
     if company_id is not None and db.session.get(Company, company_id) is None:
         raise ExportError(_l("That company does not exist."), code="unknown_company")
-    if not (default_window in WINDOWS or _days_window(default_window)):
+    if not windows.is_profile_default(default_window):
         raise ExportError(_l("Unknown default time window: %(value)s."), code="unknown_window",
                           value=default_window)
     chosen = (options or {}).get("columns")
@@ -83,30 +94,6 @@ def _apply_profile(profile, *, name, export_type, provider, options, sync_type, 
     profile.name, profile.export_type, profile.provider = name, export_type, provider
     profile.options, profile.sync_type, profile.company_id = dict(options), sync_type, company_id
     profile.default_window = default_window
-
-
-def _days_window(value):
-    parts = (value or "").split("_")
-    return len(parts) == 3 and parts[0] == "last" and parts[1].isdigit() and parts[2] == "days"
-
-
-def default_window(profile, today=None):
-    """The window (first day, last day) a new run of the profile proposes."""
-    today = today or datetime.now(org_timezone()).date()
-    kind = profile.default_window
-    if kind == "current_month":
-        return today.replace(day=1), today
-    if kind == "previous_week":
-        monday = today - timedelta(days=today.weekday())
-        return monday - timedelta(days=7), monday - timedelta(days=1)
-    if kind == "yesterday":
-        return today - timedelta(days=1), today - timedelta(days=1)
-    if kind == "today":
-        return today, today
-    if _days_window(kind):
-        return today - timedelta(days=int(kind.split("_")[1])), today - timedelta(days=1)
-    last = today.replace(day=1) - timedelta(days=1)
-    return last.replace(day=1), last
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -133,7 +120,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if operation not in (Operation.PREPARE.value, Operation.PREPARE_AND_EXPORT.value):
         raise ExportError(_l("A new run can prepare, or prepare and export."), code="unknown_operation")
     if window_start is None or window_end is None:
-        proposed = default_window(profile)
+        proposed = windows.default_window(profile)
         window_start, window_end = window_start or proposed[0], window_end or proposed[1]
     window_start, window_end = _as_date(window_start, "window_start"), _as_date(window_end, "window_end")
     if window_start > window_end:
@@ -143,7 +130,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     for name, value in extra.items():
         if value in (None, "", [], ()):
             continue
-        if name not in export_type.accepted_params:
+        if not export_type.takes(name):
             raise ExportError(_l("The export type %(type)s does not take %(parameter)s."),
                               code="parameter_not_accepted", type=export_type.label, parameter=_PARAM_NAMES[name])
         params[name] = value
@@ -182,7 +169,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
             existing = db.session.execute(select(Run).where(Run.idempotency_key == idempotency_key)).scalar()
             if existing is not None:
                 return existing
-        active = active_production_run(profile.id)
+        active = queries.active_production_run(profile.id)
         if active is not None:
             raise ExportError(
                 _l("A production run of %(name)s is already active (run %(run)s, %(status)s). Wait for it, "
@@ -190,8 +177,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
                 code="production_run_active", name=profile.name, run=active.id,
                 status=status_label(active.status)) from None
         raise
-    from .jobs import enqueue_run
-    enqueue_run(run)
+    jobs.enqueue_run(run)
     return run
 
 
@@ -199,16 +185,10 @@ _PARAM_NAMES = {"booking_date": _l("a booking date"), "description": _l("a descr
                 "debtor_numbers": _l("a debtor selection")}
 
 
-def active_production_run(profile_id):
-    return db.session.execute(select(Run).where(
-        Run.profile_id == profile_id, Run.mode == RunMode.PRODUCTION.value,
-        Run.status.in_([s.value for s in ACTIVE_STATUSES]))).scalar()
-
-
 def request_export(run_id, *, skip_headers=None):
     """Export a prepared (or partially processed) run: delivers its active, unprocessed rows."""
-    run = get_run(run_id, lock=True)
-    if run.status not in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
+    run = _run(run_id, lock=True)
+    if not run.rows_editable:
         raise ExportError(_l("Run %(run)s is %(status)s: only a prepared or partially processed run can be "
                              "exported."), code="not_exportable", run=run.id, status=status_label(run.status))
     get_provider(run.profile.provider).check_start(run.profile, run.mode)
@@ -218,8 +198,7 @@ def request_export(run_id, *, skip_headers=None):
         run.params = dict(run.params, skip_headers=bool(skip_headers))
     run.error_reason = None
     db.session.commit()
-    from .jobs import enqueue_run
-    enqueue_run(run)
+    jobs.enqueue_run(run)
     return run
 
 
@@ -239,14 +218,13 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
                 run = start_run(profile_id, user=user, mode=mode, operation=operation, skip_headers=skip_headers,
                                 locale=locale)
             elif operation == Operation.EXPORT.value:
-                run = _latest_run(profile_id, [RunStatus.PREPARED, RunStatus.PARTIALLY_PROCESSED])
+                run = queries.latest_run(profile_id, EXPORTABLE_STATUSES)
                 if run is None:
                     raise ExportError(_l("%(name)s has no prepared run to export."), code="nothing_prepared",
                                       name=_profile(profile_id).name)
                 run = request_export(run.id, skip_headers=skip_headers)
             else:
-                run = _latest_run(profile_id, [RunStatus.PREPARED, RunStatus.PARTIALLY_PROCESSED,
-                                               RunStatus.EXPORTED, RunStatus.FAILED])
+                run = queries.latest_run(profile_id, queries.SCENARIO_FITS["roll_back"])
                 if run is None:
                     raise ExportError(_l("%(name)s has no run to roll back."), code="nothing_to_roll_back",
                                       name=_profile(profile_id).name)
@@ -258,15 +236,28 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
     return results
 
 
-def _latest_run(profile_id, statuses):
-    return db.session.execute(
-        select(Run).where(Run.profile_id == profile_id, Run.status.in_([s.value for s in statuses]))
-        .order_by(Run.id.desc()).limit(1)).scalar()
+def resume_sync(profile_id, *, user=None):
+    """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
+    exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
+    it was rolled back; the next run then starts as usual)."""
+    run = visma_net.lift_stop(_profile(profile_id), user=user)
+    if run is not None and run.rows_editable:
+        return request_export(run.id)
+    return None
+
+
+def skip_sync_record(profile_id, reason, *, user=None):
+    """A consultant skips the record a stopped sync stopped at, with a reason (recorded in the run's
+    report): it becomes an error of its run, and the run is exported again from the next record."""
+    run = visma_net.lift_stop(_profile(profile_id), user=user, skip_reason=reason or "")
+    if run is not None and run.rows_editable:
+        return request_export(run.id)
+    return None
 
 
 def cancel_run(run_id, *, user=None):
     """Cancel a scheduled, queued, prepared or partially processed run (a running one cannot be)."""
-    run = get_run(run_id, lock=True)
+    run = _run(run_id, lock=True)
     if run.status not in (RunStatus.SCHEDULED.value, RunStatus.QUEUED.value, RunStatus.PREPARED.value,
                           RunStatus.PARTIALLY_PROCESSED.value):
         raise ExportError(_l("Run %(run)s is %(status)s and cannot be cancelled."), code="not_cancellable",
@@ -276,55 +267,22 @@ def cancel_run(run_id, *, user=None):
     run.finished_at = utcnow()
     db.session.commit()
     if job_id:
-        from .jobs import cancel_job
-        cancel_job(job_id)
+        jobs.cancel_job(job_id)
     return run
-
-
-def recorded_count(run_id):
-    """How many of the run's ledger entries count (what a roll back would take out of the ledger)."""
-    return db.session.execute(select(func.count()).where(
-        LedgerEntry.run_id == run_id, LedgerEntry.rolled_back.is_(False))).scalar()
-
-
-def roll_back_refusal(run):
-    """Why ``run`` cannot be rolled back, as an ExportError, or None. The one rule, for ``roll_back`` and
-    for the pages that say beforehand what a roll back would undo."""
-    if RunStatus.ROLLED_BACK not in TRANSITIONS[RunStatus(run.status)]:
-        return ExportError(_l("Export %(run)s is %(status)s and cannot be rolled back."),
-                           code="not_rollbackable", run=run.id, status=status_label(run.status))
-    if run.is_production and recorded_count(run.id):
-        later = db.session.execute(
-            select(Run.id).where(
-                Run.profile_id == run.profile_id, Run.mode == RunMode.PRODUCTION.value, Run.id > run.id,
-                # a later run that recorded something, or is about to (its mutations assume this ledger)
-                Run.status.in_([st.value for st in ACTIVE_STATUSES])
-                | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == run.profile_id,
-                                                              LedgerEntry.rolled_back.is_(False))))
-            .order_by(Run.id.desc()).limit(1)).scalar()
-        if later is not None:
-            return ExportError(
-                _l("Export %(run)s is not the latest production export of this profile: export %(later)s "
-                   "came after it and builds on it. Roll back export %(later)s first."),
-                code="not_latest_production", run=run.id, later=later)
-    return None
 
 
 def roll_back(run_id, *, user=None):
     """Remove a run's prepared data; for the latest production run of its profile, also restore the
     ledger (its entries stop counting) and remove the latest mapping-history line. An older production
     run is refused: a later run built on its ledger."""
-    run = get_run(run_id, lock=True)
-    refusal = roll_back_refusal(run)
+    run = _run(run_id, lock=True)
+    refusal = run.roll_back_refusal()
     if refusal is not None:
         raise refusal
-    if run.is_production and recorded_count(run.id):
-        from .sync import roll_back_ledger
-        roll_back_ledger(run.id, run.profile_id)      # the history and the current ledger, together
+    if run.is_production and run.recorded_count():
+        sync.roll_back_ledger(run.id, run.profile_id)      # the history and the current ledger, together
     if run.is_production:
-        latest = db.session.execute(
-            select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == run.profile_id)
-            .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
+        latest = queries.latest_history_line(run.profile_id)
         if latest is not None and latest.run_id == run.id:
             db.session.delete(latest)
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run.id))
@@ -337,8 +295,8 @@ def roll_back(run_id, *, user=None):
 
 def set_row_active(run_id, row_id, active):
     """Tick or untick a prepared row before export (only for prepared or partially processed runs)."""
-    run = get_run(run_id, lock=True)
-    if run.status not in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
+    run = _run(run_id, lock=True)
+    if not run.rows_editable:
         raise ExportError(_l("Rows can only be changed while the run is prepared or partially processed."),
                           code="rows_locked")
     row = db.session.get(PreparedRow, row_id)
@@ -351,9 +309,20 @@ def set_row_active(run_id, row_id, active):
     return row
 
 
-# --- reading --------------------------------------------------------------------------------------
+def set_rows_active(run_id, shown_ids, active_ids):
+    """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
+    Returns how many changed."""
+    current = queries.row_states(run_id, shown_ids) if shown_ids else {}
+    changed = [(row_id, row_id in active_ids) for row_id, active in current.items()
+               if bool(active) != (row_id in active_ids)]
+    for row_id, active in changed:
+        set_row_active(run_id, row_id, active)
+    return len(changed)
 
-def get_run(run_id, lock=False):
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _run(run_id, lock=False):
     stmt = select(Run).where(Run.id == run_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -361,74 +330,6 @@ def get_run(run_id, lock=False):
     if run is None:
         raise ExportError(_l("Run %(run)s does not exist."), code="unknown_run", run=run_id)
     return run
-
-
-def list_profiles(*, include_archived=False):
-    stmt = select(ExportProfile).order_by(ExportProfile.name, ExportProfile.id)
-    if not include_archived:
-        stmt = stmt.where(ExportProfile.archived.is_(False))
-    return db.session.execute(stmt).scalars().all()
-
-
-def list_runs(*, profile_id=None, statuses=None, mode=None, offset=0, limit=50):
-    """Runs, newest first (the overview of every export that ran, test and production)."""
-    stmt = select(Run).order_by(Run.id.desc())
-    if profile_id is not None:
-        stmt = stmt.where(Run.profile_id == profile_id)
-    if statuses:
-        stmt = stmt.where(Run.status.in_([getattr(st, "value", st) for st in statuses]))
-    if mode:
-        stmt = stmt.where(Run.mode == mode)
-    return db.session.execute(stmt.offset(offset).limit(limit)).scalars().all()
-
-
-def scheduled_runs():
-    """Runs waiting for their time, soonest first (they can be cancelled)."""
-    return db.session.execute(select(Run).where(Run.status == RunStatus.SCHEDULED.value)
-                              .order_by(Run.run_at, Run.id)).scalars().all()
-
-
-def prepared_rows(run_id, *, offset=0, limit=100, only_errors=False):
-    stmt = select(PreparedRow).where(PreparedRow.run_id == run_id)
-    if only_errors:
-        stmt = stmt.where(PreparedRow.error.is_not(None))
-    return db.session.execute(stmt.order_by(PreparedRow.group_key, PreparedRow.seq)
-                              .offset(offset).limit(limit)).scalars().all()
-
-
-def run_files(run_id):
-    return db.session.execute(select(RunFile).where(RunFile.run_id == run_id).order_by(RunFile.id)).scalars().all()
-
-
-def mapping_history(profile_id):
-    return db.session.execute(select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == profile_id)
-                              .order_by(MappingHistoryEntry.id.desc())).scalars().all()
-
-
-def ledger_size(profile_id):
-    """How many records the ledger of the profile currently holds (what counts)."""
-    from .sync import current_ledger_count
-    return current_ledger_count(profile_id)
-
-
-def progress(run):
-    """Phase, done, total and an estimate of the seconds left (None when unknown)."""
-    left = None
-    if run.total and run.done and run.phase_started_at and run.progress_at and run.done < run.total:
-        spent = (run.progress_at - run.phase_started_at).total_seconds()
-        if spent > 0:
-            left = spent / run.done * (run.total - run.done)
-    return {"phase": run.phase, "done": run.done, "total": run.total, "seconds_left": left}
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-def transition(run, target):
-    target = RunStatus(target)
-    current = RunStatus(run.status)
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(status_label(current.value), status_label(target.value))
-    run.status = target.value
 
 
 def _profile(profile_id):
@@ -481,7 +382,5 @@ def _check_debtors(numbers, company_id):
     return numbers
 
 
-__all__ = ["start_run", "process", "cancel_run", "roll_back", "set_row_active", "request_export",
-           "list_profiles", "list_runs", "scheduled_runs", "active_production_run",
-           "create_profile", "update_profile", "archive_profile", "get_run", "prepared_rows", "run_files",
-           "mapping_history", "progress", "default_window", "transition"]
+__all__ = ["create_profile", "update_profile", "archive_profile", "delete_profile", "start_run", "request_export",
+           "process", "cancel_run", "roll_back", "set_row_active", "set_rows_active", "resume_sync", "skip_sync_record"]

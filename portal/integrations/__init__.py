@@ -5,7 +5,7 @@ from flask import Blueprint
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 
 from . import views  # noqa: E402,F401
-from .services import account_problem  # noqa: E402,F401  (for profile pages)
+from .services import account_problem, last_error  # noqa: E402,F401  (for profile pages)
 
 
 def init_app(app):
@@ -17,7 +17,6 @@ def init_app(app):
 
     @app.context_processor
     def _integration_helpers():
-        from .services import last_error
         return {"last_error": last_error, "account_problem": account_problem}
     navigation.register(app, "integrations.accounts", _l("Integration accounts"), [Permission.MANAGE_EXPORTS],
                         _l("Connect the portal to Visma.net: authorise, map administrations and dimensions."),

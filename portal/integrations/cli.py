@@ -2,15 +2,16 @@
 import click
 from flask.cli import AppGroup
 
+from ..crypto import rotate
+from ..extensions import db
+from ..models import IntegrationAccount
+
 integrations_cli = AppGroup("integrations", help="Integration accounts.")
 
 
 @integrations_cli.command("rotate-keys")
 def rotate_keys():
     """Re-encrypt the stored tokens with the first key of PORTAL_ENCRYPTION_KEYS."""
-    from ..extensions import db
-    from ..models import IntegrationAccount
-    from .crypto import rotate
     count = 0
     for account in db.session.execute(db.select(IntegrationAccount)).scalars():
         account.access_token_encrypted = rotate(account.access_token_encrypted)

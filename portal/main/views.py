@@ -2,10 +2,9 @@ from flask import current_app, jsonify, redirect, request, send_from_directory, 
 from flask_login import current_user
 
 from ..auth.guards import signed_in_required
-from ..extensions import db
 from ..web import render, safe_next
 from . import bp
-from .services import health as health_report
+from .services import health as health_report, remember_locale
 
 
 @bp.route("/")
@@ -21,8 +20,7 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
-            db.session.commit()
+            remember_locale(current_user, locale)
         else:
             session["locale_chosen"] = True  # chosen on the sign-in page: saved for whoever signs in next
     return redirect(safe_next(request.form.get("next") or request.referrer, url_for("main.index")))

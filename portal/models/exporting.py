@@ -5,9 +5,16 @@ entries of the rolled-back run as not counting (``rolled_back``) and never delet
 """
 import enum
 
-from sqlalchemy import text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import column_property
 
 from ..extensions import db
+from ..exporting.errors import ExportError
+from ..exporting.messages import status_label
+from ..exporting.states import (  # noqa: F401  (re-exported: the statuses belong with the run)
+    ACTIVE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus, can_become,
+)
 from .base import TimestampMixin, utcnow
 
 
@@ -28,39 +35,6 @@ class Operation(str, enum.Enum):
     PREPARE_AND_EXPORT = "prepare_and_export"
     ROLL_BACK = "roll_back"
 
-
-class RunStatus(str, enum.Enum):
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    PREPARING = "preparing"
-    PREPARED = "prepared"
-    EXPORTING = "exporting"
-    EXPORTED = "exported"
-    PARTIALLY_PROCESSED = "partially_processed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    ROLLED_BACK = "rolled_back"
-
-
-S = RunStatus
-# The only legal status changes. Anything else raises (portal.exporting.errors.IllegalTransition).
-TRANSITIONS = {
-    S.SCHEDULED: {S.QUEUED, S.CANCELLED, S.FAILED},
-    S.QUEUED: {S.PREPARING, S.EXPORTING, S.CANCELLED, S.FAILED},
-    S.PREPARING: {S.PREPARED, S.EXPORTING, S.FAILED, S.QUEUED},
-    S.PREPARED: {S.QUEUED, S.CANCELLED, S.ROLLED_BACK, S.FAILED},
-    S.EXPORTING: {S.EXPORTED, S.PARTIALLY_PROCESSED, S.FAILED, S.QUEUED},
-    S.PARTIALLY_PROCESSED: {S.QUEUED, S.CANCELLED, S.ROLLED_BACK},
-    S.EXPORTED: {S.ROLLED_BACK},
-    S.FAILED: {S.ROLLED_BACK},
-    S.CANCELLED: set(),
-    S.ROLLED_BACK: set(),
-}
-# A production run in one of these holds its profile: at most one per profile (database-enforced).
-ACTIVE_STATUSES = (S.SCHEDULED, S.QUEUED, S.PREPARING, S.PREPARED, S.EXPORTING, S.PARTIALLY_PROCESSED)
-# The worker is busy with the run in these.
-WORKING_STATUSES = (S.PREPARING, S.EXPORTING)
-FINAL_STATUSES = (S.EXPORTED, S.FAILED, S.CANCELLED, S.ROLLED_BACK)
 
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
@@ -148,9 +122,79 @@ class Run(db.Model):
         db.Index("ix_runs_status", "status"),
     )
 
+    # -- the run's rules: templates, views and services read these, never decide them again ----------
+
     @property
     def is_production(self):
         return self.mode == RunMode.PRODUCTION.value
+
+    @property
+    def has_errors(self):
+        """The red triangle: the run failed, or its report holds an error."""
+        return (self.status == RunStatus.FAILED.value or bool((self.counts or {}).get("errors"))
+                or bool(self.report_has_errors))
+
+    @property
+    def record_count(self):
+        """The run's "Number of records": what it delivered once it exported, else what it prepared,
+        else the records in its time window (so far: the progress total)."""
+        counts = self.counts or {}
+        for key in ("processed", "prepared", "records"):
+            if counts.get(key) is not None:
+                return counts[key]
+        return self.total or 0
+
+    @property
+    def is_active(self):
+        return self.status in {s.value for s in ACTIVE_STATUSES}
+
+    @property
+    def is_live(self):
+        """Something is still going to happen by itself: the run page keeps polling while this is true."""
+        return self.status not in {s.value for s in FINAL_STATUSES} and self.status not in (
+            RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value, RunStatus.SCHEDULED.value)
+
+    @property
+    def rows_editable(self):
+        """Prepared rows can be ticked or unticked (and the run exported) only in these statuses."""
+        return self.status in {s.value for s in EXPORTABLE_STATUSES}
+
+    @property
+    def percent(self):
+        if not self.total:
+            return 0
+        return min(100, int(100 * self.done / self.total))
+
+    def recorded_count(self):
+        """How many of the run's ledger entries count (what a roll back would take out of the ledger)."""
+        return db.session.execute(select(func.count()).where(
+            LedgerEntry.run_id == self.id, LedgerEntry.rolled_back.is_(False))).scalar()
+
+    def roll_back_refusal(self):
+        """Why the run cannot be rolled back, as an ExportError, or None. The one roll-back rule: the
+        command (``services.roll_back``), the plan a page shows first and ``can_roll_back`` read it."""
+        if not can_become(self.status, RunStatus.ROLLED_BACK):
+            return ExportError(_l("Export %(run)s is %(status)s and cannot be rolled back."),
+                               code="not_rollbackable", run=self.id, status=status_label(self.status))
+        if self.is_production and self.recorded_count():
+            later = db.session.execute(
+                select(Run.id).where(
+                    Run.profile_id == self.profile_id, Run.mode == RunMode.PRODUCTION.value, Run.id > self.id,
+                    # a later run that recorded something, or is about to (its mutations assume this ledger)
+                    Run.status.in_([st.value for st in ACTIVE_STATUSES])
+                    | Run.id.in_(select(LedgerEntry.run_id).where(LedgerEntry.profile_id == self.profile_id,
+                                                                  LedgerEntry.rolled_back.is_(False))))
+                .order_by(Run.id.desc()).limit(1)).scalar()
+            if later is not None:
+                return ExportError(
+                    _l("Export %(run)s is not the latest production export of this profile: export %(later)s "
+                       "came after it and builds on it. Roll back export %(later)s first."),
+                    code="not_latest_production", run=self.id, later=later)
+        return None
+
+    @property
+    def can_roll_back(self):
+        return self.roll_back_refusal() is None
 
 
 class PreparedRow(db.Model):
@@ -256,3 +300,9 @@ class RunFile(db.Model):
     version = db.Column(db.DateTime, nullable=False)
     rows = db.Column(db.Integer, nullable=False, default=0)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+# Whether the run's report holds an error: loaded with the run only where a list asks for it
+# (``undefer``), otherwise on first use.
+Run.report_has_errors = column_property(
+    exists().where(ReportItem.run_id == Run.id, ReportItem.severity == Severity.ERROR.value), deferred=True)

@@ -1,8 +1,9 @@
 """Integration accounts (Visma.net connections) and their administration and dimension mappings.
 
-Tokens are stored encrypted (``portal.integrations.crypto``): the columns hold Fernet tokens, never
+Tokens are stored encrypted (``portal.crypto``): the columns hold Fernet tokens, never
 the bearer or refresh token itself. Use the account's properties to read and write them.
 """
+from ..crypto import decrypt, encrypt
 from ..extensions import db
 from .base import TimestampMixin
 
@@ -42,22 +43,18 @@ class IntegrationAccount(TimestampMixin, db.Model):
     # -- tokens (decrypted on read, encrypted on write) ------------------------------------------
     @property
     def access_token(self):
-        from ..integrations.crypto import decrypt
         return decrypt(self.access_token_encrypted)
 
     @access_token.setter
     def access_token(self, value):
-        from ..integrations.crypto import encrypt
         self.access_token_encrypted = encrypt(value)
 
     @property
     def refresh_token(self):
-        from ..integrations.crypto import decrypt
         return decrypt(self.refresh_token_encrypted)
 
     @refresh_token.setter
     def refresh_token(self, value):
-        from ..integrations.crypto import encrypt
         self.refresh_token_encrypted = encrypt(value)
 
     @property

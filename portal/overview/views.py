@@ -1,4 +1,4 @@
-"""Thin views: parse the filters, call the overview service, render (or stream CSV)."""
+"""Thin views: parse the filters, read the overview (``exporting.queries``), render (or stream CSV)."""
 import csv
 import io
 from datetime import date
@@ -7,12 +7,14 @@ from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
 
 from ..auth.guards import permission_required
+from ..exporting import queries
 from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
+from ..i18n import datetime_filter
 from ..models import Permission
 from ..templating import type_label
 from ..web import render
-from . import bp, services
+from . import bp
 
 
 def _int(name):
@@ -32,7 +34,7 @@ def _date(name, filters):
 
 
 def parse_filters():
-    f = services.Filters()
+    f = queries.OverviewFilters()
     f.profile_id, f.company_id, f.started_by_id = _int("profile"), _int("company"), _int("started_by")
     f.export_type = request.args.get("export_type") or None
     f.mode = request.args.get("mode") if request.args.get("mode") in MODE_LABELS else None
@@ -41,7 +43,7 @@ def parse_filters():
     if f.date_from and f.date_to and f.date_to < f.date_from:
         f.errors.append(("date_to", _("The end of the period is before its start.")))
         f.date_to = None
-    f.sort = request.args.get("sort") if request.args.get("sort") in services.SORTS else "started"
+    f.sort = request.args.get("sort") if request.args.get("sort") in queries.OVERVIEW_SORTS else "started"
     f.direction = "asc" if request.args.get("dir") == "asc" else "desc"
     return f
 
@@ -54,9 +56,9 @@ def index():
         page_no = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page_no = 1
-    page, error_ids = services.overview_page(filters, page=page_no)
-    return render("overview/index.html", block="results", page=page, error_ids=error_ids, filters=filters,
-                  totals=services.totals_per_status(filters), choices=services.filter_choices(),
+    page = queries.overview_page(filters, page=page_no)
+    return render("overview/index.html", block="results", page=page, filters=filters,
+                  totals=queries.overview_totals(filters), choices=queries.overview_choices(),
                   errors=dict(filters.errors),
                   csv_args={k: v for k, v in request.args.items() if k != "page" and v})
 
@@ -66,7 +68,6 @@ def index():
 def download():
     """The filtered overview as CSV (UTF-8 with BOM), streamed."""
     filters = parse_filters()
-    from ..i18n import datetime_filter
 
     def rows():
         out = io.StringIO()
@@ -75,12 +76,12 @@ def download():
         writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
                          _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
                          _("Completed on")])
-        for run in services.rows_for_csv(filters):
+        for run in queries.overview_rows(filters):
             counts = run.counts or {}
             writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
                              "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                              run.window_start.isoformat(), run.window_end.isoformat(),
-                             counts.get("processed", counts.get("records", run.total or 0)), counts.get("errors", 0),
+                             run.record_count, counts.get("errors", 0),
                              neutralise(run.started_by.name if run.started_by else ""),
                              datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
             if out.tell() > 65536:

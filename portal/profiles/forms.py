@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..exporting import windows
 from ..exporting.messages import SYNC_TYPE_LABELS
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
@@ -14,9 +15,16 @@ ENCODINGS = [("utf-8", "UTF-8"), ("utf-8-sig", _l("UTF-8 with BOM (for spreadshe
 # line breaks), so Unix line endings could not be chosen. The engine reads the names (formats/base.py).
 LINE_ENDINGS = [("crlf", _l("Windows (CR LF)")), ("lf", _l("Unix (LF)"))]
 _LINE_ENDING_NAMES = {"\r\n": "crlf", "\n": "lf"}
-WINDOWS = [("previous_month", _l("Last month")), ("current_month", _l("This month so far")),
-           ("previous_week", _l("Last week")), ("yesterday", _l("Yesterday")), ("today", _l("Today")),
-           ("last_7_days", _l("The last 7 days")), ("last_30_days", _l("The last 30 days"))]
+
+
+# What each file format reads of the file options (the form shows only these).
+FORMAT_FIELDS = {
+    "csv": ("delimiter", "quotechar", "encoding", "line_terminator", "skip_headers", "translated_headers"),
+    "xlsx": ("skip_headers", "translated_headers"),
+    "jsonl": (),
+    "sie4": (),
+}
+COLUMN_FORMATS = ("csv", "xlsx", "jsonl")  # SIE 4 has a fixed layout: no column choice
 
 
 class ProfileForm(FlaskForm):
@@ -26,7 +34,7 @@ class ProfileForm(FlaskForm):
     provider = SelectField(_l("Provider"))
     sync_type = SelectField(_l("Sync type"), choices=list(SYNC_TYPE_LABELS.items()))
     company_id = SelectField(_l("Company"), coerce=str)
-    default_window = SelectField(_l("Default time window"), choices=WINDOWS)
+    default_window = SelectField(_l("Default time window"), choices=windows.profile_choices())
     format = SelectField(_l("File format"), choices=FORMATS)
     delimiter = SelectField(_l("Delimiter"), choices=DELIMITERS)
     quotechar = SelectField(_l("Quote character"), choices=QUOTECHARS)
@@ -64,14 +72,21 @@ class ProfileForm(FlaskForm):
         if "line_terminator" in options:  # saved before the names: the characters themselves
             self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
 
+    def format_fields(self):
+        return FORMAT_FIELDS.get(self.format.data or "csv", ())
+
     def values(self, columns):
         options = {}
         if self.provider.data == "file":
-            options = {name: getattr(self, name).data for name in self.OPTION_FIELDS}
-            if columns is not None:
+            fmt = self.format.data or "csv"
+            options = {"format": fmt, **{name: getattr(self, name).data for name in FORMAT_FIELDS.get(fmt, ())}}
+            if columns is not None and fmt in COLUMN_FORMATS:
                 options["columns"] = columns
         elif self.provider.data == "visma_net":
-            options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS}
+            wanted = {"products": ("item_class_stock", "item_class_non_stock"),
+                      "invoices": ("sales_account",)}.get(self.export_type.data, ())
+            options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS
+                       if name == "account_id" or name in wanted}
             options = {name: value for name, value in options.items() if value}
             if options.get("account_id", "").isdigit():
                 options["account_id"] = int(options["account_id"])

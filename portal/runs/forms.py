@@ -6,20 +6,33 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
-from .windows import preset_choices, preset_window
+from ..exporting import windows
 
 MODE_CHOICES = [("test", _l("Test export")), ("production", _l("Production export"))]
 DEBTOR_SCOPE_CHOICES = [("all", _l("All debtors")), ("selected", _l("Only the debtors I select"))]
 
-# The profile's default window (engine names) → the form's preset.
-DEFAULT_WINDOW_PRESETS = {"previous_month": "last_month", "current_month": "this_month",
-                          "this_month": "this_month", "last_month": "last_month",
-                          "this_quarter": "this_quarter", "last_quarter": "last_quarter",
-                          "this_year": "this_year", "last_year": "last_year"}
+
+# The engine's error codes → the Start export form's field they are about.
+ERROR_FIELDS = {
+    "run_at_nonexistent": "run_at", "run_at_past": "run_at",
+    "window_reversed": "window_end", "window_too_long": "window_end", "window_not_allowed": "window_end",
+    "bad_date": "window_end",
+    "unknown_debtors": "debtor_scope",
+    "unknown_mode": "mode", "production_run_active": "mode",
+}
+
+
+def field_for_error(error):
+    code = getattr(error, "code", "")
+    if code in ERROR_FIELDS:
+        return ERROR_FIELDS[code]
+    if code.startswith("window_"):
+        return "window_end"
+    return None
 
 
 class StartExportForm(FlaskForm):
-    preset = RadioField(_l("Time window"), choices=preset_choices(), default="last_month")
+    preset = RadioField(_l("Time window"), choices=windows.start_choices(), default="previous_month")
     window_start = DateField(_l("From"), validators=[Optional()])
     window_end = DateField(_l("To"), validators=[Optional()])
     mode = RadioField(_l("Test / Production"), choices=MODE_CHOICES, default="test")
@@ -38,19 +51,18 @@ class StartExportForm(FlaskForm):
     def prepare(self, profile):
         """Defaults for a new form: the profile's window, a fresh one-time token."""
         if not self.is_submitted():
-            preset = DEFAULT_WINDOW_PRESETS.get(profile.default_window)
-            if preset is None:  # e.g. "last 7 days": the engine's dates, as custom dates
-                from ..exporting.services import default_window
-                preset = "custom"
-                self.window_start.data, self.window_end.data = default_window(profile)
+            preset = profile.default_window
+            if preset not in windows.START_PRESETS:  # e.g. "last 7 days": its dates, as custom dates
+                preset = windows.CUSTOM
+                self.window_start.data, self.window_end.data = windows.default_window(profile)
             self.preset.data = preset
             self.form_token.data = uuid.uuid4().hex
         return self
 
     def window(self):
         """The chosen (start, end) or None when the dates are missing; errors go on the fields."""
-        if self.preset.data and self.preset.data != "custom":
-            return preset_window(self.preset.data)
+        if self.preset.data and self.preset.data != windows.CUSTOM:
+            return windows.window(self.preset.data)
         return self.window_start.data, self.window_end.data
 
     def validate(self, extra_validators=None):

@@ -1,19 +1,21 @@
-"""Thin views: parse the request, call a service (the engine's for every change), render."""
+"""Thin views: parse the request, read through ``exporting.queries``, change through
+``exporting.services`` (the commands), render. The rules come from the models."""
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.guards import permission_required
-from . import actions as engine_api
+from ..exporting import queries, services, windows
 from ..exporting.errors import ExportError
+from ..exporting.report import report_csv as engine_report_csv
+from ..exporting.types import get_type
 from ..i18n import org_timezone
 from ..models import Permission
 from ..web import attach_error, is_htmx, render, safe_next
-from . import bp, services
-from .forms import ConfirmForm, StartExportForm
-from .windows import PRESETS, preset_window
+from . import bp
+from .forms import ConfirmForm, StartExportForm, field_for_error
 
 RUNNERS = (Permission.IMPORT_EXPORT,)
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
@@ -27,11 +29,11 @@ def _int_arg(name, default=1):
 
 
 def _profile_or_404(profile_id):
-    return services.get_profile(profile_id) or abort(404)
+    return queries.get_profile(profile_id) or abort(404)
 
 
 def _run_or_404(run_id):
-    return services.get_run(run_id) or abort(404)
+    return queries.get_run(run_id) or abort(404)
 
 
 def _next_or(default):
@@ -58,7 +60,7 @@ def zone_offset(moment=None):
 
 def _selected_debtors(form_data, profile):
     numbers = [n for n in form_data.getlist("debtors") if n.strip()]
-    return services.debtors_by_number(numbers, profile.company_id), numbers
+    return queries.debtors_by_number(numbers, profile.company_id), numbers
 
 
 @bp.route("/profiles/<int:profile_id>/start", methods=["GET", "POST"])
@@ -66,8 +68,12 @@ def _selected_debtors(form_data, profile):
 def start(profile_id):
     profile = _profile_or_404(profile_id)
     form = StartExportForm().prepare(profile)
-    is_invoice = profile.export_type == "invoices"
-    selected, numbers = _selected_debtors(request.form, profile) if is_invoice else ([], [])
+    try:
+        export_type = get_type(profile.export_type)
+    except ExportError:  # a type removed from the portal: nothing to start
+        abort(404)
+    takes_debtors = export_type.takes("debtor_numbers")
+    selected, numbers = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
     debtor_results = []
     preview = None
     action = request.form.get("action", "start")
@@ -75,21 +81,27 @@ def start(profile_id):
         form.confirmed.data = ""  # back from the production confirmation: the form as it was filled in
     elif request.method == "POST" and action == "search_debtors":
         # Without JavaScript the debtor search is a submit of this form: it changes nothing.
-        debtor_results = services.search_debtors(form.debtor_query.data, profile.company_id)
+        debtor_results = queries.search_debtors(form.debtor_query.data, profile.company_id)
         form.debtor_scope.data = "selected"
     elif form.validate_on_submit():
         window_start, window_end = form.window()
-        errors = _check_parameters(form, profile, numbers, is_invoice)
-        if not errors:
+        debtor_numbers = numbers if takes_debtors and form.debtor_scope.data == "selected" else None
+        if debtor_numbers == []:
+            form.debtor_scope.errors.append(_("Select at least one debtor, or choose all debtors."))
+        else:
             if form.mode.data == "production" and form.confirmed.data != "yes":
-                preview = services.production_preview(profile, window_start, window_end)
+                preview = queries.production_preview(profile, window_start, window_end)
                 return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                               preview=preview, window=(window_start, window_end), selected=selected,
                               zone=zone_offset(), active_run=_active_production_run(profile))
             try:
-                run = engine_api.start(profile, form, window_start, window_end,
-                                       numbers if is_invoice and form.debtor_scope.data == "selected" else None,
-                                       current_user)
+                run = services.start_run(
+                    profile.id, user=current_user, mode=form.mode.data, operation="prepare_and_export",
+                    window_start=window_start, window_end=window_end, run_at_local=form.run_at.data,
+                    booking_date=form.booking_date.data if export_type.takes("booking_date") else None,
+                    description=(form.description.data or None) if export_type.takes("description") else None,
+                    debtor_numbers=debtor_numbers, idempotency_key=form.form_token.data or None,
+                    locale=str(get_locale()))
             except ExportError as exc:
                 active_run = _active_production_run(profile) if exc.code == "production_run_active" else None
                 if active_run is None:
@@ -97,35 +109,21 @@ def start(profile_id):
             else:
                 if run.status == "scheduled":
                     flash(_("The export is scheduled."), "success")
-                else:
-                    flash(_("The export has started."), "success")
+                # A started run says so in its live panel, which stops saying it when the run ends.
                 return _redirect(url_for("runs.run", run_id=run.id))
-    return render("runs/start.html", block="dialog", form=form, profile=profile, is_invoice=is_invoice,
-                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, zone=zone_offset(),
-                  preset_dates={key: preset_window(key) for key in PRESETS if key != "custom"})
+    return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
+                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
 
 
 def _active_production_run(profile):
     """The profile's active production run (a new one is refused while it is), or None."""
-    from ..exporting.services import active_production_run
-    return active_production_run(profile.id)
-
-
-def _check_parameters(form, profile, numbers, is_invoice):
-    errors = False
-    if is_invoice and form.debtor_scope.data == "selected":
-        if not numbers:
-            form.debtor_scope.errors.append(_("Select at least one debtor, or choose all debtors."))
-            errors = True
-        elif services.unknown_debtors(numbers, profile.company_id):
-            form.debtor_scope.errors.append(_("One of the selected debtors no longer exists. Search again."))
-            errors = True
-    return errors
+    return queries.active_production_run(profile.id)
 
 
 def _attach_error(form, exc):
     """The engine's refusal goes next to the field it is about (by its code), else above the form."""
-    attach_error(form, exc, engine_api.field_for_error(exc))
+    attach_error(form, exc, field_for_error(exc))
 
 
 @bp.route("/debtors/search")
@@ -134,7 +132,7 @@ def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
     company_id = request.args.get("company", type=int)
     chosen = set(request.args.getlist("debtors"))
-    results = [d for d in services.search_debtors(request.args.get("debtor_query", ""), company_id)
+    results = [d for d in queries.search_debtors(request.args.get("debtor_query", ""), company_id)
                if d.number not in chosen]
     return render("runs/_debtor_results.html", debtors=results)
 
@@ -142,9 +140,8 @@ def debtor_search():
 # -- The run panel ------------------------------------------------------------------------------
 
 def _run_context(run):
-    return {"run": run, "files": services.run_files(run.id), "report": services.report_items(run.id),
-            "report_counts": services.report_counts(run.id), "live": services.is_live(run),
-            "time_left": services.time_left(run), "percent": services.percent(run),
+    return {"run": run, "files": queries.run_files(run.id), "report": queries.report_items(run.id),
+            "report_counts": queries.report_counts(run.id), "time_left": queries.time_left(run),
             "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None),
             **_documents_context(run)}
 
@@ -194,8 +191,8 @@ def run_panel(run_id):
 @bp.route("/runs/<int:run_id>/files/<int:file_id>")
 @permission_required(*READERS)
 def download(run_id, file_id):
-    run_file = services.run_file(run_id, file_id) or abort(404)
-    path = engine_api.file_path(run_file)
+    run_file = queries.run_file(run_id, file_id) or abort(404)
+    path = queries.file_path(run_file)
     if path is None:
         abort(404)
     return send_file(path, as_attachment=True, download_name=run_file.name)
@@ -205,9 +202,10 @@ def download(run_id, file_id):
 @permission_required(*READERS)
 def report_csv(run_id):
     run = _run_or_404(run_id)
-    body, filename = engine_api.report_csv(run)
+    # In the viewer's language, with a BOM for spreadsheet programs.
+    body = "\ufeff" + engine_report_csv(run.id, locale=str(get_locale()))
     return body, 200, {"Content-Type": "text/csv; charset=utf-8",
-                       "Content-Disposition": f'attachment; filename="{filename}"'}
+                       "Content-Disposition": f'attachment; filename="report-{run.id}.csv"'}
 
 
 @bp.route("/runs/<int:run_id>/cancel", methods=["POST"])
@@ -215,7 +213,7 @@ def report_csv(run_id):
 def cancel(run_id):
     run = _run_or_404(run_id)
     try:
-        engine_api.cancel(run, current_user)
+        services.cancel_run(run.id, user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     else:
@@ -228,10 +226,10 @@ def cancel(run_id):
 def roll_back(run_id):
     run = _run_or_404(run_id)
     form = ConfirmForm()
-    plan = engine_api.roll_back_plan(run)
+    plan = queries.roll_back_plan(run)
     if form.validate_on_submit():
         try:
-            engine_api.roll_back(run, current_user)
+            services.roll_back(run.id, user=current_user)
         except ExportError as exc:
             flash(str(exc), "error")
         else:
@@ -246,14 +244,13 @@ def roll_back(run_id):
 @bp.route("/profiles/<int:profile_id>/runs")
 @permission_required(*READERS)
 def profile_runs(profile_id):
-    profile = services.get_profile(profile_id, include_archived=True) or abort(404)
+    profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
     mode = request.args.get("mode") or None
     status = request.args.get("status") or None
-    page = services.profile_runs(profile.id, mode=mode, status=status, page=_int_arg("page"))
-    error_ids = services.runs_with_errors([r.id for r in page.items])
+    page = queries.profile_runs(profile.id, mode=mode, status=status, page=_int_arg("page"))
     selected = request.args.get("run", type=int)
     return render("runs/profile_runs.html", block="results", profile=profile, page=page, mode=mode,
-                  status=status, error_ids=error_ids, selected=selected)
+                  status=status, selected=selected)
 
 
 # -- Scenarios (seed 000) -----------------------------------------------------------------------
@@ -262,9 +259,9 @@ def profile_runs(profile_id):
 @permission_required(*RUNNERS)
 def scenarios():
     operation = request.args.get("operation") or "prepare_and_export"
-    if operation not in engine_api.OPERATIONS:
+    if operation not in queries.OPERATIONS:
         operation = "prepare_and_export"
-    rows = engine_api.scenarios(operation)
+    rows = queries.scenarios(operation)
     return render("runs/scenarios.html", block="table", rows=rows, operation=operation,
                   skip_headers=request.args.get("skip_headers") == "1", form=ConfirmForm())
 
@@ -280,19 +277,20 @@ def process():
     process_all = request.form.get("scope") == "all"
     ids = [int(v) for v in request.form.getlist("profiles") if v.isdigit()]
     back = url_for("runs.scenarios", operation=operation, skip_headers="1" if skip_headers else None)
-    if operation not in engine_api.OPERATIONS:
+    if operation not in queries.OPERATIONS:
         flash(_("Choose an operation."), "error")
         return redirect(back)
     if process_all:
-        ids = [row.profile.id for row in engine_api.scenarios(operation)]
+        ids = [row.profile.id for row in queries.scenarios(operation)]
     if not ids:
         flash(_("Select at least one scenario, or choose Process all."), "error")
         return redirect(back)
     if operation == "roll_back" and request.form.get("confirmed") != "yes":
         # Roll back says exactly what it will undo before it does it.
-        plans = engine_api.roll_back_plans(ids)
+        plans = queries.roll_back_plans(ids)
         return render("runs/confirm_roll_back_many.html", plans=plans, skip_headers=skip_headers, form=form)
-    results = engine_api.process(ids, operation, skip_headers, current_user)
+    results = services.process(ids, operation, skip_headers=skip_headers, user=current_user,
+                               locale=str(get_locale()))
     done = [run for _pid, run, error in results if run is not None]
     for _pid, _run, error in results:
         if error is not None:
@@ -322,7 +320,7 @@ def prepared(run_id):
         shown = [int(v) for v in request.form.getlist("shown") if v.isdigit()]
         active = {int(v) for v in request.form.getlist("active") if v.isdigit()}
         try:
-            changed = engine_api.set_rows_active(run, shown, active, current_user)
+            changed = services.set_rows_active(run.id, shown, active)
         except ExportError as exc:
             flash(str(exc), "error")
         else:
@@ -335,18 +333,18 @@ def prepared(run_id):
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page
             return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None,
                                     next=next_url or None))
-    page = services.prepared_rows(run.id, errors_only=errors_only, page=page_no)
-    editable = current_user.can(*RUNNERS) and engine_api.rows_editable(run)
-    return render("runs/prepared.html", block="dialog", run=run, page=page, columns=engine_api.columns_for(run.profile),
+    page = queries.prepared_rows(run.id, errors_only=errors_only, page=page_no)
+    editable = current_user.can(*RUNNERS) and run.rows_editable
+    return render("runs/prepared.html", block="dialog", run=run, page=page, columns=queries.columns_for(run.profile),
                   errors_only=errors_only, editable=editable, form=form, next=next_url)
 
 
 @bp.route("/profiles/<int:profile_id>/history")
 @permission_required(*READERS)
 def history(profile_id):
-    profile = services.get_profile(profile_id, include_archived=True) or abort(404)
+    profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
     return render("runs/history.html", block="dialog", profile=profile,
-                  entries=services.mapping_history(profile.id))
+                  entries=queries.mapping_history(profile.id))
 
 
 # -- Stopped syncs (seed 004): the system message, Resume and Skip — issue 9, point 5 ----------------
@@ -368,9 +366,8 @@ def _back(profile_id):
 @permission_required(*RUNNERS)
 def resume_sync(profile_id):
     profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
-    from ..exporting.providers import visma_net
     try:
-        run = visma_net.resume(profile, user=current_user)
+        run = services.resume_sync(profile.id, user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     else:
@@ -384,9 +381,8 @@ def resume_sync(profile_id):
 @permission_required(Permission.MANAGE_EXPORTS)
 def skip_record(profile_id):
     profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
-    from ..exporting.providers import visma_net
     try:
-        run = visma_net.skip(profile, request.form.get("reason", "")[:500], user=current_user)
+        run = services.skip_sync_record(profile.id, request.form.get("reason", "")[:500], user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     else:

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.config import ROOT
+from portal.exporting import windows
 from portal.extensions import db
 from portal.models import IntegrationAccount, Payment
 from portal.models.exporting import ReportItem
@@ -28,8 +29,7 @@ LANGUAGES = ("en", "nl", "sv", "da")
 
 
 def _previous_month_day(day):
-    from portal.runs.windows import preset_window
-    start, _end = preset_window("last_month")
+    start, _end = windows.window("previous_month")
     return datetime(start.year, start.month, day, 11, 0)
 
 
@@ -38,7 +38,6 @@ def portal_data(app, users):
     """Profiles of three kinds, an executed run (files, prepared rows), a run with report errors, a
     scheduled run, an integration account: enough for every page to show what it is for."""
     from portal.exporting.services import start_run
-    from portal.runs.windows import preset_window
     with app.app_context():
         company = support.company()
         support.company("TEST", "Testbedrijf B.V.", is_test=True)
@@ -51,7 +50,7 @@ def portal_data(app, users):
         payments = support.profile("Kassabetalingen", export_type="payments", sync_type="incremental_all")
         journals = support.profile("Lönejournal")
         invoices = support.profile("Facturen", export_type="invoices")
-        window = preset_window("last_month")
+        window = windows.window("previous_month")
         run = start_run(payments.id, user=db.session.get(support.User, users["staff"]), mode="production",
                         window_start=window[0], window_end=window[1], locale="en")
         run = support.execute(run.id)

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.config import ROOT
+from portal.exporting import windows
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.exporting import PreparedRow, ReportItem, Run
@@ -50,8 +51,7 @@ def wait_for_run(app, predicate, timeout=60):
 
 
 def last_month_day(day=10, hour=11):
-    from portal.runs.windows import preset_window
-    start, _end = preset_window("last_month")
+    start, _end = windows.window("previous_month")
     return datetime(start.year, start.month, day, hour, 0)
 
 
@@ -85,6 +85,7 @@ def test_staff_start_a_test_export_in_dutch_and_download_file_and_report(app, li
     dialog.locator("button:has-text('Start export')").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     expect(page.locator("#run-panel")).to_contain_text("Geëxporteerd", timeout=60000)
+    expect(page.locator("main")).not_to_contain_text("De export is gestart.")  # the started banner is gone
     shot(page, "run-finished-nl")
     with page.expect_download() as download_info:
         page.locator(".file-list a").first.click()

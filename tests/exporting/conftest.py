@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from portal.exporting import queries
 from portal.extensions import db
 
 
@@ -41,8 +42,7 @@ def start_and_run(profile, mode="test", **kwargs):
 
 
 def files_of(run):
-    from portal.exporting.services import run_files
-    return run_files(run.id)
+    return queries.run_files(run.id)
 
 
 def read_jsonl(path):

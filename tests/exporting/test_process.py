@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 from rq.registry import ScheduledJobRegistry
 
-from portal.exporting import services, sync
+from portal.exporting import queries, services, sync
 from portal.exporting.errors import ExportError, TransientError
 from portal.exporting.providers import _REGISTRY, register
 from portal.exporting.providers.base import Provider, RowResult
@@ -145,8 +145,8 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     assert type(failure.value).__name__ == "FormatError"
     assert [i["code"] for i in report(second.id)["items"]] == ["run_failed"]
     assert db.session.query(LedgerEntry).filter_by(run_id=second.id).count() == 0
-    assert services.run_files(second.id) == []
-    assert services.mapping_history(profile.id)[0].run_id == first.id
+    assert queries.run_files(second.id) == []
+    assert queries.mapping_history(profile.id)[0].run_id == first.id
 
 
 def test_progress_and_estimate(ctx):
@@ -155,10 +155,10 @@ def test_progress_and_estimate(ctx):
     execute(run)
     run = db.session.get(Run, run.id)
     assert run.progress_at is not None and run.done == 3
-    run.phase, run.total, run.done = "exporting", 100, 25
+    run.status, run.phase, run.total, run.done = "exporting", "exporting", 100, 25
     run.phase_started_at = datetime(2026, 11, 21, 12, 0, 0)
     run.progress_at = datetime(2026, 11, 21, 12, 0, 10)
-    estimate = services.progress(run)
+    estimate = queries.progress(run)
     assert estimate["seconds_left"] == pytest.approx(30)
     db.session.rollback()
 
@@ -228,7 +228,7 @@ def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecti
     item = report(run.id)["items"][0]
     assert item["code"] == "provider_rejected"
     assert item["provider_message"] == "Customer 'C2' is inactive. (ExceptionMessage)"
-    rejected = [r for r in services.prepared_rows(run.id) if r.error]
+    rejected = [r for r in queries.prepared_rows(run.id).items if r.error]
     assert [r.record_key for r in rejected] == ["R000002"]
     assert rejected[0].error == "Customer 'C2' is inactive. (ExceptionMessage)"
     assert sorted(sync.current_ledger(profile.id)) == ["R000000", "R000001"]
@@ -242,7 +242,7 @@ def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecti
     assert [ref.split(":")[1] for ref, _ in RejectingProvider.received] == [
         "R000000", "R000001", "R000002", "R000003", "R000004"]
     assert len(sync.current_ledger(profile.id)) == 5
-    assert [h.record_count for h in services.mapping_history(profile.id)] == [3, 2]
+    assert [h.record_count for h in queries.mapping_history(profile.id)] == [3, 2]
 
     # A removal cannot be delivered by this provider: left out, and said so.
     db.session.execute(db.text("DELETE FROM payments WHERE receipt_number = 'R000004'"))

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from rq.registry import ScheduledJobRegistry
 
-from portal.exporting import services
+from portal.exporting import queries, services
 from portal.exporting.errors import ExportError
 from portal.exporting.jobs import job_status
 from portal.exporting.reconciler import reconcile
@@ -118,6 +118,6 @@ def test_scheduled_runs_are_listed_soonest_first(ctx):
     later = services.start_run(profile.id, mode="test", run_at_local=datetime(2026, 12, 2, 9, 0))
     sooner = services.start_run(profile.id, mode="test", run_at_local=datetime(2026, 12, 1, 9, 0))
     services.start_run(profile.id, mode="test")
-    assert [r.id for r in services.scheduled_runs()] == [sooner.id, later.id]
-    assert len(services.list_runs(profile_id=profile.id)) == 3
-    assert [r.id for r in services.list_runs(statuses=["scheduled"])] == [sooner.id, later.id]
+    assert [r.id for r in queries.scheduled_runs()] == [sooner.id, later.id]
+    assert len(queries.list_runs(profile_id=profile.id)) == 3
+    assert [r.id for r in queries.list_runs(statuses=["scheduled"])] == [sooner.id, later.id]

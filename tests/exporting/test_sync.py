@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.exporting import services, sync
+from portal.exporting import queries, services, sync
 from portal.extensions import db
 from portal.models import Payment
 
@@ -29,7 +29,7 @@ def test_sync_types_in_test_and_production(ctx, sync_type):
     assert test_run.status == "exported", test_run.error_reason
     assert sorted(r["mutation"] for r in rows_of(test_run)) == ["new"] * 5
     assert sync.current_ledger(profile.id) == {}
-    assert services.mapping_history(profile.id) == []
+    assert queries.mapping_history(profile.id) == []
 
     first = start_and_run(profile, "production")
     assert first.status == "exported", first.error_reason
@@ -37,7 +37,7 @@ def test_sync_types_in_test_and_production(ctx, sync_type):
     assert [r["mutation"] for r in first_rows] == ["new"] * 5
     ledger_after_first = sync.current_ledger(profile.id)
     assert set(ledger_after_first) == {p.receipt_number for p in made}
-    assert len(services.mapping_history(profile.id)) == 1
+    assert len(queries.mapping_history(profile.id)) == 1
 
     # One changed, one removed, one new.
     made[0].amount = Decimal("99.99")

@@ -8,7 +8,7 @@ import requests
 
 from portal.extensions import db
 from portal.integrations import account_problem
-from portal.integrations.crypto import TokenDecryptionError
+from portal.crypto import TokenDecryptionError
 from portal.integrations.visma import ReauthorisationRequired, VismaNetClient, tokens
 from portal.models import IntegrationAccount, utcnow
 

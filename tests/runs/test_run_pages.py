@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from portal.exporting import windows
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.base import utcnow
@@ -27,11 +28,7 @@ def payments(app, users):
 
 
 def _last_month_noon(i):
-    from portal.exporting.services import default_window
-
-    class P:
-        default_window = "previous_month"
-    start, _end = default_window(P())
+    start, _end = windows.window("previous_month")
     return datetime(start.year, start.month, 10, 11, i)
 
 

@@ -84,7 +84,7 @@ def test_staff_start_a_test_export_and_it_runs(app, client, auth, profiles):
 def test_the_same_form_sent_twice_creates_one_run(app, client, auth, profiles):
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
-    data = dict(fields, preset="last_month", mode="test")
+    data = dict(fields, preset="previous_month", mode="test")
     first = client.post(f"/profiles/{profiles['payments']}/start", data=data)
     second = client.post(f"/profiles/{profiles['payments']}/start", data=data)
     assert first.headers["Location"] == second.headers["Location"]
@@ -128,7 +128,7 @@ def test_bad_run_at_is_refused_next_to_the_field(app, client, auth, profiles, ru
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
     page = client.post(f"/profiles/{profiles['payments']}/start",
-                       data=dict(fields, preset="last_month", mode="test", run_at=run_at)).get_data(as_text=True)
+                       data=dict(fields, preset="previous_month", mode="test", run_at=run_at)).get_data(as_text=True)
     assert message in page
     assert 'id="run_at-errors"' in page
     assert _runs(app) == []
@@ -163,7 +163,7 @@ def test_scheduled_production_run_for_tomorrow_then_cancelled(app, client, auth,
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
     tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
-    data = dict(fields, preset="last_month", mode="production", confirmed="yes", run_at=tomorrow)
+    data = dict(fields, preset="previous_month", mode="production", confirmed="yes", run_at=tomorrow)
     response = client.post(f"/profiles/{profiles['payments']}/start", data=data)
     run = _runs(app)[0]
     assert run.status == "scheduled" and run.run_at is not None
@@ -180,7 +180,7 @@ def test_debtor_search_without_javascript_and_the_active_search(app, client, aut
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
     page = client.post(f"/profiles/{profiles['invoices']}/start",
-                       data=dict(fields, preset="last_month", mode="test", debtor_query="Debtor 2",
+                       data=dict(fields, preset="previous_month", mode="test", debtor_query="Debtor 2",
                                  action="search_debtors")).get_data(as_text=True)
     assert "10002 · Debtor 2" in page and "Blocked" in page
     assert _runs(app) == []  # searching creates nothing
@@ -193,7 +193,7 @@ def test_debtor_search_without_javascript_and_the_active_search(app, client, aut
 def test_invoice_export_with_selected_debtors(app, client, auth, profiles):
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
-    data = dict(fields, preset="last_month", mode="test", booking_date="2026-12-01", description="November care",
+    data = dict(fields, preset="previous_month", mode="test", booking_date="2026-12-01", description="November care",
                 debtor_scope="selected", debtors=["10001", "10003"])
     assert client.post(f"/profiles/{profiles['invoices']}/start", data=data).status_code == 302
     params = _runs(app)[0].params
@@ -205,7 +205,7 @@ def test_selected_debtors_without_a_debtor_is_refused(app, client, auth, profile
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
     page = client.post(f"/profiles/{profiles['invoices']}/start",
-                       data=dict(fields, preset="last_month", mode="test", debtor_scope="selected")).get_data(as_text=True)
+                       data=dict(fields, preset="previous_month", mode="test", debtor_scope="selected")).get_data(as_text=True)
     assert "Select at least one debtor, or choose all debtors." in page
     assert _runs(app) == []
 
@@ -218,7 +218,7 @@ def test_htmx_gets_the_dialog_fragment_and_a_redirect_header(app, client, auth, 
     assert "HX-Request" in fragment.headers["Vary"]
     _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
     response = client.post(f"/profiles/{profiles['payments']}/start", headers={"HX-Request": "true"},
-                           data=dict(fields, preset="last_month", mode="test"))
+                           data=dict(fields, preset="previous_month", mode="test"))
     assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/runs/")
 
 
@@ -231,7 +231,7 @@ def test_who_may_start(client, auth, profiles, who, status):
 def test_manager_cannot_post_a_start(app, client, auth, profiles):
     auth.login("manager")
     response = client.post(f"/profiles/{profiles['payments']}/start",
-                           data={"csrf_token": auth.csrf_token("/"), "preset": "last_month", "mode": "test"})
+                           data={"csrf_token": auth.csrf_token("/"), "preset": "previous_month", "mode": "test"})
     assert response.status_code == 403
     assert _runs(app) == []
 

@@ -7,7 +7,7 @@ delivers rows grouped by company and period, so each company's rows come togethe
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ExportError
-from ..formats import get_writer
+from ..formats import FormatError, FormatOptions, get_writer
 from ..storage import file_name, run_directory
 from . import register
 from .base import DeliveredFile, Provider
@@ -32,7 +32,6 @@ class FileProvider(Provider):
         if fmt not in export_type.formats:
             raise ExportError(_l("The file format %(format)s is not available for %(type)s."),
                               code="format_not_available", format=fmt, type=export_type.label)
-        from ..formats import FormatError, FormatOptions
         try:
             FormatOptions.from_mapping(options)
         except FormatError as error:

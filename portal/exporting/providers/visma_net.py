@@ -17,18 +17,26 @@
   profile are refused until someone resumes (``resume``), which exports the stopped run again from that
   record. Journals and invoices go on with the next record instead (Prepare/Export: partially processed).
 """
+import json
 import logging
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
+from ...i18n import org_timezone
+from ...integrations.services import account_problem
+from ...integrations.visma import (
+    ReauthorisationRequired, VismaNetApiError, VismaNetClient, VismaNetUncertain, VismaNetUnavailable,
+)
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
 )
-from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run, RunStatus
+from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run
 from ...models.visma_delivery import SyncStop, VismaDocument
+from ...sandbox import spec
 from ..errors import ExportError, TransientError
 from ..messages import report_message
 from . import register
@@ -91,7 +99,6 @@ class VismaNetProvider(Provider):
                                  "from Visma.net: %(system_message)s — Resume the sync once the problem is "
                                  "solved."), code="sync_stopped", name=profile.name, system_message=stop.message)
         account = db.session.get(IntegrationAccount, int((profile.options or {}).get("account_id") or 0))
-        from ...integrations.services import account_problem
         problem = account_problem(account)
         if problem is not None:
             raise ExportError(_l("%(name)s cannot send to Visma.net: %(problem)s"), code="account_problem",
@@ -116,7 +123,6 @@ class VismaNetProvider(Provider):
         self.kits = []              # products: kit specifications, sent after every item
         self.client = None
         if not self.test_mode:
-            from ...integrations.visma import VismaNetClient
             self.client = VismaNetClient(self.account)
 
     def deliver(self, batch):
@@ -472,9 +478,6 @@ class VismaNetProvider(Provider):
 
     def _post(self, path, kind, ref, keys, row_ids, body, *, method="POST", natural=None, operation="new",
               number=None):
-        from ...integrations.visma import (
-            ReauthorisationRequired, VismaNetApiError, VismaNetUncertain, VismaNetUnavailable,
-        )
         document = self._keep(kind, path, ref, keys, row_ids, body, "sending", method=method, natural=natural,
                               operation=operation)   # committed before it is sent
         attempt = 0
@@ -505,7 +508,6 @@ class VismaNetProvider(Provider):
             return self._sent(document, _number(kind, answer), answer.location)
 
     def _guarded(self, function, *args):
-        from ...integrations.visma import ReauthorisationRequired, VismaNetUnavailable
         try:
             return function(*args)
         except ReauthorisationRequired as exc:
@@ -572,8 +574,6 @@ class VismaNetProvider(Provider):
 
 def _local_date(value):
     """A stored UTC time as the organisation's local date (the day the payment was made there)."""
-    from datetime import datetime, timezone
-    from ...i18n import org_timezone
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
@@ -610,9 +610,7 @@ def validate(path, body, method="POST"):
 
     Uses the real description (``shared/contracts``); where it is not installed, nothing can be checked
     here and Visma.net itself checks on sending."""
-    import json
     try:
-        from ...sandbox import spec
         spec.validators()
     except (FileNotFoundError, ImportError) as exc:
         log.info("Visma.net's OpenAPI description is not available (%s); payloads are not checked here", exc)
@@ -640,41 +638,36 @@ def stopped_profiles():
         .where(SyncStop.resumed_at.is_(None)).order_by(SyncStop.stopped_at.desc())).all()
 
 
-def resume(profile, *, user=None):
-    """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
-    exported again — from the rejected record on (nothing twice: what was sent is not sent again).
-    Recorded in the run's history (its report). Returns that run (or None when it cannot go on, e.g.
-    it was rolled back; the next run then starts as usual)."""
-    stop = _lift(profile, user)
-    _history(stop, "sync_resumed", user)
-    return _export_again(stop)
-
-
-def skip(profile, reason, *, user=None):
-    """Skip the rejected record, with a reason (consultants): it becomes an error of its run (not sent,
-    not "left"), the stop is lifted, and the run goes on with the records after it."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ExportError(_l("Give a reason for skipping the record."), code="skip_reason_required")
-    stop = _lift(profile, user)
-    stop.skip_reason = reason
-    if stop.row_id is not None:
-        row = db.session.get(PreparedRow, stop.row_id)
-        if row is not None and not row.processed:
-            row.invalid = True
-            row.error = report_message("sync_skipped", {"record": stop.record_key, "reason": reason,
-                                                        "user": _user_name(user)})
-    _history(stop, "sync_skipped", user, reason=reason)
-    return _export_again(stop)
-
-
-def _lift(profile, user):
+def lift_stop(profile, *, user=None, skip_reason=None):
+    """Lift the stop of a profile's sync (the first half of ``services.resume_sync`` and
+    ``services.skip_sync_record``), recorded in the stopped run's history (its report). With
+    ``skip_reason`` (consultants) the rejected record is skipped: it becomes an error of its run (not
+    sent, not "left"). Returns the run it stopped, or None."""
     stop = stop_state(profile)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
+    if skip_reason is not None:
+        skip_reason = skip_reason.strip()
+        if not skip_reason:
+            raise ExportError(_l("Give a reason for skipping the record."), code="skip_reason_required")
+        stop.skip_reason = skip_reason
+        row = db.session.get(PreparedRow, stop.row_id) if stop.row_id is not None else None
+        if row is not None and not row.processed:
+            row.invalid = True
+            row.error = report_message("sync_skipped", {"record": stop.record_key, "reason": skip_reason,
+                                                        "user": _user_name(user)})
     stop.resumed_at = utcnow()
     stop.resumed_by_id = user if isinstance(user, int) or user is None else user.id
-    return stop
+    if stop.run_id is not None:
+        code = "sync_resumed" if skip_reason is None else "sync_skipped"
+        params = {"record": stop.record_key, "user": _user_name(user)}
+        if skip_reason is not None:
+            params["reason"] = skip_reason
+        db.session.add(ReportItem(run_id=stop.run_id, row_id=stop.row_id, record_key=stop.record_key,
+                                  severity="info" if skip_reason is None else "warning", code=code,
+                                  params=params))
+    db.session.commit()
+    return db.session.get(Run, stop.run_id) if stop.run_id else None
 
 
 def _user_name(user):
@@ -684,22 +677,6 @@ def _user_name(user):
         from ...models import User
         user = db.session.get(User, user)
     return getattr(user, "name", None) or getattr(user, "email", None) or "–"
-
-
-def _history(stop, code, user, **params):
-    if stop.run_id is not None:
-        db.session.add(ReportItem(run_id=stop.run_id, row_id=stop.row_id, record_key=stop.record_key,
-                                  severity="warning" if code == "sync_skipped" else "info", code=code,
-                                  params={"record": stop.record_key, "user": _user_name(user), **params}))
-    db.session.commit()
-
-
-def _export_again(stop):
-    from .. import services
-    run = db.session.get(Run, stop.run_id) if stop.run_id else None
-    if run is not None and run.status in (RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value):
-        return services.request_export(run.id)
-    return None
 
 
 KIND_LABELS = {
@@ -775,4 +752,4 @@ def documents(run_id, *, offset=0, limit=100):
                               .order_by(VismaDocument.id).offset(offset).limit(limit)).scalars().all()
 
 
-__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "resume", "skip", "documents", "validate"]
+__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "lift_stop", "documents", "validate"]

@@ -121,6 +121,11 @@ class ExportType:
         by_key = {column.key: column for column in self.columns()}
         return [by_key[key] for key in chosen if key in by_key]
 
+    def takes(self, param):
+        """Whether a run of this type takes ``param`` beyond its window (e.g. invoices take a booking
+        date, a description and a debtor selection). The one place the start form and the engine ask."""
+        return param in self.accepted_params
+
     def unknown_columns(self, chosen):
         known = {column.key for column in self.columns()}
         return [key for key in (chosen or []) if key not in known]

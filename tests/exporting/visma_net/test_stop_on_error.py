@@ -5,7 +5,7 @@ import pytest
 
 from portal.exporting import services, sync
 from portal.exporting.errors import ExportError
-from portal.exporting.providers.visma_net import resume, stop_state, stopped_profiles
+from portal.exporting.providers.visma_net import stop_state, stopped_profiles
 from portal.exporting.report import report
 from portal.extensions import db
 
@@ -54,7 +54,7 @@ def test_the_first_rejected_payment_stops_the_sync_until_it_is_resumed(vctx, ope
         assert "Systeembericht van Visma.net: " + message in str(refused.value)
 
     # The problem is solved at Visma.net (the switch is spent); resume goes on from that record.
-    resumed = resume(profile)
+    resumed = services.resume_sync(profile.id)
     assert resumed.id == run.id and stop_state(profile) is None
     run = execute(run.id)
     assert run.status == "exported", run.error_reason
@@ -64,7 +64,7 @@ def test_the_first_rejected_payment_stops_the_sync_until_it_is_resumed(vctx, ope
     assert len(received("POST", "/v1/customerPayment")) == 6
     assert len(sync.current_ledger(profile.id)) == 5
     with pytest.raises(ExportError):
-        resume(profile)                                              # nothing to resume any more
+        services.resume_sync(profile.id)                                              # nothing to resume any more
 
 
 def test_an_unknown_supplier_stops_the_purchase_order_sync(sctx):
@@ -97,7 +97,7 @@ def test_a_wrong_item_class_stops_the_product_sync_and_resume_sends_the_rest(sct
     assert records("inventory") == []
     # The consultant sets the right class and resumes: the sync goes on from that record.
     services.update_profile(profile.id, options={**profile.options, "item_class_stock": "STOCK"})
-    run = execute(resume(profile).id)
+    run = execute(services.resume_sync(profile.id).id)
     # The prepared rows keep the options of their run's provider at export time: the class is read then.
     assert run.status == "exported", run.error_reason
     assert sorted(n for _k, n, _b in records("inventory")) == ["BREAD", "FLOUR", "SOAP", "YEAST"]
