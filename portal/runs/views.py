@@ -1,5 +1,6 @@
 """Thin views: parse the request, read through ``exporting.queries``, change through
 ``exporting.services`` (the commands), render. The rules come from the models."""
+import json
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user
 from ..auth.guards import permission_required
 from ..exporting import queries, services, windows
 from ..exporting.errors import ExportError
+from ..exporting.providers import visma_net
 from ..exporting.report import report_csv as engine_report_csv
 from ..exporting.types import get_type
 from ..i18n import org_timezone
@@ -112,7 +114,7 @@ def start(profile_id):
                 # A started run says so in its live panel, which stops saying it when the run ends.
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
-                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
 
 
@@ -150,7 +152,6 @@ def _documents_context(run):
     """A Visma.net run: the documents it sent (or, in a test run, would send) — issue 9, point 8."""
     if run.profile.provider != "visma_net":
         return {"visma": None}
-    from ..exporting.providers import visma_net
     return {"visma": {"documents": visma_net.documents(run.id, limit=DOCUMENTS_SHOWN),
                       "count": visma_net.document_count(run.id), "summary": visma_net.document_summary,
                       "kinds": visma_net.KIND_LABELS, "operations": visma_net.OPERATION_LABELS,
@@ -164,9 +165,7 @@ DOCUMENTS_SHOWN = 100
 @permission_required(*READERS)
 def documents_json(run_id):
     """Every Visma.net document of the run (summary fields and the JSON body), as one file."""
-    import json
     run = _run_or_404(run_id)
-    from ..exporting.providers import visma_net
     body = json.dumps({"run": run.id, "profile": run.profile.name, "mode": run.mode,
                        "documents": visma_net.documents_export(run.id)}, ensure_ascii=False, indent=1)
     return body, 200, {"Content-Type": "application/json; charset=utf-8",
@@ -353,7 +352,6 @@ def sync_stops(profile_id=None):
     """The stopped syncs the signed-in user works with: [(profile, stop)] (a template global)."""
     if not current_user.is_authenticated or not any(current_user.can(p) for p in READERS):
         return []
-    from ..exporting.providers import visma_net
     return [(profile, stop) for profile, stop in visma_net.stopped_profiles()
             if profile_id is None or profile.id == profile_id]
 

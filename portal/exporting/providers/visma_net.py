@@ -32,7 +32,7 @@ from ...integrations.visma import (
     ReauthorisationRequired, VismaNetApiError, VismaNetClient, VismaNetUncertain, VismaNetUnavailable,
 )
 from ...models import (
-    AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
+    AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, User, utcnow,
 )
 from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run
 from ...models.visma_delivery import SyncStop, VismaDocument
@@ -355,7 +355,6 @@ class VismaNetProvider(Provider):
         return results
 
     def _exists(self, code):
-        from ...integrations.visma import VismaNetApiError
         db.session.commit()      # no transaction open while Visma.net is asked (SQLite: the sandbox writes)
         try:
             self.client.get_json(f"{payloads.KINDS['inventory']}/{code}")
@@ -674,7 +673,6 @@ def _user_name(user):
     if user is None:
         return "–"
     if isinstance(user, int):
-        from ...models import User
         user = db.session.get(User, user)
     return getattr(user, "name", None) or getattr(user, "email", None) or "–"
 
