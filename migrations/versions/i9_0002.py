@@ -2,13 +2,13 @@
 that a change is sent as an update, a credit note, a void or a reversal of what Visma.net holds.
 
 Revision ID: i9_0002
-Revises: i10_0001
+Revises: i13b_0001
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i9_0002"
-down_revision = "i10_0001"
+down_revision = "i13b_0001"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from ..models.exporting import (
     MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
 )
 from . import sync
+from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
 from .providers.base import DeliveryRow
@@ -37,10 +38,15 @@ PHASE_SECONDS = {}
 
 class Progress:
     """Writes phase, done and total to the run row, at most a few times per second (and commits).
-    Also times the phases (``PHASE_SECONDS``: wall clock and CPU seconds per phase group)."""
+    Also times the phases (``PHASE_SECONDS``: wall clock and CPU seconds per phase group).
 
-    def __init__(self, run, min_interval=None):
+    Every write is also the attempt's heartbeat (``attempts.check``): it raises ``AttemptGivenUp`` when
+    the reconciler gave this attempt up, so a worker that was only slow stops without touching the run.
+    """
+
+    def __init__(self, run, min_interval=None, attempt=None):
         self.run = run
+        self.attempt = attempt
         self.min_interval = (current_app.config.get("EXPORT_PROGRESS_INTERVAL", 0.3)
                              if min_interval is None else min_interval)
         self._last = 0.0
@@ -71,8 +77,19 @@ class Progress:
 
     def write(self):
         self.run.progress_at = utcnow()
+        self.beat()
         db.session.commit()
         self._last = time.monotonic()
+
+    def beat(self):
+        if self.attempt is not None:
+            check(self.run.id, self.attempt)
+
+    def finish(self):
+        """In the run's last transaction, which began with ``beat()``: the attempt ends, completed."""
+        self.run.progress_at = utcnow()
+        if self.attempt is not None:
+            end(self.run.id, self.attempt, Outcome.COMPLETED)
 
 
 def context_for(run):
@@ -329,6 +346,9 @@ def export(run, progress):
 
     # One transaction: rows processed, files, status, and for production the ledger and history.
     progress.phase("finishing")
+    # The last transaction begins with the heartbeat's compare-and-set: from here to the commit it holds
+    # the run row, so the reconciler cannot give this attempt up half-way.
+    progress.beat()
     if not provider.per_row_results:
         db.session.execute(update(PreparedRow).where(deliverable)
                            .values(processed=True, export_pass=export_pass))
@@ -360,7 +380,7 @@ def export(run, progress):
         db.session.add(MappingHistoryEntry(profile_id=profile.id, run_id=run_id, status_date=utcnow(),
                                            status=status.value, record_count=processed_now,
                                            version=version if files else None))
-    run.progress_at = utcnow()
+    progress.finish()
     db.session.commit()
     progress.stop_clock()
     return status
