@@ -87,7 +87,7 @@ def _wait(run_id, predicate, timeout=90):
         if predicate(run):
             return run
         time.sleep(0.05)
-    raise AssertionError(f"run {run_id} stayed {run.status} ({run.phase} {run.done}/{run.total})")
+    raise AssertionError(f"run {run_id} stayed {run.status} ({run.phase} {run.done}/{run.total}) {run.error_reason}")
 
 
 def _profile(count):
