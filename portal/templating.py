@@ -43,9 +43,20 @@ def type_label(key):
     return {t.key: t.label for t in all_types()}.get(key, key)
 
 
-def dialog_heading():
-    """A dialog's title is the page's level-one heading when the dialog is opened as a page."""
-    return "h2" if is_htmx() else "h1"
+def dialog_heading(depth=0):
+    """A dialog's title is the page's level-one heading when the dialog is opened as a page; ``depth``
+    levels below it for the dialog's own sections (so that no level is skipped either way)."""
+    return f"h{(2 if is_htmx() else 1) + depth}"
+
+
+def dialog_hx(method, url):
+    """The htmx attributes that keep a form or link inside the page's dialog, only when it is shown in
+    one: opened as a page (a new tab, a bookmark) there is no #dialog-body, and a plain form or link
+    is what works there, with JavaScript or without."""
+    from markupsafe import Markup, escape
+    if not is_htmx():
+        return Markup("")
+    return Markup(f' hx-{method}="{escape(url)}" hx-target="#dialog-body"')
 
 
 def init_app(app):
@@ -57,6 +68,6 @@ def init_app(app):
         permission_label=_label(PERMISSION_LABELS), type_label=type_label,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
         status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
-        dialog_heading=dialog_heading)
+        dialog_heading=dialog_heading, dialog_hx=dialog_hx)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

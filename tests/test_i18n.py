@@ -258,3 +258,25 @@ def test_a_count_in_a_report_message_takes_its_plural_form(app):
         one = report_message("removals_left_out", {"count": 1, "provider": "Visma.net ERP"})
         many = report_message("removals_left_out", {"count": 1200, "provider": "Visma.net ERP"})
     assert one.startswith("1 borttagen post ") and many.startswith("1\xa0200 borttagna poster ")
+
+
+@pytest.mark.parametrize("locale, one, two", [
+    ("en", "1 earlier production export", "2 earlier production exports"),
+    ("nl", "1 eerdere productie-export", "2 eerdere productie-exports"),
+    ("sv", "1 tidigare produktionsexport", "2 tidigare produktionsexporter"),
+    ("da", "1 tidligere produktionseksport", "2 tidligere produktionseksporter")])
+def test_the_production_confirmation_counts_earlier_exports_with_plural_forms(app, locale, one, two):
+    source = ('{{ npgettext("already recorded", "%(num)s earlier production export", '
+              '"%(num)s earlier production exports", n, num=n|number) }}')
+    assert (_render(app, locale, source, n=1), _render(app, locale, source, n=2)) == (one, two)
+
+
+def test_no_count_meets_a_noun_without_its_plural_form():
+    """A message whose number is a count of things goes through ngettext/npgettext: no gettext string
+    starts with, or is, "%(count)s <noun>s" any more."""
+    from portal.config import ROOT
+    import re
+    singular_only = re.compile(r'_\("[^"]*%\((count|rows|records|runs|n)\)s (exports|rows|records|requests|scenarios)')
+    found = [str(path.relative_to(ROOT)) for path in list((ROOT / "templates").rglob("*.html"))
+             + list((ROOT / "portal").rglob("*.py")) if singular_only.search(path.read_text())]
+    assert not found, found

@@ -17,6 +17,16 @@ LINE_ENDINGS = [("crlf", _l("Windows (CR LF)")), ("lf", _l("Unix (LF)"))]
 _LINE_ENDING_NAMES = {"\r\n": "crlf", "\n": "lf"}
 
 
+# What each file format reads of the file options (the form shows only these).
+FORMAT_FIELDS = {
+    "csv": ("delimiter", "quotechar", "encoding", "line_terminator", "skip_headers", "translated_headers"),
+    "xlsx": ("skip_headers", "translated_headers"),
+    "jsonl": (),
+    "sie4": (),
+}
+COLUMN_FORMATS = ("csv", "xlsx", "jsonl")  # SIE 4 has a fixed layout: no column choice
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Give the export profile a name.")), Length(
         max=120, message=_l("A name can have at most %(max)d characters."))])
@@ -62,14 +72,21 @@ class ProfileForm(FlaskForm):
         if "line_terminator" in options:  # saved before the names: the characters themselves
             self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
 
+    def format_fields(self):
+        return FORMAT_FIELDS.get(self.format.data or "csv", ())
+
     def values(self, columns):
         options = {}
         if self.provider.data == "file":
-            options = {name: getattr(self, name).data for name in self.OPTION_FIELDS}
-            if columns is not None:
+            fmt = self.format.data or "csv"
+            options = {"format": fmt, **{name: getattr(self, name).data for name in FORMAT_FIELDS.get(fmt, ())}}
+            if columns is not None and fmt in COLUMN_FORMATS:
                 options["columns"] = columns
         elif self.provider.data == "visma_net":
-            options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS}
+            wanted = {"products": ("item_class_stock", "item_class_non_stock"),
+                      "invoices": ("sales_account",)}.get(self.export_type.data, ())
+            options = {name: (getattr(self, name).data or "").strip() for name in self.VISMA_FIELDS
+                       if name == "account_id" or name in wanted}
             options = {name: value for name, value in options.items() if value}
             if options.get("account_id", "").isdigit():
                 options["account_id"] = int(options["account_id"])

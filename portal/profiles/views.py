@@ -42,63 +42,94 @@ def detail(profile_id):
                   scheduled=queries.scheduled_runs(profile.id), form=ConfirmForm())
 
 
-def _columns_from_request(export_type_key):
-    """The chosen columns in the chosen order; None when every column is kept in its own order."""
+def _type_columns(export_type_key):
     try:
-        columns = get_type(export_type_key).columns()
+        return get_type(export_type_key).columns()
     except ExportError:
-        return None, []
-    if not any(f"pos_{c.key}" in request.form for c in columns):
-        return None, columns  # this type's columns were not on the page (the type was just changed)
-    chosen = []
-    for index, column in enumerate(columns):
-        if request.form.get(f"col_{column.key}"):
-            try:
-                position = int(request.form.get(f"pos_{column.key}") or index + 1)
-            except ValueError:
-                position = index + 1
-            chosen.append((position, index, column.key))
-    keys = [key for _p, _i, key in sorted(chosen)]
-    if keys == [c.key for c in columns]:
-        return None, columns
-    return keys, columns
+        return []
+
+
+def column_state(columns, data, saved=None, export_type=None):
+    """[(column, ticked)] in the order chosen on the page, and the chosen keys to save (None: every
+    column in its own order). ``data`` is the form (or the htmx request's arguments): its ``order``
+    lists the columns as the page shows them, ``col_<key>`` is ticked, ``move`` ("up:key" or
+    "down:key") is a Move button pressed without JavaScript. Without ``order`` (a first look, or
+    another export type) the saved choice, else every column."""
+    by_key = {c.key: c for c in columns}
+    same_type = export_type is None or data.get("columns_for") == export_type  # not another type's columns
+    order = [key for key in data.getlist("order") if key in by_key] if same_type else []
+    if order:
+        ticked = {key for key in order if data.get(f"col_{key}")}
+    else:
+        order = [key for key in (saved or []) if key in by_key]
+        ticked = set(order) if order else set(by_key)
+    order += [key for key in by_key if key not in order]
+    direction, _sep, moved = (data.get("move") or "").partition(":")
+    if moved in order:
+        index = order.index(moved)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(order):
+            order[index], order[other] = order[other], order[index]
+    chosen = [key for key in order if key in ticked]
+    return [(by_key[key], key in ticked) for key in order], (None if chosen == list(by_key) else chosen)
 
 
 def _label(item):
     return item.label or item.key
 
 
-def _form_page(profile):
-    form = ProfileForm()
+def _form(formdata=None):
+    form = ProfileForm(formdata=formdata) if formdata is not None else ProfileForm()
     form.fill_choices(all_types(), all_providers(), queries.companies(), _label, queries.integration_accounts())
+    return form
+
+
+def _limit_formats(form):
+    """Only the file formats the chosen export type can be written in."""
+    try:
+        formats = get_type(form.export_type.data).formats
+    except ExportError:
+        return
+    if form.is_submitted() and form.format.data not in formats:
+        return  # a page from before the type changed: the engine refuses it next to the field
+    form.format.choices = [(key, label) for key, label in form.format.choices if key in formats]
+    if form.format.data not in formats:
+        form.format.data = form.format.choices[0][0] if form.format.choices else None
+
+
+def _options_context(form, data, saved=None):
+    from .forms import COLUMN_FORMATS
+    form.export_type.data = form.export_type.data or form.export_type.choices[0][0]
+    form.provider.data = form.provider.data or "file"
+    _limit_formats(form)
+    columns, chosen = column_state(_type_columns(form.export_type.data), data, saved, form.export_type.data)
+    if form.format.data not in COLUMN_FORMATS:
+        columns = []
+    return {"form": form, "columns": columns, "format_fields": form.format_fields()}, chosen
+
+
+def _form_page(profile):
+    form = _form()
     if profile is not None and not form.is_submitted():
         form.load(profile)
-    export_type_key = form.export_type.data or (profile.export_type if profile else form.export_type.choices[0][0])
-    selected = ((profile.options or {}).get("columns") if profile else None)
-    if form.is_submitted():
-        selected, _cols = _columns_from_request(export_type_key)
-    action = request.form.get("action", "save")
+    saved = (profile.options or {}).get("columns") if profile else None
+    context, chosen = _options_context(form, request.form, saved)
+    action = "move" if request.form.get("move") else request.form.get("action", "save")
     if action == "save" and form.validate_on_submit():
-        if selected == []:
+        if chosen == [] and context["columns"]:
             flash(_("Choose at least one column."), "error")
         else:
             try:
                 if profile is None:
-                    saved = services.create_profile(user=current_user, **form.values(selected))
+                    saved_profile = services.create_profile(user=current_user, **form.values(chosen))
                 else:
-                    saved = services.update_profile(profile.id, user=current_user, **form.values(selected))
+                    saved_profile = services.update_profile(profile.id, user=current_user, **form.values(chosen))
             except ExportError as exc:
                 attach_error(form, exc, ERROR_FIELDS.get(exc.code))
             else:
-                flash(_("The export profile %(name)s was saved.", name=saved.name), "success")
+                flash(_("The export profile %(name)s was saved.", name=saved_profile.name), "success")
                 return redirect(url_for("profiles.index"))
-    try:
-        columns = get_type(export_type_key).columns()
-    except ExportError:
-        columns = []
-    order = {key: i for i, key in enumerate(selected or [c.key for c in columns])}
-    return render("profiles/form.html", block="columns", form=form, profile=profile, columns=columns,
-                  selected=set(selected or [c.key for c in columns]), order=order)
+    return render("profiles/form.html", block="options", profile=profile, **context)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -117,14 +148,11 @@ def edit(profile_id):
 @bp.route("/columns")
 @permission_required(*MANAGERS)
 def columns():
-    """The column choice for another export type (htmx swaps it in when the type changes)."""
-    try:
-        cols = get_type(request.args.get("export_type", "")).columns()
-    except ExportError:
-        cols = []
-    form = ProfileForm(formdata=None)
-    return render("profiles/form.html", block="columns", form=form, profile=None, columns=cols,
-                  selected={c.key for c in cols}, order={c.key: i for i, c in enumerate(cols)}, htmx_columns=True)
+    """The part of the profile form that depends on the export type, provider and format, for what
+    was chosen (htmx swaps it in when one of them changes; the page's own values come along)."""
+    form = _form(formdata=request.args)
+    context, _chosen = _options_context(form, request.args)
+    return render("profiles/form.html", block="options", profile=None, **context)
 
 
 @bp.route("/<int:profile_id>/archive", methods=["POST"])

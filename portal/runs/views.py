@@ -107,8 +107,7 @@ def start(profile_id):
             else:
                 if run.status == "scheduled":
                     flash(_("The export is scheduled."), "success")
-                else:
-                    flash(_("The export has started."), "success")
+                # A started run says so in its live panel, which stops saying it when the run ends.
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
                   selected=selected, debtor_results=debtor_results, zone=zone_offset(),

@@ -89,6 +89,35 @@
     });
   }
   document.addEventListener("htmx:afterSettle", function () { markScrollAreas(document); });
+
+  // Column order in the profile form: Up and Down move the row at once (without JavaScript they submit
+  // the form, which comes back with the row moved). The row order is the order of the "order" inputs.
+  function refreshMoveButtons(list) {
+    var rows = list.querySelectorAll("tr");
+    rows.forEach(function (row, index) {
+      var up = row.querySelector('[data-move="up"]'), down = row.querySelector('[data-move="down"]');
+      if (up) { up.disabled = index === 0; }
+      if (down) { down.disabled = index === rows.length - 1; }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-move]");
+    var list = button && button.closest("[data-column-list]");
+    if (!list) { return; }
+    event.preventDefault();
+    var row = button.closest("tr");
+    var up = button.dataset.move === "up";
+    var other = up ? row.previousElementSibling : row.nextElementSibling;
+    if (!other) { return; }
+    list.insertBefore(up ? row : other, up ? other : row);
+    refreshMoveButtons(list);
+    if (button.disabled) {  // moved to the end: keep the focus on this row
+      var sibling = row.querySelector('[data-move="' + (up ? "down" : "up") + '"]');
+      if (sibling) { sibling.focus(); }
+    } else {
+      button.focus();
+    }
+  });
   window.addEventListener("resize", function () { markScrollAreas(document); });
 
   document.addEventListener("DOMContentLoaded", function () {

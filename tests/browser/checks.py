@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 BLOCKING_IMPACTS = ("serious", "critical")
 # Rules of a lower impact that the portal holds itself to all the same.
-BLOCKING_RULES = ("page-has-heading-one",)
+BLOCKING_RULES = ("page-has-heading-one", "heading-order")
 _axe = Axe()
 
 

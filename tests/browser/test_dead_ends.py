@@ -42,7 +42,9 @@ def test_unix_line_endings_can_be_chosen_in_the_profile_form(app, live_server, p
     sign_in(page, base, "consultant")
     page.goto(f"{base}/profiles/new")
     page.fill("input[name=name]", "Betalingen LF")
-    page.select_option("select[name=export_type]", "payments")
+    with page.expect_response(lambda response: "/profiles/columns" in response.url):
+        page.select_option("select[name=export_type]", "payments")  # htmx brings this type's options
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.select_option("select[name=line_terminator]", label="Unix (LF)")
     page.locator("main button[name=action][value=save]").click()
     expect(page.locator(".flash-success")).to_be_visible()
@@ -52,3 +54,81 @@ def test_unix_line_endings_can_be_chosen_in_the_profile_form(app, live_server, p
         assert FormatOptions.from_mapping(profile.options).line_terminator == "\n"
     page.goto(f"{base}/profiles/{profile.id}/edit")  # and it shows as chosen when the profile is opened again
     expect(page.locator("select[name=line_terminator]")).to_have_value("lf")
+
+
+@pytest.fixture
+def prepared_run(app, users):
+    """A payments profile and a run of it that is prepared (its rows can still be ticked and unticked)."""
+    from decimal import Decimal
+
+    from portal.exporting.services import start_run
+    from portal.models import Payment
+    from portal.exporting import windows
+    with app.app_context():
+        window = windows.window("previous_month")
+        company = support.company()
+        for i in range(12):
+            db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number="C1",
+                                   customer_name="Klant", payment_type="CARD", amount=Decimal("10.00") + i,
+                                   paid_at=datetime(window[0].year, window[0].month, 1 + i, 10)))
+        db.session.commit()
+        profile = support.profile("Kassabetalingen", export_type="payments")
+        run = start_run(profile.id, user=db.session.get(support.User, users["staff"]), operation="prepare",
+                        window_start=window[0], window_end=window[1], locale="en")
+        run = support.execute(run.id)
+        assert run.status == "prepared", run.error_reason
+        return profile.id, run.id
+
+
+def _runs(app):
+    from portal.models.exporting import Run
+    with app.app_context():
+        return db.session.execute(db.select(Run).order_by(Run.id)).scalars().all()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_every_dialog_works_as_a_page_with_and_without_javascript(app, live_server, browser, prepared_run,
+                                                                   javascript):
+    """Opened directly (a new tab, a bookmark), Start export, the production confirmation and Prepared
+    data are pages whose buttons work: they post as forms, never into a dialog the page lacks."""
+    from tests.browser.checks import PageWatch
+    import re
+    profile_id, run_id = prepared_run
+    base = live_server.url
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
+    page = context.new_page()
+    watch = PageWatch(page)
+    try:
+        sign_in(page, base, "staff")
+        # Start export as a page: a test export starts and its page opens.
+        page.goto(f"{base}/profiles/{profile_id}/start")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Start export")
+        page.locator("main button[name=action][value=start]").click()
+        page.wait_for_url(re.compile(r"/runs/\d+$"))
+        assert _runs(app)[-1].mode == "test"
+
+        # The production confirmation as a page: Yes starts the production export.
+        page.goto(f"{base}/profiles/{profile_id}/start")
+        page.locator("input[name=mode][value=production]").check()
+        page.locator("main button[name=action][value=start]").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Confirm production export")
+        page.get_by_role("button", name="Yes, start the production export").click()
+        page.wait_for_url(re.compile(r"/runs/\d+$"))
+        assert _runs(app)[-1].mode == "production"
+
+        # Prepared data as a page: the filter link and Close (which saves the ticks) work.
+        page.goto(f"{base}/runs/{run_id}/prepared")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Prepared data")
+        page.get_by_role("link", name="Show only rows with errors").click()
+        expect(page.locator("main")).to_contain_text("No prepared rows.")
+        page.get_by_role("link", name="Show all rows").click()
+        page.locator("input[name=active]").first.uncheck()
+        page.get_by_role("button", name="Close").click()
+        page.wait_for_url(re.compile(rf"/runs/{run_id}$"))
+        from portal.models.exporting import PreparedRow
+        with app.app_context():
+            assert db.session.execute(db.select(db.func.count()).select_from(PreparedRow)
+                                      .where(PreparedRow.active.is_(False))).scalar_one() == 1
+    finally:
+        context.close()
+    assert not watch.take()

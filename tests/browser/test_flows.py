@@ -85,6 +85,7 @@ def test_staff_start_a_test_export_in_dutch_and_download_file_and_report(app, li
     dialog.locator("button:has-text('Start export')").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     expect(page.locator("#run-panel")).to_contain_text("Geëxporteerd", timeout=60000)
+    expect(page.locator("main")).not_to_contain_text("De export is gestart.")  # the started banner is gone
     shot(page, "run-finished-nl")
     with page.expect_download() as download_info:
         page.locator(".file-list a").first.click()

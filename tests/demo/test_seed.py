@@ -120,6 +120,9 @@ def test_the_demo_organisation_is_realistic(any_app):
         assert len(companies) == 3
         assert [c.code for c in companies if c.is_test_company] == ["TEST"]
         assert {u.email for u in session.execute(select(User)).scalars()} == {u[0] for u in DEMO_USERS}
+        # Journal lines carry the ledger account's real name, not its number again.
+        names = dict(session.execute(select(JournalLine.account, JournalLine.account_name).distinct()).all())
+        assert names.get("4000") == "Gross wages" and all(name and name != number for number, name in names.items())
 
         debtors = session.execute(select(Debtor.number, Debtor.blocked)).all()
         assert len(debtors) == DEBTOR_COUNT

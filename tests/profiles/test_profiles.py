@@ -67,7 +67,10 @@ def test_profile_detail_shows_last_run_exports_and_scheduled(app, client, auth, 
 
 def test_consultant_creates_a_profile(app, client, auth, users):
     auth.login("consultant")
-    data = _valid(_csrf(client), col_company_code="1", pos_company_code="2", col_account="1", pos_account="1")
+    # The page listed the columns in this order (company code first), with two ticked.
+    data = _valid(_csrf(client), columns_for="journal_entries", order=["company_code", "account", "debit"],
+                  col_company_code="1", col_account="1")
+    data["order"] = ["account", "company_code", "debit"]  # moved up in the browser
     response = client.post("/profiles/new", data=data)
     assert response.status_code == 302
     [profile] = _profiles(app)
@@ -100,7 +103,8 @@ def test_no_column_chosen_is_refused(app, client, auth, users):
     auth.login("consultant")
     client.get("/profiles/new")
     # Columns were shown (the page was submitted) but none ticked.
-    response = client.post("/profiles/new", data=_valid(_csrf(client), pos_account="1"))
+    response = client.post("/profiles/new", data=_valid(_csrf(client), columns_for="journal_entries",
+                                                        order=["account", "debit"]))
     assert "Choose at least one column." in response.get_data(as_text=True)
     assert _profiles(app) == []
 
@@ -160,9 +164,47 @@ def test_archive_needs_csrf(app, client, auth, users):
 
 def test_columns_fragment_for_another_type(app, client, auth, users):
     auth.login("consultant")
-    fragment = client.get("/profiles/columns?export_type=payments", headers={"HX-Request": "true"})
+    fragment = client.get("/profiles/columns?export_type=payments&provider=file&format=csv&columns_for=journal_entries"
+                          "&order=account", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
-    assert body.lstrip().startswith('<fieldset class="field" id="columns">') and "receipt_number" in body
+    assert body.lstrip().startswith('<div id="profile-options">') and "receipt_number" in body
+    assert body.count('type="checkbox" id="col_') == body.count(" checked")  # another type: every column ticked
+
+
+def _options(client, **args):
+    from urllib.parse import urlencode
+    return client.get("/profiles/columns?" + urlencode(args, doseq=True),
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+def test_the_form_shows_only_what_the_provider_and_format_need(app, client, auth, users):
+    auth.login("consultant")
+    csv_part = _options(client, export_type="payments", provider="file", format="csv")
+    assert 'name="delimiter"' in csv_part and 'name="line_terminator"' in csv_part and 'name="account_id"' not in csv_part
+    xlsx = _options(client, export_type="payments", provider="file", format="xlsx")
+    assert 'name="delimiter"' not in xlsx and 'name="skip_headers"' in xlsx and 'id="columns"' in xlsx
+    sie = _options(client, export_type="journal_entries", provider="file", format="sie4")
+    assert 'name="skip_headers"' not in sie and 'id="columns"' not in sie  # SIE 4 has a fixed layout
+    assert 'value="sie4"' not in _options(client, export_type="payments", provider="file")  # not for payments
+    visma = _options(client, export_type="products", provider="visma_net")
+    assert 'name="account_id"' in visma and 'name="item_class_stock"' in visma and 'name="delimiter"' not in visma
+    invoices = _options(client, export_type="invoices", provider="visma_net")
+    assert 'name="sales_account"' in invoices and 'name="item_class_stock"' not in invoices
+    # The whole page, without JavaScript, shows the same for the profile's own provider.
+    page = client.get("/profiles/new").get_data(as_text=True)
+    assert 'name="delimiter"' in page and 'name="account_id"' not in page
+
+
+def test_columns_move_up_and_down_without_javascript(app, client, auth, users):
+    auth.login("consultant")
+    data = _valid(_csrf(client), export_type="payments", columns_for="payments",
+                  order=["receipt_number", "amount", "paid_at"], col_receipt_number="1", col_amount="1",
+                  move="up:amount", action="")
+    page = client.post("/profiles/new", data=data).get_data(as_text=True)
+    order = re.findall(r'name="order" value="([a-z_]+)"', page)
+    assert order[:3] == ["amount", "receipt_number", "paid_at"]
+    assert 'id="col_paid_at" name="col_paid_at" value="1">' in page  # still unticked
+    assert _profiles(app) == []  # moving saves nothing
 
 
 def test_visma_net_profile_chooses_its_integration_account(app, client, auth, users):
@@ -174,13 +216,14 @@ def test_visma_net_profile_chooses_its_integration_account(app, client, auth, us
         account_id = account.id
     auth.login("consultant")
     csrf = _csrf(client)
-    assert "Zorggroep Visma" in client.get("/profiles/new").get_data(as_text=True)
+    assert "Zorggroep Visma" in _options(client, export_type="invoices", provider="visma_net")
     # Without an account: the engine's refusal next to the field, nothing saved.
     page = client.post("/profiles/new", data=_valid(csrf, provider="visma_net", name="Naar Visma")).get_data(as_text=True)
     assert "Choose the integration account that sends to Visma.net." in page and 'id="account_id-errors"' in page
     assert _profiles(app) == []
     response = client.post("/profiles/new", data=_valid(csrf, provider="visma_net", name="Naar Visma",
-                                                           account_id=str(account_id), sales_account=" 8000 "))
+                                                           export_type="invoices", account_id=str(account_id),
+                                                           sales_account=" 8000 "))
     assert response.status_code == 302
     saved = _profiles(app)[0]
     assert saved.provider == "visma_net" and saved.options == {"account_id": account_id, "sales_account": "8000"}

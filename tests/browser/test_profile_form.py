@@ -1,0 +1,85 @@
+"""The profile form in a real browser: only what the provider and format need, columns chosen with
+checkboxes and ordered with Up and Down — with JavaScript (htmx, moves in place) and without."""
+import pytest
+from playwright.sync_api import expect
+
+from portal.config import ROOT
+from portal.extensions import db
+from portal.models.exporting import ExportProfile
+
+from tests.browser.checks import PageWatch
+from tests.browser.test_every_page import sign_in
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _saved(app, name):
+    with app.app_context():
+        return db.session.execute(db.select(ExportProfile).filter_by(name=name)).scalar_one()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_profile_form_follows_provider_and_format_and_orders_columns(app, live_server, browser, users, javascript):
+    base = live_server.url
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(page)
+
+    def choose(name, value):
+        """Choose in a select; the options of what was chosen come (htmx with JavaScript, else the
+        form's own Show button)."""
+        if javascript:
+            with page.expect_response(lambda response: "/profiles/columns" in response.url):
+                page.select_option(f"select[name={name}]", value)
+            page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        else:
+            page.select_option(f"select[name={name}]", value)
+            with page.expect_navigation():
+                page.locator("main button[name=action][value=refresh]:visible").first.click()
+
+    try:
+        sign_in(page, base, "consultant")
+        page.goto(f"{base}/profiles/new")
+        page.fill("input[name=name]", f"Kassa {javascript}")
+        choose("export_type", "payments")
+        options = page.locator("#profile-options")
+        choose("provider", "visma_net")
+        expect(options.locator("select[name=account_id]")).to_be_visible()
+        expect(options.locator("select[name=delimiter]")).to_have_count(0)
+        choose("provider", "file")
+        choose("format", "xlsx")
+        expect(options.locator("input[name=skip_headers]")).to_be_visible()
+        expect(options.locator("select[name=delimiter]")).to_have_count(0)
+        choose("format", "csv")
+        expect(options.locator("select[name=delimiter]")).to_be_visible()
+        expect(page.locator("input[name=name]")).to_have_value(f"Kassa {javascript}")  # what was filled in stays
+
+        # Amount up until it comes before the receipt number, Paid at left out.
+        while True:
+            order = page.locator("input[name=order]").evaluate_all("inputs => inputs.map(i => i.value)")
+            if order.index("amount") < order.index("receipt_number"):
+                break
+            if javascript:
+                page.get_by_role("button", name="Move Amount up").click()
+            else:
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Move Amount up").click()
+        page.uncheck("#col_paid_at")
+        order = page.locator("input[name=order]").evaluate_all("inputs => inputs.map(i => i.value)")
+        assert order.index("amount") < order.index("receipt_number")
+        # Labels are whole: none is cut off.
+        cut = page.evaluate("""() => [...document.querySelectorAll('main label')]
+            .filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent.trim())""")
+        assert not cut, cut
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"profile-form-{'js' if javascript else 'no-js'}.png"), full_page=True)
+        page.locator("main button[name=action][value=save]").click()
+        expect(page.locator(".flash-success")).to_be_visible()
+        saved = _saved(app, f"Kassa {javascript}")
+        columns = saved.options["columns"]
+        assert "paid_at" not in columns and columns.index("amount") < columns.index("receipt_number")
+        assert "account_id" not in saved.options and saved.options["format"] == "csv"
+    finally:
+        context.close()
+    assert not watch.take()
