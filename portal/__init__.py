@@ -56,6 +56,8 @@ FEATURES = (
     "portal.profiles",
     "portal.runs",
     "portal.overview",
+    "portal.schedules",
+    "portal.notifications",
 )  # the sandbox mounts itself only when SANDBOX_ENABLED
 
 

@@ -67,6 +67,24 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"  # a fixed window resets at the minute: attempts could double up
 
+    # E-mail notifications (issue 12): sent through this SMTP server from the worker. Without SMTP_HOST
+    # notifications are only shown in the portal.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT") or 25)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT = _number("SMTP_TIMEOUT", 10.0)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    # The portal's address as users reach it: the links in e-mails.
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "")
+    # A scheduled start made this much after its time (no worker ran) says it was late.
+    SCHEDULE_LATE_SECONDS = _number("PORTAL_SCHEDULE_LATE_SECONDS", 600.0)
+    # How often a worker looks for due schedules, and for new events and due mails (maintenance tasks).
+    SCHEDULES_TICK_SECONDS = _number("PORTAL_SCHEDULES_TICK_SECONDS", 20.0)
+    NOTIFICATIONS_TICK_SECONDS = _number("PORTAL_NOTIFICATIONS_TICK_SECONDS", 20.0)
+    MAIL_BACKEND = "smtp"      # Flask-Mailman would pick an in-memory backend when TESTING
+
     RQ_QUEUES = ("exports", "default")
     RQ_JOB_TIMEOUT = int(os.environ.get("PORTAL_JOB_TIMEOUT", 4 * 3600))
     # Every worker runs periodic maintenance (portal.maintenance) on a timer of its own: it wakes every
@@ -120,6 +138,12 @@ class DemoConfig(Config):
     VISMA_NET_REVOKE_URL = os.environ.get(
         "VISMA_NET_REVOKE_URL", PORTAL_BASE_URL + "/sandbox/connect/revocation")
     VISMA_NET_API_URL = os.environ.get("VISMA_NET_API_URL", PORTAL_BASE_URL + "/sandbox/api")
+    # make demo starts a local SMTP server (portal.devtools.smtp_server) that keeps what it receives in
+    # SANDBOX_MAIL_DIR (a Maildir); /sandbox/mail shows it.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT") or 8025)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Export Portal <export-portal@example.com>")
+    SANDBOX_MAIL_DIR = os.environ.get("SANDBOX_MAIL_DIR") or str(ROOT / "instance" / "sandbox-mail")
 
 
 class TestConfig(DemoConfig):
@@ -129,6 +153,9 @@ class TestConfig(DemoConfig):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     PORTAL_STORAGE_DIR = os.environ.get("TEST_STORAGE_DIR") or str(ROOT / "instance" / "test-storage")
     LOGIN_RATE_LIMIT = "5 per minute"
+    # Tests that mail start their own SMTP server and set these.
+    SMTP_HOST = os.environ.get("TEST_SMTP_HOST", "")
+    SANDBOX_MAIL_DIR = os.environ.get("TEST_SANDBOX_MAIL_DIR") or str(ROOT / "instance" / "test-sandbox-mail")
 
 
 class ProductionConfig(Config):
@@ -147,6 +174,11 @@ class ProductionConfig(Config):
                             "(or set ALLOW_SQLITE_IN_PRODUCTION=1 on purpose)")
         if not cls.PORTAL_ENCRYPTION_KEYS:
             problems.append("PORTAL_ENCRYPTION_KEYS is not set; tokens must be encrypted with your own key")
+        if cls.SMTP_HOST and not cls.MAIL_FROM:
+            problems.append("SMTP_HOST is set (e-mail notifications) but MAIL_FROM is not; set the sender address")
+        if cls.SMTP_HOST and not cls.PORTAL_BASE_URL:
+            problems.append("SMTP_HOST is set (e-mail notifications) but PORTAL_BASE_URL is not; the e-mails "
+                            "link to the portal at that address")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -28,10 +28,18 @@ def test_safe_production_settings_pass():
     ({"SANDBOX_ENABLED": True}, "SANDBOX_ENABLED"),
     ({"SQLALCHEMY_DATABASE_URI": "sqlite:///portal.db"}, "SQLite"),
     ({"PORTAL_ENCRYPTION_KEYS": ""}, "PORTAL_ENCRYPTION_KEYS"),
+    # E-mail notifications configured without a sender, or without the address their links point at.
+    ({"SMTP_HOST": "smtp.example.org", "MAIL_FROM": "", "PORTAL_BASE_URL": "https://portal"}, "MAIL_FROM"),
+    ({"SMTP_HOST": "smtp.example.org", "MAIL_FROM": "p@example.org", "PORTAL_BASE_URL": ""}, "PORTAL_BASE_URL"),
 ])
 def test_production_refuses_unsafe_settings(overrides, reason):
     with pytest.raises(RuntimeError, match=reason):
         create_app(_production(**overrides))
+
+
+def test_production_mails_with_a_sender_and_base_url():
+    _production(SMTP_HOST="smtp.example.org", MAIL_FROM="portal@example.org",
+                PORTAL_BASE_URL="https://portal.example.org").check()
 
 
 def test_sqlite_in_production_only_when_allowed_on_purpose():

@@ -91,6 +91,14 @@ EXPECTED = {
     "runs.history": Entry(READ_EXPORTS, args={"profile_id": 999}),
     "overview.index": VIEW_EXPORTS,
     "overview.download": VIEW_EXPORTS,
+    # schedules (issue 12): Import and export, consultants too (their task includes it)
+    "schedules.index": Entry(IMPORT_EXPORT, args={"profile_id": 999}),
+    "schedules.new": Entry(IMPORT_EXPORT, args={"profile_id": 999}),
+    "schedules.edit": Entry(IMPORT_EXPORT, args={"profile_id": 999, "schedule_id": 999}),
+    "schedules.pause": Entry(IMPORT_EXPORT, args={"profile_id": 999, "schedule_id": 999}, data={"paused": "1"}),
+    "schedules.delete": Entry(IMPORT_EXPORT, args={"profile_id": 999, "schedule_id": 999}),
+    # notifications: whoever reads exports may subscribe
+    "notifications.settings": READ_EXPORTS,
 }
 
 ROLE_NAMES = ["anonymous", "staff", "manager", "consultant", "admin"]

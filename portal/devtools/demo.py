@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from ..config import ROOT
-from . import redis_server
+from . import redis_server, smtp_server
 
 DEMO_SIGN_INS = ["admin@example.com", "consultant@example.com", "manager@example.com", "staff@example.com"]
 
@@ -38,6 +38,7 @@ def main():
     try:
         flask("db", "upgrade")
         flask("demo", "seed")
+        children.append(_start_smtp_server())
         children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, preexec_fn=_child_hears_ctrl_c))
         print(f"\nExport Portal demo at {base_url}")
         print("Sign in with any of these (password: demo):")
@@ -53,6 +54,26 @@ def main():
     finally:
         _stop(children)
         redis_server.stop(redis_process)
+
+
+def _start_smtp_server():
+    """The local SMTP server that keeps what the portal mails (shown at /sandbox/mail). Its port is
+    ``SMTP_PORT`` (8025), or a free one when that is taken; the worker and web server are told which."""
+    port = int(os.environ.get("SMTP_PORT") or 8025)
+    if not _port_free(port):
+        port = smtp_server.free_port()
+    os.environ["SMTP_PORT"] = str(port)
+    os.environ.setdefault("SMTP_HOST", "127.0.0.1")
+    maildir = os.environ.setdefault("SANDBOX_MAIL_DIR", str(ROOT / "instance" / "sandbox-mail"))
+    print(f"Local SMTP server on 127.0.0.1:{port}; received mail at /sandbox/mail", flush=True)
+    return subprocess.Popen([sys.executable, "-m", "portal.devtools.smtp_server", "--port", str(port),
+                             "--maildir", maildir], cwd=ROOT, preexec_fn=_child_hears_ctrl_c)
+
+
+def _port_free(port):
+    import socket
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def _stop(children):

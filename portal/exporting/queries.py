@@ -428,6 +428,8 @@ class OverviewFilters:
     sort: str = "started"
     direction: str = "desc"
     errors: list = field(default_factory=list)
+    # Conditions a feature adds (e.g. only runs a schedule started): the engine imports no feature.
+    extra: list = field(default_factory=list)
 
     def conditions(self, with_status=True):
         conditions = []
@@ -448,6 +450,7 @@ class OverviewFilters:
             conditions.append(Run.started_at < _utc(self.date_to + timedelta(days=1), tz))
         if self.started_by_id:
             conditions.append(Run.started_by_id == self.started_by_id)
+        conditions.extend(self.extra)
         return conditions
 
     def needs_profile_join(self):

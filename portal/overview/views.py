@@ -12,6 +12,7 @@ from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
 from ..i18n import datetime_filter
 from ..models import Permission
+from ..schedules.services import started_by_a_schedule
 from ..templating import type_label
 from ..web import render
 from . import bp
@@ -36,6 +37,8 @@ def _date(name, filters):
 def parse_filters():
     f = queries.OverviewFilters()
     f.profile_id, f.company_id, f.started_by_id = _int("profile"), _int("company"), _int("started_by")
+    if request.args.get("started_by") == "schedule":
+        f.extra.append(started_by_a_schedule())
     f.export_type = request.args.get("export_type") or None
     f.mode = request.args.get("mode") if request.args.get("mode") in MODE_LABELS else None
     f.status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None

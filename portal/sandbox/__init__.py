@@ -11,7 +11,7 @@ bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 def init_app(app):
     if not app.config.get("SANDBOX_ENABLED"):
         return
-    from . import api, pages, views  # noqa: F401  (routes)
+    from . import api, mail, pages, views  # noqa: F401  (routes)
     from .views import CSRF_EXEMPT
     from ..extensions import csrf
     for view in CSRF_EXEMPT:

@@ -51,6 +51,8 @@ class PageWatch:
         failure = request.failure or ""
         if "ERR_ABORTED" in failure or request.resource_type == "document":
             return  # a navigation that replaced the page, a download
+        if "ERR_CONNECTION" in failure:
+            return  # the test's server stopped (its fixture may end before the page's): not a missing asset
         if self._own(request.url):
             self.problems.append(f"request failed ({failure}): {request.resource_type} {request.url}")
 

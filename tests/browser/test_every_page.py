@@ -61,11 +61,22 @@ def portal_data(app, users):
                                                                      "debit": "137401.06", "credit": "137400.06"}))
         scheduled = support.run(invoices, status="scheduled", mode="production",
                                 run_at=datetime.now() + timedelta(days=1))
+        # A monthly schedule that has made a run (the clock moved past its start), and staff subscribed to
+        # failed exports with one unread notification (issue 12's pages).
+        from portal.notifications import services as notifications
+        from portal.schedules import services as schedules
+        schedule = schedules.save_schedule(payments.id, now=datetime(2026, 11, 26, 12), frequency="monthly", day=3,
+                                           hour=6, window="previous_month", locale="en")
+        schedules.run_due_schedules(now=datetime(2026, 12, 3, 5, 1))
+        notifications.set_subscriptions(db.session.get(support.User, users["staff"]), journals.id, ["run_failed"])
+        support.run(journals, status="failed", finished_at=datetime.now())
+        notifications.notify_events()
         account = IntegrationAccount(name="Visma.net Zorggroep", provider="visma_net", wizard_step="authorise")
         db.session.add(account)
         db.session.commit()
         return {"payments": payments.id, "journals": journals.id, "invoices": invoices.id, "run": run.id,
-                "bad": bad.id, "scheduled": scheduled.id, "account": account.id, "user": users["staff"]}
+                "bad": bad.id, "scheduled": scheduled.id, "account": account.id, "user": users["staff"],
+                "schedule": schedule.id}
 
 
 # (what, path or None for a dialog, how to open the dialog: (page path, link text)).
@@ -94,6 +105,10 @@ PAGES = {
         ("roll-back-dialog", None, ("/runs/{run}", "roll-back")),
         ("scenarios", "/scenarios", None),
         ("scenarios-roll-back", "/scenarios?operation=roll_back", None),
+        ("schedules", "/profiles/{payments}/schedules", None),
+        ("new-schedule", "/profiles/{invoices}/schedules/new", None),
+        ("edit-schedule", "/profiles/{payments}/schedules/{schedule}/edit", None),
+        ("notifications", "/notifications", None),
     ],
     "manager": [
         ("home", "/", None),
@@ -101,6 +116,8 @@ PAGES = {
         ("overview-filtered", "/overview/?status=partially_processed", None),
         ("export-management", "/profiles/", None),
         ("run-with-errors", "/runs/{bad}", None),
+        ("overview-by-schedule", "/overview/?started_by=schedule", None),
+        ("notifications", "/notifications", None),
     ],
     "consultant": [
         ("home", "/", None),
@@ -119,6 +136,7 @@ PAGES = {
         ("edit-user", "/admin/users/{user}", None),
         ("sandbox", "/sandbox/", None),
         ("sandbox-requests", "/sandbox/requests", None),
+        ("sandbox-mail", "/sandbox/mail", None),
     ],
 }
 

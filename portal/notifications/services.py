@@ -1,0 +1,265 @@
+"""Notifications: subscriptions, the events found by the worker, and the e-mail outbox.
+
+The worker finds events in the database (failed runs, finished production runs, stopped syncs, skipped
+scheduled starts) rather than being told by the engine: an event is a row that exists, whoever wrote
+it, so nothing is lost when a worker dies between the event and the mail. Each event becomes one
+``Notification`` per subscriber (unique per user and event) and one ``OutboxMail`` (unique per
+notification): never twice for one event. The sender claims a mail with a compare-and-set, sends it
+through SMTP (Flask-Mailman) and retries with back-off while the server is down.
+"""
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale, lazy_gettext as _l
+from flask_mailman import EmailMessage, Mail
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Permission, User, utcnow
+from ..models.exporting import Run, RunStatus
+from ..models.visma_delivery import SyncStop
+from ..schedules.models import Schedule, ScheduleStart
+from ..schedules.services import start_of_run
+from .models import EVENTS, Notification, OutboxMail, Subscription
+
+log = logging.getLogger(__name__)
+
+mail = Mail()
+
+EVENT_LABELS = {
+    "run_failed": _l("An export failed"),
+    "sync_stopped": _l("A sync stopped (the provider refused a record)"),
+    "production_finished": _l("A production export finished"),
+    "schedule_skipped": _l("A scheduled start was skipped"),
+}
+# Events are looked for this far back (a worker that was down for a day still mails what happened).
+LOOKBACK = timedelta(days=2)
+RETRY_MINUTES = (1, 2, 5, 10, 30, 60)     # after the 1st, 2nd, … failed attempt; then every hour
+MAX_ATTEMPTS = 24
+SENDING_STALE = timedelta(minutes=10)     # a claim older than this (its worker died) is tried again
+
+
+# --- subscriptions ------------------------------------------------------------------------------------
+
+def subscriptions_of(user_id):
+    return db.session.execute(select(Subscription).where(Subscription.user_id == user_id)).scalars().all()
+
+
+def may_subscribe_all(user):
+    """Managers (and consultants) may subscribe to every profile at once."""
+    return user.can(Permission.VIEW_EXPORTS, Permission.MANAGE_EXPORTS)
+
+
+def set_subscriptions(user, profile_id, events):
+    """The user's events for one profile (``profile_id`` None: every profile) become ``events``."""
+    events = [e for e in events if e in EVENTS]
+    existing = db.session.execute(select(Subscription).where(
+        Subscription.user_id == user.id,
+        Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id)
+    ).scalars().all()
+    for subscription in existing:
+        if subscription.event not in events:
+            db.session.delete(subscription)
+    have = {s.event for s in existing}
+    for event in events:
+        if event not in have:
+            db.session.add(Subscription(user_id=user.id, profile_id=profile_id, event=event))
+    db.session.commit()
+
+
+def subscribed_events(user_id, profile_id):
+    return {s.event for s in db.session.execute(select(Subscription).where(
+        Subscription.user_id == user_id,
+        Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id))
+        .scalars()}
+
+
+# --- the user's notifications ----------------------------------------------------------------------------
+
+def unread(user_id, limit=20):
+    return db.session.execute(select(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
+        .order_by(Notification.id.desc()).limit(limit)).scalars().all()
+
+
+def mark_run_read(user_id, run_id, now=None):
+    changed = db.session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.run_id == run_id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())).rowcount
+    if changed:
+        db.session.commit()
+    return changed
+
+
+def mark_profile_read(user_id, profile_id, now=None):
+    """Notifications without a run (a skipped start) are read when the user opens the schedules."""
+    changed = db.session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.profile_id == profile_id, Notification.run_id.is_(None),
+        Notification.read_at.is_(None)).values(read_at=now or utcnow())).rowcount
+    if changed:
+        db.session.commit()
+    return changed
+
+
+# --- events → notifications → outbox -------------------------------------------------------------------
+
+def _events(since):
+    """(event, key, profile id, run id, when, params) for everything that happened since ``since``."""
+    found = []
+    for run in db.session.execute(select(Run).where(
+            Run.status == RunStatus.FAILED.value, Run.finished_at >= since)).scalars():
+        found.append(("run_failed", f"run_failed:{run.id}", run.profile_id, run.id, run.finished_at,
+                      {"reason": run.error_reason or ""}))
+    for run in db.session.execute(select(Run).where(
+            Run.mode == "production", Run.finished_at >= since,
+            Run.status.in_([RunStatus.EXPORTED.value, RunStatus.PARTIALLY_PROCESSED.value]))).scalars():
+        found.append(("production_finished", f"production_finished:{run.id}:{run.export_passes}", run.profile_id,
+                      run.id, run.finished_at, {}))
+    for stop in db.session.execute(select(SyncStop).where(SyncStop.stopped_at >= since)).scalars():
+        found.append(("sync_stopped", f"sync_stopped:{stop.id}", stop.profile_id, stop.run_id, stop.stopped_at,
+                      {"message": stop.message[:1000], "record": stop.record_key or ""}))
+    for start, schedule in db.session.execute(select(ScheduleStart, Schedule).join(Schedule).where(
+            ScheduleStart.state == "skipped", ScheduleStart.created_at >= since)).all():
+        found.append(("schedule_skipped", f"schedule_skipped:{start.id}", schedule.profile_id, None,
+                      start.created_at, {"schedule_id": schedule.id, "due_at": start.due_at.isoformat(),
+                                         "code": start.code or "", "reason": start.reason or ""}))
+    return found
+
+
+def _subscribers(event, profile_id, when):
+    rows = db.session.execute(select(User).join(Subscription, Subscription.user_id == User.id).where(
+        Subscription.event == event, User.active.is_(True), Subscription.created_at <= when,
+        or_(Subscription.profile_id.is_(None), Subscription.profile_id == profile_id))).scalars().unique().all()
+    return [u for u in rows if u.can(Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)]
+
+
+def notify_events(now=None):
+    """Find new events and write their notifications and e-mails (once each). Returns how many."""
+    now = now or utcnow()
+    # Events carry the real time they happened; the injected clock may be ahead of it (tests, demo).
+    since = min(now, utcnow()) - LOOKBACK
+    made = 0
+    for event, key, profile_id, run_id, when, params in _events(since):
+        for user in _subscribers(event, profile_id, when):
+            exists = db.session.execute(select(Notification.id).where(
+                Notification.user_id == user.id, Notification.event_key == key)).scalar()
+            if exists is not None:
+                continue
+            notification = Notification(user_id=user.id, event=event, event_key=key, profile_id=profile_id,
+                                        run_id=run_id, params=params, created_at=now)
+            db.session.add(notification)
+            try:
+                db.session.flush()
+                if mail_configured() and user.email:
+                    subject, body = render_mail(notification, user)
+                    db.session.add(OutboxMail(notification_id=notification.id, to_address=user.email,
+                                              subject=subject, body=body, next_attempt_at=now, created_at=now))
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()     # another worker wrote it first
+                continue
+            made += 1
+    return made
+
+
+def mail_configured():
+    return bool(current_app.config.get("SMTP_HOST") and current_app.config.get("MAIL_FROM"))
+
+
+def _run_link(run_id):
+    return f"{current_app.config.get('PORTAL_BASE_URL', '').rstrip('/')}/runs/{run_id}"
+
+
+def render_mail(notification, user):
+    """(subject, body) in the recipient's own language, with the run's facts and a link to it."""
+    locale = user.locale if user.locale in current_app.config["LANGUAGES"] else \
+        current_app.config["BABEL_DEFAULT_LOCALE"]
+    context = {"notification": notification, "user": user, "profile": notification.profile,
+               "run": db.session.get(Run, notification.run_id) if notification.run_id else None,
+               "params": notification.params or {}, "base_url": current_app.config.get("PORTAL_BASE_URL", ""),
+               "due_at": None}
+    if (notification.params or {}).get("due_at"):
+        context["due_at"] = datetime.fromisoformat(notification.params["due_at"])
+    if context["run"] is not None:
+        context["run_link"] = _run_link(notification.run_id)
+        context["schedule_start"] = start_of_run(notification.run_id)
+    else:
+        context["profile_link"] = (f"{context['base_url'].rstrip('/')}/profiles/{notification.profile_id}"
+                                   f"/schedules")
+    with force_locale(locale):
+        env = current_app.jinja_env
+        subject = env.get_template("notifications/mail_subject.txt").render(**context).strip()
+        body = env.get_template("notifications/mail_body.txt").render(**context)
+    return subject[:300], body
+
+
+def _due_condition(now):
+    return or_(and_(OutboxMail.state == "pending", OutboxMail.next_attempt_at <= now),
+               and_(OutboxMail.state == "sending", OutboxMail.claimed_at < now - SENDING_STALE))
+
+
+def send_outbox(now=None, limit=50):
+    """Send the due mails of the outbox. Returns (sent, failed attempts)."""
+    now = now or utcnow()
+    if not mail_configured():
+        return 0, 0
+    ids = db.session.execute(select(OutboxMail.id).where(_due_condition(now)).order_by(OutboxMail.id)
+                             .limit(limit)).scalars().all()
+    sent = failed = 0
+    connection = None
+    for mail_id in ids:
+        claimed = db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id, _due_condition(now))
+                                     .values(state="sending", claimed_at=now, attempts=OutboxMail.attempts + 1)
+                                     ).rowcount
+        db.session.commit()
+        if claimed != 1:
+            continue     # another worker has it
+        item = db.session.get(OutboxMail, mail_id)
+        db.session.refresh(item)
+        try:
+            connection = connection or _connection()
+            EmailMessage(item.subject, item.body, current_app.config["MAIL_FROM"], [item.to_address],
+                         connection=connection).send()
+        except (OSError, smtplib.SMTPException) as exc:
+            connection = None
+            failed += 1
+            unreachable = isinstance(exc, (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected))
+            item.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+            if item.attempts >= MAX_ATTEMPTS:
+                item.state = "failed"
+            else:
+                item.state = "pending"
+                minutes = RETRY_MINUTES[min(item.attempts, len(RETRY_MINUTES)) - 1]
+                item.next_attempt_at = now + timedelta(minutes=minutes)
+            log.warning("mail %s: not sent (attempt %s): %s", item.id, item.attempts, type(exc).__name__)
+            db.session.commit()
+            if unreachable:
+                break     # the server is down: the other mails wait for the next turn (the task stays short)
+            continue
+        item.state, item.sent_at, item.last_error = "sent", now, None
+        sent += 1
+        db.session.commit()
+    if connection is not None:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return sent, failed
+
+
+def _connection():
+    config = current_app.config
+    return mail.get_connection(
+        backend="smtp", host=config["SMTP_HOST"], port=int(config.get("SMTP_PORT") or 25),
+        username=config.get("SMTP_USERNAME") or "", password=config.get("SMTP_PASSWORD") or "",
+        use_tls=bool(config.get("SMTP_STARTTLS")), timeout=float(config.get("SMTP_TIMEOUT", 10)))
+
+
+def tick(now=None):
+    """The worker's periodic pass for notifications: new events, then the outbox."""
+    made = notify_events(now)
+    sent, failed = send_outbox(now)
+    return {"notified": made, "sent": sent, "failed": failed}

@@ -1,0 +1,57 @@
+"""Thin views: the user's notification subscriptions; unread notifications on the home page, read when
+the user opens the run."""
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.guards import permission_required
+from ..models import Permission
+from ..exporting import queries
+from ..web import render
+from . import bp, services
+from .models import EVENTS
+
+READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@permission_required(*READERS)
+def settings():
+    """Subscribe to events of one profile, or (managers, consultants) of every profile."""
+    may_all = services.may_subscribe_all(current_user)
+    profiles = _profiles()
+    if request.method == "POST":
+        raw = request.form.get("profile", "")
+        if raw == "all" and may_all:
+            profile_id = None
+        else:
+            try:
+                profile_id = int(raw)
+            except ValueError:
+                abort(404)
+            if queries.get_profile(profile_id) is None:
+                abort(404)
+        events = [e for e in request.form.getlist("events") if e in EVENTS]
+        services.set_subscriptions(current_user, profile_id, events)
+        flash(_("Your notifications are saved."), "success")
+        return redirect(url_for("notifications.settings"))
+    rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None))] if may_all else []
+    rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id)) for p in profiles]
+    return render("notifications/settings.html", rows=rows, events=EVENTS, labels=services.EVENT_LABELS,
+                  mail=services.mail_configured())
+
+
+def _profiles():
+    return queries.list_profiles()
+
+
+def init_views(app):
+    app.jinja_env.globals.update(unread_notifications=lambda: services.unread(current_user.id)
+                                 if current_user.is_authenticated else [],
+                                 notification_label=lambda event: services.EVENT_LABELS.get(event, event))
+
+    @app.before_request
+    def _opened_run():
+        # Opening a run reads its notifications (the run page itself belongs to portal.runs).
+        if request.endpoint == "runs.run" and current_user.is_authenticated and request.view_args:
+            services.mark_run_read(current_user.id, request.view_args.get("run_id"))

@@ -1,0 +1,74 @@
+"""The schedule pages under the profile: create in Swedish, bad input answered in Swedish next to its
+field, pause and resume, CSRF required; the overview's "started by a schedule" filter."""
+from datetime import datetime
+
+from portal.exporting import services as engine
+from portal.extensions import db
+from portal.models import User
+from portal.schedules import services
+from portal.schedules.models import Schedule
+
+from tests.exporting import factory
+
+
+def _setup(app, users, locale="sv"):
+    with app.app_context():
+        zorg, _, _ = factory.companies()
+        factory.payments(zorg, 2)
+        db.session.commit()
+        profile = engine.create_profile(name="Kassa", export_type="payments", options={"format": "jsonl"})
+        db.session.get(User, users["staff"]).locale = locale
+        db.session.commit()
+        return profile.id
+
+
+def test_create_a_monthly_schedule_in_swedish_and_pause_it(app, client, auth, users):
+    profile_id = _setup(app, users)
+    auth.login("staff")
+    page = client.get(f"/profiles/{profile_id}/schedules/new").get_data(as_text=True)
+    assert "Nytt schema" in page and "Sommartid" in page
+    token = auth.csrf_token(f"/profiles/{profile_id}/schedules/new")
+    bad = client.post(f"/profiles/{profile_id}/schedules/new", data={
+        "csrf_token": token, "frequency": "monthly", "day": "3", "weekday": "0", "time": "25:00",
+        "window": "previous_month", "mode": "test"})
+    assert bad.status_code == 400
+    assert "Ange en tid mellan 00:00 och 23:59." in bad.get_data(as_text=True)
+    for field, value in (("day", "abc"), ("day", "99"), ("frequency", "hourly"), ("window", "next_year")):
+        data = {"csrf_token": token, "frequency": "monthly", "day": "3", "weekday": "0", "time": "06:00",
+                "window": "previous_month", "mode": "test", field: value}
+        refused = client.post(f"/profiles/{profile_id}/schedules/new", data=data)
+        assert refused.status_code == 400 and "Inte ett giltigt val" in refused.get_data(as_text=True), field
+    good = client.post(f"/profiles/{profile_id}/schedules/new", data={
+        "csrf_token": token, "frequency": "monthly", "day": "0", "weekday": "0", "time": "06:30",
+        "window": "previous_month", "mode": "production"}, follow_redirects=True)
+    text = good.get_data(as_text=True)
+    assert "Schemat är sparat. Nästa start:" in text
+    assert "Varje månad den sista dagen kl. 06:30" in text
+    with app.app_context():
+        schedule = db.session.query(Schedule).one()
+        assert (schedule.day, schedule.hour, schedule.minute, schedule.mode, schedule.locale) == (0, 6, 30, "production", "sv")
+        schedule_id = schedule.id
+    assert client.post(f"/profiles/{profile_id}/schedules/{schedule_id}/pause",
+                       data={"paused": "1"}).status_code == 400          # no CSRF token
+    paused = client.post(f"/profiles/{profile_id}/schedules/{schedule_id}/pause",
+                         data={"paused": "1", "csrf_token": token}, follow_redirects=True)
+    assert "Schemat är pausat." in paused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Schedule, schedule_id).next_start_at is None
+    # Another profile's schedule id: 404, not another profile's schedule.
+    assert client.get(f"/profiles/{profile_id + 1}/schedules/{schedule_id}/edit").status_code == 404
+
+
+def test_the_overview_filters_runs_started_by_a_schedule(app, client, auth, users):
+    profile_id = _setup(app, users, locale="en")
+    with app.app_context():
+        engine.start_run(profile_id, mode="test", window_start="2026-10-01", window_end="2026-10-31")
+        services.save_schedule(profile_id, now=datetime(2026, 11, 26, 12), frequency="daily", hour=6,
+                               window="previous_day")
+        made = services.run_due_schedules(now=datetime(2026, 11, 27, 5, 1))
+        scheduled_run = made[0].run_id
+    auth.login("manager")
+    page = client.get("/overview/?started_by=schedule").get_data(as_text=True)
+    assert "1 export matches" in page
+    assert f'/runs/{scheduled_run}"' in page and "schedule Daily at 06:00" in page
+    assert "2 exports match" in client.get("/overview/").get_data(as_text=True)
