@@ -41,6 +41,20 @@ MUTATION_LABELS = {
     "unchanged": _l("Unchanged"),
 }
 SEVERITY_LABELS = {"error": _l("Error"), "warning": _l("Warning"), "info": _l("Information")}
+# Why an attempt ended (portal.exporting.attempts.Outcome); None: it is still working.
+ATTEMPT_OUTCOME_LABELS = {
+    None: _l("Running"),
+    "completed": _l("Completed"),
+    "failed": _l("Failed"),
+    "temporary_error": _l("A temporary error; tried again"),
+    "worker_lost": _l("The worker stopped responding"),
+}
+
+
+def attempt_outcome(outcome):
+    return str(ATTEMPT_OUTCOME_LABELS.get(outcome, outcome))
+
+
 PHASE_LABELS = {
     "preparing": _l("Preparing"),
     "validating": _l("Validating"),
@@ -68,6 +82,8 @@ REPORT_MESSAGES = {
                                  "%(problem)s"),
     "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
                        "Resume it once the problem is solved."),
+    "attempts_exhausted": _l("The worker running this export stopped during each of its %(attempts)s attempts; "
+                             "the run failed and nothing from it was recorded. Start it again."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
 }
 

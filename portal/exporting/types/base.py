@@ -138,6 +138,12 @@ class ExportType:
     def record_key(self, payload):
         raise NotImplementedError
 
+    def sql_source(self, ctx, dialect):
+        """The payload, record key and validations as SQL (``sql.SqlSource``), so that the engine prepares
+        the run by one statement; None (the default): the engine builds payloads row by row in Python.
+        The SQL payload must equal ``payload()`` value for value (tests compare them)."""
+        return None
+
     def group_key(self, payload):
         return ""
 
