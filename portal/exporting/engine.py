@@ -3,7 +3,7 @@ by key, prepared rows are inserted in bulk, files are written in chunks, mutatio
 """
 import logging
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -468,6 +468,10 @@ def export(run, progress):
     run_id = run.id
     export_pass = (run.export_passes or 0) + 1
     version = utcnow().replace(microsecond=0)
+    # Each export pass is a file version of its own (seed 000): never the name of an earlier pass's file.
+    latest = db.session.execute(select(func.max(RunFile.version)).where(RunFile.run_id == run_id)).scalar()
+    if latest is not None and version <= latest:
+        version = latest + timedelta(seconds=1)
     decode = _decoder([MUTATION_COLUMN] + export_type.columns())
     columns = [MUTATION_COLUMN] + export_type.output_columns(profile.options.get("columns"))
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
@@ -478,6 +482,7 @@ def export(run, progress):
                             storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
                             version=version)
     cancel = export_type.supports_cancellation
+    reverse = export_type.reverses_changes
     typed = provider.typed_values
     provider.begin()
     try:
@@ -497,10 +502,16 @@ def export(run, progress):
             if not rows:
                 break
             batch = []
+            delivered = sync.delivered_payloads(profile.id, [
+                row.record_key for row in rows if row.mutation == Mutation.CHANGED.value]) if reverse else {}
             for row in rows:
                 payload = row.payload
                 if row.mutation == Mutation.REMOVED.value and cancel:
                     payload = export_type.cancellation(payload)
+                if row.record_key in delivered:     # first take back what was delivered, then the new version
+                    reversal = export_type.cancellation(delivered[row.record_key])
+                    batch.append(DeliveryRow(row.id, row.record_key, "reversal",
+                                             decode(reversal) if typed else reversal, f"{run_id}:{row.record_key}"))
                 batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
                                          decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
             results = provider.deliver(batch)
@@ -535,8 +546,11 @@ def export(run, progress):
     for f in files:
         db.session.add(RunFile(run_id=run_id, name=f.name, path=f.path, format=f.format, size=f.size,
                                sha256=f.sha256, version=version, rows=f.rows))
+    # Seed 000: rows left unprocessed that could still be delivered — unticked (Active off) or rejected by
+    # the provider — leave the run Partially processed. Rows invalid by rule (a blocked debtor, a test
+    # company) are reported errors, not "left": they never keep a run Partially processed.
     left = db.session.execute(select(func.count()).where(
-        PreparedRow.run_id == run_id, PreparedRow.active.is_(True), PreparedRow.processed.is_(False))).scalar()
+        PreparedRow.run_id == run_id, PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))).scalar()
     processed_now = db.session.execute(select(func.count()).where(
         PreparedRow.run_id == run_id, PreparedRow.export_pass == export_pass,
         PreparedRow.processed.is_(True))).scalar()

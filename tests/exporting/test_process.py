@@ -125,13 +125,17 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     first = services.start_run(profile.id, mode="production", **window)
     execute(first)
     assert db.session.get(Run, first.id).status == "exported"
-    # Line 1 changes and a new line 3 keeps the journal balanced; lines 1 and 3 alone are not.
-    lines[0].debit = 13
-    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
-                               about_period=factory.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
-                               description="c"))
+    # Lines 3 and 4 keep the journal balanced; line 3 alone (line 4 unticked in Prepared data) does not.
+    db.session.add_all([JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
+                                    about_period=factory.NOVEMBER[0], line_no=n, account=account, debit=debit,
+                                    credit=credit, description="c")
+                        for n, account, debit, credit in ((3, "4000", 3, 0), (4, "2910", 0, 3))])
     db.session.commit()
-    second = services.start_run(profile.id, mode="production", **window)
+    second = services.start_run(profile.id, mode="production", operation="prepare", **window)
+    execute(second)
+    [fourth] = [r for r in services.prepared_rows(second.id) if r.record_key == "PR-1/4"]
+    services.set_row_active(second.id, fourth.id, False)
+    services.request_export(second.id)
     with pytest.raises(Exception) as failure:
         execute_run(second.id)
     db.session.expire_all()

@@ -101,6 +101,9 @@ class ExportType:
     run_param_keys = frozenset()   # payload keys that come from the run, left out of the fingerprint
     required = ()                  # payload keys that must have a value
     supports_cancellation = False  # removals become cancellation lines
+    # A changed record is delivered as the reversal of what was delivered (its ``cancellation``, mutation
+    # ``reversal``) followed by the new version (journals: the books stay balanced per period).
+    reverses_changes = False
     # The Flexybox way (DESIGN §4): the first record a provider rejects stops the delivery; the rest
     # stays unprocessed until someone resolves the problem and exports again (resumes).
     stop_on_error = False
