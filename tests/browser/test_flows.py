@@ -86,6 +86,11 @@ def test_staff_start_a_test_export_in_dutch_and_download_file_and_report(app, li
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     expect(page.locator("#run-panel")).to_contain_text("Geëxporteerd", timeout=60000)
     expect(page.locator("main")).not_to_contain_text("De export is gestart.")  # the started banner is gone
+    # The run's attempts, in Dutch: one, by the worker, completed.
+    attempts = page.locator("table.attempts")
+    expect(attempts.locator("th").first).to_have_text("Poging")
+    expect(attempts.locator("tbody tr")).to_have_count(1)
+    expect(attempts.locator("tbody tr td").last).to_have_text("Voltooid")
     shot(page, "run-finished-nl")
     with page.expect_download() as download_info:
         page.locator(".file-list a").first.click()

@@ -125,13 +125,17 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     first = services.start_run(profile.id, mode="production", **window)
     execute(first)
     assert db.session.get(Run, first.id).status == "exported"
-    # Line 1 changes and a new line 3 keeps the journal balanced; lines 1 and 3 alone are not.
-    lines[0].debit = 13
-    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
-                               about_period=factory.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
-                               description="c"))
+    # Lines 3 and 4 keep the journal balanced; line 3 alone (line 4 unticked in Prepared data) does not.
+    db.session.add_all([JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
+                                    about_period=factory.NOVEMBER[0], line_no=n, account=account, debit=debit,
+                                    credit=credit, description="c")
+                        for n, account, debit, credit in ((3, "4000", 3, 0), (4, "2910", 0, 3))])
     db.session.commit()
-    second = services.start_run(profile.id, mode="production", **window)
+    second = services.start_run(profile.id, mode="production", operation="prepare", **window)
+    execute(second)
+    [fourth] = [r for r in services.prepared_rows(second.id) if r.record_key == "PR-1/4"]
+    services.set_row_active(second.id, fourth.id, False)
+    services.request_export(second.id)
     with pytest.raises(Exception) as failure:
         execute_run(second.id)
     db.session.expire_all()
@@ -278,16 +282,17 @@ def test_retries_end_in_a_visible_failure(ctx, flaky_provider):
                                       options={"format": "jsonl"})
     run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
     outcomes = []
-    for _ in range(3):
+    for _ in range(2):                       # PORTAL_RUN_ATTEMPTS: 3 attempts in all
         _calls["n"] = 0                      # every attempt times out
         outcomes.append(execute(run))
-    assert outcomes == ["retrying", "retrying", "retrying"]
+    assert outcomes == ["retrying", "retrying"]
     _calls["n"] = 0
     with pytest.raises(TransientError):      # the last one fails the RQ job as well
         execute(run)
     db.session.expire_all()
     run = db.session.get(Run, run.id)
-    assert run.status == "failed" and run.attempts == 4
+    assert run.status == "failed" and run.attempts == 3
+    assert [a.outcome for a in run.attempt_history] == ["temporary_error", "temporary_error", "failed"]
     assert "timed out" in run.error_reason
     assert [i["code"] for i in report(run.id)["items"]][-1] == "run_failed"
     assert sync.current_ledger(profile.id) == {}

@@ -97,10 +97,8 @@ def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_l
     assert "10002" not in {r["debtor_number"] for r in delivered}
     assert len(sync.current_ledger(profile.id)) == 3
 
-    # Tick it again (and untick the blocked rows): export delivers only what is left.
+    # Tick it again: export delivers only what is left (the blocked rows are errors, not "left").
     services.set_row_active(run.id, good[0].id, True)
-    for row in blocked:
-        services.set_row_active(run.id, row.id, False)
     services.request_export(run.id)
     execute(run)
     run = db.session.get(Run, run.id)
@@ -219,7 +217,7 @@ def test_report_in_the_starters_locale_and_as_csv(ctx):
     profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "csv"})
     run = start_and_run(profile, "test", user=user)
     assert run.locale == "sv"
-    assert run.status == "partially_processed"
+    assert run.status == "exported"      # a blocked debtor is an error, not a row left
     items = report(run.id)["items"]
     assert items[0]["code"] == "debtor_blocked"
     english = report(run.id, locale="en")["items"][0]["message"]
@@ -240,3 +238,48 @@ def read_csv_text(text):
     import csv
     import io
     return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_unticked_rows_leave_the_run_partially_processed_and_rule_errors_do_not(ctx):
+    """Issue 9, point 6 (seed 000): an export that leaves active-able rows unprocessed (unticked) ends
+    Partially processed; ticking them later and exporting delivers just those, as a new file version
+    with its own Mapping history line. Rows invalid by rule (a blocked debtor) are errors, not "left":
+    they neither keep a run Partially processed nor block the next production run."""
+    zorg, _, _ = factory.companies()
+    debtors = factory.debtors(zorg, count=3, blocked=(1,))
+    factory.invoice_lines(zorg, debtors, 6)
+    db.session.commit()
+    profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    window = dict(window_start="2026-11-01", window_end="2026-11-30")
+    run = services.start_run(profile.id, mode="production", operation="prepare", **window)
+    execute(run)
+    from portal.exporting import queries
+    rows = queries.prepared_rows(run.id, per_page=100).items
+    good = [r for r in rows if not r.invalid]
+    services.set_row_active(run.id, good[0].id, False)     # unticked, not a blocked debtor's
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "partially_processed" and run.counts["left"] == 1
+    services.set_row_active(run.id, good[0].id, True)
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported"                        # the blocked debtor's rows stay errors
+    first_file, second_file = files_of(run)
+    assert first_file.version != second_file.version or first_file.name != second_file.name
+    assert len(rows_of_file(second_file)) == 1
+    assert [h.status for h in queries.mapping_history(profile.id)] == ["exported", "partially_processed"]
+    # Only blocked rows left over from the start: Exported, and the next production run may start.
+    factory.invoice_lines(zorg, debtors, 3, start=100)
+    db.session.commit()
+    again = services.start_run(profile.id, mode="production", **window)
+    execute(again)
+    assert db.session.get(Run, again.id).status == "exported"
+    assert services.start_run(profile.id, mode="production", **window) is not None
+
+
+def rows_of_file(run_file):
+    from .conftest import read_jsonl
+    return read_jsonl(run_file.path)

@@ -85,7 +85,7 @@ def test_sync_types_in_test_and_production(ctx, sync_type):
     assert third.status == "exported"
     # The counts add up for every sync type: what an incremental run leaves out is unchanged.
     counts = third.counts
-    assert counts["records"] == 5 and counts["unchanged"] == 5
+    assert counts["records"] == 5 and counts["unchanged"] == 5, counts
     assert counts["new"] + counts["changed"] + counts["unchanged"] == counts["records"]
 
 

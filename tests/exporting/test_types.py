@@ -108,7 +108,7 @@ def test_unbalanced_journal_is_reported_and_not_exported(ctx):
     db.session.commit()
     profile = services.create_profile(name="J", export_type="journal_entries", options={"format": "jsonl"})
     run = start_and_run(profile, "test")
-    assert run.status == "partially_processed"
+    assert run.status == "exported"            # the unbalanced journal is an error, not a row left
     assert "THUIS" not in {r["company_code"] for r in rows_of(run)}
     item = [i for i in report(run.id)["items"] if i["code"] == "journal_unbalanced"][0]
     assert item["params"] == {"company": "THUIS", "period": "2026-11-01", "debit": "200.00", "credit": "150.00"}
@@ -155,7 +155,7 @@ def test_missing_values_are_row_errors(ctx):
     db.session.commit()
     profile = services.create_profile(name="Products", export_type="products", options={"format": "jsonl"})
     run = start_and_run(profile, "test")
-    assert run.status == "partially_processed"
+    assert run.status == "exported"            # a missing value is an error, not a row left
     rows = rows_of(run)
     assert [r["item_code"] for r in rows] == ["ITEM0000", "ITEM0001"]
     assert rows[0]["kind"] == "kit" and rows[0]["components"] == 1

@@ -166,10 +166,11 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
                                             "skip_headers": "1"})
     with app.app_context():
         run = support.execute(run.id)
-        assert run.status == "exported", run.error_reason
+        # Seed 000: the unticked row is left, so the run is Partially processed (tick it to export it later).
+        assert run.status == "partially_processed", run.error_reason
         assert db.session.execute(db.select(db.func.count()).select_from(LedgerEntry)).scalar_one() == 3
     history = client.get(f"/profiles/{payments}/history").get_data(as_text=True)
-    assert "Exported" in history and "Status date" in history
+    assert "Partially processed" in history and "Status date" in history
 
     # Roll back: first the exact confirmation, then the roll back itself.
     confirm = client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back",
@@ -177,7 +178,7 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     text = confirm.get_data(as_text=True)
     assert "The 4 prepared rows of this export are removed." in text
     assert "The 3 records this production export recorded stop counting" in text
-    assert _runs(app)[0].status == "exported"  # nothing changed yet
+    assert _runs(app)[0].status == "partially_processed"  # nothing changed yet
     client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back", "confirmed": "yes",
                                             "profiles": str(payments)})
     assert _runs(app)[0].status == "rolled_back"

@@ -238,3 +238,27 @@ def test_manager_cannot_post_a_start(app, client, auth, profiles):
 
 def test_signed_out_is_sent_to_sign_in(client, profiles):
     assert client.get(f"/profiles/{profiles['payments']}/start").status_code == 302
+
+
+def test_a_refused_production_start_says_why_and_links_to_the_active_run(app, client, auth, profiles):
+    """Issue 9, point 7: a production run of the profile still active (here Partially processed): the
+    confirmation dialog and the plain page say why, name the run and link to it; nothing starts."""
+    with app.app_context():
+        from portal.models.exporting import ExportProfile
+        active = support.run(db.session.get(ExportProfile, profiles["payments"]), status="partially_processed",
+                             mode="production")
+        active_id = active.id
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="production")
+    for headers in ({}, {"HX-Request": "true"}):           # the plain page and the dialog
+        page = client.post(f"/profiles/{profiles['payments']}/start", data=data, headers=headers).get_data(as_text=True)
+        assert f"production run {active_id} of this profile is still Partially processed" in page
+        assert f'href="/runs/{active_id}"' in page
+        assert "Yes, start the production export" not in page
+    # Confirmed anyway (e.g. the run became active after the dialog opened): the form says why too.
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=dict(data, confirmed="yes"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"production run {active_id} of this profile is still Partially processed" in page
+    assert f'href="/runs/{active_id}"' in page
+    assert [r.id for r in _runs(app)] == [active_id]

@@ -20,6 +20,7 @@ class JournalEntries(ExportType):
     window_kind = "date"
     required = ("account", "company_code")
     supports_cancellation = True
+    reverses_changes = True
     formats = ("csv", "jsonl", "xlsx", "sie4")
 
     def columns(self):

@@ -25,9 +25,9 @@ def openapi():
     from portal.sandbox import spec
     spec.validators()
 
-    def validate(path, body):
+    def validate(path, body, method="POST"):
         import json
-        return spec.validate("POST", path, [], json.dumps(body).encode("utf-8"), "application/json")
+        return spec.validate(method, path, [], json.dumps(body).encode("utf-8"), "application/json")
     return validate
 
 
@@ -114,7 +114,7 @@ def _every_document_valid(openapi):
     from portal.models import VismaDocument
     db.session.rollback()
     for document in db.session.execute(db.select(VismaDocument)).scalars():
-        assert openapi(document.path, document.body) == [], (document.kind, document.body)
+        assert openapi(document.path, document.body, document.method) == [], (document.kind, document.body)
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def assert_valid(openapi, run):
     built = documents(run)
     assert built, "the run built no documents"
     for document in built:
-        assert openapi(document.path, document.body) == [], (document.kind, document.body)
+        assert openapi(document.path, document.body, document.method) == [], (document.kind, document.body)
     return built
 
 
