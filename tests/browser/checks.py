@@ -64,6 +64,8 @@ class PageWatch:
             return
         text = message.text
         location = (message.location or {}).get("url", "")
+        if text.startswith("Failed to load resource: net::"):
+            return  # a connection-level failure, judged by _failed (a missing asset answers with a status)
         if text.startswith("Failed to load resource") and (location in self._documents or location == self.page.url):
             return  # the page itself answered 4xx on purpose (a 404 page, a refused sign-in): not an asset
         self.problems.append(f"console error: {text} ({location})")
