@@ -51,8 +51,11 @@ class PageWatch:
         failure = request.failure or ""
         if "ERR_ABORTED" in failure or request.resource_type == "document":
             return  # a navigation that replaced the page, a download
-        if "ERR_CONNECTION" in failure:
-            return  # the test's server stopped (its fixture may end before the page's): not a missing asset
+        if any(code in failure for code in ("ERR_CONNECTION", "ERR_SOCKET", "ERR_EMPTY_RESPONSE")) \
+                or request.resource_type == "other":
+            # The test's server stopped (its fixture may end before the page's), or the browser's own
+            # late favicon fetch: not a missing asset (a missing one answers 404, caught above).
+            return
         if self._own(request.url):
             self.problems.append(f"request failed ({failure}): {request.resource_type} {request.url}")
 
