@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from ..auth.guards import permission_required
-from ..extensions import db
 from ..models import Permission
 from ..web import attach_error, render
 from . import bp
@@ -36,7 +35,6 @@ def new_user():
                                name=form.name.data, locale=form.locale.data or None,
                                active=form.active.data)
         except UserError as exc:
-            db.session.rollback()
             attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s created by user %s", user.id, current_user.id)
@@ -61,7 +59,6 @@ def edit_user(user_id):
             update_user(user, form.permissions.data, form.locale.data, form.active.data, form.name.data,
                         password=form.password.data or None, acting_user=current_user)
         except UserError as exc:
-            db.session.rollback()
             attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s changed by user %s%s", user.id, current_user.id,

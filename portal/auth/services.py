@@ -22,3 +22,9 @@ def authenticate(email, password):
     user.touch_login()
     db.session.commit()
     return user
+
+
+def remember_locale(user, locale):
+    """A language the user chose (the switcher, or the sign-in page) becomes their setting."""
+    user.locale = locale
+    db.session.commit()

@@ -22,7 +22,6 @@ from ..models.exporting import (
 )
 from ..pagination import paginate
 from .errors import ExportError
-from .sync import current_ledger_count
 from .types import all_types, get_type
 
 S = RunStatus
@@ -260,11 +259,6 @@ def latest_history_line(profile_id):
     return db.session.execute(
         select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == profile_id)
         .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
-
-
-def ledger_size(profile_id):
-    """How many records the ledger of the profile currently holds (what counts)."""
-    return current_ledger_count(profile_id)
 
 
 # --- start export: debtors and the production preview -------------------------------------------------

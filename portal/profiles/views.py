@@ -12,7 +12,7 @@ from ..models import Permission
 from ..runs.forms import ConfirmForm
 from ..web import attach_error, render
 from . import bp
-from .forms import ProfileForm
+from .forms import COLUMN_FORMATS, ProfileForm
 
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 MANAGERS = (Permission.MANAGE_EXPORTS,)
@@ -98,7 +98,6 @@ def _limit_formats(form):
 
 
 def _options_context(form, data, saved=None):
-    from .forms import COLUMN_FORMATS
     form.export_type.data = form.export_type.data or form.export_type.choices[0][0]
     form.provider.data = form.provider.data or "file"
     _limit_formats(form)

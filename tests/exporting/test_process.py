@@ -133,7 +133,7 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     db.session.commit()
     second = services.start_run(profile.id, mode="production", operation="prepare", **window)
     execute(second)
-    [fourth] = [r for r in queries.prepared_rows(second.id).items if r.record_key == "PR-1/4"]
+    [fourth] = [r for r in queries.prepared_rows(second.id, per_page=100).items if r.record_key == "PR-1/4"]
     services.set_row_active(second.id, fourth.id, False)
     services.request_export(second.id)
     with pytest.raises(Exception) as failure:
