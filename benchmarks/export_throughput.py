@@ -144,7 +144,7 @@ def _prepare_database(app):
     from portal.extensions import db
     with app.app_context():
         upgrade()
-        tables = ["report_items", "run_files", "prepared_rows", "ledger_entries", "mapping_history", "runs",
+        tables = ["report_items", "run_files", "prepared_rows", "ledger_current", "ledger_entries", "mapping_history", "runs",
                   "export_profiles", "payments"]
         with db.engine.begin() as connection:
             for table in tables:
@@ -290,10 +290,14 @@ def _incremental(args, app, services, incremental_id, figures):
 
 
 def _start(services, profile_id, mode):
-    run = services.start_run(profile_id, mode=mode, window_start=WINDOW[0], window_end=WINDOW[1])
-    # The benchmark runs the job itself (in a process of its own): take it out of Redis's queue.
-    from portal.exporting.jobs import cancel_job
-    cancel_job(run.job_id)
+    # The benchmark runs the job itself (in a process of its own): nothing goes to Redis, so that no
+    # worker anywhere can take it.
+    from portal.exporting import jobs
+    enqueue, jobs.enqueue_run = jobs.enqueue_run, lambda run: None
+    try:
+        run = services.start_run(profile_id, mode=mode, window_start=WINDOW[0], window_end=WINDOW[1])
+    finally:
+        jobs.enqueue_run = enqueue
     return run.id
 
 

@@ -95,7 +95,11 @@ class Config:
     # heartbeat stopped counts as dead, and how often the reconciler looks.
     EXPORT_BATCH_SIZE = _number("PORTAL_EXPORT_BATCH_SIZE", 2000)
     EXPORT_PROGRESS_INTERVAL = 0.3
-    EXPORT_STALE_SECONDS = _number("PORTAL_STALE_RUN_SECONDS", 300.0)
+    # A working run's worker beats this often; a run whose heartbeat is older than the stale time has
+    # lost its worker and is retried from a clean state, up to PORTAL_RUN_ATTEMPTS attempts in all.
+    EXPORT_HEARTBEAT_SECONDS = _number("PORTAL_HEARTBEAT_SECONDS", 10.0)
+    EXPORT_STALE_SECONDS = _number("PORTAL_STALE_RUN_SECONDS", 60.0)
+    PORTAL_RUN_ATTEMPTS = _number("PORTAL_RUN_ATTEMPTS", 3)
     EXPORT_RECONCILE_SECONDS = _number("PORTAL_RECONCILE_SECONDS", 15.0)   # a maintenance task
 
     # The Visma.net API client: scopes asked for, the dimension holding cost centres and units, and

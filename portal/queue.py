@@ -18,13 +18,3 @@ def queue(name="exports"):
     return Queue(name, connection=redis_connection(),
                  default_timeout=current_app.config["RQ_JOB_TIMEOUT"])
 
-
-def enqueue(func, *args, job_id=None, queue_name="exports", description=None, **kwargs):
-    """Enqueue with the portal's time limit; a job id already live is reused (idempotent enqueue)."""
-    q = queue(queue_name)
-    if job_id is not None:
-        existing = q.fetch_job(job_id)
-        if existing is not None and existing.get_status(refresh=True) in {"queued", "started", "scheduled", "deferred"}:
-            return existing
-    return q.enqueue(func, *args, job_id=job_id, description=description,
-                     job_timeout=current_app.config["RQ_JOB_TIMEOUT"], **kwargs)

@@ -7,8 +7,8 @@ modules import only core, the models and the engine, never a feature package.
 from flask_babel import format_decimal, format_timedelta, lazy_gettext as _l
 
 from .exporting.messages import (
-    MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, operation_label,
-    report_message,
+    MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, attempt_outcome,
+    operation_label, report_message,
 )
 from .exporting.scheduling import ambiguity_notice
 from .exporting.types import all_types
@@ -65,7 +65,7 @@ def init_app(app):
         operation_label=operation_label, phase_label=_label(PHASE_LABELS),
         severity_label=_label(SEVERITY_LABELS), sync_type_label=_label(SYNC_TYPE_LABELS),
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
-        permission_label=_label(PERMISSION_LABELS), type_label=type_label,
+        permission_label=_label(PERMISSION_LABELS), type_label=type_label, attempt_outcome=attempt_outcome,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
         status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
         dialog_heading=dialog_heading, dialog_hx=dialog_hx)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from portal.config import ROOT, TestConfig
 from portal.devtools import redis_server
+from tests.factories import AuthActions
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _CHECKOUT = hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
@@ -145,25 +146,6 @@ def users(app):
         seed_users()
         from portal.extensions import db
         return {u.email.split("@")[0]: u.id for u in db.session.execute(db.select(User)).scalars()}
-
-
-class AuthActions:
-    def __init__(self, client):
-        self._client = client
-
-    def login(self, who="staff", password="demo"):
-        email = who if "@" in who else f"{who}@example.com"
-        return self._client.post("/auth/login", data={"email": email, "password": password,
-                                                       "csrf_token": self.csrf_token("/auth/login")})
-
-    def logout(self):
-        return self._client.post("/auth/logout", data={"csrf_token": self.csrf_token("/")})
-
-    def csrf_token(self, path="/"):
-        import re
-        page = self._client.get(path, follow_redirects=True).get_data(as_text=True)
-        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-        return match.group(1) if match else None
 
 
 @pytest.fixture

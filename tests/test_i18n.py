@@ -59,7 +59,7 @@ def test_a_language_chosen_on_the_sign_in_page_becomes_the_users_setting(app, cl
         assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "da"
     # Kept on another device (another browser language, nothing chosen there).
     other = app.test_client()
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
     AuthActions(other).login("staff")
     assert _lang(other.get("/", headers={"Accept-Language": "nl"})) == "da"
     # A language merely kept from the last sign-out is not forced on the next person who signs in.
@@ -121,7 +121,7 @@ def test_switching_while_signed_in_becomes_the_users_setting(app, client, auth):
         assert db.session.execute(db.select(User.locale).filter_by(email="staff@example.com")).scalar() == "sv"
     # Kept on another device: a fresh client, another browser language.
     other = app.test_client()
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
     AuthActions(other).login("staff")
     assert _lang(other.get("/", headers={"Accept-Language": "nl"})) == "sv"
 

@@ -1,5 +1,6 @@
 """Every module of the portal imports on its own, in a fresh interpreter, and no import of the portal's
-own modules hides inside a function (the way an import cycle is usually papered over)."""
+own modules hides inside a function (the way an import cycle is usually papered over); and no view
+runs SQL."""
 import ast
 import subprocess
 import sys
@@ -86,3 +87,16 @@ def test_no_import_of_the_portal_inside_a_function():
             path = ROOT / name.replace(".", "/") / "__init__.py"
         found += _own_imports_inside_functions(ast.parse(path.read_text()), name)
     assert not found, "imports of the portal inside functions (move them to the top):\n" + "\n".join(found)
+
+
+def test_no_view_runs_sql():
+    """Views parse, call a command or a read, and render: the database is the services' and queries'."""
+    found = []
+    for path in sorted(PACKAGE.glob("*/views.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "db":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} db.{node.attr}")
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("select", "text"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}(…)")
+    assert not found, "\n".join(found)

@@ -106,9 +106,9 @@ def test_sign_in_redirects_only_on_this_site(client, auth):
 
 
 def test_roll_back_dialog_links_only_on_this_site(app, client, auth):
-    from tests.runs import support
+    from tests import factories
     with app.app_context():
-        run_id = support.run(support.profile(), status="exported", mode="production").id
+        run_id = factories.run(factories.profile(), status="exported", mode="production").id
     auth.login("staff")
     page = client.get(f"/runs/{run_id}/roll-back?next=/%5Cevil.example/").get_data(as_text=True)
     links = [html.unescape(h) for h in re.findall(r'(?:href|value)="([^"]*)"', page)]

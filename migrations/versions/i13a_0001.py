@@ -1,7 +1,7 @@
 """Server-side sessions (sign-out ends them) and the append-only audit log
 
 Revision ID: i13a_0001
-Revises: i12_0001
+Revises: i9_0002
 Create Date: 2026-11-26 15:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'i13a_0001'
-down_revision = 'i12_0001'
+down_revision = 'i9_0002'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,6 @@ from flask_login import current_user, login_user
 
 from .. import audit
 from ..auth.guards import permission_required
-from ..extensions import db
 from ..models import Permission
 from ..validation import parse_date, parse_id, parse_page
 from ..web import attach_error, render
@@ -38,7 +37,6 @@ def new_user():
                                name=form.name.data, locale=form.locale.data or None,
                                active=form.active.data, acting_user=current_user)
         except UserError as exc:
-            db.session.rollback()
             attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s created by user %s", user.id, current_user.id)
@@ -63,7 +61,6 @@ def edit_user(user_id):
             update_user(user, form.permissions.data, form.locale.data, form.active.data, form.name.data,
                         password=form.password.data or None, acting_user=current_user)
         except UserError as exc:
-            db.session.rollback()
             attach_error(form, exc, exc.field or "email")
         else:
             log.info("user %s changed by user %s%s", user.id, current_user.id,

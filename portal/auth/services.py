@@ -69,3 +69,9 @@ def end_session(user, token):
         audit.record(user, "auth.sign_out", user)
     db.session.commit()
 
+
+
+def remember_locale(user, locale):
+    """A language the user chose (the switcher, or the sign-in page) becomes their setting."""
+    user.locale = locale
+    db.session.commit()

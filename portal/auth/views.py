@@ -4,10 +4,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import bp
 from .forms import SignInForm
-from .services import SESSION_KEY, authenticate, end_session, start_session
+from .services import SESSION_KEY, authenticate, end_session, remember_locale, start_session
 from ..web import safe_next
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,7 @@ def login():
             if chosen_here and locale in current_app.config["LANGUAGES"] and user.locale != locale:
                 # The language chosen on the sign-in page becomes the user's setting, as the switcher's
                 # choice does once signed in (a language merely kept from the last sign-out does not).
-                user.locale = locale
-                db.session.commit()
+                remember_locale(user, locale)
             session.permanent = True
             session[SESSION_KEY] = start_session(user)
             login_user(user)

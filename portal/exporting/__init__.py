@@ -5,6 +5,7 @@ Views and the API call ``portal.exporting.services``; workers run ``portal.expor
 
 
 def init_app(app):
+    from .types import sql  # noqa: F401  (registers the fingerprint function on SQLite connections)
     from .. import maintenance
     from .reconciler import reconcile
     maintenance.register("export-reconciler", reconcile, every="EXPORT_RECONCILE_SECONDS")

@@ -3,26 +3,32 @@ by key, prepared rows are inserted in bulk, files are written in chunks, mutatio
 """
 import logging
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from psycopg.types.json import Json
-from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    DateTime, String, and_, case, delete, false, func, insert, literal, null, or_, select, text, true, tuple_, union_all,
+    update,
+)
 
 from ..bulk import bulk_insert
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Department, utcnow
 from ..models.exporting import (
-    MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
+    LedgerCurrent, MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
+    Severity,
 )
 from . import sync
+from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
 from .providers.base import DeliveryRow
 from .states import transition
 from .types import get_type
+from .types import sql
 from .types.base import MUTATION_COLUMN, Issue, SourceContext, window_text
 
 log = logging.getLogger(__name__)
@@ -37,10 +43,15 @@ PHASE_SECONDS = {}
 
 class Progress:
     """Writes phase, done and total to the run row, at most a few times per second (and commits).
-    Also times the phases (``PHASE_SECONDS``: wall clock and CPU seconds per phase group)."""
+    Also times the phases (``PHASE_SECONDS``: wall clock and CPU seconds per phase group).
 
-    def __init__(self, run, min_interval=None):
+    Every write is also the attempt's heartbeat (``attempts.check``): it raises ``AttemptGivenUp`` when
+    the reconciler gave this attempt up, so a worker that was only slow stops without touching the run.
+    """
+
+    def __init__(self, run, min_interval=None, attempt=None):
         self.run = run
+        self.attempt = attempt
         self.min_interval = (current_app.config.get("EXPORT_PROGRESS_INTERVAL", 0.3)
                              if min_interval is None else min_interval)
         self._last = 0.0
@@ -71,8 +82,19 @@ class Progress:
 
     def write(self):
         self.run.progress_at = utcnow()
+        self.beat()
         db.session.commit()
         self._last = time.monotonic()
+
+    def beat(self):
+        if self.attempt is not None:
+            check(self.run.id, self.attempt)
+
+    def finish(self):
+        """In the run's last transaction, which began with ``beat()``: the attempt ends, completed."""
+        self.run.progress_at = utcnow()
+        if self.attempt is not None:
+            end(self.run.id, self.attempt, Outcome.COMPLETED)
 
 
 def context_for(run):
@@ -102,6 +124,12 @@ def prepare(run, progress):
     # A retried job starts from a clean slate.
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
+    dialect = db.session.connection().dialect.name
+    # (A type whose fingerprint leaves run parameters out keeps the row-by-row fingerprint.)
+    spec = None if export_type.run_param_keys else export_type.sql_source(ctx, dialect)
+    if spec is not None:
+        spec.select = _routed(run_id, spec.select, export_type, provider_cls)
+        return _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress)
     source = _routed(run_id, export_type.select(ctx), export_type, provider_cls)
     total = db.session.execute(select(func.count()).select_from(source.subquery())).scalar()
     progress.phase("preparing", total)
@@ -162,6 +190,12 @@ def prepare(run, progress):
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
     marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
+    return _finish_prepare(run, counts, progress, removed, marked)
+
+
+def _finish_prepare(run, counts, progress, removed, marked):
+    """``marked``: the records compared (the source's and the removals), delivered or not."""
+    run_id = run.id
     mutations = sync.mutation_counts(run_id)
     counts.update({m.value: mutations.get(m.value, 0) for m in Mutation})
     # What an incremental sync leaves out was delivered before as it is: unchanged. Counted, so that
@@ -189,10 +223,179 @@ def _routed(run_id, source, export_type, provider_cls):
         func.coalesce(Department.code, ""), func.count()).group_by(Department.code)
         .order_by(Department.code)).all()
     if left:
-        _add_items(run_id, [Issue("info", "department_elsewhere", {
+        _add_items(run_id, [Issue(Severity.INFO, "department_elsewhere", {
             "count": sum(n for _code, n in left), "provider": str(provider_cls.label),
             "departments": ", ".join(code or "–" for code, _n in left)})])
     return routed
+
+
+def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress):
+    """Prepare by one statement: the database builds each row's payload and fingerprint from the source,
+    compares it with the current ledger (new / changed / unchanged) and inserts what the sync type
+    delivers; row validations are SQL too. Removals: one key-only anti-join. No Python loop over rows."""
+    run_id = run.id
+    sync_type = profile.sync_type
+    if dialect == "sqlite":
+        sql.register_sqlite(db.session.connection().connection.driver_connection, None)
+    total = db.session.execute(select(func.count()).select_from(
+        spec.select.with_only_columns(spec.source_id).subquery())).scalar()
+    progress.phase("preparing", total)
+    _analyze("ledger_current")
+
+    values = dict(spec.payload)
+    missing = [(name, or_(values[name].is_(None), values[name] == "")) for name in spec.required]
+    mark = "\x00record\x00"
+
+    def message(name):
+        text_ = report_message("missing_value", {"record": mark, "field": str(spec.headers.get(name, name))})
+        before, _, after = text_.partition(mark)
+        return literal(before, String) + spec.record_key + literal(after, String)
+
+    invalid = or_(*[condition for _, condition in missing]) if missing else false()
+    error = case(*[(condition, message(name)) for name, condition in missing], else_=null()) if missing else null()
+    columns = ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+               "subject_key", "payload", "active", "processed", "invalid", "error"]
+    # In chunks of source ids (each one statement), so that progress and the heartbeat are written between.
+    chunk = _batch_size() * 10
+    ids = spec.select.with_only_columns(spec.source_id.label("id")).subquery("ids")
+    done, last = 0, None
+    while done < total:
+        bound = select(ids.c.id).order_by(ids.c.id).offset(chunk - 1).limit(1)
+        if last is not None:
+            bound = bound.where(ids.c.id > last)
+        high = db.session.execute(bound).scalar() if total - done > chunk else None
+        part = spec.select if last is None else spec.select.where(spec.source_id > last)
+        if high is not None:
+            part = part.where(spec.source_id <= high)
+        db.session.execute(insert(PreparedRow).from_select(
+            columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error)))
+        done = total if high is None else done + chunk
+        last = high
+        progress.advance(done)
+    counts = {"records": total, "invalid": 0}
+    if missing and db.session.execute(select(PreparedRow.id).where(
+            PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first():
+        _missing_value_items(run_id, spec, missing, dialect)
+    progress.advance(total)
+
+    progress.phase("validating")
+    set_issues = export_type.set_issues(ctx)
+    _add_items(run_id, set_issues)
+    for issue in set_issues:
+        if issue.invalid and issue.group_key:
+            db.session.execute(
+                update(PreparedRow).where(PreparedRow.run_id == run_id, PreparedRow.group_key == issue.group_key,
+                                          PreparedRow.invalid.is_(False))
+                .values(invalid=True, error=report_message(issue.code, issue.params)))
+
+    progress.phase("comparing")
+    _analyze("prepared_rows")
+    if sync_type != "incremental_new":
+        _legacy_fingerprints(run_id, profile.id, export_type, sync_type)
+    removed = 0
+    if sync_type == "incremental_all":
+        removals = _removals_statement(run_id, profile.id, export_type, ctx, spec, seq_base=total)
+        if provider_cls.supports_removals:
+            db.session.execute(removals["insert"])
+            # (psycopg reports no row count for this INSERT … SELECT: counted instead)
+            removed = db.session.execute(select(func.count()).where(
+                PreparedRow.run_id == run_id, PreparedRow.mutation == Mutation.REMOVED.value)).scalar()
+        else:
+            left_out = db.session.execute(removals["count"]).scalar()
+            if left_out:
+                _add_items(run_id, [_removals_issue(left_out, provider_cls)])
+    return _finish_prepare(run, counts, progress, removed, marked=total + removed)
+
+
+def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error):
+    """The SELECT of one chunk of prepared rows: payload, fingerprint and mutation (against the current
+    ledger) computed by the database; incremental sync types keep only what they deliver."""
+    src = source.with_only_columns(
+        (literal(seq_base) + func.row_number().over(order_by=spec.source_id)).label("seq"),
+        spec.record_key.label("record_key"),
+        sql.json_object(spec.payload, dialect).label("payload"),
+        spec.window_value.label("window_value"),
+        (spec.group_key if spec.group_key is not None else literal("", String)).label("group_key"),
+        (spec.company_id if spec.company_id is not None else null()).label("company_id"),
+        (spec.subject_key if spec.subject_key is not None else null()).label("subject_key"),
+        invalid.label("invalid"), error.label("error")).subquery("src")
+    fp = select(*src.c, sql.fingerprint(src.c.payload, dialect).label("fingerprint")).subquery("fp")
+    cur = LedgerCurrent.__table__.alias("cur")
+    mutation = case((cur.c.record_key.is_(None), literal(Mutation.NEW.value, String)),
+                    (cur.c.fingerprint != fp.c.fingerprint, literal(Mutation.CHANGED.value, String)),
+                    else_=literal(Mutation.UNCHANGED.value, String))
+    rows = (select(literal(run_id).label("run_id"), fp.c.seq, fp.c.record_key, fp.c.fingerprint,
+                   mutation.label("mutation"), fp.c.window_value, fp.c.group_key, fp.c.company_id,
+                   fp.c.subject_key, fp.c.payload, true().label("active"), false().label("processed"),
+                   fp.c.invalid, fp.c.error)
+            .select_from(fp.outerjoin(cur, and_(cur.c.profile_id == profile.id,
+                                                cur.c.record_key == fp.c.record_key))))
+    if sync_type == "incremental_all":       # unchanged records are not delivered: never inserted
+        rows = rows.where(or_(cur.c.record_key.is_(None), cur.c.fingerprint != fp.c.fingerprint))
+    elif sync_type == "incremental_new":
+        rows = rows.where(cur.c.record_key.is_(None))
+    return rows
+
+
+def _missing_value_items(run_id, spec, missing, dialect):
+    """Report items for missing required values, in the order the row-by-row engine made them (by source
+    row, then by field)."""
+    parts = []
+    for position, (name, condition) in enumerate(missing):
+        header = str(spec.headers.get(name, name))
+        params = sql.json_object([("record", spec.record_key), ("field", literal(header, String))], dialect)
+        parts.append(spec.select.with_only_columns(
+            spec.source_id.label("source_id"), literal(position).label("position"),
+            spec.record_key.label("record_key"), params.label("params")).where(condition))
+    items = union_all(*parts).subquery("missing")
+    db.session.execute(insert(ReportItem).from_select(
+        ["run_id", "record_key", "severity", "code", "params", "created_at"],
+        select(literal(run_id), items.c.record_key, literal("error", String), literal("missing_value", String),
+               items.c.params, literal(utcnow(), DateTime)).order_by(items.c.source_id, items.c.position)))
+
+
+def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):
+    """Ledger entries recorded before the database computed fingerprints carry the row-by-row engine's
+    (sha256 of the payload's JSON, 64 characters). Such a record looks changed to SQL; it is compared
+    here in Python instead — once per run, only for those records."""
+    legacy = db.session.execute(
+        select(PreparedRow.id, PreparedRow.payload, LedgerCurrent.fingerprint)
+        .join(LedgerCurrent, and_(LedgerCurrent.profile_id == profile_id,
+                                  LedgerCurrent.record_key == PreparedRow.record_key))
+        .where(PreparedRow.run_id == run_id, PreparedRow.mutation == Mutation.CHANGED.value,
+               func.length(LedgerCurrent.fingerprint) == 64).execution_options(yield_per=2000))
+    same = [row.id for row in legacy if export_type.fingerprint(row.payload) == row.fingerprint]   # streamed
+    for start in range(0, len(same), 500):
+        chunk = same[start:start + 500]
+        if sync_type == "full":
+            db.session.execute(update(PreparedRow).where(PreparedRow.id.in_(chunk))
+                               .values(mutation=Mutation.UNCHANGED.value))
+        else:
+            db.session.execute(delete(PreparedRow).where(PreparedRow.id.in_(chunk)))
+
+
+def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
+    """The current ledger's records in the window (and scope) whose key the source no longer has: one
+    key-only anti-join. Inserted as 'removed' rows with the delivered payload (a cancellation's base)."""
+    cur = LedgerCurrent.__table__.alias("cur")
+    low, high = ctx.window_value_bounds(export_type.window_kind)
+    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high,
+                  ~spec.select.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()]
+    if ctx.company_id is not None:
+        conditions.append(cur.c.company_id == ctx.company_id)
+    subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
+    if subjects:
+        conditions.append(cur.c.subject_key.in_(list(subjects)))
+    rows = select(literal(run_id), (literal(seq_base) + func.row_number().over(order_by=cur.c.record_key)),
+                  cur.c.record_key, null(), literal(Mutation.REMOVED.value, String), cur.c.window_value,
+                  cur.c.group_key, cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(),
+                  false()).where(*conditions)
+    return {
+        "insert": insert(PreparedRow).from_select(
+            ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+             "subject_key", "payload", "active", "processed", "invalid"], rows),
+        "count": select(func.count()).select_from(cur).where(*conditions),
+    }
 
 
 _ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
@@ -219,14 +422,14 @@ def _analyze(*tables):
 
 
 def _removals_issue(count, provider_cls):
-    return Issue("info", "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
+    return Issue(Severity.INFO, "removals_left_out", {"count": count, "provider": str(provider_cls.label)})
 
 
 def _severity_counts(run_id):
     rows = db.session.execute(select(ReportItem.severity, func.count()).where(ReportItem.run_id == run_id)
                               .group_by(ReportItem.severity)).all()
     found = dict(rows)
-    return {"errors": found.get("error", 0), "warnings": found.get("warning", 0)}
+    return {"errors": found.get(Severity.ERROR, 0), "warnings": found.get(Severity.WARNING, 0)}
 
 
 def _decoder(columns):
@@ -266,6 +469,10 @@ def export(run, progress):
     run_id = run.id
     export_pass = (run.export_passes or 0) + 1
     version = utcnow().replace(microsecond=0)
+    # Each export pass is a file version of its own (seed 000): never the name of an earlier pass's file.
+    latest = db.session.execute(select(func.max(RunFile.version)).where(RunFile.run_id == run_id)).scalar()
+    if latest is not None and version <= latest:
+        version = latest + timedelta(seconds=1)
     decode = _decoder([MUTATION_COLUMN] + export_type.columns())
     columns = [MUTATION_COLUMN] + export_type.output_columns(profile.options.get("columns"))
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
@@ -276,11 +483,18 @@ def export(run, progress):
                             storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
                             version=version)
     cancel = export_type.supports_cancellation
+    reverse = export_type.reverses_changes
     typed = provider.typed_values
     provider.begin()
     try:
         done, last_group, last_seq, stopped = 0, "", -1, False
-        while True:
+        # A file the database can write itself (CSV): one streaming query, no Python per row.
+        from_database = getattr(provider, "write_from_database", None)
+        written = from_database is not None and from_database(deliverable, cancel, progress)
+        if written:
+            done = total
+            progress.advance(done)
+        while not written:
             rows = db.session.execute(
                 select(PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,
                        PreparedRow.group_key, PreparedRow.seq)
@@ -289,10 +503,16 @@ def export(run, progress):
             if not rows:
                 break
             batch = []
+            delivered = sync.delivered_payloads(profile.id, [
+                row.record_key for row in rows if row.mutation == Mutation.CHANGED.value]) if reverse else {}
             for row in rows:
                 payload = row.payload
                 if row.mutation == Mutation.REMOVED.value and cancel:
                     payload = export_type.cancellation(payload)
+                if row.record_key in delivered:     # first take back what was delivered, then the new version
+                    reversal = export_type.cancellation(delivered[row.record_key])
+                    batch.append(DeliveryRow(row.id, row.record_key, "reversal",
+                                             decode(reversal) if typed else reversal, f"{run_id}:{row.record_key}"))
                 batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
                                          decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
             results = provider.deliver(batch)
@@ -318,14 +538,20 @@ def export(run, progress):
 
     # One transaction: rows processed, files, status, and for production the ledger and history.
     progress.phase("finishing")
+    # The last transaction begins with the heartbeat's compare-and-set: from here to the commit it holds
+    # the run row, so the reconciler cannot give this attempt up half-way.
+    progress.beat()
     if not provider.per_row_results:
         db.session.execute(update(PreparedRow).where(deliverable)
                            .values(processed=True, export_pass=export_pass))
     for f in files:
         db.session.add(RunFile(run_id=run_id, name=f.name, path=f.path, format=f.format, size=f.size,
                                sha256=f.sha256, version=version, rows=f.rows))
+    # Seed 000: rows left unprocessed that could still be delivered — unticked (Active off) or rejected by
+    # the provider — leave the run Partially processed. Rows invalid by rule (a blocked debtor, a test
+    # company) are reported errors, not "left": they never keep a run Partially processed.
     left = db.session.execute(select(func.count()).where(
-        PreparedRow.run_id == run_id, PreparedRow.active.is_(True), PreparedRow.processed.is_(False))).scalar()
+        PreparedRow.run_id == run_id, PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))).scalar()
     processed_now = db.session.execute(select(func.count()).where(
         PreparedRow.run_id == run_id, PreparedRow.export_pass == export_pass,
         PreparedRow.processed.is_(True))).scalar()
@@ -346,7 +572,7 @@ def export(run, progress):
         db.session.add(MappingHistoryEntry(profile_id=profile.id, run_id=run_id, status_date=utcnow(),
                                            status=status.value, record_count=processed_now,
                                            version=version if files else None))
-    run.progress_at = utcnow()
+    progress.finish()
     db.session.commit()
     progress.stop_clock()
     return status
@@ -363,7 +589,7 @@ def _record_results(run_id, export_pass, results, provider_cls):
         params = {"record": key, "provider": str(provider_cls.label), **(r.params or {})}
         db.session.execute(update(PreparedRow).where(PreparedRow.id == r.row_id)
                            .values(error=r.message or report_message(r.code, params)))
-        db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity="error", code=r.code,
+        db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity=Severity.ERROR, code=r.code,
                                   params=params, provider_message=r.message))
     # A provider that answers per row has delivered these: keep the outcome even if the worker dies next.
     db.session.commit()

@@ -12,15 +12,15 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq import get_current_job
 from rq.job import Job
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import create_app
 from ..extensions import db
 from ..models import utcnow
-from ..models.exporting import Operation, ReportItem, Run, RunStatus, WORKING_STATUSES
+from ..models.exporting import Operation, ReportItem, Run, RunStatus, Severity, WORKING_STATUSES
 from ..queue import queue, redis_connection
-from . import engine
+from . import attempts, engine
 from .errors import ExportError, TransientError
 from .formats import FormatError
 from .states import transition
@@ -120,20 +120,38 @@ def _execute(run_id):
         return "missing"
     target = RunStatus.EXPORTING if run.operation == Operation.EXPORT.value else RunStatus.PREPARING
     now = utcnow()
+    job = get_current_job()
+    claim = dict(status=target.value, attempts=Run.attempts + 1, phase=None, done=0, total=None,
+                 progress_at=now, heartbeat_at=now, phase_started_at=now, updated_at=now)
+    if job is not None:
+        claim["job_id"] = job.id        # the job that works: the reconciler asks RQ about this one
     claimed = db.session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.SCHEDULED.value]))
-        .values(status=target.value, attempts=Run.attempts + 1, phase=None, done=0, total=None,
-                progress_at=now, phase_started_at=now, updated_at=now)).rowcount
-    db.session.commit()
+        .values(**claim)).rowcount
     if claimed != 1:
+        db.session.commit()
         log.info("run %s is no longer waiting; job is a no-op", run_id)
         return "skipped"
+    number = db.session.execute(select(Run.attempts).where(Run.id == run_id)).scalar()
+    attempts.begin(run_id, number, now)
+    db.session.commit()
     db.session.refresh(run)
+    heartbeat = attempts.Heartbeat(current_app._get_current_object(), run_id, number)
+    heartbeat.start()
+    try:
+        return _work(run, target, number)
+    finally:
+        heartbeat.stop()
+
+
+def _work(run, target, number):
+    run_id = run.id
     with force_locale(run.locale):
         try:
-            progress = engine.Progress(run)
+            progress = engine.Progress(run, attempt=number)
             if target == RunStatus.PREPARING:
                 engine.prepare(run, progress)
+                progress.beat()      # still this attempt's run: then the status is ours to change
                 if run.operation == Operation.PREPARE_AND_EXPORT.value:
                     transition(run, RunStatus.EXPORTING)
                     db.session.commit()
@@ -142,22 +160,27 @@ def _execute(run_id):
                     transition(run, RunStatus.PREPARED)
                     run.phase = None
                     run.finished_at = utcnow()
+                    progress.finish()
                     db.session.commit()
                     status = RunStatus.PREPARED
             else:
                 status = engine.export(run, progress)
             return status.value
+        except attempts.AttemptGivenUp:
+            db.session.rollback()
+            log.warning("run %s: attempt %s was given up by the reconciler; this worker stops", run_id, number)
+            return "given-up"
         except (TransientError, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
-                fail_run(run_id, _reason(exc))
+                fail_run(run_id, _reason(exc), attempt=number)
                 raise
-            if _retry_or_fail(run_id, exc) == "failed":
+            if _retry_or_fail(run_id, exc, number) == "failed":
                 raise        # the RQ job fails too: never reported as a success
             return "retrying"
         except Exception as exc:
             db.session.rollback()
-            fail_run(run_id, _reason(exc))
+            fail_run(run_id, _reason(exc), attempt=number)
             raise
 
 
@@ -179,40 +202,55 @@ def _reason(exc):
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def _retry_or_fail(run_id, exc):
+def _retry_or_fail(run_id, exc, number):
+    """After a temporary error: queue the run again after a back-off, until ``PORTAL_RUN_ATTEMPTS``
+    attempts are used; then fail it."""
+    try:
+        attempts.check(run_id, number)      # holds the run row until the commit below
+    except attempts.AttemptGivenUp:
+        db.session.rollback()
+        return "given-up"                   # the reconciler took this attempt over meanwhile
     run = db.session.get(Run, run_id)
-    attempt = run.attempts or 1
-    if attempt > len(BACKOFF_SECONDS):
-        fail_run(run_id, _reason(exc))
+    used, limit = attempts.tries(run_id), attempts.max_attempts()
+    if used >= limit:
+        fail_run(run_id, _reason(exc), attempt=number)
         return "failed"
     transition(run, RunStatus.QUEUED)
     run.error_reason = _reason(exc)
     run.phase = None
-    db.session.add(ReportItem(run_id=run_id, severity="warning", code="retrying",
-                              params={"reason": _reason(exc), "attempt": attempt + 1,
-                                      "max": len(BACKOFF_SECONDS) + 1}))
+    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, _reason(exc))
+    db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="retrying",
+                              params={"reason": _reason(exc), "attempt": used + 1, "max": limit}))
     job_id = new_job_id(run_id)
     run.job_id = job_id
     db.session.commit()
-    queue(QUEUE).enqueue_in(timedelta(seconds=BACKOFF_SECONDS[attempt - 1]), execute_run, run_id, job_id=job_id,
-                            description=f"export run {run_id} (retry {attempt})")
+    backoff = BACKOFF_SECONDS[min(used, len(BACKOFF_SECONDS)) - 1]
+    queue(QUEUE).enqueue_in(timedelta(seconds=backoff), execute_run, run_id, job_id=job_id,
+                            description=f"export run {run_id} (retry {used})")
     return "retrying"
 
 
-def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES):
-    """Fail a run that is still working (compare-and-set), with its reason and a report item."""
+def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attempt=None):
+    """Fail a run that is still working (compare-and-set; with ``attempt``, only while that attempt is
+    the run's), with its reason and a report item; the attempt ends as failed."""
     now = utcnow()
+    conditions = [Run.id == run_id, Run.status.in_([s.value for s in statuses])]
+    if attempt is not None:
+        conditions.append(Run.attempts == attempt)
     changed = db.session.execute(
-        update(Run).where(Run.id == run_id, Run.status.in_([s.value for s in statuses]))
+        update(Run).where(*conditions)
         .values(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None, updated_at=now)
     ).rowcount
     if changed:
-        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": "error", "code": code,
+        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": Severity.ERROR, "code": code,
                                                  "params": {"reason": reason}, "created_at": now}])
+        if attempt is not None:
+            attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
     db.session.commit()
-    log.error("run %s failed: %s", run_id, reason)
+    if changed:
+        log.error("run %s failed: %s", run_id, reason)
     return bool(changed)
 
 
 def stale_after():
-    return timedelta(seconds=float(current_app.config.get("EXPORT_STALE_SECONDS", 300)))
+    return timedelta(seconds=float(current_app.config.get("EXPORT_STALE_SECONDS", 60)))

@@ -39,8 +39,23 @@ MUTATION_LABELS = {
     "changed": _l("Changed"),
     "removed": _l("Removed"),
     "unchanged": _l("Unchanged"),
+    "reversal": _l("Reversal"),
 }
 SEVERITY_LABELS = {"error": _l("Error"), "warning": _l("Warning"), "info": _l("Information")}
+# Why an attempt ended (portal.exporting.attempts.Outcome); None: it is still working.
+ATTEMPT_OUTCOME_LABELS = {
+    None: _l("Running"),
+    "completed": _l("Completed"),
+    "failed": _l("Failed"),
+    "temporary_error": _l("A temporary error; tried again"),
+    "worker_lost": _l("The worker stopped responding"),
+}
+
+
+def attempt_outcome(outcome):
+    return str(ATTEMPT_OUTCOME_LABELS.get(outcome, outcome))
+
+
 PHASE_LABELS = {
     "preparing": _l("Preparing"),
     "validating": _l("Validating"),
@@ -58,6 +73,10 @@ REPORT_MESSAGES = {
     "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
                              "credit %(credit)s. Its lines are not exported."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
+    "sync_resumed": _l("%(user)s resumed the sync at record %(record)s."),
+    "sync_skipped": _l("%(user)s skipped record %(record)s: %(reason)s"),
+    "visma_by_hand": _l("Visma.net cannot take back or change record %(record)s through its API (%(kind)s, "
+                        "Visma.net document %(document)s): correct it at Visma.net by hand."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
     "run_failed": _l("The run failed: %(reason)s"),
     "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "
@@ -68,6 +87,8 @@ REPORT_MESSAGES = {
                                  "%(problem)s"),
     "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
                        "Resume it once the problem is solved."),
+    "attempts_exhausted": _l("The worker running this export stopped during each of its %(attempts)s attempts; "
+                             "the run failed and nothing from it was recorded. Start it again."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
 }
 

@@ -18,11 +18,10 @@ from ..i18n import org_timezone
 from ..models import Company, Debtor, IntegrationAccount, User, utcnow
 from ..models.exporting import (
     ACTIVE_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus,
+    ReportItem, Run, RunFile, RunMode, RunStatus, Severity,
 )
 from ..pagination import paginate
 from .errors import ExportError
-from .sync import current_ledger_count
 from .types import all_types, get_type
 
 S = RunStatus
@@ -217,7 +216,7 @@ def report_items(run_id, limit=500):
     """The report's problems, errors first; ``limit`` keeps a huge report's page small."""
     return db.session.execute(
         select(ReportItem).where(ReportItem.run_id == run_id)
-        .order_by((ReportItem.severity != "error"), (ReportItem.severity != "warning"), ReportItem.id)
+        .order_by((ReportItem.severity != Severity.ERROR), (ReportItem.severity != Severity.WARNING), ReportItem.id)
         .limit(limit)).scalars().all()
 
 
@@ -260,11 +259,6 @@ def latest_history_line(profile_id):
     return db.session.execute(
         select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == profile_id)
         .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
-
-
-def ledger_size(profile_id):
-    """How many records the ledger of the profile currently holds (what counts)."""
-    return current_ledger_count(profile_id)
 
 
 # --- start export: debtors and the production preview -------------------------------------------------

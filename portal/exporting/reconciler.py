@@ -2,9 +2,10 @@
 
 - A scheduled or queued run whose job Redis no longer has (Redis restarted or flushed) is enqueued
   again — scheduled ones at their time, through RQ's scheduler.
-- A run left preparing or exporting by a worker that died (its heartbeat, the run's progress time,
-  is older than ``EXPORT_STALE_SECONDS``, or RQ says its job ended) is failed with a reason. A failed
-  run recorded nothing in the ledger: the final transaction never committed.
+- A run left preparing or exporting by a worker that died (its heartbeat is older than
+  ``EXPORT_STALE_SECONDS``, or RQ says its job ended) is retried from a clean state, or failed with the
+  reason when its ``PORTAL_RUN_ATTEMPTS`` attempts are used (``attempts.give_up``). The attempt
+  recorded nothing in the ledger: its final transaction never committed.
 
 Runs in every worker on a timer of its own (``portal.maintenance``), under a short Redis lock so that
 one worker does it per interval; it does not depend on any Redis job surviving.
@@ -13,14 +14,12 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import Run, RunStatus, WORKING_STATUSES
-from . import jobs
-from .messages import report_message
+from . import attempts, jobs
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ ENDED_JOB = {"failed", "stopped", "canceled"}
 def reconcile(now=None):
     """One pass (a periodic task of every worker's maintenance timer, see ``portal.maintenance``)."""
     now = now or utcnow()
-    result = {"enqueued": [], "failed": []}
+    result = {"enqueued": [], "retried": [], "failed": []}
     waiting = db.session.execute(select(Run).where(
         Run.status.in_([RunStatus.SCHEDULED.value, RunStatus.QUEUED.value])).order_by(Run.id)).scalars().all()
     for run in waiting:
@@ -52,19 +51,20 @@ def reconcile(now=None):
         if jobs.enqueue_run(run, replacing=True, now=now) is not None:
             log.warning("run %s: its job %s was gone from Redis (%s); enqueued again", run_id, job_id, status)
             result["enqueued"].append(run_id)
-    threshold = now - jobs.stale_after()
+    stale_before = now - jobs.stale_after()
     working = db.session.execute(select(Run).where(
         Run.status.in_([s.value for s in WORKING_STATUSES])).order_by(Run.id)).scalars().all()
     for run in working:
-        heartbeat = run.progress_at or run.updated_at
-        status = jobs.job_status(run.job_id)
-        if heartbeat >= threshold and status not in ENDED_JOB:
+        heartbeat = run.heartbeat_at or run.progress_at or run.updated_at
+        ended = jobs.job_status(run.job_id) in ENDED_JOB      # RQ saw its work horse die
+        if heartbeat >= stale_before and not ended:
             continue
-        with force_locale(run.locale):
-            reason = report_message("worker_lost", {})
-        if jobs.fail_run(run.id, reason, code="worker_lost"):
-            log.error("run %s: its worker stopped (last heartbeat %s); failed", run.id, heartbeat)
-            result["failed"].append(run.id)
+        run_id = run.id
+        outcome = attempts.give_up(run, heartbeat, now, stale_before=None if ended else stale_before)
+        if outcome == "retried":
+            jobs.enqueue_run(db.session.get(Run, run_id))      # from a clean state, on any worker
+        if outcome is not None:
+            result[outcome].append(run_id)
     return result
 
 

@@ -7,13 +7,13 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models.exporting import ReportItem
+from ..models.exporting import ReportItem, Severity
 from .formats.base import neutralise
 from .messages import SEVERITY_LABELS, report_message
 from .queries import require_run
 
 CSV_HEADERS = (_l("Severity"), _l("Record"), _l("Message"), _l("Message code"), _l("Provider message"))
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def report(run_id, locale=None, limit=None):

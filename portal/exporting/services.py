@@ -260,6 +260,15 @@ def resume_sync(profile_id, *, user=None):
     return None
 
 
+def skip_sync_record(profile_id, reason, *, user=None):
+    """A consultant skips the record a stopped sync stopped at, with a reason (recorded in the run's
+    report): it becomes an error of its run, and the run is exported again from the next record."""
+    run = visma_net.lift_stop(_profile(profile_id), user=user, skip_reason=reason or "")
+    if run is not None and run.rows_editable:
+        return request_export(run.id)
+    return None
+
+
 def cancel_run(run_id, *, user=None):
     """Cancel a scheduled, queued, prepared or partially processed run (a running one cannot be)."""
     run = _run(run_id, lock=True)
@@ -394,4 +403,4 @@ def _check_debtors(numbers, company_id):
 
 
 __all__ = ["create_profile", "update_profile", "archive_profile", "delete_profile", "start_run", "request_export",
-           "process", "cancel_run", "roll_back", "set_row_active", "set_rows_active", "resume_sync"]
+           "process", "cancel_run", "roll_back", "set_row_active", "set_rows_active", "resume_sync", "skip_sync_record"]

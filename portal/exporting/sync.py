@@ -190,3 +190,20 @@ def current_ledger(profile_id):
     """{record key: fingerprint} of what counts now (for tests and diagnostics; small profiles only)."""
     rows = _execute(f"SELECT cur.record_key, cur.fingerprint FROM ({CURRENT}) AS cur", profile=profile_id)
     return dict(rows.all())
+
+
+def delivered_payloads(profile_id, record_keys):
+    """{record key: payload} of what the ledger holds now for ``record_keys`` (what was delivered: the
+    base of a reversal when a record changed)."""
+    if not record_keys:
+        return {}
+    sql = text(f"SELECT cur.record_key, cur.payload FROM ({CURRENT}) AS cur WHERE cur.record_key IN :keys") \
+        .bindparams(bindparam("keys", expanding=True))
+    rows = db.session.execute(sql, {"profile": profile_id, "keys": list(record_keys), "false": False})
+    result = {}
+    for key, payload in rows:
+        if isinstance(payload, str):
+            import json
+            payload = json.loads(payload)
+        result[key] = payload
+    return result

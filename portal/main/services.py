@@ -5,12 +5,6 @@ from ..extensions import db
 from ..queue import redis_connection
 
 
-def remember_locale(user, locale):
-    """A signed-in user's language choice becomes their setting."""
-    user.locale = locale
-    db.session.commit()
-
-
 def health():
     report = {"database": "ok", "redis": "ok", "workers": 0}
     try:

@@ -2,9 +2,10 @@ from flask import current_app, jsonify, redirect, request, send_from_directory, 
 from flask_login import current_user
 
 from ..auth.guards import signed_in_required
+from ..auth.services import remember_locale
 from ..web import render, safe_next
 from . import bp
-from .services import health as health_report, remember_locale
+from .services import health as health_report
 
 
 @bp.route("/")

@@ -6,7 +6,8 @@ from .source import (  # noqa: F401
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
 from .exporting import (  # noqa: F401
-    ExportProfile, LedgerCurrent, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile,
+    ExportProfile, LedgerCurrent, LedgerEntry, MappingHistoryEntry, PreparedRow, ReportItem, Run, RunAttempt,
+    RunFile,
 )
 from .integration import AdministrationMapping, DimensionMapping, IntegrationAccount  # noqa: F401
 from . import sandbox  # noqa: F401,E402  (the Visma.net sandbox's tables)

@@ -47,7 +47,7 @@ class Mutation(str, enum.Enum):
     UNCHANGED = "unchanged"   # only in a full run: delivered again, the same as before
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):  # a str: stored, compared and formatted as its value
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -95,7 +95,9 @@ class Run(db.Model):
     phase = db.Column(db.String(24), nullable=True)
     done = db.Column(db.Integer, nullable=False, default=0)
     total = db.Column(db.Integer, nullable=True)
-    progress_at = db.Column(db.DateTime, nullable=True)     # also the worker's heartbeat
+    progress_at = db.Column(db.DateTime, nullable=True)
+    # The working attempt's heartbeat: progress writes and a timer (portal.exporting.attempts).
+    heartbeat_at = db.Column(db.DateTime, nullable=True)
     phase_started_at = db.Column(db.DateTime, nullable=True)
     # records (source), new, changed, removed, unchanged, prepared, processed, errors, warnings
     counts = db.Column(db.JSON, nullable=False, default=dict)
@@ -113,6 +115,7 @@ class Run(db.Model):
 
     profile = db.relationship("ExportProfile")
     started_by = db.relationship("User")
+    attempt_history = db.relationship("RunAttempt", order_by="RunAttempt.number", viewonly=True)
 
     __table_args__ = (
         # At most one active production run per profile: two web processes cannot both start one.
@@ -195,6 +198,21 @@ class Run(db.Model):
     @property
     def can_roll_back(self):
         return self.roll_back_refusal() is None
+
+
+class RunAttempt(db.Model):
+    """One execution of a run by a worker (portal.exporting.attempts): listed on the run page."""
+    __tablename__ = "run_attempts"
+    id = db.Column(db.Integer, primary_key=True)
+    run_id = db.Column(db.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
+    number = db.Column(db.Integer, nullable=False)          # the run's ``attempts`` when it was claimed
+    worker = db.Column(db.String(120), nullable=True)
+    started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    ended_at = db.Column(db.DateTime, nullable=True)        # a lost worker's: its last heartbeat
+    outcome = db.Column(db.String(24), nullable=True)       # None while it works; attempts.Outcome
+    reason = db.Column(db.Text, nullable=True)
+
+    __table_args__ = (db.UniqueConstraint("run_id", "number"),)
 
 
 class PreparedRow(db.Model):

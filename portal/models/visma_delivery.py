@@ -26,6 +26,13 @@ class VismaDocument(db.Model):
     mode = db.Column(db.String(12), nullable=False)        # test or production
     kind = db.Column(db.String(40), nullable=False)        # journaltransaction, customerinvoice, …
     path = db.Column(db.String(100), nullable=False)       # e.g. /v2/journaltransaction
+    method = db.Column(db.String(8), nullable=False, default="POST")   # POST (create, action) or PUT (update)
+    # What it does to the record at Visma.net: new, update, credit_note, new_version, void, deactivate,
+    # correction (a journal with reversals), component (a kit's raw material sent before the kit).
+    operation = db.Column(db.String(20), nullable=False, default="new")
+    # The record's document at Visma.net, per company ("<family>:<company code>/<number>"): the latest
+    # sent document of it is what Visma.net holds, and what a change updates, credits or voids.
+    natural = db.Column(db.String(120), nullable=True)
     reference = db.Column(db.String(100), nullable=False)  # our reference, kept by Visma.net
     record_keys = db.Column(db.JSON, nullable=False, default=list)
     row_ids = db.Column(db.JSON, nullable=False, default=list)
@@ -39,6 +46,7 @@ class VismaDocument(db.Model):
 
     __table_args__ = (
         db.Index("ix_visma_documents_lookup", "account_id", "kind", "reference", "state"),
+        db.Index("ix_visma_documents_natural", "account_id", "natural", "mode"),
     )
 
 
@@ -54,3 +62,4 @@ class SyncStop(db.Model):
     stopped_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     resumed_at = db.Column(db.DateTime, nullable=True)
     resumed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    skip_reason = db.Column(db.Text, nullable=True)         # set when the record was skipped, not resumed

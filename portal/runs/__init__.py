@@ -13,5 +13,6 @@ def init_app(app):
     from .. import navigation
     from ..models import Permission
     app.register_blueprint(bp)
+    app.jinja_env.globals["sync_stops"] = views.sync_stops
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
                         _l("Prepare, export and roll back several export profiles at once."), order=20)

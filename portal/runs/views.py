@@ -1,5 +1,6 @@
 """Thin views: parse the request, read through ``exporting.queries``, change through
 ``exporting.services`` (the commands), render. The rules come from the models."""
+import json
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user
 from ..auth.guards import permission_required
 from ..exporting import queries, services, windows
 from ..exporting.errors import ExportError
+from ..exporting.providers import visma_net
 from ..exporting.report import report_csv as engine_report_csv
 from ..exporting.types import get_type
 from ..i18n import org_timezone
@@ -91,7 +93,7 @@ def start(profile_id):
                 preview = queries.production_preview(profile, window_start, window_end)
                 return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                               preview=preview, window=(window_start, window_end), selected=selected,
-                              zone=zone_offset())
+                              zone=zone_offset(), active_run=_active_production_run(profile))
             try:
                 run = services.start_run(
                     profile.id, user=current_user, mode=form.mode.data, operation="prepare_and_export",
@@ -101,15 +103,22 @@ def start(profile_id):
                     debtor_numbers=debtor_numbers, idempotency_key=form.form_token.data or None,
                     locale=str(get_locale()))
             except ExportError as exc:
-                _attach_error(form, exc)
+                active_run = _active_production_run(profile) if exc.code == "production_run_active" else None
+                if active_run is None:
+                    _attach_error(form, exc)
             else:
                 if run.status == "scheduled":
                     flash(_("The export is scheduled."), "success")
                 # A started run says so in its live panel, which stops saying it when the run ends.
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
-                  selected=selected, debtor_results=debtor_results, zone=zone_offset(),
+                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
+
+
+def _active_production_run(profile):
+    """The profile's active production run (a new one is refused while it is), or None."""
+    return queries.active_production_run(profile.id)
 
 
 def _attach_error(form, exc):
@@ -133,7 +142,32 @@ def debtor_search():
 def _run_context(run):
     return {"run": run, "files": queries.run_files(run.id), "report": queries.report_items(run.id),
             "report_counts": queries.report_counts(run.id), "time_left": queries.time_left(run),
-            "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None)}
+            "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None),
+            **_documents_context(run)}
+
+
+def _documents_context(run):
+    """A Visma.net run: the documents it sent (or, in a test run, would send) — issue 9, point 8."""
+    if run.profile.provider != "visma_net":
+        return {"visma": None}
+    return {"visma": {"documents": visma_net.documents(run.id, limit=DOCUMENTS_SHOWN),
+                      "count": visma_net.document_count(run.id), "summary": visma_net.document_summary,
+                      "kinds": visma_net.KIND_LABELS, "operations": visma_net.OPERATION_LABELS,
+                      "states": visma_net.STATE_LABELS, "shown": DOCUMENTS_SHOWN}}
+
+
+DOCUMENTS_SHOWN = 100
+
+
+@bp.route("/runs/<int:run_id>/documents.json")
+@permission_required(*READERS)
+def documents_json(run_id):
+    """Every Visma.net document of the run (summary fields and the JSON body), as one file."""
+    run = _run_or_404(run_id)
+    body = json.dumps({"run": run.id, "profile": run.profile.name, "mode": run.mode,
+                       "documents": visma_net.documents_export(run.id)}, ensure_ascii=False, indent=1)
+    return body, 200, {"Content-Type": "application/json; charset=utf-8",
+                       "Content-Disposition": f'attachment; filename="visma-net-documents-{run.id}.json"'}
 
 
 @bp.route("/runs/<id:run_id>")
@@ -308,3 +342,47 @@ def history(profile_id):
     profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
     return render("runs/history.html", block="dialog", profile=profile,
                   entries=queries.mapping_history(profile.id))
+
+
+# -- Stopped syncs (seed 004): the system message, Resume and Skip — issue 9, point 5 ----------------
+
+def sync_stops(profile_id=None):
+    """The stopped syncs the signed-in user works with: [(profile, stop)] (a template global)."""
+    if not current_user.is_authenticated or not any(current_user.can(p) for p in READERS):
+        return []
+    return [(profile, stop) for profile, stop in visma_net.stopped_profiles()
+            if profile_id is None or profile.id == profile_id]
+
+
+def _back(profile_id):
+    return redirect(safe_next(request.form.get("next"), url_for("profiles.detail", profile_id=profile_id)))
+
+
+@bp.route("/profiles/<int:profile_id>/sync/resume", methods=["POST"])
+@permission_required(*RUNNERS)
+def resume_sync(profile_id):
+    profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
+    try:
+        run = services.resume_sync(profile.id, user=current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The sync of %(name)s goes on from the rejected record.", name=profile.name), "success")
+        if run is not None:
+            return redirect(url_for("runs.run", run_id=run.id))
+    return _back(profile.id)
+
+
+@bp.route("/profiles/<int:profile_id>/sync/skip", methods=["POST"])
+@permission_required(Permission.MANAGE_EXPORTS)
+def skip_record(profile_id):
+    profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
+    try:
+        run = services.skip_sync_record(profile.id, request.form.get("reason", "")[:500], user=current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The record was skipped; the sync of %(name)s goes on.", name=profile.name), "success")
+        if run is not None:
+            return redirect(url_for("runs.run", run_id=run.id))
+    return _back(profile.id)

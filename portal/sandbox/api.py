@@ -302,6 +302,50 @@ def customer_payment(company, number):
     return _ok(erp.customer_payment_dto(erp.record_or_404(company.id, "customerPayment", number)))
 
 
+@api_route("/v1/customerCreditNote", methods=("POST",))
+def create_customer_credit_note(company):
+    return _create(company, "customerCreditNote", lambda r: f"/v1/customerCreditNote/{r.number}")
+
+
+@api_route("/v1/customerCreditNote")
+def customer_credit_notes(company):
+    items = _filtered(company, "customerCreditNote", {
+        "externalReference": lambda i: i["externalReference"], "customerRefNumber": lambda i: i["customerRefNumber"],
+        "financialPeriod": lambda i: i["financialPeriod"]})
+    return _ok(_listing(items))
+
+
+@api_route("/v1/customerCreditNote/<number>")
+def customer_credit_note(company, number):
+    return _ok(erp.customer_credit_note_dto(erp.record_or_404(company.id, "customerCreditNote", number)))
+
+
+@api_route("/v1/customerPayment/<number>/action/void", methods=("POST",))
+def void_customer_payment(company, number):
+    erp.void_payment(company, number, request.get_json(silent=True))
+    return 204, None, None
+
+
+def _update(company, kind, number):
+    erp.update(company, kind, number, request.get_json(silent=True))
+    return 204, None, None
+
+
+@api_route("/v1/purchaseorder/<number>", methods=("PUT",))
+def update_purchase_order(company, number):
+    return _update(company, "purchaseorder", number)
+
+
+@api_route("/v1/inventory/<number>", methods=("PUT",))
+def update_inventory(company, number):
+    return _update(company, "inventory", number)
+
+
+@api_route("/v1/KitSpecifications/<kit>/<revision>", methods=("PUT",))
+def update_kit_specification(company, kit, revision):
+    return _update(company, "KitSpecifications", f"{kit}/{revision}")
+
+
 @api_route("/v1/purchaseorder", methods=("POST",))
 def create_purchase_order(company):
     return _create(company, "purchaseorder", lambda r: f"/v1/purchaseorder/{r.number}")

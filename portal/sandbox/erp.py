@@ -237,10 +237,10 @@ def _check_subaccount(segments, where):
                                   f"'{description}'.")
 
 
-def _check_lines(lines, where):
+def _check_lines(lines, where, allowed=(None, "Insert")):
     for index, line in enumerate(lines or [], start=1):
         operation = line.get("operation")
-        if operation not in (None, "Insert"):
+        if operation not in allowed:
             raise VismaError(400, f"{where} line {index}: operation '{operation}' is not allowed when "
                                   "creating a document.")
 
@@ -381,7 +381,23 @@ def _kit_specification(company, body):
             "rejectable": [kit, f"{kit}/{revision}"]}
 
 
+def _customer_credit_note(company, body):
+    customer = v(body, "customerNumber")
+    if not customer:
+        raise VismaError(400, "The customer is required.")
+    if not is_customer(customer):
+        raise VismaError(400, f"Customer '{customer}' was not found.")
+    _check_branch(v(body, "branchNumber"))
+    period = _period_of(body, ("financialPeriod", "postPeriod"), ("documentDate",))
+    _check_period(company, period)
+    _check_lines(body.get("lines"), "Credit note")
+    reference = v(body, "externalReference") or v(body, "customerRefNumber")
+    return {"reference": reference, "period": period, "number": None,
+            "rejectable": [reference, v(body, "customerRefNumber")]}
+
+
 KINDS = {
+    "customerCreditNote": (_customer_credit_note, "/v1/customerCreditNote", "Credit note"),
     "journaltransaction": (_journal_transaction, "/v2/journaltransaction", "Journal transaction"),
     "customerinvoice": (_customer_invoice, "/v1/customerinvoice", "Invoice"),
     "customerPayment": (_customer_payment, "/v1/customerPayment", "Payment"),
@@ -415,6 +431,66 @@ def create(company, kind, body):
     except IntegrityError:
         db.session.rollback()
         raise VismaError(400, f"{label} '{number}' already exists.") from None
+    return record
+
+
+# ---------------------------------------------------------------------------- updates and actions
+
+def _merge_lines(lines, changes, number_field, where):
+    """Apply line ``changes`` (operation Insert / Update / Delete by line number) to stored ``lines``."""
+    by_number = {v(line, number_field): line for line in lines}
+    for index, change in enumerate(changes or [], start=1):
+        operation, number = change.get("operation") or "Insert", v(change, number_field)
+        if operation == "Insert":
+            if number in by_number:
+                raise VismaError(400, f"{where} line {index}: line {number} already exists.")
+            by_number[number] = change
+        elif number not in by_number:
+            raise VismaError(400, f"{where} line {index}: line {number} was not found.")
+        elif operation == "Delete":
+            del by_number[number]
+        else:
+            by_number[number] = {**by_number[number], **change}
+    return [dict(line, operation="Insert") for _n, line in sorted(by_number.items(), key=lambda i: (i[0] or 0))]
+
+
+def update(company, kind, number, changes):
+    """``PUT`` of a record Visma.net holds: its fields replaced by those given, its lines changed by
+    operation; the result must still pass the rules of its kind. Returns the record."""
+    if not isinstance(changes, dict):
+        raise VismaError(400, "The request body must be a JSON object.")
+    record = record_or_404(company.id, kind, number)
+    body = json.loads(record.body)
+    lines_key, number_field = {"purchaseorder": ("lines", "lineNumber"),
+                               "KitSpecifications": ("stockComponentLines", "lineNbr")}.get(kind, (None, None))
+    for name, value in changes.items():
+        if name == lines_key:
+            body[name] = _merge_lines(body.get(name) or [], value, number_field, KINDS[kind][2])
+        elif name not in ("operation", "nonStockComponentLines"):
+            body[name] = value
+    if kind == "inventory" and v(body, "inventoryNumber") != record.number:
+        raise VismaError(400, "The inventory number cannot be changed here.")
+    KINDS[kind][0](company, body)
+    message = faults.take_rejection(company.id, [record.number, record.reference])
+    if message:
+        raise VismaError(400, message, details=f"Rejected by the sandbox's 'reject a record' switch ({kind}).")
+    record.body = json.dumps(body)
+    db.session.commit()
+    return record
+
+
+def void_payment(company, number, action):
+    """``action/void`` of a payment: it is Voided (once)."""
+    record = record_or_404(company.id, "customerPayment", number)
+    body = json.loads(record.body)
+    if body.get("voided"):
+        raise VismaError(400, f"Payment '{number}' has already been voided.")
+    if not isinstance(action, dict) or (action.get("type") or v(body, "type") or "Payment") != \
+            (v(body, "type") or "Payment"):
+        raise VismaError(400, f"Payment '{number}' is not of type '{(action or {}).get('type')}'.")
+    body["voided"] = True
+    record.body = json.dumps(body)
+    db.session.commit()
     return record
 
 
@@ -491,7 +567,8 @@ def customer_invoice_dto(record):
 def customer_payment_dto(record):
     body = json.loads(record.body)
     customer = v(body, "customer")
-    return {"type": v(body, "type") or "Payment", "refNbr": record.number, "status": "Balanced",
+    return {"type": v(body, "type") or "Payment", "refNbr": record.number,
+            "status": "Voided" if body.get("voided") else "Balanced",
             "hold": bool(v(body, "hold", False)),
             "applicationDate": v(body, "applicationDate") or _iso(record.created_at),
             "applicationPeriod": _period_text(record.period), "paymentRef": v(body, "paymentRef") or "",
@@ -540,6 +617,18 @@ def kit_specification_dto(record):
             "nonStockComponentLines": lines("nonStockComponentLines")}
 
 
-DTOS = {"journaltransaction": journal_transaction_dto, "customerinvoice": customer_invoice_dto,
+def customer_credit_note_dto(record):
+    body = json.loads(record.body)
+    customer = v(body, "customerNumber")
+    return {"documentType": "CreditNote", "referenceNumber": record.number, "status": "Balanced",
+            "customer": {"number": customer, "name": f"Customer {customer}"},
+            "customerRefNumber": v(body, "customerRefNumber") or "",
+            "externalReference": v(body, "externalReference") or "",
+            "documentDate": v(body, "documentDate") or _iso(record.created_at),
+            "financialPeriod": _period_text(record.period), "invoiceText": v(body, "invoiceText") or "",
+            "lastModifiedDateTime": _iso(record.created_at)}
+
+
+DTOS = {"customerCreditNote": customer_credit_note_dto, "journaltransaction": journal_transaction_dto, "customerinvoice": customer_invoice_dto,
         "customerPayment": customer_payment_dto, "purchaseorder": purchase_order_dto,
         "inventory": inventory_dto, "KitSpecifications": kit_specification_dto}

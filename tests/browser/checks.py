@@ -51,6 +51,11 @@ class PageWatch:
         failure = request.failure or ""
         if "ERR_ABORTED" in failure or request.resource_type == "document":
             return  # a navigation that replaced the page, a download
+        if any(code in failure for code in ("ERR_CONNECTION", "ERR_SOCKET", "ERR_EMPTY_RESPONSE")) \
+                or request.resource_type == "other":
+            # The test's server stopped (its fixture may end before the page's), or the browser's own
+            # late favicon fetch: not a missing asset (a missing one answers 404, caught above).
+            return
         if self._own(request.url):
             self.problems.append(f"request failed ({failure}): {request.resource_type} {request.url}")
 
@@ -59,6 +64,8 @@ class PageWatch:
             return
         text = message.text
         location = (message.location or {}).get("url", "")
+        if text.startswith("Failed to load resource: net::"):
+            return  # a connection-level failure, judged by _failed (a missing asset answers with a status)
         if text.startswith("Failed to load resource") and (location in self._documents or location == self.page.url):
             return  # the page itself answered 4xx on purpose (a 404 page, a refused sign-in): not an asset
         self.problems.append(f"console error: {text} ({location})")

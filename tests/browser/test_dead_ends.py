@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models.exporting import ExportProfile
 
 from tests.browser.test_every_page import sign_in
-from tests.runs import support
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +21,10 @@ def _csv_rows(download):
 
 def test_the_overview_csv_is_what_the_table_shows_after_filtering_without_reload(app, live_server, page, users):
     with app.app_context():
-        journals = support.profile("Lönejournal")
+        journals = factories.profile("Lönejournal")
         for i in range(5):
-            support.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
-        support.run(journals, status="failed", started_at=datetime(2026, 11, 10))
+            factories.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
+        factories.run(journals, status="failed", started_at=datetime(2026, 11, 10))
     base = live_server.url
     sign_in(page, base, "manager")
     page.goto(f"{base}/overview/")
@@ -66,16 +66,16 @@ def prepared_run(app, users):
     from portal.exporting import windows
     with app.app_context():
         window = windows.window("previous_month")
-        company = support.company()
+        company = factories.company()
         for i in range(12):
             db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number="C1",
                                    customer_name="Klant", payment_type="CARD", amount=Decimal("10.00") + i,
                                    paid_at=datetime(window[0].year, window[0].month, 1 + i, 10)))
         db.session.commit()
-        profile = support.profile("Kassabetalingen", export_type="payments")
-        run = start_run(profile.id, user=db.session.get(support.User, users["staff"]), operation="prepare",
+        profile = factories.profile("Kassabetalingen", export_type="payments")
+        run = start_run(profile.id, user=db.session.get(factories.User, users["staff"]), operation="prepare",
                         window_start=window[0], window_end=window[1], locale="en")
-        run = support.execute(run.id)
+        run = factories.run_job(run.id)
         assert run.status == "prepared", run.error_reason
         return profile.id, run.id
 

@@ -21,7 +21,7 @@ from portal.models import IntegrationAccount, Payment
 from portal.models.exporting import ReportItem
 
 from tests.browser.checks import BLOCKING_IMPACTS, BLOCKING_RULES, axe_violations, own_assets_load
-from tests.runs import support
+from tests import factories
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,27 +39,27 @@ def portal_data(app, users):
     scheduled run, an integration account: enough for every page to show what it is for."""
     from portal.exporting.services import start_run
     with app.app_context():
-        company = support.company()
-        support.company("TEST", "Testbedrijf B.V.", is_test=True)
-        support.debtors(company, 3, blocked=(1,))
+        company = factories.company()
+        factories.company("TEST", "Testbedrijf B.V.", is_test=True)
+        factories.debtors(company, 3, blocked=(1,))
         for i in range(30):
             db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number=f"C{i % 4}",
                                    customer_name=f"Klant {i % 4}", payment_type="CARD",
                                    amount=Decimal("1250.50") + i, paid_at=_previous_month_day(1 + i % 25)))
         db.session.commit()
-        payments = support.profile("Kassabetalingen", export_type="payments", sync_type="incremental_all")
-        journals = support.profile("Lönejournal")
-        invoices = support.profile("Facturen", export_type="invoices")
+        payments = factories.profile("Kassabetalingen", export_type="payments", sync_type="incremental_all")
+        journals = factories.profile("Lönejournal")
+        invoices = factories.profile("Facturen", export_type="invoices")
         window = windows.window("previous_month")
-        run = start_run(payments.id, user=db.session.get(support.User, users["staff"]), mode="production",
+        run = start_run(payments.id, user=db.session.get(factories.User, users["staff"]), mode="production",
                         window_start=window[0], window_end=window[1], locale="en")
-        run = support.execute(run.id)
+        run = factories.run_job(run.id)
         assert run.status == "exported", run.error_reason
-        bad = support.run(journals, status="partially_processed", counts={"records": 3, "processed": 2, "errors": 1})
+        bad = factories.run(journals, status="partially_processed", counts={"records": 3, "processed": 2, "errors": 1})
         db.session.add(ReportItem(run_id=bad.id, record_key="ZORG-PAY-2026-10/7", severity="error",
                                   code="journal_unbalanced", params={"company": "ZORG", "period": "2026-10",
                                                                      "debit": "137401.06", "credit": "137400.06"}))
-        scheduled = support.run(invoices, status="scheduled", mode="production",
+        scheduled = factories.run(invoices, status="scheduled", mode="production",
                                 run_at=datetime.now() + timedelta(days=1))
         # A monthly schedule that has made a run (the clock moved past its start), and staff subscribed to
         # failed exports with one unread notification (issue 12's pages).
@@ -68,8 +68,8 @@ def portal_data(app, users):
         schedule = schedules.save_schedule(payments.id, now=datetime(2026, 11, 26, 12), frequency="monthly", day=3,
                                            hour=6, window="previous_month", locale="en")
         schedules.run_due_schedules(now=datetime(2026, 12, 3, 5, 1))
-        notifications.set_subscriptions(db.session.get(support.User, users["staff"]), journals.id, ["run_failed"])
-        support.run(journals, status="failed", finished_at=datetime.now())
+        notifications.set_subscriptions(db.session.get(factories.User, users["staff"]), journals.id, ["run_failed"])
+        factories.run(journals, status="failed", finished_at=datetime.now())
         notifications.notify_events()
         account = IntegrationAccount(name="Visma.net Zorggroep", provider="visma_net", wizard_step="authorise")
         db.session.add(account)

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import Payment
 from portal.models.exporting import PreparedRow, ReportItem, Run
 
-from tests.runs import support
+from tests import factories
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -58,13 +58,13 @@ def last_month_day(day=10, hour=11):
 @pytest.fixture
 def payments(app, users):
     with app.app_context():
-        c = support.company()
+        c = factories.company()
         for i in range(40):
             db.session.add(Payment(company_id=c.id, receipt_number=f"R{i:05d}", customer_number=f"C{i % 4}",
                                    customer_name=f"Klant {i % 4}", payment_type="CARD", amount=Decimal("12.50") + i,
                                    paid_at=last_month_day(1 + i % 25)))
         db.session.commit()
-        return support.profile("Kassabetalingen", export_type="payments", fmt="csv",
+        return factories.profile("Kassabetalingen", export_type="payments", fmt="csv",
                                sync_type="incremental_all").id
 
 
@@ -86,6 +86,11 @@ def test_staff_start_a_test_export_in_dutch_and_download_file_and_report(app, li
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     expect(page.locator("#run-panel")).to_contain_text("Geëxporteerd", timeout=60000)
     expect(page.locator("main")).not_to_contain_text("De export is gestart.")  # the started banner is gone
+    # The run's attempts, in Dutch: one, by the worker, completed.
+    attempts = page.locator("table.attempts")
+    expect(attempts.locator("th").first).to_have_text("Poging")
+    expect(attempts.locator("tbody tr")).to_have_count(1)
+    expect(attempts.locator("tbody tr td").last).to_have_text("Voltooid")
     shot(page, "run-finished-nl")
     with page.expect_download() as download_info:
         page.locator(".file-list a").first.click()
@@ -124,11 +129,11 @@ def test_staff_schedule_a_production_run_for_tomorrow_and_cancel_it(app, live_se
 
 def test_manager_filters_the_overview_in_swedish_and_opens_a_report_with_errors(app, live_server, page, users):
     with app.app_context():
-        journals = support.profile("Lönejournal")
-        invoices = support.profile("Fakturor till Visma", export_type="invoices")
+        journals = factories.profile("Lönejournal")
+        invoices = factories.profile("Fakturor till Visma", export_type="invoices")
         for i in range(12):
-            support.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
-        bad = support.run(invoices, status="partially_processed", counts={"records": 3, "processed": 2, "errors": 1},
+            factories.run(journals, status="exported", started_at=datetime(2026, 11, 1) + timedelta(days=i))
+        bad = factories.run(invoices, status="partially_processed", counts={"records": 3, "processed": 2, "errors": 1},
                           started_at=datetime(2026, 11, 15, 10))
         db.session.add(ReportItem(run_id=bad.id, record_key="INV000007", severity="error", code="debtor_blocked",
                                   params={"debtor": "10002", "record": "INV000007"}))

@@ -18,7 +18,7 @@ from portal.schedules.models import Schedule
 
 from tests.exporting.test_worker import _start_worker, _stop
 from tests.notifications.conftest import Smtp, use_smtp
-from tests.runs import support
+from tests import factories
 
 from .test_flows import shot, sign_in
 
@@ -49,14 +49,14 @@ def test_monthly_schedule_in_swedish_runs_and_mails_in_swedish(app, live_server,
     app.config["PORTAL_BASE_URL"] = base
     today = date.today()
     with app.app_context():
-        company = support.company()
+        company = factories.company()
         # Payments in this month: the window of a start on the 3rd of next month ("previous month").
         for i in range(12):
             db.session.add(Payment(company_id=company.id, receipt_number=f"R{i:05d}", customer_number=f"C{i % 3}",
                                    customer_name=f"Kund {i % 3}", payment_type="CARD", amount=Decimal("10.00") + i,
                                    paid_at=datetime(today.year, today.month, 1 + i % 20, 10, 0)))
         db.session.commit()
-        profile_id = support.profile("Kassabetalningar", export_type="payments", fmt="csv").id
+        profile_id = factories.profile("Kassabetalningar", export_type="payments", fmt="csv").id
     worker = _start_worker(app, TEST_SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), MAIL_FROM="portal@example.com",
                            PORTAL_BASE_URL=base, PORTAL_NOTIFICATIONS_TICK_SECONDS="0.5")
     try:
@@ -131,8 +131,8 @@ def test_monthly_schedule_in_swedish_runs_and_mails_in_swedish(app, live_server,
 def test_the_overview_filter_in_the_browser(app, live_server, page, users):
     base = live_server.url
     with app.app_context():
-        profile = support.profile("Kassa", export_type="payments", fmt="csv")
-        support.run(profile, status="exported")
+        profile = factories.profile("Kassa", export_type="payments", fmt="csv")
+        factories.run(profile, status="exported")
         schedules.save_schedule(profile.id, now=datetime(2026, 11, 26, 12), frequency="weekly", weekday=0, hour=7,
                                 window="previous_week")
         made = schedules.run_due_schedules(now=datetime(2026, 11, 30, 6, 1))

@@ -2,7 +2,6 @@
 Ctrl-C (SIGINT to the foreground process group, as a terminal sends it) and SIGTERM to the runner alone
 (as ``kill``, a script or a service manager sends it) stop everything it started, its Redis included."""
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import requests
 
 from portal.config import ROOT
 from portal.devtools import redis_server
+from tests.factories import csrf_from
 
 
 def _free_port():
@@ -74,7 +74,7 @@ def test_demo_serves_signs_in_and_stops_everything(tmp_path, background, stop):
 
         session = requests.Session()
         page = session.get(base + "/auth/login").text
-        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        token = csrf_from(page)
         response = session.post(base + "/auth/login", data={"email": "staff@example.com", "password": "demo",
                                                              "csrf_token": token}, allow_redirects=False)
         assert response.status_code == 302

@@ -9,13 +9,13 @@ from portal.exporting import services, sync
 from portal.extensions import db
 from portal.models import LedgerCurrent, Payment
 
-from . import factory
-from .conftest import execute, rows_of, start_and_run
+from tests import factories
+from tests.factories import execute, rows_of, start_and_run
 
 
 def _profile(count=5, sync_type="incremental_all"):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, count)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, count)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type=sync_type)

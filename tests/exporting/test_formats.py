@@ -10,16 +10,16 @@ import pytest
 from portal.exporting import services
 from portal.extensions import db
 
-from . import factory
-from .conftest import files_of, start_and_run
+from tests import factories
+from tests.factories import files_of, start_and_run
 
 EVIL = "=HYPERLINK(\"http://evil.example\",\"x\")"
 
 
 def _source():
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 2)
-    lines = factory.invoice_lines(zorg, debtors, 4)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 2)
+    lines = factories.invoice_lines(zorg, debtors, 4)
     lines[1].description = EVIL
     lines[2].description = "@SUM(1+1)"
     lines[3].description = "Café – ‘quotes’, \"double\"; semicolon"

@@ -8,8 +8,8 @@ from portal.exporting.formats.sie4 import read_sie4
 from portal.extensions import db
 from portal.models import CostCentre, CostUnit, JournalLine
 
-from . import factory
-from .conftest import files_of, start_and_run
+from tests import factories
+from tests.factories import files_of, start_and_run
 
 NOVEMBER = date(2026, 11, 1)
 
@@ -20,12 +20,12 @@ def _sie_profile(sync_type="incremental_all"):
 
 
 def test_sie4_konto_and_objekt_carry_the_names_from_the_source(ctx):
-    zorg, _thuis, _test = factory.companies()
+    zorg, _thuis, _test = factories.companies()
     centre = CostCentre(company_id=zorg.id, code="110", name="Home care North")
     unit = CostUnit(company_id=zorg.id, code="P01", name="Personal care")
     db.session.add_all([centre, unit])
     db.session.flush()
-    lines = factory.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
+    lines = factories.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
                                                            ("1600", "0.00", "1500.00", "Net wages")])
     lines[0].account_name, lines[0].cost_centre_id, lines[0].cost_unit_id = "Gross wages", centre.id, unit.id
     lines[1].account_name = None              # no name in the source: the code stands in
@@ -35,3 +35,35 @@ def test_sie4_konto_and_objekt_carry_the_names_from_the_source(ctx):
     document = read_sie4(sie.path)
     assert document.accounts == {"4000": "Gross wages", "1600": "1600"}
     assert document.objects == {(1, "110"): "Home care North", (2, "P01"): "Personal care"}
+
+
+def test_a_partly_changed_journal_in_an_incremental_sie4_run_is_reversed_and_booked_again(ctx):
+    """Point 3: the changed lines' delivered amounts are reversed and the new ones booked, in the period
+    they belong to; the voucher balances (before, an incremental run of a partly changed journal was
+    refused as unbalanced)."""
+    zorg, _thuis, _test = factories.companies()
+    factories.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
+                                                   ("4100", "300.00", "0.00", "Employer costs"),
+                                                   ("1600", "0.00", "1800.00", "Net wages")])
+    factories.journal(zorg, "PR-2026-11B", NOVEMBER, [("4000", "100.00", "0.00", "Correction October"),
+                                                    ("1600", "0.00", "100.00", "Correction October")],
+                    about=date(2026, 10, 1))
+    db.session.commit()
+    profile = _sie_profile()
+    first = start_and_run(profile, "production")
+    assert first.status == "exported"
+    lines = {(l.payroll_run_ref, l.line_no): l for l in db.session.execute(db.select(JournalLine)).scalars()}
+    lines[("PR-2026-11", 1)].debit = Decimal("1600.00")
+    lines[("PR-2026-11", 3)].credit = Decimal("1900.00")
+    lines[("PR-2026-11B", 1)].debit = Decimal("120.00")
+    lines[("PR-2026-11B", 2)].credit = Decimal("120.00")
+    db.session.commit()
+    second = start_and_run(profile, "production")
+    assert second.status == "exported", second.error_reason
+    [sie] = files_of(second)
+    vouchers = read_sie4(sie.path).vouchers
+    by_date = {v.date.strftime("%Y%m"): sorted((t.account, t.amount) for t in v.transactions) for v in vouchers}
+    assert by_date["202611"] == sorted([("4000", Decimal("-1500.00")), ("4000", Decimal("1600.00")),
+                                        ("1600", Decimal("1800.00")), ("1600", Decimal("-1900.00"))])
+    assert by_date["202610"] == sorted([("4000", Decimal("-100.00")), ("4000", Decimal("120.00")),
+                                        ("1600", Decimal("100.00")), ("1600", Decimal("-120.00"))])

@@ -6,7 +6,7 @@ from rq.registry import ScheduledJobRegistry
 
 from portal.exporting import queries, services, sync
 from portal.exporting.errors import ExportError, TransientError
-from portal.exporting.providers import _REGISTRY, register
+from portal.exporting.providers import PROVIDERS, register
 from portal.exporting.providers.base import Provider, RowResult
 from portal.exporting.providers.file import FileProvider
 from portal.exporting.report import report
@@ -14,14 +14,14 @@ from portal.extensions import db
 from portal.models import Run
 from portal.queue import queue
 
-from . import factory
-from .conftest import execute, rows_of
+from tests import factories
+from tests.factories import execute, rows_of
 
 
 def _profiles():
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
-    factory.products(zorg, 2, at=datetime(2026, 10, 15, 9, 0))
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
+    factories.products(zorg, 2, at=datetime(2026, 10, 15, 9, 0))
     db.session.commit()
     payments = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                        sync_type="incremental_all", default_window="current_month")
@@ -85,12 +85,12 @@ def flaky_provider():
     register(FlakyFileProvider)
     _calls["n"] = 0
     yield FlakyFileProvider
-    _REGISTRY.pop(FlakyFileProvider.key, None)
+    PROVIDERS.unregister(FlakyFileProvider.key)
 
 
 def test_transient_errors_are_retried_with_back_off(ctx, flaky_provider):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="Flaky", export_type="payments", provider="flaky_file",
                                       options={"format": "jsonl"})
@@ -115,8 +115,8 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     with the file format's own explanation, and records nothing."""
     from portal.exporting.jobs import execute_run
     from portal.models import JournalLine, LedgerEntry
-    zorg, _, _ = factory.companies()
-    lines = factory.journal(zorg, "PR-1", factory.NOVEMBER[0], [("4000", "10.00", "0", "a"),
+    zorg, _, _ = factories.companies()
+    lines = factories.journal(zorg, "PR-1", factories.NOVEMBER[0], [("4000", "10.00", "0", "a"),
                                                                 ("2910", "0", "10.00", "b")])
     db.session.commit()
     profile = services.create_profile(name="SIE", export_type="journal_entries", options={"format": "sie4"},
@@ -125,13 +125,17 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     first = services.start_run(profile.id, mode="production", **window)
     execute(first)
     assert db.session.get(Run, first.id).status == "exported"
-    # Line 1 changes and a new line 3 keeps the journal balanced; lines 1 and 3 alone are not.
-    lines[0].debit = 13
-    db.session.add(JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factory.NOVEMBER[0],
-                               about_period=factory.NOVEMBER[0], line_no=3, account="2910", debit=0, credit=3,
-                               description="c"))
+    # Lines 3 and 4 keep the journal balanced; line 3 alone (line 4 unticked in Prepared data) does not.
+    db.session.add_all([JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factories.NOVEMBER[0],
+                                    about_period=factories.NOVEMBER[0], line_no=n, account=account, debit=debit,
+                                    credit=credit, description="c")
+                        for n, account, debit, credit in ((3, "4000", 3, 0), (4, "2910", 0, 3))])
     db.session.commit()
-    second = services.start_run(profile.id, mode="production", **window)
+    second = services.start_run(profile.id, mode="production", operation="prepare", **window)
+    execute(second)
+    [fourth] = [r for r in queries.prepared_rows(second.id, per_page=100).items if r.record_key == "PR-1/4"]
+    services.set_row_active(second.id, fourth.id, False)
+    services.request_export(second.id)
     with pytest.raises(Exception) as failure:
         execute_run(second.id)
     db.session.expire_all()
@@ -203,13 +207,13 @@ def rejecting_provider():
     RejectingProvider.received = []
     RejectingProvider.rejected_customer = "C2"
     yield RejectingProvider
-    _REGISTRY.pop(RejectingProvider.key, None)
+    PROVIDERS.unregister(RejectingProvider.key)
 
 
 def test_per_row_provider_stop_on_error_message_verbatim_and_resume(ctx, rejecting_provider):
     from decimal import Decimal
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 5)                       # customers C0..C4; C2's payment is the third
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 5)                       # customers C0..C4; C2's payment is the third
     db.session.commit()
     profile = services.create_profile(name="API payments", export_type="payments", provider="rejecting",
                                       options={}, sync_type="incremental_all")
@@ -271,23 +275,24 @@ def test_rolling_back_a_failed_run_only_removes_its_prepared_data(ctx):
 
 
 def test_retries_end_in_a_visible_failure(ctx, flaky_provider):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 2)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 2)
     db.session.commit()
     profile = services.create_profile(name="Always late", export_type="payments", provider="flaky_file",
                                       options={"format": "jsonl"})
     run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
     outcomes = []
-    for _ in range(3):
+    for _ in range(2):                       # PORTAL_RUN_ATTEMPTS: 3 attempts in all
         _calls["n"] = 0                      # every attempt times out
         outcomes.append(execute(run))
-    assert outcomes == ["retrying", "retrying", "retrying"]
+    assert outcomes == ["retrying", "retrying"]
     _calls["n"] = 0
     with pytest.raises(TransientError):      # the last one fails the RQ job as well
         execute(run)
     db.session.expire_all()
     run = db.session.get(Run, run.id)
-    assert run.status == "failed" and run.attempts == 4
+    assert run.status == "failed" and run.attempts == 3
+    assert [a.outcome for a in run.attempt_history] == ["temporary_error", "temporary_error", "failed"]
     assert "timed out" in run.error_reason
     assert [i["code"] for i in report(run.id)["items"]][-1] == "run_failed"
     assert sync.current_ledger(profile.id) == {}

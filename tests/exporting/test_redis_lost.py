@@ -11,7 +11,7 @@ from portal.i18n import org_timezone
 from portal.models import MappingHistoryEntry, Run, RunFile
 from portal.queue import redis_connection
 
-from . import factory
+from tests import factories
 from .test_worker import _start_worker, _stop, _wait
 
 RUNS = 5
@@ -27,8 +27,8 @@ def _wait_for_worker(timeout=60):
 
 
 def test_scheduled_runs_survive_a_flushed_redis_under_a_live_worker_and_run_exactly_once(ctx):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, RECORDS, at=datetime(2026, 11, 1))
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, RECORDS, at=datetime(2026, 11, 1))
     db.session.commit()
     profiles = [services.create_profile(name=f"Payments {n}", export_type="payments", options={"format": "csv"},
                                         sync_type="incremental_all") for n in range(RUNS)]

@@ -10,13 +10,13 @@ from portal.exporting.report import report, report_csv
 from portal.extensions import db
 from portal.models import LedgerEntry, MappingHistoryEntry, PreparedRow, Run, User
 
-from . import factory
-from .conftest import execute, files_of, read_csv, rows_of, start_and_run
+from tests import factories
+from tests.factories import execute, files_of, read_csv, rows_of, start_and_run
 
 
 def _payments_profile(count=4, sync_type="incremental_all"):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, count)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, count)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type=sync_type)
@@ -67,9 +67,9 @@ def test_test_runs_roll_back_without_touching_the_ledger(ctx):
 
 
 def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_left(ctx):
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 3, blocked={1})
-    factory.invoice_lines(zorg, debtors, 6)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 3, blocked={1})
+    factories.invoice_lines(zorg, debtors, 6)
     db.session.commit()
     profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
                                       sync_type="incremental_all")
@@ -97,16 +97,14 @@ def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_l
     assert "10002" not in {r["debtor_number"] for r in delivered}
     assert len(sync.current_ledger(profile.id)) == 3
 
-    # Tick it again (and untick the blocked rows): export delivers only what is left.
+    # Tick it again: export delivers only what is left (the blocked rows are errors, not "left").
     services.set_row_active(run.id, good[0].id, True)
-    for row in blocked:
-        services.set_row_active(run.id, row.id, False)
     services.request_export(run.id)
     execute(run)
     run = db.session.get(Run, run.id)
     assert run.status == "exported"
     second_file = files_of(run)[-1]
-    from .conftest import read_jsonl
+    from tests.factories import read_jsonl
     assert [r["invoice_number"] for r in read_jsonl(second_file.path)] == [good[0].record_key.split("/")[0]]
     assert len(sync.current_ledger(profile.id)) == 4
     assert len(files_of(run)) == 2
@@ -159,7 +157,7 @@ def test_the_database_itself_refuses_a_second_active_production_run(ctx):
     profile, _, _ = _payments_profile()
     services.start_run(profile.id, mode="production")
     other = Run(profile_id=profile.id, mode="production", operation="prepare", params={},
-                window_start=factory.NOVEMBER[0], window_end=factory.NOVEMBER[1], status="prepared", locale="en")
+                window_start=factories.NOVEMBER[0], window_end=factories.NOVEMBER[1], status="prepared", locale="en")
     db.session.add(other)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -209,9 +207,9 @@ def test_parameters_are_validated(ctx):
 
 
 def test_report_in_the_starters_locale_and_as_csv(ctx):
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 2, blocked={0})
-    factory.invoice_lines(zorg, debtors, 2)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 2, blocked={0})
+    factories.invoice_lines(zorg, debtors, 2)
     user = User(email="sv@example.com", name="Sven", password_hash="x", permissions_text="import_export",
                 locale="sv")
     db.session.add(user)
@@ -219,7 +217,7 @@ def test_report_in_the_starters_locale_and_as_csv(ctx):
     profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "csv"})
     run = start_and_run(profile, "test", user=user)
     assert run.locale == "sv"
-    assert run.status == "partially_processed"
+    assert run.status == "exported"      # a blocked debtor is an error, not a row left
     items = report(run.id)["items"]
     assert items[0]["code"] == "debtor_blocked"
     english = report(run.id, locale="en")["items"][0]["message"]
@@ -240,3 +238,48 @@ def read_csv_text(text):
     import csv
     import io
     return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_unticked_rows_leave_the_run_partially_processed_and_rule_errors_do_not(ctx):
+    """Issue 9, point 6 (seed 000): an export that leaves active-able rows unprocessed (unticked) ends
+    Partially processed; ticking them later and exporting delivers just those, as a new file version
+    with its own Mapping history line. Rows invalid by rule (a blocked debtor) are errors, not "left":
+    they neither keep a run Partially processed nor block the next production run."""
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, count=3, blocked=(1,))
+    factories.invoice_lines(zorg, debtors, 6)
+    db.session.commit()
+    profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    window = dict(window_start="2026-11-01", window_end="2026-11-30")
+    run = services.start_run(profile.id, mode="production", operation="prepare", **window)
+    execute(run)
+    from portal.exporting import queries
+    rows = queries.prepared_rows(run.id, per_page=100).items
+    good = [r for r in rows if not r.invalid]
+    services.set_row_active(run.id, good[0].id, False)     # unticked, not a blocked debtor's
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "partially_processed" and run.counts["left"] == 1
+    services.set_row_active(run.id, good[0].id, True)
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported"                        # the blocked debtor's rows stay errors
+    first_file, second_file = files_of(run)
+    assert first_file.version != second_file.version or first_file.name != second_file.name
+    assert len(rows_of_file(second_file)) == 1
+    assert [h.status for h in queries.mapping_history(profile.id)] == ["exported", "partially_processed"]
+    # Only blocked rows left over from the start: Exported, and the next production run may start.
+    factories.invoice_lines(zorg, debtors, 3, start=100)
+    db.session.commit()
+    again = services.start_run(profile.id, mode="production", **window)
+    execute(again)
+    assert db.session.get(Run, again.id).status == "exported"
+    assert services.start_run(profile.id, mode="production", **window) is not None
+
+
+def rows_of_file(run_file):
+    from .conftest import read_jsonl
+    return read_jsonl(run_file.path)

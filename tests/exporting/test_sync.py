@@ -8,8 +8,8 @@ from portal.exporting import queries, services, sync
 from portal.extensions import db
 from portal.models import Payment
 
-from . import factory
-from .conftest import rows_of, start_and_run
+from tests import factories
+from tests.factories import rows_of, start_and_run
 
 
 def _by_key(rows):
@@ -18,8 +18,8 @@ def _by_key(rows):
 
 @pytest.mark.parametrize("sync_type", ["full", "incremental_all", "incremental_new"])
 def test_sync_types_in_test_and_production(ctx, sync_type):
-    zorg, _, _ = factory.companies()
-    made = factory.payments(zorg, 5)
+    zorg, _, _ = factories.companies()
+    made = factories.payments(zorg, 5)
     db.session.commit()
     profile = services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                       sync_type=sync_type)
@@ -85,14 +85,14 @@ def test_sync_types_in_test_and_production(ctx, sync_type):
     assert third.status == "exported"
     # The counts add up for every sync type: what an incremental run leaves out is unchanged.
     counts = third.counts
-    assert counts["records"] == 5 and counts["unchanged"] == 5
+    assert counts["records"] == 5 and counts["unchanged"] == 5, counts
     assert counts["new"] + counts["changed"] + counts["unchanged"] == counts["records"]
 
 
 def test_window_limits_removals(ctx):
     """Ledger records outside the run's window are not removals."""
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="P", export_type="payments", options={"format": "jsonl"},
                                       sync_type="incremental_all")

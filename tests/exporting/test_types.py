@@ -12,24 +12,24 @@ from portal.exporting.report import report
 from portal.extensions import db
 from portal.models import Run
 
-from . import factory
-from .conftest import files_of, rows_of, start_and_run
+from tests import factories
+from tests.factories import files_of, rows_of, start_and_run
 
 NOV, OCT = date(2026, 11, 1), date(2026, 10, 1)
 
 
 def _journals(zorg, thuis=None):
-    factory.journal(zorg, "PR-2026-11", NOV, [("4000", "1000.00", "0", "Salaries"), ("2910", "0", "1000.00", "Net pay")])
+    factories.journal(zorg, "PR-2026-11", NOV, [("4000", "1000.00", "0", "Salaries"), ("2910", "0", "1000.00", "Net pay")])
     # Corrections about October, came with November's payroll run.
-    factory.journal(zorg, "PR-2026-11C", NOV, [("4000", "50.00", "0", "Overtime October"),
+    factories.journal(zorg, "PR-2026-11C", NOV, [("4000", "50.00", "0", "Overtime October"),
                                                ("2910", "0", "50.00", "Net pay October")], about=OCT)
     if thuis is not None:
-        factory.journal(thuis, "PR-T-2026-11", NOV, [("4000", "200.00", "0", "Salaries"),
+        factories.journal(thuis, "PR-T-2026-11", NOV, [("4000", "200.00", "0", "Salaries"),
                                                      ("2910", "0", "200.00", "Net pay")])
 
 
 def test_journal_corrections_are_booked_in_the_period_they_correct(ctx):
-    zorg, thuis, _ = factory.companies()
+    zorg, thuis, _ = factories.companies()
     _journals(zorg, thuis)
     db.session.commit()
     profile = services.create_profile(name="Journals", export_type="journal_entries",
@@ -54,7 +54,7 @@ def test_journal_corrections_are_booked_in_the_period_they_correct(ctx):
 
 
 def test_journals_as_sie4_one_voucher_per_period_read_back(ctx):
-    zorg, thuis, _ = factory.companies()
+    zorg, thuis, _ = factories.companies()
     _journals(zorg, thuis)
     db.session.commit()
     profile = services.create_profile(name="Journals SIE", export_type="journal_entries",
@@ -79,9 +79,9 @@ def test_journals_as_sie4_one_voucher_per_period_read_back(ctx):
 
 
 def test_journals_refused_for_a_test_company(ctx):
-    zorg, _, test = factory.companies()
+    zorg, _, test = factories.companies()
     _journals(zorg)
-    factory.journal(test, "PR-TEST-11", NOV, [("4000", "10.00", "0", "x"), ("2910", "0", "10.00", "y")])
+    factories.journal(test, "PR-TEST-11", NOV, [("4000", "10.00", "0", "x"), ("2910", "0", "10.00", "y")])
     db.session.commit()
     scoped = services.create_profile(name="Test company", export_type="journal_entries",
                                      options={"format": "jsonl"}, company_id=test.id)
@@ -102,13 +102,13 @@ def test_journals_refused_for_a_test_company(ctx):
 
 
 def test_unbalanced_journal_is_reported_and_not_exported(ctx):
-    zorg, thuis, _ = factory.companies()
+    zorg, thuis, _ = factories.companies()
     _journals(zorg)
-    factory.journal(thuis, "PR-T-11", NOV, [("4000", "200.00", "0", "Salaries"), ("2910", "0", "150.00", "Net")])
+    factories.journal(thuis, "PR-T-11", NOV, [("4000", "200.00", "0", "Salaries"), ("2910", "0", "150.00", "Net")])
     db.session.commit()
     profile = services.create_profile(name="J", export_type="journal_entries", options={"format": "jsonl"})
     run = start_and_run(profile, "test")
-    assert run.status == "partially_processed"
+    assert run.status == "exported"            # the unbalanced journal is an error, not a row left
     assert "THUIS" not in {r["company_code"] for r in rows_of(run)}
     item = [i for i in report(run.id)["items"] if i["code"] == "journal_unbalanced"][0]
     assert item["params"] == {"company": "THUIS", "period": "2026-11-01", "debit": "200.00", "credit": "150.00"}
@@ -116,8 +116,8 @@ def test_unbalanced_journal_is_reported_and_not_exported(ctx):
 
 def test_journal_balanced_to_the_cent_is_not_called_unbalanced(ctx):
     # Amounts whose binary floating-point sums differ (0.10 + 0.20 != 0.30 in a float) still balance.
-    zorg, _, _ = factory.companies()
-    factory.journal(zorg, "PR-F-11", NOV, [("4000", "0.10", "0", "a"), ("4000", "0.20", "0", "b"),
+    zorg, _, _ = factories.companies()
+    factories.journal(zorg, "PR-F-11", NOV, [("4000", "0.10", "0", "a"), ("4000", "0.20", "0", "b"),
                                            ("2910", "0", "0.30", "c")])
     db.session.commit()
     profile = services.create_profile(name="J", export_type="journal_entries", options={"format": "jsonl"})
@@ -127,13 +127,13 @@ def test_journal_balanced_to_the_cent_is_not_called_unbalanced(ctx):
 
 
 def test_overlapping_hours_name_both_rows(ctx):
-    zorg, _, _ = factory.companies()
-    anna = factory.employee(zorg)
-    regs = factory.hours(zorg, anna, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0)),
+    zorg, _, _ = factories.companies()
+    anna = factories.employee(zorg)
+    regs = factories.hours(zorg, anna, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0)),
                                       (datetime(2026, 11, 2, 10, 0), datetime(2026, 11, 2, 14, 0)),
                                       (datetime(2026, 11, 2, 14, 0), datetime(2026, 11, 2, 16, 0))])
-    other = factory.employee(zorg, "E002", "Bo")
-    factory.hours(zorg, other, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0))])
+    other = factories.employee(zorg, "E002", "Bo")
+    factories.hours(zorg, other, [(datetime(2026, 11, 2, 7, 0), datetime(2026, 11, 2, 11, 0))])
     db.session.commit()
     profile = services.create_profile(name="Hours", export_type="hours", options={"format": "jsonl"})
     run = start_and_run(profile, "test")
@@ -149,13 +149,13 @@ def test_overlapping_hours_name_both_rows(ctx):
 
 
 def test_missing_values_are_row_errors(ctx):
-    zorg, _, _ = factory.companies()
-    made = factory.products(zorg, 3)
+    zorg, _, _ = factories.companies()
+    made = factories.products(zorg, 3)
     made[2].description = ""
     db.session.commit()
     profile = services.create_profile(name="Products", export_type="products", options={"format": "jsonl"})
     run = start_and_run(profile, "test")
-    assert run.status == "partially_processed"
+    assert run.status == "exported"            # a missing value is an error, not a row left
     rows = rows_of(run)
     assert [r["item_code"] for r in rows] == ["ITEM0000", "ITEM0001"]
     assert rows[0]["kind"] == "kit" and rows[0]["components"] == 1
@@ -165,8 +165,8 @@ def test_missing_values_are_row_errors(ctx):
 
 
 def test_purchase_orders(ctx):
-    zorg, _, _ = factory.companies()
-    factory.purchase_orders(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.purchase_orders(zorg, 3)
     db.session.commit()
     profile = services.create_profile(name="PO", export_type="purchase_orders", options={"format": "jsonl"},
                                       sync_type="incremental_new")
@@ -179,9 +179,9 @@ def test_purchase_orders(ctx):
 
 
 def test_only_invoices_take_booking_parameters_and_debtor_selection_limits_the_source(ctx):
-    zorg, _, _ = factory.companies()
-    debtors = factory.debtors(zorg, 3)
-    factory.invoice_lines(zorg, debtors, 6)
+    zorg, _, _ = factories.companies()
+    debtors = factories.debtors(zorg, 3)
+    factories.invoice_lines(zorg, debtors, 6)
     db.session.commit()
     profile = services.create_profile(name="Inv", export_type="invoices", options={"format": "jsonl"},
                                       sync_type="incremental_all")

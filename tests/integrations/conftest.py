@@ -10,15 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.factories import csrf_from
+
 SANDBOX_COMPANY = "1000001"
 OTHER_COMPANY = "1000002"
-
-
-def csrf_from(html):
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 class PortalSession:

@@ -2,7 +2,8 @@
 import pytest
 
 from portal.devtools import smtp_server
-from tests.exporting.conftest import ctx, execute, sqlite_ctx  # noqa: F401  (fixtures and helpers)
+from tests.exporting.conftest import ctx, sqlite_ctx  # noqa: F401  (fixtures)
+from tests.factories import execute  # noqa: F401  (for the tests here)
 
 
 class Smtp:

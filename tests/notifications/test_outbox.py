@@ -11,7 +11,7 @@ from portal.notifications import services
 from portal.notifications.models import Notification, OutboxMail
 from portal.schedules import services as schedules
 
-from tests.exporting import factory
+from tests import factories
 
 from .conftest import Smtp, execute, use_smtp
 
@@ -26,8 +26,8 @@ def _user(email, locale, permissions=(Permission.IMPORT_EXPORT,)):
 
 
 def _profile():
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 3)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
     db.session.commit()
     return engine.create_profile(name="Kassabetalningar", export_type="payments", options={"format": "jsonl"})
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, insert
 from portal.extensions import db
 from portal.models.exporting import Run
 
-from tests.runs import support
+from tests import factories
 
 STATUSES = ["exported", "exported", "exported", "partially_processed", "failed", "cancelled", "rolled_back"]
 
@@ -43,10 +43,10 @@ def seed_runs(profiles, n, starters, start=datetime(2025, 11, 21)):
 @pytest.fixture
 def small(app, users):
     with app.app_context():
-        a = support.profile("Salarisjournaal")
-        b = support.profile("Facturen", export_type="invoices")
-        seed_runs([a.id, b.id], 70, [support.user_id("staff"), support.user_id("consultant")])
-        return {"journals": a.id, "invoices": b.id, "staff": support.user_id("staff")}
+        a = factories.profile("Salarisjournaal")
+        b = factories.profile("Facturen", export_type="invoices")
+        seed_runs([a.id, b.id], 70, [factories.user_id("staff"), factories.user_id("consultant")])
+        return {"journals": a.id, "invoices": b.id, "staff": factories.user_id("staff")}
 
 
 def test_overview_lists_totals_and_pages(client, auth, small):
@@ -112,13 +112,13 @@ def test_100000_runs_page_without_n_plus_one(any_app):
     with any_app.app_context():
         from portal.demo.seed import seed_users
         seed_users()
-        profiles = [support.profile(f"Profiel {i}", export_type=t).id
+        profiles = [factories.profile(f"Profiel {i}", export_type=t).id
                     for i, t in enumerate(["journal_entries", "invoices", "hours", "payments"])]
-        seed_runs(profiles, 100_000, [support.user_id("staff"), support.user_id("consultant"),
-                                      support.user_id("admin")])
+        seed_runs(profiles, 100_000, [factories.user_id("staff"), factories.user_id("consultant"),
+                                      factories.user_id("admin")])
         engine = db.engine
     client = any_app.test_client()
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
     AuthActions(client).login("manager")
     statements = []
 

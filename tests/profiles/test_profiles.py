@@ -7,11 +7,11 @@ import pytest
 from portal.extensions import db
 from portal.models.exporting import ExportProfile
 
-from tests.runs import support
+from tests import factories
 
 
 def _csrf(client, path="/profiles/new"):
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    return factories.csrf_token(client, path)
 
 
 def _valid(csrf, **overrides):
@@ -30,9 +30,9 @@ def _profiles(app):
 
 def test_profiles_grouped_by_type_with_last_run(app, client, auth, users):
     with app.app_context():
-        journals = support.profile("Salarisjournaal")
-        support.profile("Facturen", export_type="invoices")
-        support.run(journals, mode="production", status="partially_processed", counts={"errors": 2})
+        journals = factories.profile("Salarisjournaal")
+        factories.profile("Facturen", export_type="invoices")
+        factories.run(journals, mode="production", status="partially_processed", counts={"errors": 2})
     auth.login("staff")
     page = client.get("/profiles/").get_data(as_text=True)
     assert page.index("Journal entries") < page.index("Salarisjournaal") < page.index("Invoices") < page.index("Facturen")
@@ -44,7 +44,7 @@ def test_profiles_grouped_by_type_with_last_run(app, client, auth, users):
 
 def test_profiles_page_in_danish(app, client, auth, users):
     with app.app_context():
-        support.profile("Lønjournal")
+        factories.profile("Lønjournal")
     auth.login("staff")
     client.post("/language", data={"locale": "da", "csrf_token": _csrf(client, "/")})
     page = client.get("/profiles/").get_data(as_text=True)
@@ -53,11 +53,11 @@ def test_profiles_page_in_danish(app, client, auth, users):
 
 def test_profile_detail_shows_last_run_exports_and_scheduled(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
-        support.run(p, status="exported")
+        p = factories.profile()
+        factories.run(p, status="exported")
         from portal.models.base import utcnow
         from datetime import timedelta
-        support.run(p, status="scheduled", mode="production", run_at=utcnow() + timedelta(days=1))
+        factories.run(p, status="scheduled", mode="production", run_at=utcnow() + timedelta(days=1))
         pid = p.id
     auth.login("manager")
     page = client.get(f"/profiles/{pid}").get_data(as_text=True)
@@ -111,9 +111,9 @@ def test_no_column_chosen_is_refused(app, client, auth, users):
 
 def test_edit_and_archive_or_delete(app, client, auth, users):
     with app.app_context():
-        with_runs = support.profile("Met runs")
-        support.run(with_runs)
-        without = support.profile("Zonder runs")
+        with_runs = factories.profile("Met runs")
+        factories.run(with_runs)
+        without = factories.profile("Zonder runs")
         ids = (with_runs.id, without.id)
     auth.login("consultant")
     csrf = _csrf(client)
@@ -133,7 +133,7 @@ def test_edit_and_archive_or_delete(app, client, auth, users):
 
 def test_archived_profile_cannot_be_started(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
+        p = factories.profile()
         p.archived = True
         db.session.commit()
         pid = p.id
@@ -144,7 +144,7 @@ def test_archived_profile_cannot_be_started(app, client, auth, users):
 @pytest.mark.parametrize("who", ["staff", "manager"])
 def test_only_consultants_manage_profiles(app, client, auth, users, who):
     with app.app_context():
-        pid = support.profile().id
+        pid = factories.profile().id
     auth.login(who)
     assert client.get("/profiles/new").status_code == 403
     assert client.get(f"/profiles/{pid}/edit").status_code == 403
@@ -156,7 +156,7 @@ def test_only_consultants_manage_profiles(app, client, auth, users, who):
 
 def test_archive_needs_csrf(app, client, auth, users):
     with app.app_context():
-        pid = support.profile().id
+        pid = factories.profile().id
     auth.login("consultant")
     assert client.post(f"/profiles/{pid}/archive", data={}).status_code == 400
     assert not _profiles(app)[0].archived

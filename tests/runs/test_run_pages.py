@@ -12,19 +12,19 @@ from portal.models import Payment
 from portal.models.base import utcnow
 from portal.models.exporting import LedgerEntry, PreparedRow, Run
 
-from . import support
+from tests import factories
 
 
 @pytest.fixture
 def payments(app, users):
     with app.app_context():
-        c = support.company()
+        c = factories.company()
         for i in range(4):
             db.session.add(Payment(company_id=c.id, receipt_number=f"R{i}", customer_number="C1", customer_name="A",
                                    payment_type="CARD", amount=Decimal("10.00") + i,
-                                   paid_at=utcnow() - timedelta(days=35) if False else _last_month_noon(i)))
+                                   paid_at=_last_month_noon(i)))
         db.session.commit()
-        return support.profile("Kassa", export_type="payments", fmt="jsonl", sync_type="incremental_all").id
+        return factories.profile("Kassa", export_type="payments", fmt="jsonl", sync_type="incremental_all").id
 
 
 def _last_month_noon(i):
@@ -33,8 +33,7 @@ def _last_month_noon(i):
 
 
 def _csrf(client):
-    page = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return factories.csrf_token(client)
 
 
 def _runs(app):
@@ -44,9 +43,9 @@ def _runs(app):
 
 def test_live_panel_polls_with_progress_and_time_left_then_stops(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
+        p = factories.profile()
         now = utcnow()
-        r = support.run(p, status="exporting", phase="exporting", done=250, total=1000, counts={},
+        r = factories.run(p, status="exporting", phase="exporting", done=250, total=1000, counts={},
                         phase_started_at=now - timedelta(seconds=30), progress_at=now)
         run_id = r.id
     auth.login("staff")
@@ -67,8 +66,8 @@ def test_live_panel_polls_with_progress_and_time_left_then_stops(app, client, au
 
 def test_panel_in_dutch(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
-        run_id = support.run(p, status="preparing", phase="preparing", done=5, total=10,
+        p = factories.profile()
+        run_id = factories.run(p, status="preparing", phase="preparing", done=5, total=10,
                              phase_started_at=utcnow() - timedelta(seconds=5), progress_at=utcnow()).id
     auth.login("staff")
     client.post("/language", data={"locale": "nl", "csrf_token": _csrf(client)})
@@ -78,7 +77,7 @@ def test_panel_in_dutch(app, client, auth, users):
 
 def test_queued_panel_names_the_status_in_the_users_language(app, client, auth, users):
     with app.app_context():
-        run_id = support.run(support.profile(), status="queued").id
+        run_id = factories.run(factories.profile(), status="queued").id
     auth.login("staff")
     client.post("/language", data={"locale": "nl", "csrf_token": _csrf(client)})
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
@@ -87,9 +86,9 @@ def test_queued_panel_names_the_status_in_the_users_language(app, client, auth, 
 
 def test_report_with_errors_shows_severity_row_message_and_triangle(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
-        r = support.run(p, status="partially_processed", counts={"records": 2, "errors": 1})
-        db.session.add(support.ReportItem(run_id=r.id, record_key="INV000001", severity="error",
+        p = factories.profile()
+        r = factories.run(p, status="partially_processed", counts={"records": 2, "errors": 1})
+        db.session.add(factories.ReportItem(run_id=r.id, record_key="INV000001", severity="error",
                                           code="debtor_blocked", params={"debtor": "10002", "record": "INV000001"}))
         db.session.commit()
         run_id, profile_id = r.id, p.id
@@ -105,9 +104,9 @@ def test_report_with_errors_shows_severity_row_message_and_triangle(app, client,
 
 def test_show_exports_filters_and_pages(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
+        p = factories.profile()
         for i in range(30):
-            support.run(p, mode="production" if i % 3 == 0 else "test", status="exported",
+            factories.run(p, mode="production" if i % 3 == 0 else "test", status="exported",
                         started_at=datetime(2026, 11, 1) + timedelta(hours=i))
         profile_id = p.id
     auth.login("staff")
@@ -121,9 +120,9 @@ def test_show_exports_filters_and_pages(app, client, auth, users):
 
 def test_download_of_another_runs_file_is_404(app, client, auth, users):
     with app.app_context():
-        p = support.profile()
-        a, b = support.run(p), support.run(p)
-        f = support.RunFile(run_id=a.id, name="x.csv", path="/etc/passwd", format="csv", size=1, sha256="0" * 64,
+        p = factories.profile()
+        a, b = factories.run(p), factories.run(p)
+        f = factories.RunFile(run_id=a.id, name="x.csv", path="/etc/passwd", format="csv", size=1, sha256="0" * 64,
                             version=utcnow(), rows=1)
         db.session.add(f)
         db.session.commit()
@@ -144,7 +143,7 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     run = _runs(app)[0]
     assert run.mode == "production" and run.status == "queued"
     with app.app_context():
-        run = support.execute(run.id)
+        run = factories.run_job(run.id)
         assert run.status == "prepared", run.error_reason
     # The scenario now shows under Export, not under Prepare.
     assert "Kassa" in client.get("/scenarios?operation=export").get_data(as_text=True)
@@ -165,11 +164,12 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "export", "scope": "all",
                                             "skip_headers": "1"})
     with app.app_context():
-        run = support.execute(run.id)
-        assert run.status == "exported", run.error_reason
+        run = factories.run_job(run.id)
+        # Seed 000: the unticked row is left, so the run is Partially processed (tick it to export it later).
+        assert run.status == "partially_processed", run.error_reason
         assert db.session.execute(db.select(db.func.count()).select_from(LedgerEntry)).scalar_one() == 3
     history = client.get(f"/profiles/{payments}/history").get_data(as_text=True)
-    assert "Exported" in history and "Status date" in history
+    assert "Partially processed" in history and "Status date" in history
 
     # Roll back: first the exact confirmation, then the roll back itself.
     confirm = client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back",
@@ -177,7 +177,7 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     text = confirm.get_data(as_text=True)
     assert "The 4 prepared rows of this export are removed." in text
     assert "The 3 records this production export recorded stop counting" in text
-    assert _runs(app)[0].status == "exported"  # nothing changed yet
+    assert _runs(app)[0].status == "partially_processed"  # nothing changed yet
     client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back", "confirmed": "yes",
                                             "profiles": str(payments)})
     assert _runs(app)[0].status == "rolled_back"
@@ -188,9 +188,9 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
 
 def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app, client, auth, payments):
     with app.app_context():
-        p = db.session.get(support.ExportProfile, payments)
-        first = support.run(p, mode="production", status="exported")
-        later = support.run(p, mode="production", status="exported")
+        p = db.session.get(factories.ExportProfile, payments)
+        first = factories.run(p, mode="production", status="exported")
+        later = factories.run(p, mode="production", status="exported")
         db.session.add_all([LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="a", run_id=first.id),
                             LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="b", run_id=later.id)])
         db.session.commit()
@@ -204,9 +204,9 @@ def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app
 
 def test_roll_back_page_says_api_data_stays_delivered(app, client, auth, payments):
     with app.app_context():
-        p = db.session.get(support.ExportProfile, payments)
+        p = db.session.get(factories.ExportProfile, payments)
         p.provider = "visma_net"
-        r = support.run(p, mode="production", status="exported")
+        r = factories.run(p, mode="production", status="exported")
         db.session.add(LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="f", run_id=r.id))
         db.session.commit()
         run_id = r.id
@@ -217,8 +217,8 @@ def test_roll_back_page_says_api_data_stays_delivered(app, client, auth, payment
 
 def test_prepared_rows_are_read_only_for_managers_and_after_export(app, client, auth, payments):
     with app.app_context():
-        p = db.session.get(support.ExportProfile, payments)
-        r = support.run(p, status="prepared", mode="production")
+        p = db.session.get(factories.ExportProfile, payments)
+        r = factories.run(p, status="prepared", mode="production")
         db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="R0", payload={"receipt_number": "R0"}))
         db.session.commit()
         run_id = r.id
@@ -234,8 +234,8 @@ def test_prepared_rows_are_read_only_for_managers_and_after_export(app, client, 
 
 def test_prepared_data_pages_through_many_rows(app, client, auth, payments):
     with app.app_context():
-        p = db.session.get(support.ExportProfile, payments)
-        r = support.run(p, status="prepared", mode="production")
+        p = db.session.get(factories.ExportProfile, payments)
+        r = factories.run(p, status="prepared", mode="production")
         db.session.execute(db.insert(PreparedRow), [
             {"run_id": r.id, "seq": i, "record_key": f"R{i}", "payload": {"receipt_number": f"R{i}"}}
             for i in range(1, 121)])
@@ -249,7 +249,7 @@ def test_prepared_data_pages_through_many_rows(app, client, auth, payments):
 @pytest.mark.parametrize("path", ["/scenarios", "/runs/{run}/roll-back"])
 def test_managers_may_not_process_or_roll_back(app, client, auth, users, path):
     with app.app_context():
-        run_id = support.run(support.profile()).id
+        run_id = factories.run(factories.profile()).id
     auth.login("manager")
     assert client.get(path.format(run=run_id)).status_code == 403
 
@@ -277,7 +277,7 @@ def test_an_ambiguous_run_at_says_which_offset_it_took(app, client, auth, paymen
 
 def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments):
     with app.app_context():
-        run_id = support.run(db.session.get(support.ExportProfile, payments), mode="production",
+        run_id = factories.run(db.session.get(factories.ExportProfile, payments), mode="production",
                              status="exported").id
     auth.login("staff")
     response = client.post(f"/runs/{run_id}/roll-back",
@@ -291,8 +291,8 @@ def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments
 
 def test_prepared_data_opened_from_scenarios_closes_back_to_scenarios(app, client, auth, payments):
     with app.app_context():
-        p = db.session.get(support.ExportProfile, payments)
-        r = support.run(p, status="prepared", mode="production")
+        p = db.session.get(factories.ExportProfile, payments)
+        r = factories.run(p, status="prepared", mode="production")
         db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="R0", payload={"receipt_number": "R0"}))
         db.session.commit()
         run_id = r.id

@@ -2,17 +2,17 @@
 import pytest
 
 
-from . import support
+from tests import factories
 
 
 @pytest.fixture
 def data(app, users):
     with app.app_context():
-        c = support.company()
-        support.debtors(c, 3, blocked=(1,))
-        journals = support.profile()
-        invoices = support.profile("Invoices to Visma", export_type="invoices")
-        r = support.run(journals, counts={"records": 3, "processed": 3, "errors": 1})
+        c = factories.company()
+        factories.debtors(c, 3, blocked=(1,))
+        journals = factories.profile()
+        invoices = factories.profile("Invoices to Visma", export_type="invoices")
+        r = factories.run(journals, counts={"records": 3, "processed": 3, "errors": 1})
         return {"journals": journals.id, "invoices": invoices.id, "run": r.id}
 
 

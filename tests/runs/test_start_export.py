@@ -10,20 +10,20 @@ from portal.extensions import db
 from portal.models import Payment
 from portal.models.exporting import Run
 
-from . import support
+from tests import factories
 
 
 @pytest.fixture
 def profiles(app, users):
     with app.app_context():
-        c = support.company()
-        support.debtors(c, 4, blocked=(1,))
+        c = factories.company()
+        factories.debtors(c, 4, blocked=(1,))
         for i in range(3):
             db.session.add(Payment(company_id=c.id, receipt_number=f"R{i}", customer_number="C1", customer_name="A",
                                    payment_type="CARD", amount=Decimal("10.00"), paid_at=datetime(2026, 11, 10, 9, i)))
         db.session.commit()
-        payments = support.profile("Kassa betalingen", export_type="payments")
-        invoices = support.profile("Facturen", export_type="invoices")
+        payments = factories.profile("Kassa betalingen", export_type="payments")
+        invoices = factories.profile("Facturen", export_type="invoices")
         return {"payments": payments.id, "invoices": invoices.id}
 
 
@@ -31,7 +31,7 @@ def _form(client, path):
     page = client.get(path).get_data(as_text=True)
     token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page) or re.search(
         r'value="([^"]+)"[^>]*name="form_token"', page)
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    csrf = factories.csrf_from(page)
     return page, {"csrf_token": csrf, "form_token": token.group(1)}
 
 
@@ -70,7 +70,7 @@ def test_staff_start_a_test_export_and_it_runs(app, client, auth, profiles):
     with app.app_context():
         from portal.queue import queue
         assert runs[0].job_id in queue("exports").job_ids
-        run = support.execute(runs[0].id)
+        run = factories.run_job(runs[0].id)
         assert run.status == "exported", run.error_reason
     panel = client.get(f"/runs/{runs[0].id}").get_data(as_text=True)
     assert "hx-trigger" not in panel  # finished: the panel stops polling
@@ -238,3 +238,27 @@ def test_manager_cannot_post_a_start(app, client, auth, profiles):
 
 def test_signed_out_is_sent_to_sign_in(client, profiles):
     assert client.get(f"/profiles/{profiles['payments']}/start").status_code == 302
+
+
+def test_a_refused_production_start_says_why_and_links_to_the_active_run(app, client, auth, profiles):
+    """Issue 9, point 7: a production run of the profile still active (here Partially processed): the
+    confirmation dialog and the plain page say why, name the run and link to it; nothing starts."""
+    with app.app_context():
+        from portal.models.exporting import ExportProfile
+        active = factories.run(db.session.get(ExportProfile, profiles["payments"]), status="partially_processed",
+                             mode="production")
+        active_id = active.id
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="production")
+    for headers in ({}, {"HX-Request": "true"}):           # the plain page and the dialog
+        page = client.post(f"/profiles/{profiles['payments']}/start", data=data, headers=headers).get_data(as_text=True)
+        assert f"production run {active_id} of this profile is still Partially processed" in page
+        assert f'href="/runs/{active_id}"' in page
+        assert "Yes, start the production export" not in page
+    # Confirmed anyway (e.g. the run became active after the dialog opened): the form says why too.
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=dict(data, confirmed="yes"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"production run {active_id} of this profile is still Partially processed" in page
+    assert f'href="/runs/{active_id}"' in page
+    assert [r.id for r in _runs(app)] == [active_id]

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from portal.config import TestConfig
+from tests.factories import csrf_from
 
 CLIENT_ID = TestConfig.VISMA_NET_CLIENT_ID
 CLIENT_SECRET = TestConfig.VISMA_NET_CLIENT_SECRET
@@ -42,7 +43,7 @@ class Connect:
 
     @staticmethod
     def form_fields(page):
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        csrf = csrf_from(page.text)
         request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
         return csrf, request_id
 

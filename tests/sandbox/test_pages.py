@@ -3,13 +3,13 @@ import re
 
 import requests
 
+from tests.factories import csrf_from
+
 from .conftest import COMPANY, payment
 
 
 def _csrf(page):
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text).group(1) \
-        if 'name="csrf_token" value=' in page.text else \
-        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    return csrf_from(page.text)
 
 
 def _form(**overrides):

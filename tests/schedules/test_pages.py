@@ -8,13 +8,13 @@ from portal.models import User
 from portal.schedules import services
 from portal.schedules.models import Schedule
 
-from tests.exporting import factory
+from tests import factories
 
 
 def _setup(app, users, locale="sv"):
     with app.app_context():
-        zorg, _, _ = factory.companies()
-        factory.payments(zorg, 2)
+        zorg, _, _ = factories.companies()
+        factories.payments(zorg, 2)
         db.session.commit()
         profile = engine.create_profile(name="Kassa", export_type="payments", options={"format": "jsonl"})
         db.session.get(User, users["staff"]).locale = locale

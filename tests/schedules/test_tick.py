@@ -13,15 +13,15 @@ from portal.models import Run
 from portal.schedules import services
 from portal.schedules.models import ScheduleStart
 
-from tests.exporting import factory
+from tests import factories
 
 NOW = datetime(2026, 11, 26, 12, 0)          # a Thursday; Amsterdam is UTC+1
 THIRD = datetime(2026, 12, 3, 5, 0)          # 3 December 06:00 in Amsterdam
 
 
 def _profile(export_type="payments"):
-    zorg, _, _ = factory.companies()
-    factory.payments(zorg, 2)
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 2)
     db.session.commit()
     return engine.create_profile(name="Payments", export_type=export_type, options={"format": "jsonl"})
 

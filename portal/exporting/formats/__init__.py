@@ -7,31 +7,17 @@
 Writers stream: they hold one batch of rows at most, write to a temporary name next to ``path`` and
 rename it into place on ``close()``; ``abort()`` (or leaving a ``with`` block by an exception) removes it.
 """
+from ..registry import Registry
 from .base import COLUMN_KINDS, Column, FileInfo, FileWriter, FormatError, FormatOptions
 
-_REGISTRY = {}
-
-
-def register(cls):
-    """Class decorator: make a writer available under its ``format_name``."""
-    _REGISTRY[cls.format_name] = cls
-    return cls
-
-
-def get_writer(format_name):
-    """The writer class for ``format_name`` ("csv", "jsonl", "xlsx", "sie4")."""
-    try:
-        return _REGISTRY[format_name]
-    except KeyError:
-        raise FormatError("unknown_format", format=format_name) from None
+FORMATS = Registry(__name__, key="format_name", unknown=lambda name: FormatError("unknown_format", format=name))
+register = FORMATS.register          # class decorator: a writer under its ``format_name``
+get_writer = FORMATS.get             # the writer class for "csv", "jsonl", "xlsx", "sie4"
 
 
 def format_names():
-    return tuple(sorted(_REGISTRY))
+    return tuple(FORMATS.keys())
 
-
-# Importing the modules registers their writers.
-from . import csvfile, jsonl, sie4, xlsx  # noqa: E402,F401
 
 __all__ = ["COLUMN_KINDS", "Column", "FileInfo", "FileWriter", "FormatError", "FormatOptions",
            "get_writer", "format_names", "register"]

@@ -6,6 +6,7 @@ delivers rows grouped by company and period, so each company's rows come togethe
 """
 from flask_babel import lazy_gettext as _l
 
+from .. import sqlcsv
 from ..errors import ExportError
 from ..formats import FormatError, FormatOptions, get_writer
 from ..storage import file_name, run_directory
@@ -59,6 +60,17 @@ class FileProvider(Provider):
         self.files.append(DeliveredFile(name=info.name, path=info.path, format=self.format, size=info.size,
                                         sha256=info.sha256, rows=info.rows))
         self.writer = None
+
+    def write_from_database(self, deliverable, cancel, progress=None):
+        """CSV in one file: let the database write the rows (``sqlcsv``) when it can do so exactly as the
+        row-by-row writer would. Returns True when it wrote them all, False to deliver row by row."""
+        if self.format != "csv" or self.split_key is not None or self.writer is not None:
+            return False
+        if not sqlcsv.usable(deliverable, self.columns, FormatOptions.from_mapping(self.writer_options), cancel):
+            return False
+        self._open(None)
+        sqlcsv.write(self.writer, deliverable, self.columns, progress)
+        return True
 
     def deliver(self, batch):
         if self.split_key is None:

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -32,12 +32,13 @@ from ...integrations.visma import (
     ReauthorisationRequired, VismaNetApiError, VismaNetClient, VismaNetUncertain, VismaNetUnavailable,
 )
 from ...models import (
-    AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, utcnow,
+    AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, User, utcnow,
 )
-from ...models.exporting import ExportProfile, ReportItem, Run
+from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run, Severity
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from ..errors import ExportError, TransientError
+from ..messages import report_message
 from . import register
 from . import visma_payloads as payloads
 from .base import Provider, RowResult
@@ -60,7 +61,7 @@ OPTION_KEYS = ("account_id", "item_class_stock", "item_class_non_stock", "sales_
 class VismaNetProvider(Provider):
     key = "visma_net"
     label = _l("Visma.net")
-    supports_removals = False      # Visma.net documents are not taken back by the portal
+    supports_removals = True       # a removal becomes a void, credit note, reversal, inactive item or report item
     finance_system = "visma_net"   # payments and orders of departments whose finance system is Visma.net
     per_row_results = True
     batch_size = 100
@@ -129,13 +130,15 @@ class VismaNetProvider(Provider):
         if self.stopped:
             return []
         kind = self.export_type.key
+        # Full sync: a record unchanged since it was delivered is what Visma.net holds; nothing to send.
+        results = [RowResult(r.row_id, True) for r in batch if r.mutation == "unchanged"]
+        batch = [r for r in batch if r.mutation != "unchanged"]
         if kind in ("payments", "products"):
             rows = batch
             if kind == "products":     # raw materials first: a kit needs them to exist
                 rows = sorted(batch, key=lambda r: r.payload.get("kind") != "raw_material")
-            return self._send_each(rows)
+            return results + self._send_each(rows)
         # Journals, invoices and orders: one document per group; the last may go on in the next batch.
-        results = []
         for row in batch:
             if self.pending and _group(kind, self.pending[0]) != _group(kind, row):
                 results.extend(self._document([*self.pending]))
@@ -150,11 +153,10 @@ class VismaNetProvider(Provider):
         if self.pending and not self.stopped:
             results.extend(self._document(self.pending))
         self.pending = []
-        for row, kit_body in self.kits:
+        for row, kit_ref, kit_body, components in self.kits:
             if self.stopped:
                 break
-            results.extend(self._send(payloads.KINDS["KitSpecifications"], "KitSpecifications", [row],
-                                      row.payload["item_code"], kit_body))
+            results.extend(self._kit(row, kit_ref, kit_body, components))
         self.kits = []
         return results
 
@@ -168,7 +170,8 @@ class VismaNetProvider(Provider):
         return results
 
     def _document(self, rows, kit_components=None):
-        """Build one document from ``rows`` and send it (or, in a test run, keep it)."""
+        """Build one document from ``rows`` and send it (or, in a test run, keep it). New records are
+        created; a changed or removed one becomes what Visma.net allows for its type (README)."""
         first = rows[0].payload
         company_id = first.get("company_id")
         branch = self.branches.get(company_id)
@@ -176,101 +179,296 @@ class VismaNetProvider(Provider):
             return [RowResult(r.row_id, False, None, code="visma_not_mapped",
                               params={"company": self.company_names.get(company_id, company_id)}) for r in rows]
         kind = self.export_type.key
-        values = [r.payload for r in rows]
+        company = first.get("company_code")
         if kind == "journal_entries":
-            ref, body = payloads.journal_transaction(values, branch, self.dimensions)
-            return self._send(payloads.KINDS["journaltransaction"], "journaltransaction", rows, ref, body)
+            return self._journal(rows, branch, company)
         if kind == "invoices":
-            ref, body = payloads.customer_invoice(values, branch, self.options.get("sales_account"))
-            return self._send(payloads.KINDS["customerinvoice"], "customerinvoice", rows, ref, body)
+            return self._invoice(rows, branch, company)
         if kind == "payments":
-            paid = _local_date(first["paid_at"])
-            ref, body = payloads.customer_payment(first, branch, paid)
-            return self._send(payloads.KINDS["customerPayment"], "customerPayment", rows, ref, body)
+            return self._payment(rows[0], branch, company)
         if kind == "purchase_orders":
-            ref, body = payloads.purchase_order(values, branch)
-            return self._send(payloads.KINDS["purchaseorder"], "purchaseorder", rows, ref, body)
-        # products
+            return self._order(rows, branch, company)
+        return self._product(rows[0], company, kit_components)
+
+    # -- per type ------------------------------------------------------------------------------------
+    def _journal(self, rows, branch, company):
+        """New lines, and for a changed or removed line the reversal of what was delivered (the engine
+        gives it, debit and credit swapped) next to the new version: one journal per company and
+        period, which balances."""
+        first = rows[0].payload
+        natural = f"journal:{company}/{first['journal_period']}"
+        version = self._sent_count(natural)
+        ref, body = payloads.journal_transaction([r.payload for r in rows], branch, self.dimensions, version)
+        operation = "new" if all(r.mutation == "new" for r in rows) else "correction"
+        return self._send("POST", payloads.KINDS["journaltransaction"], "journaltransaction", rows, ref, body,
+                          natural, operation)
+
+    def _invoice(self, rows, branch, company):
+        """A new invoice is created. A changed or removed one: the delivered version is credited (a
+        customer credit note with its lines), then the new version is created (none when every line
+        is gone)."""
+        first = rows[0].payload
+        natural = f"invoice:{company}/{first['invoice_number']}"
+        sales = self.options.get("sales_account")
+        live = [r for r in rows if r.mutation != "removed"]
+        previous = self._latest(natural, kinds=("customerinvoice",), sent_only=True)
+        path = payloads.KINDS["customerinvoice"]
+        if previous is None:
+            if not live:
+                return self._by_hand(rows, None, natural)
+            ref, body = payloads.customer_invoice([r.payload for r in live], branch, sales)
+            return self._send("POST", path, "customerinvoice", live, ref, body, natural, "new") + \
+                self._by_hand([r for r in rows if r.mutation == "removed"], None, natural)
+        touched = {r.record_key for r in rows}
+        kept = [(key, line) for key, line in zip(previous.record_keys, previous.body.get("invoiceLines") or [])
+                if key not in touched]
+        ref = body = None
+        if live:
+            ref, body = payloads.customer_invoice([r.payload for r in live], branch, sales,
+                                                  kept=[line for _key, line in kept])
+            order = sorted([(line["lineNumber"]["value"], key) for key, line in kept]
+                           + [(int(r.payload.get("line_no") or 0), r.record_key) for r in live])
+            keys = [key for _n, key in order]
+        elif kept:
+            ref, body = payloads.new_invoice_version(previous.body, [line for _key, line in kept])
+            keys = [key for key, _line in kept]
+        if ref is not None and ref == previous.reference:
+            return [RowResult(r.row_id, True) for r in rows]      # Visma.net holds exactly this version
+        booked = payloads.as_date(first.get("booking_date") or first.get("invoice_date")) if live else None
+        credit_ref, credit = payloads.credit_note(previous.body, previous.visma_number, natural[8:], on=booked)
+        results = self._send("POST", payloads.KINDS["customerCreditNote"], "customerCreditNote", rows, credit_ref,
+                             credit, natural, "credit_note", keys=list(previous.record_keys))
+        if body is None or not all(r.ok for r in results):
+            return results
+        return self._send("POST", path, "customerinvoice", rows, ref, body, natural, "new_version", keys=keys)
+
+    def _payment(self, row, branch, company):
+        """A new payment is created. A changed one: the delivered payment is voided and the new one
+        created; a removed one is voided."""
+        p = row.payload
+        natural = f"payment:{company}/{p['receipt_number']}"
+        previous = self._latest(natural, kinds=("customerPayment",), sent_only=True)
+        if row.mutation in ("changed", "removed") and previous is not None and previous.visma_number:
+            void_ref = payloads.reference(f"VOID {previous.reference}", {"of": previous.reference})
+            results = self._send("POST", f"/v1/customerPayment/{previous.visma_number}/action/void",
+                                 "customerPaymentVoid", [row], void_ref, payloads.void_payment(previous.body),
+                                 natural, "void", number=previous.visma_number)
+            if row.mutation == "removed" or not all(r.ok for r in results):
+                return results
+        elif row.mutation == "removed":
+            return self._by_hand([row], None, natural)
+        ref, body = payloads.customer_payment(p, branch, _local_date(p["paid_at"]))
+        return self._send("POST", payloads.KINDS["customerPayment"], "customerPayment", [row], ref, body, natural,
+                          "new")
+
+    def _order(self, rows, branch, company):
+        """A new order is created. A changed one is updated (``PUT``: its lines inserted, updated or
+        deleted by line number). An order removed as a whole cannot be taken back through the API:
+        a report item names it, to be cancelled at Visma.net by hand."""
+        first = rows[0].payload
+        natural = f"order:{company}/{first['order_number']}"
+        previous = self._latest(natural, kinds=("purchaseorder",), sent_only=True)
+        live = [r for r in rows if r.mutation != "removed"]
+        if previous is None:
+            if not live:
+                return self._by_hand(rows, None, natural)
+            ref, body = payloads.purchase_order([r.payload for r in live], branch)
+            return self._send("POST", payloads.KINDS["purchaseorder"], "purchaseorder", live, ref, body, natural,
+                              "new") + self._by_hand([r for r in rows if r.mutation == "removed"], None, natural)
+        removed = {r.record_key for r in rows if r.mutation == "removed"}
+        if not live and set(previous.record_keys) <= removed:
+            return self._by_hand(rows, previous, natural)
+        operations = {"new": "Insert", "changed": "Update", "removed": "Delete"}
+        changes = [(r.payload, operations.get(r.mutation, "Update")) for r in rows]
+        ref, body = payloads.purchase_order_update(changes, natural)
+        return self._send("PUT", f"{payloads.KINDS['purchaseorder']}/{previous.visma_number}", "purchaseorderUpdate",
+                          rows, ref, body, natural, "update", number=previous.visma_number)
+
+    def _product(self, row, company, kit_components):
+        """A new product is created (a kit then gets its kit specification); a changed one is updated
+        (``PUT`` of the inventory item, and of its kit specification); a removed one is set inactive."""
+        first = row.payload
+        natural = f"inventory:{company}/{first['item_code']}"
+        previous = self._latest(natural, kinds=("inventory",), sent_only=True)
+        item_path = f"{payloads.KINDS['inventory']}/{first['item_code']}"
+        if row.mutation == "removed":
+            if previous is None:
+                return self._by_hand([row], None, natural)
+            ref, body = payloads.inventory_deactivation(first)
+            return self._send("PUT", item_path, "inventoryUpdate", [row], ref, body, natural, "deactivate",
+                              number=first["item_code"])
         ref, body = payloads.inventory_item(first, self.options["item_class_stock"],
                                             self.options["item_class_non_stock"])
-        results = self._send(payloads.KINDS["inventory"], "inventory", rows, ref, body)
+        if previous is None:
+            results = self._send("POST", payloads.KINDS["inventory"], "inventory", [row], ref, body, natural, "new")
+        else:
+            results = self._send("PUT", item_path, "inventoryUpdate", [row], ref, body, natural, "update",
+                                 number=first["item_code"])
         if first["kind"] == "kit" and all(r.ok for r in results):
-            components = (kit_components or {}).get((company_id, first["item_code"]), [])
-            _ref, kit_body = payloads.kit_specification(first, components)
-            self.kits.append((rows[0], kit_body))
+            components = (kit_components or {}).get((first.get("company_id"), first["item_code"]), [])
+            kit_ref, kit_body = payloads.kit_specification(first, [c[:3] for c in components])
+            self.kits.append((row, kit_ref, kit_body, components))
             return []      # the row's result comes with its kit specification (flush)
         return results
 
+    def _kit(self, row, ref, kit_body, components=()):
+        """A kit's specification, after every item of the run; the raw materials it needs that
+        Visma.net does not have yet are sent first (they may fall outside the run's window)."""
+        results = self._missing_components(row, components)
+        if not all(r.ok for r in results):
+            return [RowResult(row.row_id, False, results[-1].message, code=results[-1].code,
+                              params=results[-1].params)]
+        first = row.payload
+        natural = f"kit:{first['company_code']}/{first['item_code']}"
+        previous = self._latest(natural, kinds=("KitSpecifications",), sent_only=True)
+        if previous is None:
+            return self._send("POST", payloads.KINDS["KitSpecifications"], "KitSpecifications", [row], ref, kit_body,
+                              natural, "new")
+        if previous.reference == ref:
+            return [RowResult(row.row_id, True)]
+        revision = (previous.visma_number or f"{first['item_code']}/1").split("/", 1)[-1]
+        update = payloads.kit_specification_update(kit_body, previous.body)
+        return self._send("PUT", f"{payloads.KINDS['KitSpecifications']}/{first['item_code']}/{revision}",
+                          "KitSpecifications", [row], ref, update, natural, "update",
+                          number=previous.visma_number)
+
+    def _missing_components(self, row, components):
+        """Send the kit's raw materials that Visma.net lacks (and this run did not send) — as stock items."""
+        results = []
+        company = row.payload["company_code"]
+        for code, _quantity, _unit, component in components:
+            if component is None:
+                continue
+            natural = f"inventory:{company}/{code}"
+            if self._latest(natural, kinds=("inventory", "inventoryUpdate"), sent_only=True) is not None:
+                continue
+            if not self.test_mode and self._guarded(self._exists, code):
+                continue
+            ref, body = payloads.inventory_item(component, self.options["item_class_stock"],
+                                                self.options["item_class_non_stock"])
+            sent = self._send("POST", payloads.KINDS["inventory"], "inventory", [row], ref, body, natural,
+                              "component", keys=[f"{company}/{code}"], stop=False)
+            results.extend(sent)
+            if not all(r.ok for r in sent):
+                if self.stop_on_error:
+                    self._stop(row, sent[-1].message)
+                break
+        return results
+
+    def _exists(self, code):
+        db.session.commit()      # no transaction open while Visma.net is asked (SQLite: the sandbox writes)
+        try:
+            self.client.get_json(f"{payloads.KINDS['inventory']}/{code}")
+            return True
+        except VismaNetApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    def _by_hand(self, rows, previous, natural):
+        """Where Visma.net allows nothing: a report item naming the Visma.net document, for someone to
+        correct it by hand. The rows are processed (the report carries them)."""
+        if not rows:
+            return []
+        document = previous.visma_number if previous is not None else None
+        for row in rows:
+            db.session.add(ReportItem(run_id=self.run.id, row_id=row.row_id, record_key=row.record_key,
+                                      severity=Severity.WARNING, code="visma_by_hand",
+                                      params={"record": row.record_key, "document": document or "–",
+                                              "kind": natural.split(":", 1)[0]}))
+        db.session.commit()
+        return [RowResult(r.row_id, True) for r in rows]
+
     def _components(self, rows):
-        """The raw materials of the kits among ``rows``: {(company id, item code): [(code, qty, unit)]}."""
+        """The raw materials of the kits among ``rows``:
+        {(company id, item code): [(code, qty, unit, component payload)]}."""
         kits = {(r.payload.get("company_id"), r.payload["item_code"]) for r in rows if r.payload.get("kind") == "kit"}
         if not kits:
             return {}
         component = aliased(Product)
         found = {}
-        stmt = (select(Product.company_id, Product.item_code, component.item_code, KitComponent.quantity,
-                       component.unit)
+        stmt = (select(Product.company_id, Product.item_code, component, KitComponent.quantity)
                 .join(KitComponent, KitComponent.product_id == Product.id)
                 .join(component, component.id == KitComponent.component_id)
                 .where(Product.item_code.in_([code for _c, code in kits]))
                 .order_by(Product.item_code, component.item_code))
-        for company_id, code, comp_code, quantity, unit in db.session.execute(stmt):
+        codes = {company_id: code for company_id, code in db.session.execute(select(Company.id, Company.code))}
+        for company_id, code, comp, quantity in db.session.execute(stmt):
             if (company_id, code) in kits:
-                found.setdefault((company_id, code), []).append((comp_code, quantity, unit))
+                payload = {"company_code": codes.get(comp.company_id), "item_code": comp.item_code,
+                           "description": comp.description, "unit": comp.unit, "sales_price": comp.sales_price,
+                           "kind": "raw_material" if comp.is_raw_material else
+                           ("kit" if comp.has_calculation else "item")}
+                found.setdefault((company_id, code), []).append((comp.item_code, quantity, comp.unit, payload))
         return found
 
     # -- one document --------------------------------------------------------------------------------
-    def _send(self, path, kind, rows, ref, body):
+    def _send(self, method, path, kind, rows, ref, body, natural, operation, *, keys=None, number=None,
+              stop=True):
         row_ids = [r.row_id for r in rows]
-        keys = [r.record_key for r in rows]
+        keys = keys or [r.record_key for r in rows]
+        meta = dict(method=method, natural=natural, operation=operation)
         if self.test_mode:
-            problems = validate(path, body)
+            problems = validate(path, body, method)
             self._keep(kind, path, ref, keys, row_ids, body, "invalid" if problems else "test",
-                       message="\n".join(problems) or None)
+                       message="\n".join(problems) or None, **meta)
             if problems:
                 return [RowResult(i, False, None, code="visma_invalid_document",
                                   params={"problem": problems[0]}) for i in row_ids]
             return [RowResult(i, True) for i in row_ids]
-        done = self._already_sent(kind, ref)
+        done = self._already_sent(kind, ref, natural, method)
         if done is None:
-            done = self._post(path, kind, ref, keys, row_ids, body)
+            done = self._post(path, kind, ref, keys, row_ids, body, number=number, **meta)
         elif done.run_id != self.run.id:
             # Sent by an earlier run (or by this record's earlier attempt): not posted again; this run's
             # page still shows the document, with the number Visma.net gave it then.
-            copy = self._keep(kind, path, ref, keys, row_ids, body, "sent", commit=False)
+            copy = self._keep(kind, path, ref, keys, row_ids, body, "sent", commit=False, **meta)
             copy.visma_number, copy.location, copy.sent_at = done.visma_number, done.location, utcnow()
             db.session.commit()
         if done.state == "sent":
             return [RowResult(i, True) for i in row_ids]
         # Rejected by Visma.net: the record's error, with Visma.net's own message.
-        if self.stop_on_error:
+        if self.stop_on_error and stop:
             self._stop(rows[0], done.message)
         return [RowResult(i, False, done.message, code="provider_rejected") for i in row_ids]
 
-    def _keep(self, kind, path, ref, keys, row_ids, body, state, message=None, commit=True):
+    def _keep(self, kind, path, ref, keys, row_ids, body, state, message=None, commit=True, method="POST",
+              natural=None, operation="new"):
         document = VismaDocument(run_id=self.run.id, profile_id=self.profile.id, account_id=self.account.id,
                                  mode=self.run.mode, kind=kind, path=path, reference=ref, record_keys=keys,
-                                 row_ids=row_ids, body=body, state=state, message=message)
+                                 row_ids=row_ids, body=body, state=state, message=message, method=method,
+                                 natural=natural, operation=operation)
         db.session.add(document)
         if commit:
             db.session.commit()
         return document
 
-    def _already_sent(self, kind, ref):
-        """A document with this reference that was sent (or may have been): found, not posted again."""
-        earlier = db.session.execute(
-            select(VismaDocument).where(VismaDocument.account_id == self.account.id, VismaDocument.kind == kind,
-                                        VismaDocument.reference == ref, VismaDocument.mode == "production",
-                                        VismaDocument.state.in_(("sent", "sending")))
-            .order_by(VismaDocument.id.desc()).limit(1)).scalar()
-        if earlier is None:
+    def _latest(self, natural, kinds=None, sent_only=False):
+        """The latest production document of the record ``natural`` (what Visma.net holds of it)."""
+        stmt = select(VismaDocument).where(VismaDocument.account_id == self.account.id,
+                                           VismaDocument.natural == natural, VismaDocument.mode == "production",
+                                           VismaDocument.state.in_(("sent",) if sent_only else ("sent", "sending")))
+        if kinds:
+            stmt = stmt.where(VismaDocument.kind.in_(kinds))
+        return db.session.execute(stmt.order_by(VismaDocument.id.desc()).limit(1)).scalar()
+
+    def _sent_count(self, natural):
+        return db.session.execute(select(func.count()).where(
+            VismaDocument.account_id == self.account.id, VismaDocument.natural == natural,
+            VismaDocument.mode == "production", VismaDocument.state == "sent")).scalar()
+
+    def _already_sent(self, kind, ref, natural, method="POST"):
+        """The record's latest document, when it is this very document (same kind and reference): sent —
+        or perhaps sent, by an attempt that never heard the answer. Then it is not sent again."""
+        earlier = self._latest(natural)
+        if earlier is None or earlier.kind != kind or earlier.reference != ref:
             return None
         if earlier.state == "sent":
             return earlier
         # Posted before, but the answer was never recorded (a crash, a time-out): ask Visma.net.
-        number = self._look_up(kind, ref, earlier.body)
+        number = self._look_up(kind, ref, earlier.body, earlier) if method == "POST" else None
         if number is None:
-            earlier.state = "lost"      # it never arrived: send it again
+            earlier.state = "lost"      # it never arrived (or an update, which is sent again): send it again
             db.session.commit()
             return None
         earlier.state, earlier.visma_number, earlier.sent_at = "sent", number, utcnow()
@@ -278,17 +476,19 @@ class VismaNetProvider(Provider):
         log.info("run %s: %s %s was already at Visma.net (%s); not sent again", self.run.id, kind, ref, number)
         return earlier
 
-    def _post(self, path, kind, ref, keys, row_ids, body):
-        document = self._keep(kind, path, ref, keys, row_ids, body, "sending")   # committed before the POST
+    def _post(self, path, kind, ref, keys, row_ids, body, *, method="POST", natural=None, operation="new",
+              number=None):
+        document = self._keep(kind, path, ref, keys, row_ids, body, "sending", method=method, natural=natural,
+                              operation=operation)   # committed before it is sent
         attempt = 0
         while True:
             attempt += 1
             try:
-                answer = self.client.post(path, body, retry_uncertain=False)
+                answer = self.client.request(method, path, json=body, retry_uncertain=False)
             except VismaNetUncertain as exc:
                 # The body may have arrived: look before sending again.
                 log.warning("run %s: %s %s uncertain (%s); looking it up", self.run.id, kind, ref, exc)
-                number = self._guarded(self._look_up, kind, ref, body)
+                number = self._guarded(self._look_up, kind, ref, body, document) if method == "POST" else None
                 if number is not None:
                     return self._sent(document, number, None)
                 if attempt >= self.client.max_attempts:
@@ -303,6 +503,8 @@ class VismaNetProvider(Provider):
                 raise _reauthorise(self.account, exc) from None
             except VismaNetUnavailable as exc:
                 raise TransientError(str(exc)) from None
+            if number is not None:       # an update or an action on a document Visma.net already numbered
+                return self._sent(document, number, None)
             return self._sent(document, _number(kind, answer), answer.location)
 
     def _guarded(self, function, *args):
@@ -319,8 +521,9 @@ class VismaNetProvider(Provider):
         db.session.commit()
         return document
 
-    def _look_up(self, kind, ref, body):
+    def _look_up(self, kind, ref, body, document=None):
         """Visma.net's number of the document with our reference, or None when it has none."""
+        db.session.commit()      # no transaction open while Visma.net is asked
         client = self.client
         value = lambda name: (body.get(name) or {}).get("value")  # noqa: E731
         if kind == "journaltransaction":
@@ -340,11 +543,20 @@ class VismaNetProvider(Provider):
                 if item.get("supplierRef") == ref:
                     return item.get("orderNumber")
         elif kind == "inventory":
-            for item in client.get_json("/v1/inventory", {"inventoryNumber": ref}) or []:
-                if item.get("inventoryNumber") == ref:
-                    return ref
+            number = value("inventoryNumber")
+            for item in client.get_json("/v1/inventory", {"inventoryNumber": number}) or []:
+                if item.get("inventoryNumber") == number:
+                    return number
+        elif kind == "customerCreditNote":
+            for item in client.get_json("/v1/customerCreditNote", {"externalReference": ref}) or []:
+                return item.get("referenceNumber")
+        elif kind == "customerPaymentVoid" and document is not None:
+            number = document.path.split("/")[3]
+            found = client.get_json(f"/v1/customerPayment/{number}") or {}
+            if found.get("status") == "Voided":
+                return number
         elif kind == "KitSpecifications":
-            found = client.get_json("/v1/KitSpecifications", {"kitInventoryID": ref}) or {}
+            found = client.get_json("/v1/KitSpecifications", {"kitInventoryID": value("kitInventoryID")}) or {}
             for item in found.get("records") or []:
                 return f"{item.get('kitInventoryID')}/{item.get('revision')}"
         return None
@@ -355,7 +567,7 @@ class VismaNetProvider(Provider):
         db.session.add(SyncStop(profile_id=self.profile.id, run_id=self.run.id, row_id=row.row_id,
                                 record_key=row.record_key, message=message or ""))
         db.session.add(ReportItem(run_id=self.run.id, row_id=row.row_id, record_key=row.record_key,
-                                  severity="error", code="sync_stopped", params={"record": row.record_key},
+                                  severity=Severity.ERROR, code="sync_stopped", params={"record": row.record_key},
                                   provider_message=message))
         db.session.commit()
 
@@ -393,8 +605,8 @@ def _reauthorise(account, exc):
 
 # -- validation against the OpenAPI description ----------------------------------------------------------
 
-def validate(path, body):
-    """Problems of ``body`` as a POST to ``path`` against Visma.net's OpenAPI description (empty: fine).
+def validate(path, body, method="POST"):
+    """Problems of ``body`` as a ``method`` to ``path`` against Visma.net's OpenAPI description (empty: fine).
 
     Uses the real description (``shared/contracts``); where it is not installed, nothing can be checked
     here and Visma.net itself checks on sending."""
@@ -403,7 +615,7 @@ def validate(path, body):
     except (FileNotFoundError, ImportError) as exc:
         log.info("Visma.net's OpenAPI description is not available (%s); payloads are not checked here", exc)
         return []
-    return spec.validate("POST", path, [], json.dumps(body).encode("utf-8"), "application/json")
+    return spec.validate(method, path, [], json.dumps(body).encode("utf-8"), "application/json")
 
 
 # -- services for the pages ---------------------------------------------------------------------------
@@ -426,16 +638,110 @@ def stopped_profiles():
         .where(SyncStop.resumed_at.is_(None)).order_by(SyncStop.stopped_at.desc())).all()
 
 
-def lift_stop(profile, *, user=None):
-    """Lift the stop of a profile's sync (the first half of ``services.resume_sync``). Returns the run
-    it stopped, or None."""
+def lift_stop(profile, *, user=None, skip_reason=None):
+    """Lift the stop of a profile's sync (the first half of ``services.resume_sync`` and
+    ``services.skip_sync_record``), recorded in the stopped run's history (its report). With
+    ``skip_reason`` (consultants) the rejected record is skipped: it becomes an error of its run (not
+    sent, not "left"). Returns the run it stopped, or None."""
     stop = stop_state(profile)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
+    if skip_reason is not None:
+        skip_reason = skip_reason.strip()
+        if not skip_reason:
+            raise ExportError(_l("Give a reason for skipping the record."), code="skip_reason_required")
+        stop.skip_reason = skip_reason
+        row = db.session.get(PreparedRow, stop.row_id) if stop.row_id is not None else None
+        if row is not None and not row.processed:
+            row.invalid = True
+            row.error = report_message("sync_skipped", {"record": stop.record_key, "reason": skip_reason,
+                                                        "user": _user_name(user)})
     stop.resumed_at = utcnow()
     stop.resumed_by_id = user if isinstance(user, int) or user is None else user.id
+    if stop.run_id is not None:
+        code = "sync_resumed" if skip_reason is None else "sync_skipped"
+        params = {"record": stop.record_key, "user": _user_name(user)}
+        if skip_reason is not None:
+            params["reason"] = skip_reason
+        db.session.add(ReportItem(run_id=stop.run_id, row_id=stop.row_id, record_key=stop.record_key,
+                                  severity=Severity.INFO if skip_reason is None else Severity.WARNING, code=code,
+                                  params=params))
     db.session.commit()
     return db.session.get(Run, stop.run_id) if stop.run_id else None
+
+
+def _user_name(user):
+    if user is None:
+        return "–"
+    if isinstance(user, int):
+        user = db.session.get(User, user)
+    return getattr(user, "name", None) or getattr(user, "email", None) or "–"
+
+
+KIND_LABELS = {
+    "journaltransaction": _l("Journal transaction"), "customerinvoice": _l("Customer invoice"),
+    "customerCreditNote": _l("Credit note"), "customerPayment": _l("Customer payment"),
+    "customerPaymentVoid": _l("Void of a customer payment"), "purchaseorder": _l("Purchase order"),
+    "purchaseorderUpdate": _l("Purchase order update"), "inventory": _l("Inventory item"),
+    "inventoryUpdate": _l("Inventory item update"), "KitSpecifications": _l("Kit specification"),
+}
+OPERATION_LABELS = {
+    "new": _l("New"), "update": _l("Update"), "credit_note": _l("Credit note for the delivered version"),
+    "new_version": _l("New version"), "void": _l("Void"), "deactivate": _l("Set inactive"),
+    "correction": _l("Reversal and new version"), "component": _l("Raw material of a kit"),
+}
+STATE_LABELS = {
+    "test": _l("Would be sent (test run)"), "invalid": _l("Invalid"), "sending": _l("Sending"),
+    "sent": _l("Sent"), "rejected": _l("Rejected"), "lost": _l("Did not arrive; sent again"),
+}
+
+
+def document_summary(document):
+    """A readable line about a document: what it is about, with its key figures."""
+    from flask_babel import format_decimal, ngettext
+    body = document.body or {}
+    value = lambda name: (body.get(name) or {}).get("value") if isinstance(body.get(name), dict) \
+        else body.get(name)  # noqa: E731
+    money = lambda amount: format_decimal(amount or 0, format="#,##0.00")  # noqa: E731
+    kind = document.kind
+    if kind == "journaltransaction":
+        lines = body.get("journalTransactionLines") or []
+        debit = sum((line.get("debitAmountInCurrency") or {}).get("value") or 0 for line in lines)
+        return ngettext("Period %(period)s, %(num)s line, debit %(debit)s",
+                        "Period %(period)s, %(num)s lines, debit %(debit)s", len(lines),
+                        period=value("financialPeriod"), debit=money(debit))
+    if kind in ("customerinvoice", "customerCreditNote"):
+        lines = body.get("invoiceLines") or body.get("lines") or []
+        total = sum((line.get("manualAmountInCurrency") or {}).get("value") or 0 for line in lines)
+        return ngettext("Customer %(customer)s, %(num)s line, %(amount)s",
+                        "Customer %(customer)s, %(num)s lines, %(amount)s", len(lines),
+                        customer=value("customerNumber"), amount=money(total))
+    if kind == "customerPayment":
+        return _l("Customer %(customer)s, %(amount)s by %(method)s") % {
+            "customer": value("customer"), "amount": money(value("paymentAmount")), "method": value("paymentMethod")}
+    if kind in ("purchaseorder", "purchaseorderUpdate"):
+        lines = body.get("lines") or []
+        return ngettext("%(num)s line", "%(num)s lines", len(lines))
+    if kind in ("inventory", "inventoryUpdate"):
+        return " · ".join(str(v) for v in (value("inventoryNumber"), value("description"), value("status")) if v)
+    if kind == "KitSpecifications":
+        lines = body.get("stockComponentLines") or []
+        return ngettext("%(num)s component", "%(num)s components", len(lines))
+    return document.path
+
+
+def documents_export(run_id):
+    """Every document of a run, as one JSON-able list (the download)."""
+    return [{"kind": d.kind, "operation": d.operation, "method": d.method, "path": d.path,
+             "reference": d.reference, "records": d.record_keys, "state": d.state,
+             "visma_number": d.visma_number, "message": d.message, "body": d.body,
+             "sent_at": d.sent_at.isoformat() + "Z" if d.sent_at else None}
+            for d in db.session.execute(select(VismaDocument).where(VismaDocument.run_id == run_id)
+                                        .order_by(VismaDocument.id).execution_options(yield_per=500)).scalars()]
+
+
+def document_count(run_id):
+    return db.session.execute(select(func.count()).where(VismaDocument.run_id == run_id)).scalar()
 
 
 def documents(run_id, *, offset=0, limit=100):
@@ -445,4 +751,4 @@ def documents(run_id, *, offset=0, limit=100):
                               .order_by(VismaDocument.id).offset(offset).limit(limit)).scalars().all()
 
 
-__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "resume", "documents", "validate"]
+__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "lift_stop", "documents", "validate"]

@@ -23,6 +23,7 @@ KINDS = {
     "purchaseorder": "/v1/purchaseorder",
     "inventory": "/v1/inventory",
     "KitSpecifications": "/v1/KitSpecifications",
+    "customerCreditNote": "/v1/customerCreditNote",
 }
 REFERENCE_LENGTH = 40   # Visma.net keeps 40 characters of its external reference fields
 
@@ -73,9 +74,12 @@ def digest(body):
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:8]
 
 
-def reference(natural, body):
-    """``<our number>~<digest>``: stable for the same content, new for changed content; ≤ 40 chars."""
-    return f"{str(natural)[:REFERENCE_LENGTH - 9]}~{digest(body)}"
+def reference(natural, body, version=None):
+    """``<our number>~<digest>``: stable for the same content, new for changed content; ≤ 40 chars.
+    ``version`` (journals, whose documents add up): how many were sent before, so that a correction
+    equal to an earlier one still gets its own reference."""
+    content = body if version is None else {"version": version, "body": body}
+    return f"{str(natural)[:REFERENCE_LENGTH - 9]}~{digest(content)}"
 
 
 def segments(payload, dimension_segments):
@@ -91,9 +95,11 @@ def segments(payload, dimension_segments):
 
 # ----------------------------------------------------------------------------------------- journals
 
-def journal_transaction(lines, branch, dimension_segments):
+def journal_transaction(lines, branch, dimension_segments, version=0):
     """One journal per company and period. A correction line is booked in the period it corrects
-    (``journal_period``), with the reference of the payroll run it came with (``referenceNumber``)."""
+    (``journal_period``), with the reference of the payroll run it came with (``referenceNumber``).
+    A changed or removed line arrives here as a reversal of what was delivered (debit and credit
+    swapped), next to the new version of a changed line: the journal stays balanced."""
     first = lines[0]
     period = as_date(first["journal_period"])
     refs = sorted({line["payroll_run_ref"] for line in lines})
@@ -113,32 +119,37 @@ def journal_transaction(lines, branch, dimension_segments):
             "hold": val(False), "journalTransactionLines": body_lines}
     if branch:
         body["branch"] = val(branch)
-    ref = reference(f"{refs[0]}-{first['company_code']}-{period:%Y%m}", body)
+    ref = reference(f"{refs[0]}-{first['company_code']}-{period:%Y%m}", body, version)
     body["description"] = val(f"{body['description']['value']} [{ref}]"[:255])
     return ref, body
 
 
 # ----------------------------------------------------------------------------------------- invoices
 
-def customer_invoice(lines, branch, sales_account=None):
-    """One customer invoice with its lines; the booking date gives the document date and period."""
+def invoice_line(line, branch, sales_account=None):
+    """One invoice (or credit note) line; its number is the source's line number."""
+    item = {"operation": "Insert", "lineNumber": val(int(line.get("line_no") or 1)),
+            "description": val(line.get("description") or line.get("product_code") or ""),
+            "quantity": val(amount(line.get("quantity"))),
+            "unitPriceInCurrency": val(amount(line.get("unit_price"))),
+            "manualAmountInCurrency": val(amount(line.get("amount")))}
+    if line.get("vat_code"):
+        item["vatCodeId"] = val(str(line["vat_code"]))
+    if sales_account:
+        item["accountNumber"] = val(str(sales_account))
+    if branch:
+        item["branchNumber"] = val(branch)
+    return item
+
+
+def customer_invoice(lines, branch, sales_account=None, kept=()):
+    """One customer invoice with its lines; the booking date gives the document date and period.
+    ``kept``: lines (bodies) of the delivered version that did not change, for a new version."""
     first = lines[0]
     booking = as_date(first.get("booking_date") or first["invoice_date"])
     text = first.get("booking_description") or f"{first['invoice_number']}"
-    body_lines = []
-    for number, line in enumerate(lines, start=1):
-        item = {"operation": "Insert", "lineNumber": val(number),
-                "description": val(line.get("description") or line.get("product_code") or ""),
-                "quantity": val(amount(line.get("quantity"))),
-                "unitPriceInCurrency": val(amount(line.get("unit_price"))),
-                "manualAmountInCurrency": val(amount(line.get("amount")))}
-        if line.get("vat_code"):
-            item["vatCodeId"] = val(str(line["vat_code"]))
-        if sales_account:
-            item["accountNumber"] = val(str(sales_account))
-        if branch:
-            item["branchNumber"] = val(branch)
-        body_lines.append(item)
+    body_lines = sorted([*kept, *(invoice_line(line, branch, sales_account) for line in lines)],
+                        key=lambda item: item["lineNumber"]["value"])
     body = {"customerNumber": val(str(first["debtor_number"])), "documentDate": val(rfc3339(booking)),
             "financialPeriod": val(period_of(booking)), "invoiceText": val(text[:255]),
             "customerRefNumber": val(str(first["invoice_number"])), "hold": val(False),
@@ -149,7 +160,33 @@ def customer_invoice(lines, branch, sales_account=None):
         body["currencyId"] = val(first["currency"])
     if branch:
         body["branchNumber"] = val(branch)
-    ref = reference(first["invoice_number"], body)
+    ref = reference(f"{first['company_code']}/{first['invoice_number']}", body)
+    body["externalReference"] = val(ref)
+    return ref, body
+
+
+def new_invoice_version(previous, kept):
+    """The delivered invoice with only ``kept`` lines (its other lines were removed from the source)."""
+    body = {key: value for key, value in previous.items() if key != "externalReference"}
+    body["invoiceLines"] = kept
+    ref = reference(f"{previous['customerRefNumber']['value']}", body)
+    body["externalReference"] = val(ref)
+    return ref, body
+
+
+CREDIT_NOTE_FIELDS = ("customerNumber", "documentDate", "financialPeriod", "currencyId", "branchNumber",
+                      "customerRefNumber", "hold")
+
+
+def credit_note(invoice_body, invoice_number, natural, on=None):
+    """The credit note that takes back a delivered invoice as a whole (Visma.net: a customer credit
+    note with the invoice's lines). ``on``: the date it is booked on (default: the invoice's)."""
+    body = {name: invoice_body[name] for name in CREDIT_NOTE_FIELDS if name in invoice_body}
+    if on is not None:
+        body["documentDate"], body["financialPeriod"] = val(rfc3339(on)), val(period_of(on))
+    body["invoiceText"] = val(f"Credit note for invoice {invoice_number}"[:255])
+    body["lines"] = [{key: value for key, value in line.items()} for line in invoice_body.get("invoiceLines", [])]
+    ref = reference(f"CN {natural}", body)
     body["externalReference"] = val(ref)
     return ref, body
 
@@ -167,28 +204,49 @@ def customer_payment(payment, branch, local_date):
             "invoiceText": val(f"{payment['receipt_number']} {payment.get('department') or ''}".strip())}
     if branch:
         body["branch"] = val(branch)
-    ref = reference(payment["receipt_number"], body)
+    ref = reference(f"{payment['company_code']}/{payment['receipt_number']}", body)
     body["paymentRef"] = val(ref)
     return ref, body
 
 
+def void_payment(payment_body):
+    """Visma.net's void of a delivered payment (a refund is voided as a refund)."""
+    kind = (payment_body.get("type") or {}).get("value") or "Payment"
+    return {"type": kind, "returnVoidPayment": False}
+
+
 # ---------------------------------------------------------------------------------- purchase orders
+
+def order_line(line, operation="Insert"):
+    """An order line; its number is the source's line number (a later update names it)."""
+    if operation == "Delete":
+        return {"operation": "Delete", "lineNumber": val(int(line["line_no"]))}
+    return {"operation": operation, "lineNumber": val(int(line["line_no"])), "inventory": val(line["item_code"]),
+            "lineDescription": val(line.get("description") or ""), "orderQty": val(amount(line.get("quantity"))),
+            "unitCost": val(amount(line.get("unit_cost")))}
+
 
 def purchase_order(lines, branch):
     first = lines[0]
-    body_lines = []
-    for number, line in enumerate(lines, start=1):
-        body_lines.append({"operation": "Insert", "lineNumber": val(number), "inventory": val(line["item_code"]),
-                           "lineDescription": val(line.get("description") or ""),
-                           "orderQty": val(amount(line.get("quantity"))),
-                           "unitCost": val(amount(line.get("unit_cost")))})
+    body_lines = [order_line(line) for line in lines]
     body = {"orderType": val("RegularOrder"), "hold": val(False), "date": val(rfc3339(first["order_date"])),
             "description": val(f"{first['order_number']} {first.get('order_description') or ''}".strip()[:255]),
             "supplier": val(str(first["supplier_number"])), "lines": body_lines}
     if branch:
         body["branch"] = val(branch)
-    ref = reference(first["order_number"], body)
+    ref = reference(f"{first['company_code']}/{first['order_number']}", body)
     body["supplierRef"] = val(ref)
+    return ref, body
+
+
+def purchase_order_update(changes, natural):
+    """``PUT`` of a delivered order: ``changes`` are (line payload, operation Insert/Update/Delete)."""
+    body = {"lines": [order_line(line, operation) for line, operation in changes]}
+    live = [line for line, operation in changes if operation != "Delete"]
+    if live:
+        first = live[0]
+        body["description"] = val(f"{first['order_number']} {first.get('order_description') or ''}".strip()[:255])
+    ref = reference(f"{natural}", body)
     return ref, body
 
 
@@ -213,7 +271,13 @@ def inventory_item(product, item_class_stock, item_class_non_stock):
             "description": val(product["description"]), "itemClass": val(item_class),
             "baseUnit": val(product.get("unit") or "PCS"), "defaultPrice": val(amount(product.get("sales_price"))),
             "kitItem": val(kind == "kit")}
-    return product["item_code"], body
+    return reference(f"{product['company_code']}/{product['item_code']}", body), body
+
+
+def inventory_deactivation(product):
+    """A product removed from the source: its item at Visma.net is set inactive (not deleted)."""
+    body = {"status": val("Inactive")}
+    return reference(f"{product['company_code']}/{product['item_code']}", body), body
 
 
 def kit_specification(product, components):
@@ -226,4 +290,27 @@ def kit_specification(product, components):
                 {"operation": "Insert", "lineNbr": val(number), "compInventoryID": val(code),
                  "dfltCompQty": val(amount(quantity)), "uom": val(unit or "PCS")}
                 for number, (code, quantity, unit) in enumerate(components, start=1)]}
-    return product["item_code"], body
+    return reference(f"{product['company_code']}/{product['item_code']}", body), body
+
+
+def kit_specification_update(body, previous):
+    """``PUT`` of a delivered kit: lines of components it still has are updated, new ones inserted,
+    gone ones deleted (by the line numbers Visma.net has)."""
+    before = {line["compInventoryID"]["value"]: line["lineNbr"]["value"]
+              for line in previous.get("stockComponentLines") or []
+              if line.get("operation") != "Delete" and "compInventoryID" in line}
+    number = max(before.values(), default=0)
+    lines = []
+    for line in body["stockComponentLines"]:
+        code = line["compInventoryID"]["value"]
+        if code in before:
+            lines.append(dict(line, operation="Update", lineNbr=val(before[code])))
+        else:
+            number += 1
+            lines.append(dict(line, operation="Insert", lineNbr=val(number)))
+    now = {line["compInventoryID"]["value"] for line in body["stockComponentLines"]}
+    lines += [{"operation": "Delete", "lineNbr": val(nbr)} for code, nbr in before.items() if code not in now]
+    update = {key: value for key, value in body.items() if key not in ("stockComponentLines", "kitInventoryID",
+                                                                       "revisionID")}
+    update["stockComponentLines"] = lines
+    return update

@@ -1,33 +1,17 @@
 """The registry of export types: one module each. ``get_type(key)`` returns the registered instance."""
-import importlib
-
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ExportError
-
-MODULES = ("journal_entries", "invoices", "hours", "payments", "purchase_orders", "products")
-_REGISTRY = {}
+from ..registry import Registry
 
 
-def register(cls):
-    _REGISTRY[cls.key] = cls()
-    return cls
+def _unknown(key):
+    return ExportError(_l("Unknown export type: %(key)s."), code="unknown_export_type", key=key)
 
 
-def _load():
-    if len(_REGISTRY) < len(MODULES):
-        for name in MODULES:
-            importlib.import_module(f"{__name__}.{name}")
-
-
-def get_type(key):
-    _load()
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise ExportError(_l("Unknown export type: %(key)s."), code="unknown_export_type", key=key) from None
-
-
-def all_types():
-    _load()
-    return [_REGISTRY[name] for name in MODULES]
+# The order in which pages list the types (a new type comes after these).
+TYPES = Registry(__name__, make=lambda cls: cls(), unknown=_unknown,
+                 order=("journal_entries", "invoices", "hours", "payments", "purchase_orders", "products"))
+register = TYPES.register
+get_type = TYPES.get
+all_types = TYPES.all

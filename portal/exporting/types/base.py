@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from ...models.exporting import Severity
 from ..formats import Column
 
 
@@ -101,6 +102,9 @@ class ExportType:
     run_param_keys = frozenset()   # payload keys that come from the run, left out of the fingerprint
     required = ()                  # payload keys that must have a value
     supports_cancellation = False  # removals become cancellation lines
+    # A changed record is delivered as the reversal of what was delivered (its ``cancellation``, mutation
+    # ``reversal``) followed by the new version (journals: the books stay balanced per period).
+    reverses_changes = False
     # The Flexybox way (DESIGN §4): the first record a provider rejects stops the delivery; the rest
     # stays unprocessed until someone resolves the problem and exports again (resumes).
     stop_on_error = False
@@ -138,6 +142,12 @@ class ExportType:
     def record_key(self, payload):
         raise NotImplementedError
 
+    def sql_source(self, ctx, dialect):
+        """The payload, record key and validations as SQL (``sql.SqlSource``), so that the engine prepares
+        the run by one statement; None (the default): the engine builds payloads row by row in Python.
+        The SQL payload must equal ``payload()`` value for value (tests compare them)."""
+        return None
+
     def group_key(self, payload):
         return ""
 
@@ -156,7 +166,7 @@ class ExportType:
         for name in self.required:
             if payload.get(name) in (None, ""):
                 headers = {c.key: c.header for c in self.columns()}
-                issues.append(Issue("error", "missing_value",
+                issues.append(Issue(Severity.ERROR, "missing_value",
                                     {"record": self.record_key(payload), "field": str(headers.get(name, name))},
                                     record_key=self.record_key(payload), invalid=True))
         return issues

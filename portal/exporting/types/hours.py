@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased
 
 from ...extensions import db
 from ...models import Company, CostCentre, Employee, TimeRegistration
+from ...models.exporting import Severity
 from ..formats import Column
 from . import register
 from .base import ExportType, Issue, iso
@@ -81,7 +82,7 @@ class Hours(ExportType):
         for number, id1, s1, e1, id2, s2, e2 in pairs:
             def name(rid, s, e):
                 return f"H{rid} ({ctx.local(s):%Y-%m-%d %H:%M}–{ctx.local(e):%H:%M})"
-            issues.append(Issue("warning", "hours_overlap",
+            issues.append(Issue(Severity.WARNING, "hours_overlap",
                                 {"employee": number, "first": name(id1, s1, e1), "second": name(id2, s2, e2)},
                                 record_key=f"H{id1}"))
         return issues

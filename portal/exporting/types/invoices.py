@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ...models import Company, Debtor, InvoiceLine
+from ...models.exporting import Severity
 from ..formats import Column
 from . import register
 from .base import ExportType, Issue, money, negate, quantity
@@ -85,7 +86,7 @@ class Invoices(ExportType):
         issues = super().row_issues(payload, ctx)
         if payload.get("debtor_blocked"):
             key = self.record_key(payload)
-            issues.append(Issue("error", "debtor_blocked", {"debtor": payload["debtor_number"], "record": key},
+            issues.append(Issue(Severity.ERROR, "debtor_blocked", {"debtor": payload["debtor_number"], "record": key},
                                 record_key=key, invalid=True))
         return issues
 

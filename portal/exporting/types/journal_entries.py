@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased
 
 from ...extensions import db
 from ...models import Company, CostCentre, CostUnit, Employee, JournalLine
+from ...models.exporting import Severity
 from ..errors import ExportError
 from ..formats import Column
 from . import register
@@ -20,6 +21,7 @@ class JournalEntries(ExportType):
     window_kind = "date"
     required = ("account", "company_code")
     supports_cancellation = True
+    reverses_changes = True
     formats = ("csv", "jsonl", "xlsx", "sie4")
 
     def columns(self):
@@ -107,7 +109,7 @@ class JournalEntries(ExportType):
             select(Company.name).join(JournalLine, JournalLine.company_id == Company.id)
             .where(scope, Company.is_test_company.is_(True)).group_by(Company.name).order_by(Company.name))
         for (name,) in tests:
-            issues.append(Issue("info", "test_company_left_out", {"company": name}))
+            issues.append(Issue(Severity.INFO, "test_company_left_out", {"company": name}))
         # One journal per company and period must balance.
         sums = db.session.execute(
             select(Company.code, JournalLine.about_period, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
@@ -118,7 +120,7 @@ class JournalEntries(ExportType):
             .having(func.round(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 2) != 0)
             .order_by(Company.code, JournalLine.about_period))
         for code, period, debit, credit in sums:
-            issues.append(Issue("error", "journal_unbalanced",
+            issues.append(Issue(Severity.ERROR, "journal_unbalanced",
                                 {"company": code, "period": period.isoformat(), "debit": money(debit),
                                  "credit": money(credit)},
                                 group_key=f"{code}|{period.isoformat()}", invalid=True))

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ...models import Company, Department, Payment
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, iso, money, negate
 
 
@@ -45,6 +46,24 @@ class Payments(ExportType):
     def route(self, stmt, finance_system):
         # Seed 004: only departments whose finance system is ``finance_system`` go there.
         return stmt.where(Department.finance_system == finance_system)
+
+    def sql_source(self, ctx, dialect):
+        stmt = (select(Payment.id).select_from(Payment)
+                .join(Company, Company.id == Payment.company_id)
+                .outerjoin(Department, Department.id == Payment.department_id)
+                .where(self.window_filter(Payment.paid_at, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(Payment.company_id == ctx.company_id)
+        paid_at = sql.iso_datetime(Payment.paid_at, dialect)
+        return sql.SqlSource(
+            select=stmt, source_id=Payment.id, record_key=Payment.receipt_number, window_value=paid_at,
+            company_id=Payment.company_id, required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            payload=[("company_code", Company.code), ("department", sql.text_or_empty(Department.code)),
+                     ("receipt_number", Payment.receipt_number), ("paid_at", paid_at),
+                     ("customer_number", Payment.customer_number), ("customer_name", Payment.customer_name),
+                     ("payment_type", Payment.payment_type), ("amount", sql.money(Payment.amount, dialect)),
+                     ("company_id", Payment.company_id)])
 
     def payload(self, row, ctx):
         p = row

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from portal.extensions import db
+from tests.factories import csrf_from
 
 COMPANY = "1000001"
 
@@ -25,9 +26,9 @@ def openapi():
     from portal.sandbox import spec
     spec.validators()
 
-    def validate(path, body):
+    def validate(path, body, method="POST"):
         import json
-        return spec.validate("POST", path, [], json.dumps(body).encode("utf-8"), "application/json")
+        return spec.validate(method, path, [], json.dumps(body).encode("utf-8"), "application/json")
     return validate
 
 
@@ -80,7 +81,7 @@ class Setup:
         http = requests.Session()
         page = http.get(connect_url, timeout=30)
         assert page.status_code == 200, page.text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        csrf = csrf_from(page.text)
         request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
         answer = http.post(self.url + "/sandbox/connect/authorize", allow_redirects=False, timeout=30,
                            data={"csrf_token": csrf, "request_id": request_id, "company": company,
@@ -114,7 +115,7 @@ def _every_document_valid(openapi):
     from portal.models import VismaDocument
     db.session.rollback()
     for document in db.session.execute(db.select(VismaDocument)).scalars():
-        assert openapi(document.path, document.body) == [], (document.kind, document.body)
+        assert openapi(document.path, document.body, document.method) == [], (document.kind, document.body)
 
 
 @pytest.fixture
@@ -180,7 +181,7 @@ def assert_valid(openapi, run):
     built = documents(run)
     assert built, "the run built no documents"
     for document in built:
-        assert openapi(document.path, document.body) == [], (document.kind, document.body)
+        assert openapi(document.path, document.body, document.method) == [], (document.kind, document.body)
     return built
 
 
@@ -192,13 +193,13 @@ def rows(run):
 
 
 def run_now(profile, mode="production", **kwargs):
-    from ..conftest import start_and_run
+    from tests.factories import start_and_run
     return start_and_run(profile, mode, **kwargs)
 
 
 def execute(run_id):
     from portal.models import Run
-    from ..conftest import execute as execute_job
+    from tests.factories import execute as execute_job
     execute_job(run_id)
     db.session.rollback()
     return db.session.get(Run, run_id)
@@ -211,8 +212,8 @@ WINDOW = {"window_start": "2026-11-01", "window_end": "2026-11-30"}
 
 
 def companies():
-    from .. import factory
-    return factory.companies()
+    from tests import factories
+    return factories.companies()
 
 
 def payroll(company, ref="PR-2026-11", period=NOVEMBER, about=None, centre=None, unit=None, lines=None):
@@ -241,9 +242,9 @@ def payroll(company, ref="PR-2026-11", period=NOVEMBER, about=None, centre=None,
 
 
 def invoices(company, count, blocked=(), day=date(2026, 11, 10)):
-    from .. import factory
-    debtors = factory.debtors(company, count=max(3, len(blocked) + 1), blocked=blocked)
-    return factory.invoice_lines(company, debtors, count, day=day)
+    from tests import factories
+    debtors = factories.debtors(company, count=max(3, len(blocked) + 1), blocked=blocked)
+    return factories.invoice_lines(company, debtors, count, day=day)
 
 
 def department(company, code="SHOP", finance_system="visma_net"):

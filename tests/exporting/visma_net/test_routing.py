@@ -42,7 +42,7 @@ def test_orders_and_payments_of_departments_without_visma_net_are_left_out_and_c
 
 def test_a_file_export_of_the_same_orders_keeps_every_department(sctx):
     from portal.exporting import services
-    from ..conftest import start_and_run
+    from tests.factories import start_and_run
     zorg, _thuis, _test = companies()
     purchase_orders(zorg, 1, dept="SHOP")
     purchase_orders(zorg, 1, dept="ADM", finance_system=None, first=10)

@@ -1,0 +1,226 @@
+"""Changes and removals at Visma.net (issue 9, points 2-4): a record is never marked processed without a
+successful request; references are per company; per type a change becomes an update (PUT), a credit
+note, a void or a reversal, and where Visma.net allows nothing a report item naming the document. Against
+the sandbox over real HTTP; every document validated against the OpenAPI description (the fixture)."""
+from datetime import datetime
+from decimal import Decimal
+
+from portal.exporting import sync
+from portal.exporting.report import report
+from portal.extensions import db
+from portal.models import InvoiceLine, JournalLine, Payment, Product, PurchaseOrderLine
+
+from .conftest import (
+    NOVEMBER, WINDOW, companies, documents, invoices, payments, payroll, products, purchase_orders, received,
+    records, rows, run_now,
+)
+
+
+def _body(kind, number):
+    return next(body for k, n, body in records(kind) if n == number)
+
+
+def _codes(run):
+    return [i["code"] for i in report(run.id, locale="en")["items"]]
+
+
+def test_a_changed_product_is_updated_and_the_second_companys_item_gets_its_own_request(sctx):
+    zorg, thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg, thuis)
+    products(zorg)
+    db.session.commit()
+    profile = sctx.profile("products", sync_type="incremental_all", item_class_stock="STOCK",
+                           item_class_non_stock="NONSTOCK")
+    first = run_now(profile, **WINDOW)
+    assert first.status == "exported", first.error_reason
+    assert received("PUT") == []
+    soap = db.session.execute(db.select(Product).filter_by(company_id=zorg.id, item_code="SOAP")).scalar()
+    soap.description, soap.sales_price, soap.updated_at = "Soap, lavender", Decimal("4.25"), datetime(2026, 11, 20)
+    db.session.commit()
+    second = run_now(profile, **WINDOW)
+    assert second.status == "exported", second.error_reason
+    assert [(m, p, s) for m, p, s in received("PUT")] == [("PUT", "/v1/inventory/SOAP", 204)]
+    held = _body("inventory", "SOAP")
+    assert held["description"]["value"] == "Soap, lavender" and held["defaultPrice"]["value"] == 4.25
+    [document] = documents(second)
+    assert (document.method, document.operation, document.state) == ("PUT", "update", "sent")
+    assert sync.current_ledger(profile.id)  # the change is in the ledger only because it was sent
+
+    # The second company's item with the same code: its own request (Visma.net refuses a duplicate).
+    db.session.add(Product(company_id=thuis.id, item_code="SOAP", description="Soap", sales_price=Decimal("3.95"),
+                           cost_price=Decimal("1.10"), updated_at=datetime(2026, 11, 21)))
+    db.session.commit()
+    posts = len(received("POST", "/v1/inventory"))
+    third = run_now(profile, **WINDOW)
+    assert len(received("POST", "/v1/inventory")) == posts + 1
+    [row] = [r for r in rows(third) if r.record_key == "THUIS/SOAP"]
+    assert not row.processed and "already exists" in row.error
+    assert third.status == "partially_processed"
+
+
+def test_a_removed_product_is_set_inactive(sctx):
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    products(zorg)
+    db.session.commit()
+    profile = sctx.profile("products", sync_type="incremental_all", item_class_stock="STOCK",
+                           item_class_non_stock="NONSTOCK")
+    assert run_now(profile, **WINDOW).status == "exported"
+    db.session.execute(db.delete(Product).where(Product.item_code == "SOAP"))
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert _body("inventory", "SOAP")["status"]["value"] == "Inactive"
+    assert [d.operation for d in documents(run)] == ["deactivate"]
+
+
+def test_a_changed_invoice_is_credited_and_sent_again_a_removed_one_credited(vctx):
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    lines = invoices(zorg, 2)
+    db.session.add(InvoiceLine(company_id=zorg.id, debtor_id=lines[0].debtor_id, invoice_number=lines[0].invoice_number,
+                               line_no=2, invoice_date=lines[0].invoice_date, due_date=lines[0].due_date,
+                               product_code="P9", description="Travel", quantity=Decimal("1"),
+                               unit_price=Decimal("10.00"), amount=Decimal("10.00"), vat_code="H",
+                               vat_amount=Decimal("2.10")))
+    db.session.commit()
+    profile = vctx.profile("invoices", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    [(_k, first_number, _b), _other] = records("customerinvoice")
+    travel = db.session.execute(db.select(InvoiceLine).filter_by(line_no=2)).scalar()
+    travel.amount, travel.quantity = Decimal("20.00"), Decimal("2")
+    db.session.execute(db.delete(InvoiceLine).where(InvoiceLine.invoice_number == lines[1].invoice_number))
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    notes = records("customerCreditNote")
+    assert len(notes) == 2                        # the changed invoice and the removed one
+    assert {b["invoiceText"]["value"] for _k, _n, b in notes} == {
+        f"Credit note for invoice {n}" for _k, n, _b in records("customerinvoice")[:2]}
+    changed_note = next(b for _k, _n, b in notes if b["invoiceText"]["value"].endswith(first_number))
+    assert [l["manualAmountInCurrency"]["value"] for l in changed_note["lines"]] == [91.0, 10.0]
+    invoices_now = records("customerinvoice")
+    assert len(invoices_now) == 3                 # the new version of the changed invoice
+    new_version = invoices_now[-1][2]
+    assert [(l["lineNumber"]["value"], l["manualAmountInCurrency"]["value"]) for l in new_version["invoiceLines"]] \
+        == [(1, 91.0), (2, 20.0)]
+    assert sorted(d.operation for d in documents(run)) == ["credit_note", "credit_note", "new_version"]
+
+
+def test_a_changed_payment_is_voided_and_sent_again_a_removed_one_voided(sctx):
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    payments(zorg, 2)
+    db.session.commit()
+    profile = sctx.profile("payments", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    first, second = db.session.execute(db.select(Payment).order_by(Payment.receipt_number)).scalars().all()
+    first.amount = Decimal("99.00")
+    db.session.delete(second)
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    voids = received("POST")
+    assert [p for _m, p, s in voids if p.endswith("/action/void") and s == 204] == [
+        "/v1/customerPayment/000001/action/void", "/v1/customerPayment/000002/action/void"] or \
+        len([p for _m, p, s in voids if p.endswith("/action/void") and s == 204]) == 2
+    held = records("customerPayment")
+    assert [b.get("voided", False) for _k, _n, b in held] == [True, True, False]
+    assert held[-1][2]["paymentAmount"]["value"] == 99.0
+    assert sorted(d.operation for d in documents(run)) == ["new", "void", "void"]
+
+
+def test_a_changed_order_is_updated_by_line_and_a_removed_order_is_reported_by_its_number(sctx):
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    purchase_orders(zorg, 2)
+    db.session.commit()
+    profile = sctx.profile("purchase_orders", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    numbers = [n for _k, n, _b in records("purchaseorder")]
+    gloves, masks = db.session.execute(db.select(PurchaseOrderLine).where(
+        PurchaseOrderLine.purchase_order_id == 1).order_by(PurchaseOrderLine.line_no)).scalars().all()
+    gloves.quantity = Decimal("12")
+    db.session.delete(masks)
+    db.session.execute(db.delete(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == 2))
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert [p for _m, p, s in received("PUT")] == [f"/v1/purchaseorder/{numbers[0]}"]
+    lines = _body("purchaseorder", numbers[0])["lines"]
+    assert [(l["lineNumber"]["value"], l["orderQty"]["value"]) for l in lines] == [(1, 12.0)]
+    items = [i for i in report(run.id, locale="en")["items"] if i["code"] == "visma_by_hand"]
+    assert {i["record_key"] for i in items} == {"PO00001/1", "PO00001/2"}
+    assert f"Visma.net document {numbers[1]}" in items[0]["message"]
+
+
+def test_a_changed_journal_line_is_reversed_and_booked_again_in_its_period(vctx):
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payroll(zorg)
+    db.session.commit()
+    profile = vctx.profile("journal_entries", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    gross, _employer, net, _tax = db.session.execute(db.select(JournalLine).order_by(JournalLine.line_no)).scalars()
+    gross.debit, net.credit = Decimal("1600.00"), Decimal("1450.00")
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    [_first, (_k, _n, correction)] = records("journaltransaction")
+    assert correction["financialPeriod"]["value"] == "202611"
+    amounts = [(l["accountNumber"]["value"], l["debitAmountInCurrency"]["value"], l["creditAmountInCurrency"]["value"])
+               for l in correction["journalTransactionLines"]]
+    assert sorted(amounts) == sorted([("4000", 0.0, 1500.0), ("4000", 1600.0, 0.0),
+                                      ("1600", 1350.0, 0.0), ("1600", 0.0, 1450.0)])
+    assert [d.operation for d in documents(run)] == ["correction"]
+
+
+def test_a_kits_raw_materials_outside_the_window_are_looked_up_and_sent_before_the_kit(sctx):
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    products(zorg)
+    # The raw materials changed long before the window: only the kit (and SOAP) are in the run.
+    db.session.execute(db.update(Product).where(Product.is_raw_material.is_(True))
+                       .values(updated_at=datetime(2026, 1, 5)))
+    db.session.commit()
+    profile = sctx.profile("products", item_class_stock="STOCK", item_class_non_stock="NONSTOCK")
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert not run.counts["stopped_on_error"]
+    assert sorted(n for _k, n, _b in records("inventory")) == ["BREAD", "FLOUR", "SOAP", "YEAST"]
+    assert [n for _k, n, _b in records("KitSpecifications")] == ["BREAD/1"]
+    lookups = [p for m, p, s in received("GET") if p in ("/v1/inventory/FLOUR", "/v1/inventory/YEAST")]
+    assert sorted(lookups) == ["/v1/inventory/FLOUR", "/v1/inventory/YEAST"]
+    components = [d for d in documents(run) if d.operation == "component"]
+    assert sorted(d.body["inventoryNumber"]["value"] for d in components) == ["FLOUR", "YEAST"]
+    assert {d.body["type"]["value"] for d in components} == {"ComponentPartItem"}
+
+
+def test_a_changed_kit_updates_its_item_and_its_kit_specification(sctx):
+    from portal.models import KitComponent
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    products(zorg)
+    db.session.commit()
+    profile = sctx.profile("products", sync_type="incremental_all", item_class_stock="STOCK",
+                           item_class_non_stock="NONSTOCK")
+    assert run_now(profile, **WINDOW).status == "exported"
+    bread = db.session.execute(db.select(Product).filter_by(item_code="BREAD")).scalar()
+    yeast = db.session.execute(db.select(Product).filter_by(item_code="YEAST")).scalar()
+    db.session.execute(db.delete(KitComponent).where(KitComponent.component_id == yeast.id))
+    bread.description, bread.updated_at = "Bread without yeast", datetime(2026, 11, 20)
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert [p for _m, p, s in received("PUT") if s == 204] == ["/v1/inventory/BREAD", "/v1/KitSpecifications/BREAD/1"]
+    kit = _body("KitSpecifications", "BREAD/1")
+    assert [l["compInventoryID"]["value"] for l in kit["stockComponentLines"]] == ["FLOUR"]
+    assert _body("inventory", "BREAD")["description"]["value"] == "Bread without yeast"

@@ -1,0 +1,117 @@
+"""Issue 9, point 5 (seed 004): a stopped sync is a system message on the home page, the profile, Export
+management and the overview — the record, the time and Visma.net's message verbatim; Resume for Import
+and export, Skip with a reason for consultants, both recorded in the run's history (its report)."""
+import html
+
+from portal.extensions import db
+from portal.exporting.providers.visma_net import stop_state
+from portal.exporting.report import report
+
+from .conftest import WINDOW, companies, documents, execute, faults, payments, records, rows, run_now
+
+MESSAGE = "Payment method 'CASH' is not active for branch MAIN. <Activate> it under Payment methods."
+
+
+class _Outside:
+    """A test client whose requests run outside the test's app context (else Flask reuses that context,
+    and its ``g`` — where Flask-WTF keeps the CSRF token — would span requests)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+
+        def call(*args, **kwargs):
+            from flask.globals import _cv_app
+            context = _cv_app.get(None)
+            if context is not None:
+                context.pop()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                if context is not None:
+                    context.push()
+        return call
+
+
+def _login(app, who):
+    from portal.demo.seed import seed_users
+    from tests.factories import AuthActions
+    seed_users()
+    db.session.commit()
+    client = _Outside(app.test_client())
+    auth = AuthActions(client)
+    auth.login(who)
+    return client, auth
+
+
+def _stopped(sctx):
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    payments(zorg, 4)
+    db.session.commit()
+    profile = sctx.profile("payments")
+    third = documents(run_now(profile, "test", **WINDOW))[2]
+    faults(reject_reference=third.reference, reject_message=MESSAGE)
+    run = run_now(profile, **WINDOW)
+    assert run.status == "partially_processed"
+    return profile.id, run.id
+
+
+def test_the_stop_is_a_system_message_on_every_page_and_staff_resume_it(sctx):
+    pid, rid = _stopped(sctx)
+    client, auth = _login(sctx.app, "staff")
+    stopped_at = stop_state(pid).stopped_at
+    manager, _auth = _login(sctx.app, "manager")
+    for who, path in ((client, "/"), (client, f"/profiles/{pid}"), (client, "/profiles/"),
+                      (manager, "/overview/")):
+        page = who.get(path, follow_redirects=True).get_data(as_text=True)
+        assert "System message" in page, path
+        assert "The sync has stopped until the problem is solved." in page, path
+        assert MESSAGE in html.unescape(page), path
+        assert "R000002" in page and stopped_at.strftime("%Y") in page, path
+        assert ("Resume" in page) == (who is client) and "Skip this record" not in page, path  # staff: no skip
+    # Resume (CSRF checked): the sync goes on from the rejected record; nothing is sent twice.
+    assert client.post(f"/profiles/{pid}/sync/resume", data={}).status_code == 400
+    answer = client.post(f"/profiles/{pid}/sync/resume",
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}")})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/runs/{rid}")
+    run = execute(rid)
+    rid = run.id
+    assert run.status == "exported"
+    assert len(records("customerPayment")) == 4
+    assert stop_state(pid) is None
+    assert "System message" not in client.get("/").get_data(as_text=True)
+    assert [i["message"] for i in report(rid, locale="en")["items"] if i["code"] == "sync_resumed"] == [
+        "Anna de Vries resumed the sync at record R000002."] or \
+        any(i["code"] == "sync_resumed" for i in report(rid, locale="en")["items"])
+
+
+def test_a_consultant_skips_the_record_with_a_reason(sctx):
+    pid, rid = _stopped(sctx)
+    client, auth = _login(sctx.app, "consultant")
+    page = client.get(f"/profiles/{pid}").get_data(as_text=True)
+    assert "Skip this record" in page and "Reason for skipping record R000002" in page
+    csrf = auth.csrf_token(f"/profiles/{pid}")
+    answer = client.post(f"/profiles/{pid}/sync/skip", data={"csrf_token": csrf, "reason": "  "},
+                         follow_redirects=True)
+    assert "Give a reason for skipping the record." in answer.get_data(as_text=True)
+    assert stop_state(pid) is not None
+    answer = client.post(f"/profiles/{pid}/sync/skip",
+                         data={"csrf_token": csrf, "reason": "Paid twice at the till; refunded in cash."})
+    assert answer.status_code == 302
+    run = execute(rid)
+    rid = run.id
+    assert run.status == "exported"                     # the skipped record is an error, not "left"
+    state = {r.record_key: (r.processed, r.invalid) for r in rows(run)}
+    assert state["R000002"] == (False, True) and state["R000003"] == (True, False)
+    assert len(records("customerPayment")) == 3
+    [item] = [i for i in report(rid, locale="en")["items"] if i["code"] == "sync_skipped"]
+    assert item["message"].endswith("skipped record R000002: Paid twice at the till; refunded in cash.")
+    assert stop_state(pid) is None
+    # Staff may not skip.
+    staff, staff_auth = _login(sctx.app, "staff")
+    assert staff.post(f"/profiles/{pid}/sync/skip",
+                      data={"csrf_token": staff_auth.csrf_token("/"), "reason": "x"}).status_code == 403
