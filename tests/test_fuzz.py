@@ -58,7 +58,7 @@ def _world(app):
     from portal.extensions import db
     from portal.integrations.services import create_account
     from portal.models import ExportProfile, User
-    from tests.runs import support
+    from tests import factories as support
     with app.app_context():
         seed(size=100)
         profile = db.session.execute(db.select(ExportProfile).order_by(ExportProfile.id)).scalars().first()

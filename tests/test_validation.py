@@ -11,7 +11,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ExportProfile, IntegrationAccount, Run, User
 from portal.models.sandbox import SandboxRequest
-from tests.runs import support
+from tests import factories as support
 
 FAR = "9" * 23
 

@@ -138,7 +138,7 @@ def test_run_and_profile_commands_are_recorded(app, users):
     from portal.exporting import services
     from portal.models import User
     from portal.models.exporting import PreparedRow
-    from tests.runs import support
+    from tests import factories as support
     with app.app_context():
         staff = db.session.get(User, users["staff"])
         consultant = db.session.get(User, users["consultant"])
