@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import LedgerEntry, MappingHistoryEntry, PreparedRow, Run, User
 
 from tests import factories
-from tests.factories import execute, files_of, read_csv, rows_of, start_and_run
+from tests.factories import execute, files_of, read_csv, read_jsonl, rows_of, start_and_run
 
 
 def _payments_profile(count=4, sync_type="incremental_all"):
@@ -104,7 +104,6 @@ def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_l
     run = db.session.get(Run, run.id)
     assert run.status == "exported"
     second_file = files_of(run)[-1]
-    from tests.factories import read_jsonl
     assert [r["invoice_number"] for r in read_jsonl(second_file.path)] == [good[0].record_key.split("/")[0]]
     assert len(sync.current_ledger(profile.id)) == 4
     assert len(files_of(run)) == 2
@@ -281,5 +280,4 @@ def test_unticked_rows_leave_the_run_partially_processed_and_rule_errors_do_not(
 
 
 def rows_of_file(run_file):
-    from .conftest import read_jsonl
     return read_jsonl(run_file.path)
