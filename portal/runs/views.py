@@ -159,7 +159,7 @@ def _documents_context(run):
 DOCUMENTS_SHOWN = 100
 
 
-@bp.route("/runs/<int:run_id>/documents.json")
+@bp.route("/runs/<id:run_id>/documents.json")
 @permission_required(*READERS)
 def documents_json(run_id):
     """Every Visma.net document of the run (summary fields and the JSON body), as one file."""
@@ -358,7 +358,7 @@ def _back(profile_id):
     return redirect(safe_next(request.form.get("next"), url_for("profiles.detail", profile_id=profile_id)))
 
 
-@bp.route("/profiles/<int:profile_id>/sync/resume", methods=["POST"])
+@bp.route("/profiles/<id:profile_id>/sync/resume", methods=["POST"])
 @permission_required(*RUNNERS)
 def resume_sync(profile_id):
     profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
@@ -373,7 +373,7 @@ def resume_sync(profile_id):
     return _back(profile.id)
 
 
-@bp.route("/profiles/<int:profile_id>/sync/skip", methods=["POST"])
+@bp.route("/profiles/<id:profile_id>/sync/skip", methods=["POST"])
 @permission_required(Permission.MANAGE_EXPORTS)
 def skip_record(profile_id):
     profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
