@@ -94,7 +94,9 @@ def _profile(count):
     zorg, _, _ = factories.companies()
     factories.payments(zorg, count, at=datetime(2026, 11, 1))  # one a minute: 40,000 fit in November
     db.session.commit()
-    return services.create_profile(name="Payments", export_type="payments", options={"format": "csv"},
+    # JSON Lines: written row by row in batches, so the test can catch the run while it writes (CSV is one
+    # COPY / one cursor pass that an idle machine finishes between two looks).
+    return services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                    sync_type="incremental_all")
 
 
