@@ -58,7 +58,7 @@ def _form_page(profile, schedule=None):
             flash(_("The schedule is saved. Next start: %(time)s.", time=_next_text(saved)), "success")
             return redirect(url_for("schedules.index", profile_id=profile.id))
     status = 400 if form.is_submitted() else 200
-    return render("schedules/form.html", status=status, form=form, profile=profile, schedule=schedule,
+    return render("schedules/form.html", http_status=status, form=form, profile=profile, schedule=schedule,
                   takes=_takes(profile))
 
 
