@@ -618,15 +618,8 @@ def kit_specification_dto(record):
 
 
 def customer_credit_note_dto(record):
-    body = json.loads(record.body)
-    customer = v(body, "customerNumber")
-    return {"documentType": "CreditNote", "referenceNumber": record.number, "status": "Balanced",
-            "customer": {"number": customer, "name": f"Customer {customer}"},
-            "customerRefNumber": v(body, "customerRefNumber") or "",
-            "externalReference": v(body, "externalReference") or "",
-            "documentDate": v(body, "documentDate") or _iso(record.created_at),
-            "financialPeriod": _period_text(record.period), "invoiceText": v(body, "invoiceText") or "",
-            "lastModifiedDateTime": _iso(record.created_at)}
+    """A credit note reads as the invoice it is, with its own document type."""
+    return {**customer_invoice_dto(record), "documentType": "CreditNote"}
 
 
 DTOS = {"customerCreditNote": customer_credit_note_dto, "journaltransaction": journal_transaction_dto, "customerinvoice": customer_invoice_dto,
