@@ -18,6 +18,8 @@ def _sign_in(page, base):
     page.fill("input[name=email]", "consultant@example.com")
     page.fill("input[name=password]", "demo")
     page.click("main button[type=submit]")
+    # Signed in only once the portal has answered: a click on the next page before that races the sign-in.
+    page.wait_for_url(lambda url: "/auth/login" not in url)
 
 
 def _shot(page, name):
