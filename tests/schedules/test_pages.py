@@ -72,3 +72,8 @@ def test_the_overview_filters_runs_started_by_a_schedule(app, client, auth, user
     assert "1 export matches" in page
     assert f'/runs/{scheduled_run}"' in page and "schedule Daily at 06:00" in page
     assert "2 exports match" in client.get("/overview/").get_data(as_text=True)
+    # The overview's CSV says the same as its page: who (or which schedule) started each run.
+    lines = client.get("/overview/export.csv").get_data(as_text=True).splitlines()
+    by_run = {line.split(",")[0].lstrip("\ufeff"): line for line in lines[1:]}
+    assert "schedule Daily at 06:00" in by_run[str(scheduled_run)]
+    assert "schedule" not in "".join(line for key, line in by_run.items() if key != str(scheduled_run))
