@@ -20,7 +20,7 @@ from ..models.exporting import (
     ACTIVE_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow,
     ReportItem, Run, RunFile, RunMode, RunStatus, Severity,
 )
-from ..pagination import paginate
+from ..pagination import KeysetPage, count_capped, keyset_page, paginate
 from .errors import ExportError
 from .types import all_types, get_type
 
@@ -229,15 +229,43 @@ def report_counts(run_id):
 
 # --- prepared data, ledger, mapping history ---------------------------------------------------------
 
-def prepared_rows(run_id, errors_only=False, page=1, per_page=50):
-    """One page of a run's prepared rows in delivery order; the order and the count follow the
-    (run_id, group_key, seq) index, so a page of a 1,000,000-row run does not sort the run.
-    "Errors only": rows that failed validation or that the provider refused."""
+PREPARED_PER_PAGE = 50
+PREPARED_COUNT_CAP = 10_000
+
+
+class UnknownPageToken(LookupError):
+    """A page was asked for after or before a row that is not one of the run's rows."""
+
+
+def prepared_problem():
+    """"Errors only": rows that failed validation or that the provider refused (the partial index
+    ``ix_prepared_rows_problem`` holds exactly these rows: keep the two conditions the same)."""
+    return or_(PreparedRow.error.isnot(None), PreparedRow.invalid.is_(True))
+
+
+def prepared_rows(run_id, errors_only=False, *, after=None, before=None, last=False,
+                  per_page=PREPARED_PER_PAGE):
+    """One page of a run's prepared rows in delivery order (group, seq, id), by keyset: the first page,
+    the page after the row ``after`` or before the row ``before`` (row ids), or the last page. Each is one
+    range of the (run_id, group_key, seq, id) index, so a page of a 1,000,000-row run costs what a page
+    of a 1,000-row run costs; the count stops at ``PREPARED_COUNT_CAP``. Raises ``UnknownPageToken``
+    when ``after``/``before`` is not a row of the run."""
     conditions = [PreparedRow.run_id == run_id]
     if errors_only:
-        conditions.append(or_(PreparedRow.error.isnot(None), PreparedRow.invalid.is_(True)))
-    query = select(PreparedRow).where(*conditions).order_by(PreparedRow.group_key, PreparedRow.seq)
-    return paginate(query, page, per_page, select(func.count()).select_from(PreparedRow).where(*conditions))
+        conditions.append(prepared_problem())
+    order = (PreparedRow.group_key, PreparedRow.seq, PreparedRow.id)
+    keys = {}
+    for name, row_id in (("after", after), ("before", before)):
+        if row_id is not None:
+            key = db.session.execute(select(*order).where(PreparedRow.run_id == run_id,
+                                                          PreparedRow.id == row_id)).one_or_none()
+            if key is None:
+                raise UnknownPageToken(row_id)
+            keys[name] = tuple(key)
+    items, has_prev, has_next = keyset_page(select(PreparedRow).where(*conditions), order, per_page,
+                                            after=keys.get("after"), before=keys.get("before"), last=last)
+    total, capped = count_capped(select(PreparedRow.id).where(*conditions), PREPARED_COUNT_CAP)
+    return KeysetPage(items, per_page, has_prev, has_next, total, capped)
 
 
 def row_states(run_id, row_ids):

@@ -215,6 +215,11 @@ class RunAttempt(db.Model):
     __table_args__ = (db.UniqueConstraint("run_id", "number"),)
 
 
+# The rows "Errors only" shows, as each database is asked for them (``queries.prepared_problem``): a
+# partial index is used only when the query's condition is the index's, term for term.
+PROBLEM_SQL = {"sqlite": "error IS NOT NULL OR invalid IS 1", "postgresql": "error IS NOT NULL OR invalid IS true"}
+
+
 class PreparedRow(db.Model):
     __tablename__ = "prepared_rows"
     id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
@@ -235,8 +240,12 @@ class PreparedRow(db.Model):
     export_pass = db.Column(db.Integer, nullable=True)      # which export of the run delivered it
 
     __table_args__ = (
-        db.Index("ix_prepared_rows_run_seq", "run_id", "group_key", "seq"),
+        # Delivery order, and the Prepared data page's keyset (id last: the order is unique).
+        db.Index("ix_prepared_rows_run_order", "run_id", "group_key", "seq", "id"),
         db.Index("ix_prepared_rows_run_key", "run_id", "record_key"),
+        # "Errors only" on the Prepared data page: only the rows with a problem (few), in the same order.
+        db.Index("ix_prepared_rows_problem", "run_id", "group_key", "seq", "id",
+                 sqlite_where=text(PROBLEM_SQL["sqlite"]), postgresql_where=text(PROBLEM_SQL["postgresql"])),
     )
 
 

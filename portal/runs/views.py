@@ -300,20 +300,48 @@ def process():
 
 # -- Prepared data, mapping history -------------------------------------------------------------
 
+# A prepared row's id as a page token (``after``/``before``): digits within the id range of a BigInteger.
+_ROW_ID_MAX = 2**63 - 1
+
+
+def _page_request(values):
+    """Which page of Prepared data ``values`` (query string or form) asks for: {"after": id} /
+    {"before": id} / {"last": True} / {} for the first page; None when a token is not a row id (the
+    answer is then 404, never a 500)."""
+    for name in ("after", "before"):
+        raw = values.get(name)
+        if raw:
+            row_id = parse_int(raw, minimum=1, maximum=_ROW_ID_MAX)
+            return None if row_id is None else {name: row_id}
+    return {"last": True} if values.get("page") == "last" else {}
+
+
+def _page_args(wanted):
+    """The query string of a page asked for (``_page_request``'s answer)."""
+    return {"page": "last"} if wanted.get("last") else wanted
+
+
 @bp.route("/runs/<id:run_id>/prepared", methods=["GET", "POST"])
 @permission_required(*READERS)
 def prepared(run_id):
-    """Prepared data (seed 000): Active is editable until exported; Close (and paging) saves the ticks."""
+    """Prepared data (seed 000): Active is editable until exported; Close (and paging) saves the ticks.
+    Pages by keyset: ``after``/``before`` a row id, or ``page=last`` (see ``queries.prepared_rows``)."""
     run = _run_or_404(run_id)
     form = ConfirmForm()
     errors_only = (request.values.get("errors") == "1")
-    page_no = _int_arg("page")
     next_url = safe_next(request.values.get("next"), "")  # where Close returns to (e.g. Scenarios)
     if request.method == "POST":
         if not current_user.can(*RUNNERS):
             abort(403)
         if not form.validate_on_submit():
             abort(400)
+        # Paging is a submit button of the form (after, before, or goto=first/last): it saves the ticks.
+        goto = request.form.get("goto")
+        wanted = _page_request({"after": request.form.get("after"), "before": request.form.get("before"),
+                                "page": "last" if goto == "last" else None})
+        if wanted is None:
+            abort(404)
+        paging = bool(wanted) or goto == "first"
         shown = parse_ids(request.form.getlist("shown"))
         active = set(parse_ids(request.form.getlist("active")))
         try:
@@ -323,14 +351,19 @@ def prepared(run_id):
         else:
             if changed:
                 flash(_("Your selections were saved."), "success")
-        goto = parse_int(request.form.get("goto"), minimum=1, maximum=1_000_000)
-        if goto is None:
+        if not paging:
             return _redirect(next_url or url_for("runs.run", run_id=run.id))
-        page_no = goto
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page
-            return redirect(url_for("runs.prepared", run_id=run.id, page=page_no, errors=request.form.get("errors") or None,
-                                    next=next_url or None))
-    page = queries.prepared_rows(run.id, errors_only=errors_only, page=page_no)
+            return redirect(url_for("runs.prepared", run_id=run.id, errors=request.form.get("errors") or None,
+                                    next=next_url or None, **_page_args(wanted)))
+    else:
+        wanted = _page_request(request.args)
+        if wanted is None:
+            abort(404)
+    try:
+        page = queries.prepared_rows(run.id, errors_only=errors_only, **wanted)
+    except queries.UnknownPageToken:
+        abort(404)
     editable = current_user.can(*RUNNERS) and run.rows_editable
     return render("runs/prepared.html", block="dialog", run=run, page=page, columns=queries.columns_for(run.profile),
                   errors_only=errors_only, editable=editable, form=form, next=next_url)
