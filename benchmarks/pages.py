@@ -1,12 +1,17 @@
 """How fast the pages answer with realistic data: the overview over N runs (a year of history) and the
-Prepared data dialog of one run with M prepared rows. Real HTTP handling through the app (the test
-client), signed in; each page is asked several times and the median is printed. No assertions.
+Prepared data dialog of a small run (1,000 rows) and of a big one (M rows). Real HTTP handling through
+the app (Flask's test client: routing, sign-in session, permission check, queries, templates), signed in;
+each page is asked ``--repeat`` times after one warm-up, and p50 and p95 are printed with the load
+average. No assertions (speed is measured here, not in tests).
 
     python benchmarks/pages.py --runs 100000 --rows 1000000 --database sqlite:///instance/bench-pages.db
     python benchmarks/pages.py --database postgresql+psycopg://postgres@127.0.0.1/portal_bench_pages
 
-The database is a scratch database: it is migrated and its export tables are emptied. The last line
-is one JSON object with the figures (milliseconds) and the number of SQL statements per page.
+The database is a scratch database: it is migrated and its export tables are emptied. The data is
+seeded set-based (one ``INSERT … SELECT`` over ``generate_series`` / a recursive CTE per table), not
+row by row. On PostgreSQL the seeded tables are then ``VACUUM ANALYZE``d (what autovacuum does after a
+bulk insert). The last line is one JSON object with the figures (milliseconds), the number of SQL
+statements per page and the load average.
 """
 import argparse
 import json
@@ -14,13 +19,16 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STATUSES = ["exported", "exported", "exported", "partially_processed", "failed", "cancelled", "rolled_back"]
+# i % 7 → status (as tests/overview's seed_runs): exported ×3, partially processed, failed, cancelled, rolled back.
+STATUS_CASE = ("CASE {i} % 7 WHEN 3 THEN 'partially_processed' WHEN 4 THEN 'failed' WHEN 5 THEN 'cancelled' "
+               "WHEN 6 THEN 'rolled_back' ELSE 'exported' END")
+SMALL_ROWS = 1000
 
 
 def _app(database):
@@ -30,75 +38,137 @@ def _app(database):
     return create_app()
 
 
+def _numbers(dialect, n):
+    """A FROM clause of the integers 0 … n-1 as ``i``."""
+    if dialect == "postgresql":
+        return f"generate_series(0, {n - 1}) AS n(i)"
+    return (f"(WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {n - 1}) "
+            f"SELECT i FROM n) AS n")
+
+
+def seed_runs(db, dialect, runs, profiles, starters):
+    """``runs`` finished runs over one year, spread over profiles, statuses, modes and starters: one statement."""
+    from sqlalchemy import text
+    step = 365 * 86400 / runs
+    status = STATUS_CASE.format(i="i")
+    if dialect == "postgresql":
+        at = f"(timestamp '2025-11-21' + make_interval(secs => i * {step}))"
+        day, later, json_empty = f"CAST({at} AS date)", f"{at} + interval '2 minutes'", "'{}'::json"
+        counts = "json_build_object('records', 10, 'processed', 10, 'errors', CASE WHEN i % 7 = 3 THEN 1 ELSE 0 END)"
+    else:
+        at = f"strftime('%Y-%m-%d %H:%M:%f000', '2025-11-21', '+' || (i * {step}) || ' seconds')"
+        day = f"date('2025-11-21', '+' || (i * {step}) || ' seconds')"
+        later = f"strftime('%Y-%m-%d %H:%M:%f000', '2025-11-21', '+' || (i * {step} + 120) || ' seconds')"
+        json_empty = "'{}'"
+        counts = "json_object('records', 10, 'processed', 10, 'errors', CASE WHEN i % 7 = 3 THEN 1 ELSE 0 END)"
+    profile = "CASE i % {n} {whens} END".format(
+        n=len(profiles), whens=" ".join(f"WHEN {k} THEN {p}" for k, p in enumerate(profiles)))
+    starter = "CASE i % {n} {whens} END".format(
+        n=len(starters), whens=" ".join(f"WHEN {k} THEN {s}" for k, s in enumerate(starters)))
+    # A production run that is still active would hold its profile: only finished ones here.
+    mode = "CASE WHEN i % 4 = 0 AND i % 7 <> 3 THEN 'production' ELSE 'test' END"
+    db.session.execute(text(
+        "INSERT INTO runs (profile_id, mode, operation, params, window_start, window_end, status, done, total, "
+        "counts, started_by_id, started_at, finished_at, attempts, export_passes, locale, updated_at) "
+        f"SELECT {profile}, {mode}, 'prepare_and_export', {json_empty}, {day}, {day}, {status}, 10, 10, "
+        f"{counts}, {starter}, {at}, {later}, 1, 1, 'en', {at} FROM {_numbers(dialect, runs)}"))
+
+
+def seed_prepared_rows(db, dialect, run_id, rows):
+    """``rows`` prepared rows of one run, one in 1,000 with an error: one statement."""
+    from sqlalchemy import text
+    if dialect == "postgresql":
+        key = "'R' || lpad(i::text, 8, '0')"
+        payload = f"json_build_object('receipt_number', {key}, 'amount', '12.50')"
+        false = "false"
+        true = "true"
+    else:
+        key = "printf('R%08d', i)"
+        payload = f"json_object('receipt_number', {key}, 'amount', '12.50')"
+        false, true = "0", "1"
+    db.session.execute(text(
+        "INSERT INTO prepared_rows (run_id, seq, record_key, group_key, payload, active, processed, invalid, error) "
+        f"SELECT {run_id}, i, {key}, '', {payload}, {true}, {false}, {false}, "
+        f"CASE WHEN i % 1000 = 7 THEN 'Amount missing' END FROM {_numbers(dialect, rows)}"))
+
+
 def seed(db, runs, rows):
-    from sqlalchemy import insert, text
+    from sqlalchemy import text
     from portal.demo.seed import seed_users
     from portal.exporting.services import create_profile
     from portal.models import User
-    from portal.models.exporting import PreparedRow, Run
-    for table in ("report_items", "prepared_rows", "run_files", "mapping_history", "ledger_entries", "runs",
-                  "export_profiles"):
-        db.session.execute(text(f"DELETE FROM {table}"))
+    from portal.models.exporting import Run
+    dialect = db.engine.dialect.name
+    for table in ("report_items", "prepared_rows", "run_files", "mapping_history", "ledger_current",
+                  "ledger_entries", "run_attempts", "runs", "export_profiles"):
+        try:
+            db.session.execute(text(f"DELETE FROM {table}"))
+        except Exception:  # a table another version of the schema does not have
+            db.session.rollback()
     db.session.commit()
     seed_users()
     starters = [u.id for u in db.session.execute(db.select(User)).scalars()]
     profiles = [create_profile(name=f"Profile {i}", export_type=t, options={"format": "csv"}).id
                 for i, t in enumerate(["journal_entries", "invoices", "hours", "payments", "products"])]
-    start, step, batch = datetime(2025, 11, 21), timedelta(days=365) / runs, []
-    for i in range(runs):
-        at = start + step * i
-        status = STATUSES[i % len(STATUSES)]
-        batch.append({"profile_id": profiles[i % len(profiles)],
-                      "mode": "production" if i % 4 == 0 and status != "partially_processed" else "test",
-                      "operation": "prepare_and_export", "params": {}, "window_start": at.date(),
-                      "window_end": at.date(), "status": status, "done": 10, "total": 10,
-                      "counts": {"records": 10, "processed": 10, "errors": int(i % 7 == 3)},
-                      "started_by_id": starters[i % len(starters)], "started_at": at,
-                      "finished_at": at + timedelta(minutes=2), "attempts": 1, "export_passes": 1, "locale": "en",
-                      "updated_at": at})
-        if len(batch) == 20000:
-            db.session.execute(insert(Run), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(Run), batch)
-    big = Run(profile_id=profiles[3], mode="production", operation="prepare", params={}, status="prepared",
-              window_start=start.date(), window_end=start.date(), started_by_id=starters[0], counts={})
-    db.session.add(big)
+    seed_runs(db, dialect, runs, profiles, starters)
     db.session.commit()
-    batch = []
-    for i in range(rows):
-        batch.append({"run_id": big.id, "seq": i, "record_key": f"R{i:08d}", "group_key": "",
-                      "payload": {"receipt_number": f"R{i:08d}", "amount": "12.50"}, "active": True,
-                      "processed": False, "invalid": False, "error": "Amount missing" if i % 1000 == 7 else None})
-        if len(batch) == 20000:
-            db.session.execute(insert(PreparedRow), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(PreparedRow), batch)
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
+    made = {}
+    for name, count in (("small", SMALL_ROWS), ("big", rows)):
+        run = Run(profile_id=profiles[3], mode="test", operation="prepare", params={}, status="prepared",
+                  window_start=date(2026, 11, 1), window_end=date(2026, 11, 30), started_by_id=starters[0],
+                  counts={"records": count, "prepared": count})
+        db.session.add(run)
+        db.session.commit()
+        started = time.perf_counter()
+        seed_prepared_rows(db, dialect, run.id, count)
+        db.session.commit()
+        print(f"  {count:>9,} prepared rows in {time.perf_counter() - started:.1f} s", flush=True)
+        made[name] = run.id
+    if dialect == "postgresql":
+        connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(text("VACUUM ANALYZE runs"))
+        connection.execute(text("VACUUM ANALYZE prepared_rows"))
+        connection.close()
+    else:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-    return big.id
+    return made
+
+
+def row_id(db, run_id, seq):
+    from sqlalchemy import select
+    from portal.models.exporting import PreparedRow
+    return db.session.execute(select(PreparedRow.id).where(PreparedRow.run_id == run_id,
+                                                           PreparedRow.seq == seq)).scalar_one()
 
 
 def timed(client, engine, url, repeat):
+    """(p50 ms, p95 ms, CPU p50 ms, CPU p95 ms, statements of one request) of ``repeat`` requests after one
+    warm-up. CPU is this process's (on SQLite that includes the database's work; on PostgreSQL it does
+    not): on a loaded machine it is the steadier figure, wall clock includes waiting for a core."""
     from sqlalchemy import event
     statements = []
 
     def count(*_args):
         statements.append(1)
 
-    times = []
+    assert client.get(url).status_code == 200, url
+    times, cpu = [], []
     for _ in range(repeat):
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200, (url, response.status_code)
-    return round(statistics.median(times), 1), len(statements)
+    return (*_p50_p95(times), *_p50_p95(cpu), len(statements))
+
+
+def _p50_p95(values):
+    values = sorted(values)
+    return round(statistics.median(values), 1), round(values[round(0.95 * (len(values) - 1))], 1)
 
 
 def main():
@@ -106,7 +176,7 @@ def main():
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", default=f"sqlite:///{ROOT / 'instance' / 'bench-pages.db'}")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args()
     app = _app(args.database)
     app.config["WTF_CSRF_ENABLED"] = False
@@ -115,26 +185,43 @@ def main():
         from portal.extensions import db
         upgrade()
         started = time.perf_counter()
-        run_id = seed(db, args.runs, args.rows)
-        print(f"seeded {args.runs:,} runs and {args.rows:,} prepared rows in {time.perf_counter() - started:.1f} s")
+        print(f"seeding {args.runs:,} runs and prepared rows (load average {os.getloadavg()[0]:.1f}) …", flush=True)
+        made = seed(db, args.runs, args.rows)
+        print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
         engine = db.engine
+        deep = {name: row_id(db, made[name], count - 100)
+                for name, count in (("small", SMALL_ROWS), ("big", args.rows))}
+        deep_error = {name: row_id(db, made[name], max(7, count - 3000 + 7))  # an error row near the end
+                      for name, count in (("small", SMALL_ROWS), ("big", args.rows))}
     client = app.test_client()
-    client.post("/auth/login", data={"email": "consultant@example.com", "password": "demo"})
+    client.post("/auth/login", data={"email": "manager@example.com", "password": "demo"})
     pages = {
         "overview_first": "/overview/",
         "overview_deep": f"/overview/?page={max(1, args.runs // 100)}&sort=profile&dir=asc",
         "overview_filtered": "/overview/?mode=production&status=failed&date_from=2026-05-01&date_to=2026-05-31",
-        "prepared_first": f"/runs/{run_id}/prepared",
-        "prepared_deep": f"/runs/{run_id}/prepared?page={max(1, args.rows // 50 - 1)}",
-        "prepared_errors": f"/runs/{run_id}/prepared?errors=1&page=3",
-        "profiles": "/profiles/",
-        "scenarios": "/scenarios?operation=export",
     }
-    figures = {"runs": args.runs, "rows": args.rows, "database": engine.dialect.name}
+    for name, count in (("small", SMALL_ROWS), ("big", args.rows)):
+        run_id = made[name]
+        pages.update({
+            f"prepared_{name}_first": f"/runs/{run_id}/prepared",
+            f"prepared_{name}_deep": f"/runs/{run_id}/prepared?after={deep[name]}",
+            f"prepared_{name}_last": f"/runs/{run_id}/prepared?page=last",
+            f"prepared_{name}_errors": f"/runs/{run_id}/prepared?errors=1",
+            f"prepared_{name}_errors_deep": f"/runs/{run_id}/prepared?errors=1&after={deep_error[name]}",
+        })
+    figures = {"runs": args.runs, "rows": args.rows, "database": engine.dialect.name, "repeat": args.repeat}
+    loads = [os.getloadavg()[0]]
+    print(f"{'page':28} {'p50':>8} {'p95':>8} {'cpu p50':>8} {'cpu p95':>8}  stmts  load  url")
     for name, url in pages.items():
-        ms, statements = timed(client, engine, url, args.repeat)
-        figures[f"{name}_ms"], figures[f"{name}_statements"] = ms, statements
-        print(f"{name:20} {ms:8.1f} ms  {statements:2d} statements  {url}")
+        p50, p95, cpu50, cpu95, statements = timed(client, engine, url, args.repeat)
+        load = os.getloadavg()[0]
+        loads.append(load)
+        figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = p50, p95
+        figures[f"{name}_cpu_p50_ms"], figures[f"{name}_cpu_p95_ms"] = cpu50, cpu95
+        figures[f"{name}_statements"] = statements
+        print(f"{name:28} {p50:6.1f}ms {p95:6.1f}ms {cpu50:6.1f}ms {cpu95:6.1f}ms  {statements:5d}  {load:4.1f}  {url}",
+              flush=True)
+    figures["load_average"] = [round(min(loads), 1), round(max(loads), 1)]
     print(json.dumps(figures))
 
 
