@@ -57,9 +57,10 @@ def parse_filters():
 def index():
     filters = parse_filters()
     page_no = parse_page(request.args.get("page"))
-    page = queries.overview_page(filters, page=page_no)
+    totals = queries.overview_totals(filters)
+    page = queries.overview_page(filters, page=page_no, totals=totals)
     return render("overview/index.html", block="results", page=page, filters=filters,
-                  totals=queries.overview_totals(filters), choices=queries.overview_choices(),
+                  totals=totals, choices=queries.overview_choices(),
                   errors=dict(filters.errors),
                   csv_args={k: v for k, v in request.args.items() if k != "page" and v})
 

@@ -140,3 +140,31 @@ def test_100000_runs_page_without_n_plus_one(any_app):
     assert page.count('<tr>') >= 50
     one_row, page = statements_for("/overview/?page=1&mode=production&status=failed&date_from=2026-11-20")
     assert full == one_row <= 12, statements
+
+
+def test_pages_sorted_by_profile_show_every_run_once_in_a_unique_order(any_app):
+    """Two profiles with the same name: sorted by profile, their runs come profile by profile (ties by the
+    profile's id, then the run's), and the pages (taken over the runs' ids only) neither repeat nor skip
+    a run; the count shown is the sum of the totals per status."""
+    from portal.exporting import queries
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        profiles = [factories.profile("Zelfde naam").id, factories.profile("Zelfde naam").id,
+                    factories.profile("Aardig").id]
+        seed_runs(profiles, 130, [factories.user_id("staff")])
+        runs = db.session.execute(db.select(Run.id, Run.profile_id, Run.status)).all()
+        rank = {profiles[2]: 0, min(profiles[:2]): 1, max(profiles[:2]): 2}
+        for direction, reverse in (("asc", False), ("desc", True)):
+            expected = [r.id for r in sorted(runs, key=lambda r: (rank[r.profile_id], r.id), reverse=reverse)]
+            filters = queries.OverviewFilters(sort="profile", direction=direction)
+            totals = queries.overview_totals(filters)
+            shown = []
+            for number in (1, 2, 3):
+                page = queries.overview_page(filters, page=number, totals=totals)
+                assert page.total == 130 and page.pages == 3
+                shown += [run.id for run in page.items]
+            assert shown == expected
+        failed = queries.OverviewFilters(status="failed")
+        page = queries.overview_page(failed, totals=queries.overview_totals(failed))
+        assert page.total == sum(1 for r in runs if r.status == "failed") == len(page.items)
