@@ -253,19 +253,27 @@ def resume_sync(profile_id, *, user=None):
     exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
     it was rolled back; the next run then starts as usual)."""
     profile = _profile(profile_id)
-    run = visma_net.lift_stop(profile, user=user)
-    audit.record(user, "run.resume", profile, commit=True)
+    stop = visma_net.lift_stop(profile, user=user)
+    run = db.session.get(Run, stop.run_id) if stop.run_id else None
+    audit.record(user, "run.resume", profile, record=stop.record_key, run=stop.run_id)
+    db.session.commit()
     if run is not None and run.rows_editable:
         return request_export(run.id, user=user)
     return None
 
 
 def skip_sync_record(profile_id, reason, *, user=None):
-    """A consultant skips the record a stopped sync stopped at, with a reason (recorded in the run's
-    report): it becomes an error of its run, and the run is exported again from the next record."""
-    run = visma_net.lift_stop(_profile(profile_id), user=user, skip_reason=reason or "")
+    """A consultant skips the record a stopped sync stopped at, with a reason — recorded in the run's
+    history (the stop, shown on the run page), its report and the audit log: the record becomes an
+    error of its run, and the run is exported again from the next record."""
+    profile = _profile(profile_id)
+    stop = visma_net.lift_stop(profile, user=user, skip_reason=reason or "")
+    run = db.session.get(Run, stop.run_id) if stop.run_id else None
+    audit.record(user, "run.skip", run if run is not None else profile, record=stop.record_key,
+                 reason=stop.skip_reason)
+    db.session.commit()
     if run is not None and run.rows_editable:
-        return request_export(run.id)
+        return request_export(run.id, user=user)
     return None
 
 

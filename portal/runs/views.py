@@ -149,8 +149,8 @@ def _run_context(run):
 def _documents_context(run):
     """A Visma.net run: the documents it sent (or, in a test run, would send) — issue 9, point 8."""
     if run.profile.provider != "visma_net":
-        return {"visma": None}
-    return {"visma": {"documents": visma_net.documents(run.id, limit=DOCUMENTS_SHOWN),
+        return {"visma": None, "sync_history": []}
+    return {"sync_history": visma_net.run_history(run.id), "visma": {"documents": visma_net.documents(run.id, limit=DOCUMENTS_SHOWN),
                       "count": visma_net.document_count(run.id), "summary": visma_net.document_summary,
                       "kinds": visma_net.KIND_LABELS, "operations": visma_net.OPERATION_LABELS,
                       "states": visma_net.STATE_LABELS, "shown": DOCUMENTS_SHOWN}}

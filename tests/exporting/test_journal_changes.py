@@ -3,13 +3,15 @@ reversed and booked again in the period it belongs to (issue 9, points 3 and 9).
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from portal.exporting import services
 from portal.exporting.formats.sie4 import read_sie4
 from portal.extensions import db
 from portal.models import CostCentre, CostUnit, JournalLine
 
 from tests import factories
-from tests.factories import files_of, start_and_run
+from tests.factories import files_of, read_csv, read_jsonl, start_and_run
 
 NOVEMBER = date(2026, 11, 1)
 
@@ -67,3 +69,55 @@ def test_a_partly_changed_journal_in_an_incremental_sie4_run_is_reversed_and_boo
                                         ("1600", Decimal("1800.00")), ("1600", Decimal("-1900.00"))])
     assert by_date["202610"] == sorted([("4000", Decimal("-100.00")), ("4000", Decimal("120.00")),
                                         ("1600", Decimal("100.00")), ("1600", Decimal("-120.00"))])
+
+
+def test_correction_lines_moved_to_another_period_are_reversed_in_theirs_and_booked_in_the_new_one(ctx):
+    """Seed 002 in SIE 4: the October voucher reverses what was delivered for October, the September
+    voucher books the new version; each balances (the file is not refused)."""
+    zorg, _thuis, _test = factories.companies()
+    factories.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
+                                                   ("1600", "0.00", "1500.00", "Net wages")])
+    factories.journal(zorg, "PR-2026-11B", NOVEMBER, [("4000", "100.00", "0.00", "Correction"),
+                                                    ("1600", "0.00", "100.00", "Correction")],
+                      about=date(2026, 10, 1))
+    db.session.commit()
+    profile = _sie_profile()
+    assert start_and_run(profile, "production").status == "exported"
+    db.session.execute(db.update(JournalLine).where(JournalLine.payroll_run_ref == "PR-2026-11B")
+                       .values(about_period=date(2026, 9, 1)))
+    db.session.commit()
+    second = start_and_run(profile, "production")
+    assert second.status == "exported", second.error_reason
+    [sie] = files_of(second)
+    by_period = {v.date.strftime("%Y%m"): sorted((t.account, t.amount) for t in v.transactions)
+                 for v in read_sie4(sie.path).vouchers}
+    assert by_period == {"202610": [("1600", Decimal("100.00")), ("4000", Decimal("-100.00"))],
+                         "202609": [("1600", Decimal("-100.00")), ("4000", Decimal("100.00"))]}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_changed_journal_line_in_csv_and_jsonl_is_the_reversal_and_the_new_version(ctx, fmt):
+    """The README's table: files get the reversal of what was delivered (mutation ``reversal``) and the
+    new version (``changed``), so the file's lines of the period still balance."""
+    zorg, _thuis, _test = factories.companies()
+    factories.journal(zorg, "PR-2026-11", NOVEMBER, [("4000", "1500.00", "0.00", "Gross wages"),
+                                                   ("1600", "0.00", "1500.00", "Net wages")])
+    db.session.commit()
+    profile = services.create_profile(name=f"Journals {fmt}", export_type="journal_entries", provider="file",
+                                      options={"format": fmt}, sync_type="incremental_all")
+    assert start_and_run(profile, "production").status == "exported"
+    for line in db.session.execute(db.select(JournalLine)).scalars():
+        line.debit, line.credit = line.debit and Decimal("1600.00"), line.credit and Decimal("1600.00")
+    db.session.commit()
+    second = start_and_run(profile, "production")
+    assert second.status == "exported", second.error_reason
+    [out] = files_of(second)
+    names = ("mutation", "account", "debit", "credit") if fmt == "jsonl" else ("Mutation", "Account", "Debit",
+                                                                               "Credit")    # CSV: the headers
+    read = read_jsonl if fmt == "jsonl" else read_csv
+    found = sorted((r[names[0]], r[names[1]], Decimal(str(r[names[2]])), Decimal(str(r[names[3]])))
+                   for r in read(out.path))
+    assert found == sorted([("reversal", "4000", Decimal("0.00"), Decimal("1500.00")),
+                            ("reversal", "1600", Decimal("1500.00"), Decimal("0.00")),
+                            ("changed", "4000", Decimal("1600.00"), Decimal("0.00")),
+                            ("changed", "1600", Decimal("0.00"), Decimal("1600.00"))])

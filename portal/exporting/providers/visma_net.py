@@ -34,7 +34,7 @@ from ...integrations.visma import (
 from ...models import (
     AdministrationMapping, Company, DimensionMapping, IntegrationAccount, KitComponent, Product, User, utcnow,
 )
-from ...models.exporting import ExportProfile, PreparedRow, ReportItem, Run, Severity
+from ...models.exporting import ExportProfile, LedgerCurrent, PreparedRow, ReportItem, Severity
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from ..errors import ExportError, TransientError
@@ -121,6 +121,11 @@ class VismaNetProvider(Provider):
         self.company_names = dict(db.session.execute(select(Company.id, Company.name)).all())
         self.stop_on_error = getattr(self.export_type, "stop_on_error", self.export_type.key in STOP_ON_ERROR)
         self.pending = []           # the rows of a document that may continue in the next batch
+        # Journals: the company-and-period journals a changed line moved out of or into. Their rows are
+        # held until every batch is in (a moved line's reversal arrives with its new period's rows):
+        # each such journal is then sent once, with every reversal and new line of its period (balanced).
+        self.moved_groups = self._moved_groups() if self.export_type.key == "journal_entries" else set()
+        self.held = {}
         self.kits = []              # products: kit specifications, sent after every item
         self.client = None
         if not self.test_mode:
@@ -140,6 +145,9 @@ class VismaNetProvider(Provider):
             return results + self._send_each(rows)
         # Journals, invoices and orders: one document per group; the last may go on in the next batch.
         for row in batch:
+            if self.moved_groups and _group(kind, row) in self.moved_groups:
+                self.held.setdefault(_group(kind, row), []).append(row)
+                continue
             if self.pending and _group(kind, self.pending[0]) != _group(kind, row):
                 results.extend(self._document([*self.pending]))
                 self.pending = []
@@ -153,12 +161,33 @@ class VismaNetProvider(Provider):
         if self.pending and not self.stopped:
             results.extend(self._document(self.pending))
         self.pending = []
+        if self.held and not self.stopped:
+            results.extend(_per_row([result for group in sorted(self.held)
+                                     for result in self._document(self.held[group])]))
+        self.held = {}
         for row, kit_ref, kit_body, components in self.kits:
             if self.stopped:
                 break
             results.extend(self._kit(row, kit_ref, kit_body, components))
         self.kits = []
         return results
+
+    def _moved_groups(self):
+        """The journals (company, period) that a changed line of this run moved out of or into: the
+        group of what was delivered (the ledger) differs from the group of the new version."""
+        found = db.session.execute(
+            select(LedgerCurrent.payload, PreparedRow.payload)
+            .join(LedgerCurrent, (LedgerCurrent.profile_id == self.profile.id)
+                  & (LedgerCurrent.record_key == PreparedRow.record_key))
+            .where(PreparedRow.run_id == self.run.id, PreparedRow.mutation == "changed",
+                   PreparedRow.processed.is_(False), PreparedRow.group_key != LedgerCurrent.group_key)
+            .execution_options(yield_per=1000))
+        groups = set()
+        for payloads_ in found:
+            for payload in payloads_:
+                payload = json.loads(payload) if isinstance(payload, str) else (payload or {})
+                groups.add((payload.get("company_code"), str(payload.get("journal_period"))))
+        return groups
 
     def _send_each(self, rows):
         results = []
@@ -579,6 +608,16 @@ def _local_date(value):
     return value.replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
 
 
+def _per_row(results):
+    """One result per row: a row whose lines went into two documents (a moved journal line: its
+    reversal in the old period, its new version in the new one) is delivered only if both were."""
+    merged = {}
+    for result in results:
+        if result.row_id not in merged or (merged[result.row_id].ok and not result.ok):
+            merged[result.row_id] = result
+    return list(merged.values())
+
+
 def _group(kind, row):
     p = row.payload
     if kind == "journal_entries":
@@ -640,9 +679,10 @@ def stopped_profiles():
 
 def lift_stop(profile, *, user=None, skip_reason=None):
     """Lift the stop of a profile's sync (the first half of ``services.resume_sync`` and
-    ``services.skip_sync_record``), recorded in the stopped run's history (its report). With
-    ``skip_reason`` (consultants) the rejected record is skipped: it becomes an error of its run (not
-    sent, not "left"). Returns the run it stopped, or None."""
+    ``services.skip_sync_record``), recorded in the stopped run's history: the stop itself (who lifted
+    it, when, and a skip's reason: ``run_history``) and a line of its report. With ``skip_reason``
+    (consultants) the rejected record is skipped: it becomes an error of its run (not sent, not "left").
+    Returns the stop; the caller commits (with its audit entry)."""
     stop = stop_state(profile)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
@@ -666,8 +706,18 @@ def lift_stop(profile, *, user=None, skip_reason=None):
         db.session.add(ReportItem(run_id=stop.run_id, row_id=stop.row_id, record_key=stop.record_key,
                                   severity=Severity.INFO if skip_reason is None else Severity.WARNING, code=code,
                                   params=params))
-    db.session.commit()
-    return db.session.get(Run, stop.run_id) if stop.run_id else None
+    db.session.flush()
+    return stop
+
+
+def run_history(run_id):
+    """The run's history of stopped syncs (seed 004), oldest first: when the sync stopped at which
+    record with Visma.net's message, and who resumed it — or skipped the record, with the reason — when.
+    [(stop, the user who lifted it or None)] for the run page."""
+    lifted_by = aliased(User)
+    return db.session.execute(
+        select(SyncStop, lifted_by).outerjoin(lifted_by, lifted_by.id == SyncStop.resumed_by_id)
+        .where(SyncStop.run_id == run_id).order_by(SyncStop.id)).all()
 
 
 def _user_name(user):
@@ -751,4 +801,4 @@ def documents(run_id, *, offset=0, limit=100):
                               .order_by(VismaDocument.id).offset(offset).limit(limit)).scalars().all()
 
 
-__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "lift_stop", "documents", "validate"]
+__all__ = ["VismaNetProvider", "stop_state", "stopped_profiles", "lift_stop", "run_history", "documents", "validate"]

@@ -224,3 +224,41 @@ def test_a_changed_kit_updates_its_item_and_its_kit_specification(sctx):
     kit = _body("KitSpecifications", "BREAD/1")
     assert [l["compInventoryID"]["value"] for l in kit["stockComponentLines"]] == ["FLOUR"]
     assert _body("inventory", "BREAD")["description"]["value"] == "Bread without yeast"
+
+
+def test_journal_lines_moved_to_another_period_are_reversed_in_theirs_and_booked_in_the_new_one(vctx):
+    """Seed 002: corrections are booked in the period they correct. Correction lines delivered for October
+    that now correct September: October gets the reversal of what was delivered (balanced, its own
+    journal), September the new version — not a lone, unbalanced reversal between them."""
+    from datetime import date
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payroll(zorg)
+    payroll(zorg, ref="PR-2026-11B", about=date(2026, 10, 1),
+            lines=[("4000", "100.00", "0.00", "Correction"), ("1600", "0.00", "100.00", "Correction")])
+    db.session.commit()
+    profile = vctx.profile("journal_entries", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    assert sorted(b["financialPeriod"]["value"] for _k, _n, b in records("journaltransaction")) == ["202610",
+                                                                                                     "202611"]
+    db.session.execute(db.update(JournalLine).where(JournalLine.payroll_run_ref == "PR-2026-11B")
+                       .values(about_period=date(2026, 9, 1)))
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert all(r.processed and not r.error for r in rows(run))
+    sent = records("journaltransaction")[2:]
+    lines = {b["financialPeriod"]["value"]: sorted(
+        (l["accountNumber"]["value"], l["debitAmountInCurrency"]["value"], l["creditAmountInCurrency"]["value"],
+         l["referenceNumber"]["value"]) for l in b["journalTransactionLines"]) for _k, _n, b in sent}
+    assert lines == {
+        "202610": [("1600", 100.0, 0.0, "PR-2026-11B"), ("4000", 0.0, 100.0, "PR-2026-11B")],   # the reversal
+        "202609": [("1600", 0.0, 100.0, "PR-2026-11B"), ("4000", 100.0, 0.0, "PR-2026-11B")]}  # the new version
+    assert len(sent) == 2 and [s for _m, _p, s in received("POST", "/v2/journaltransaction")][-2:] == [201, 201]
+    assert [(d.operation, d.state, d.body["financialPeriod"]["value"]) for d in documents(run)] == [
+        ("correction", "sent", "202609"), ("correction", "sent", "202610")]
+    # What Visma.net now holds is what the ledger says was delivered: September.
+    assert {k: p["journal_period"] for k, p in sync.delivered_payloads(
+        profile.id, ["PR-2026-11B/1", "PR-2026-11B/2"]).items()} == {"PR-2026-11B/1": "2026-09-01",
+                                                                     "PR-2026-11B/2": "2026-09-01"}

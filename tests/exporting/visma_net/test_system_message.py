@@ -6,6 +6,7 @@ import html
 from portal.extensions import db
 from portal.exporting.providers.visma_net import stop_state
 from portal.exporting.report import report
+from portal.models.audit import AuditEntry
 
 from .conftest import WINDOW, companies, documents, execute, faults, payments, records, rows, run_now
 
@@ -84,6 +85,8 @@ def test_the_stop_is_a_system_message_on_every_page_and_staff_resume_it(sctx):
     assert len(records("customerPayment")) == 4
     assert stop_state(pid) is None
     assert "System message" not in client.get("/").get_data(as_text=True)
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    assert "Resumed the sync from this record." in page[page.index('id="sync-history"'):]
     assert [i["message"] for i in report(rid, locale="en")["items"] if i["code"] == "sync_resumed"] == [
         "Anna de Vries resumed the sync at record R000002."] or \
         any(i["code"] == "sync_resumed" for i in report(rid, locale="en")["items"])
@@ -111,6 +114,18 @@ def test_a_consultant_skips_the_record_with_a_reason(sctx):
     [item] = [i for i in report(rid, locale="en")["items"] if i["code"] == "sync_skipped"]
     assert item["message"].endswith("skipped record R000002: Paid twice at the till; refunded in cash.")
     assert stop_state(pid) is None
+    # Recorded in the run's history: on the run page (when, who, the record, the reason), in the audit log.
+    [entry] = db.session.execute(db.select(AuditEntry).filter_by(action="run.skip")).scalars().all()
+    assert (entry.target_type, entry.target_id) == ("run", rid)
+    assert entry.details == {"record": "R000002", "reason": "Paid twice at the till; refunded in cash."}
+    assert entry.actor_email == "consultant@example.com"
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    history = page[page.index('id="sync-history"'):]
+    history = history[:history.index("</table>")]
+    assert MESSAGE in history and "Skipped the record: Paid twice at the till; refunded in cash." in history
+    assert "R000002" in history
+    audit_page = html.unescape(_login(sctx.app, "admin")[0].get("/admin/audit").get_data(as_text=True))
+    assert "Skipped record R000002 of #" in audit_page and "Paid twice at the till" in audit_page
     # Staff may not skip.
     staff, staff_auth = _login(sctx.app, "staff")
     assert staff.post(f"/profiles/{pid}/sync/skip",
