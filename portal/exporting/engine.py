@@ -2,6 +2,7 @@
 by key, prepared rows are inserted in bulk, files are written in chunks, mutations are SQL.
 """
 import logging
+import re
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -125,8 +126,7 @@ def prepare(run, progress):
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
     dialect = db.session.connection().dialect.name
-    # (A type whose fingerprint leaves run parameters out keeps the row-by-row fingerprint.)
-    spec = None if export_type.run_param_keys else export_type.sql_source(ctx, dialect)
+    spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         return _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress)
@@ -242,17 +242,12 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     progress.phase("preparing", total)
     _analyze("ledger_current")
 
-    values = dict(spec.payload)
-    missing = [(name, or_(values[name].is_(None), values[name] == "")) for name in spec.required]
-    mark = "\x00record\x00"
-
-    def message(name):
-        text_ = report_message("missing_value", {"record": mark, "field": str(spec.headers.get(name, name))})
-        before, _, after = text_.partition(mark)
-        return literal(before, String) + spec.record_key + literal(after, String)
-
-    invalid = or_(*[condition for _, condition in missing]) if missing else false()
-    error = case(*[(condition, message(name)) for name, condition in missing], else_=null()) if missing else null()
+    checks = _row_checks(spec)
+    invalid = or_(*[check.condition for check in checks]) if checks else false()
+    error = (case(*[(check.condition, _sql_message(check.code, check.params)) for check in checks], else_=null())
+             if checks else null())
+    # Run parameters (an invoice's booking date and description) are in the payload, not in the fingerprint.
+    fingerprinted = [(name, value) for name, value in spec.payload if name not in export_type.run_param_keys]
     columns = ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
                "subject_key", "payload", "active", "processed", "invalid", "error"]
     # In chunks of source ids (each one statement), so that progress and the heartbeat are written between.
@@ -268,14 +263,17 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
         if high is not None:
             part = part.where(spec.source_id <= high)
         db.session.execute(insert(PreparedRow).from_select(
-            columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error)))
+            columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error,
+                                     fingerprinted)))
         done = total if high is None else done + chunk
         last = high
         progress.advance(done)
     counts = {"records": total, "invalid": 0}
-    if missing and db.session.execute(select(PreparedRow.id).where(
-            PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first():
-        _missing_value_items(run_id, spec, missing, dialect)
+    # The rows' report items (by source row, then check), made only when a row failed a check: an invalid
+    # row is always prepared, except by incremental_new when its key was delivered before (then looked for).
+    if checks and (sync_type == "incremental_new" or db.session.execute(select(PreparedRow.id).where(
+            PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first()):
+        _row_check_items(run_id, spec, checks, dialect)
     progress.advance(total)
 
     progress.phase("validating")
@@ -307,9 +305,14 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     return _finish_prepare(run, counts, progress, removed, marked=total + removed)
 
 
-def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error):
+def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error,
+                    fingerprinted=None):
     """The SELECT of one chunk of prepared rows: payload, fingerprint and mutation (against the current
-    ledger) computed by the database; incremental sync types keep only what they deliver."""
+    ledger) computed by the database; incremental sync types keep only what they deliver. The fingerprint
+    hashes the payload's JSON, or — when the payload holds run parameters — that of ``fingerprinted``
+    (the payload without them)."""
+    separate = fingerprinted is not None and len(fingerprinted) != len(spec.payload)
+    extra = [sql.json_object(fingerprinted, dialect).label("fingerprinted")] if separate else []
     src = source.with_only_columns(
         (literal(seq_base) + func.row_number().over(order_by=spec.source_id)).label("seq"),
         spec.record_key.label("record_key"),
@@ -318,8 +321,9 @@ def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base,
         (spec.group_key if spec.group_key is not None else literal("", String)).label("group_key"),
         (spec.company_id if spec.company_id is not None else null()).label("company_id"),
         (spec.subject_key if spec.subject_key is not None else null()).label("subject_key"),
-        invalid.label("invalid"), error.label("error")).subquery("src")
-    fp = select(*src.c, sql.fingerprint(src.c.payload, dialect).label("fingerprint")).subquery("fp")
+        invalid.label("invalid"), error.label("error"), *extra).subquery("src")
+    hashed = src.c.fingerprinted if separate else src.c.payload
+    fp = select(*src.c, sql.fingerprint(hashed, dialect).label("fingerprint")).subquery("fp")
     cur = LedgerCurrent.__table__.alias("cur")
     mutation = case((cur.c.record_key.is_(None), literal(Mutation.NEW.value, String)),
                     (cur.c.fingerprint != fp.c.fingerprint, literal(Mutation.CHANGED.value, String)),
@@ -337,20 +341,46 @@ def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base,
     return rows
 
 
-def _missing_value_items(run_id, spec, missing, dialect):
-    """Report items for missing required values, in the order the row-by-row engine made them (by source
-    row, then by field)."""
+def _row_checks(spec):
+    """The row validations as SQL, in ``row_issues``' order: the required values, then the type's own."""
+    values = dict(spec.payload)
+    checks = [sql.Check("missing_value", or_(values[name].is_(None), values[name] == ""),
+                        [("record", spec.record_key), ("field", str(spec.headers.get(name, name)))])
+              for name in spec.required]
+    return checks + list(spec.checks)
+
+
+def _sql_message(code, params):
+    """The report's message for ``code`` as SQL text: the words rendered once (in the run's locale), the
+    row's values (SQL expressions) put in where their placeholders are."""
+    marks, plain = {}, {}
+    for position, (name, value) in enumerate(params):
+        if sql.is_sql(value):
+            marks[f"\x00{position}\x00"] = value
+            plain[name] = f"\x00{position}\x00"
+        else:
+            plain[name] = value
+    rendered = report_message(code, plain)
+    parts = [part for part in re.split("(\x00\\d+\x00)", rendered) if part]
+    pieces = [func.coalesce(sql.as_text(marks[part]), "None") if part in marks else part for part in parts]
+    return sql.concat(*pieces) if pieces else literal("", String)
+
+
+def _row_check_items(run_id, spec, checks, dialect):
+    """Report items of the rows that fail a check, in the order the row-by-row engine made them (by
+    source row, then by check). One INSERT … SELECT."""
     parts = []
-    for position, (name, condition) in enumerate(missing):
-        header = str(spec.headers.get(name, name))
-        params = sql.json_object([("record", spec.record_key), ("field", literal(header, String))], dialect)
+    for position, check in enumerate(checks):
+        params = sql.json_object([(name, value if sql.is_sql(value) else literal(value, String))
+                                  for name, value in check.params], dialect)
         parts.append(spec.select.with_only_columns(
             spec.source_id.label("source_id"), literal(position).label("position"),
-            spec.record_key.label("record_key"), params.label("params")).where(condition))
-    items = union_all(*parts).subquery("missing")
+            spec.record_key.label("record_key"), literal(check.code, String).label("code"),
+            params.label("params")).where(check.condition))
+    items = union_all(*parts).subquery("checked")
     db.session.execute(insert(ReportItem).from_select(
         ["run_id", "record_key", "severity", "code", "params", "created_at"],
-        select(literal(run_id), items.c.record_key, literal("error", String), literal("missing_value", String),
+        select(literal(run_id), items.c.record_key, literal("error", String), items.c.code,
                items.c.params, literal(utcnow(), DateTime)).order_by(items.c.source_id, items.c.position)))
 
 

@@ -1,11 +1,12 @@
 """Products: items, raw materials and kits (an item with a calculation lists its components)."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from ...models import Company, KitComponent, Product
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, iso, money
 
 
@@ -43,6 +44,28 @@ class Products(ExportType):
         if ctx.company_id is not None:
             stmt = stmt.where(Product.company_id == ctx.company_id)
         return stmt
+
+    def sql_source(self, ctx, dialect):
+        kit = aliased(KitComponent)
+        components = (select(func.count(kit.id)).where(kit.product_id == Product.id)
+                      .correlate(Product).scalar_subquery())
+        stmt = (select(Product.id).select_from(Product)
+                .join(Company, Company.id == Product.company_id)
+                .where(self.window_filter(Product.updated_at, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(Product.company_id == ctx.company_id)
+        updated_at = sql.iso_datetime(Product.updated_at, dialect)
+        kind = case((Product.is_raw_material, "raw_material"), (Product.has_calculation, "kit"), else_="item")
+        return sql.SqlSource(
+            select=stmt, source_id=Product.id, record_key=sql.concat(Company.code, "/", Product.item_code),
+            window_value=updated_at, company_id=Product.company_id, required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            payload=[("company_code", Company.code), ("item_code", Product.item_code),
+                     ("description", Product.description), ("kind", kind), ("unit", Product.unit),
+                     ("sales_price", sql.money(Product.sales_price, dialect)),
+                     ("cost_price", sql.money(Product.cost_price, dialect)),
+                     ("components", func.coalesce(components, 0)), ("updated_at", updated_at),
+                     ("company_id", Product.company_id)])
 
     def payload(self, row, ctx):
         p = row

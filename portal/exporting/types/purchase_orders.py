@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ...models import Company, Department, PurchaseOrder, PurchaseOrderLine, Supplier
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, money, quantity
 
 
@@ -53,6 +54,31 @@ class PurchaseOrders(ExportType):
     def route(self, stmt, finance_system):
         # Seed 004: only departments whose finance system is ``finance_system`` go there.
         return stmt.where(Department.finance_system == finance_system)
+
+    def sql_source(self, ctx, dialect):
+        stmt = (select(PurchaseOrderLine.id).select_from(PurchaseOrderLine)
+                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+                .join(Company, Company.id == PurchaseOrder.company_id)
+                .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+                .outerjoin(Department, Department.id == PurchaseOrder.department_id)
+                .where(self.window_filter(PurchaseOrder.order_date, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(PurchaseOrder.company_id == ctx.company_id)
+        order_date = sql.iso_date(PurchaseOrder.order_date, dialect)
+        return sql.SqlSource(
+            select=stmt, source_id=PurchaseOrderLine.id,
+            record_key=sql.concat(PurchaseOrder.order_number, "/", PurchaseOrderLine.line_no),
+            window_value=order_date, company_id=PurchaseOrder.company_id,
+            group_key=sql.concat(Company.code, "|", PurchaseOrder.order_number), required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            payload=[("company_code", Company.code), ("department", sql.text_or_empty(Department.code)),
+                     ("order_number", PurchaseOrder.order_number), ("order_date", order_date),
+                     ("supplier_number", Supplier.number), ("supplier_name", Supplier.name),
+                     ("order_description", PurchaseOrder.description), ("line_no", PurchaseOrderLine.line_no),
+                     ("item_code", PurchaseOrderLine.item_code), ("description", PurchaseOrderLine.description),
+                     ("quantity", sql.quantity(PurchaseOrderLine.quantity, dialect)),
+                     ("unit_cost", sql.money(PurchaseOrderLine.unit_cost, dialect)),
+                     ("company_id", PurchaseOrder.company_id)])
 
     def payload(self, row, ctx):
         line = order = row
