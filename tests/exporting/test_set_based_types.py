@@ -277,12 +277,12 @@ def test_a_run_by_sql_is_the_run_row_by_row(ctx, monkeypatch, type_key, sync_typ
     outcomes = {"fast": [], "slow": []}
 
     def both(mode, **extra):
-        run = _run(fast, mode, type_key, **params, **extra)
+        run = _run(fast, mode, type_key, **{**params, **extra})
         outcomes["fast"].append(_outcome(run))
         assert {len(row.fingerprint) for row in _prepared(run).values() if row.fingerprint} <= {32}
         with monkeypatch.context() as patched:
             _row_by_row(patched, type_key)
-            run = _run(slow, mode, type_key, **params, **extra)
+            run = _run(slow, mode, type_key, **{**params, **extra})
             outcomes["slow"].append(_outcome(run))
             assert {len(row.fingerprint) for row in _prepared(run).values() if row.fingerprint} <= {64}
 

@@ -10,6 +10,7 @@ from ...models import Company, CostCentre, Employee, TimeRegistration
 from ...models.exporting import Severity
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, Issue, iso
 
 
@@ -51,6 +52,27 @@ class Hours(ExportType):
                 .join(Employee, Employee.id == TimeRegistration.employee_id)
                 .outerjoin(CostCentre, CostCentre.id == TimeRegistration.cost_centre_id)
                 .where(self._scope(TimeRegistration, ctx)))
+
+    def sql_source(self, ctx, dialect):
+        stmt = (select(TimeRegistration.id).select_from(TimeRegistration)
+                .join(Company, Company.id == TimeRegistration.company_id)
+                .join(Employee, Employee.id == TimeRegistration.employee_id)
+                .outerjoin(CostCentre, CostCentre.id == TimeRegistration.cost_centre_id)
+                .where(self._scope(TimeRegistration, ctx)))
+        starts_at = sql.iso_datetime(TimeRegistration.starts_at, dialect)
+        seconds = sql.whole_seconds(TimeRegistration.starts_at, TimeRegistration.ends_at, dialect)
+        return sql.SqlSource(
+            select=stmt, source_id=TimeRegistration.id, record_key=sql.concat("H", TimeRegistration.id),
+            window_value=starts_at, company_id=TimeRegistration.company_id, required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            payload=[("company_code", Company.code), ("registration_id", TimeRegistration.id),
+                     ("employee_number", Employee.number), ("employee_name", Employee.name),
+                     # The day in the organisation's time zone; the times as stored (UTC), as ``payload``.
+                     ("date", sql.local_date(TimeRegistration.starts_at, ctx, dialect)),
+                     ("starts_at", starts_at), ("ends_at", sql.iso_datetime(TimeRegistration.ends_at, dialect)),
+                     ("hours", sql.hours_text(seconds, dialect)), ("activity", TimeRegistration.activity),
+                     ("cost_centre", sql.text_or_empty(CostCentre.code)),
+                     ("company_id", TimeRegistration.company_id)])
 
     def payload(self, row, ctx):
         reg = row

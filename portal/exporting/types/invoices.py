@@ -1,12 +1,13 @@
 """Invoices and declarations, per invoice line. The only type with run parameters: booking date,
 description and debtor selection. A blocked debtor's lines are row errors and are not exported."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from ...models import Company, Debtor, InvoiceLine
 from ...models.exporting import Severity
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, Issue, money, negate, quantity
 
 
@@ -56,6 +57,41 @@ class Invoices(ExportType):
         if numbers:
             stmt = stmt.where(Debtor.number.in_(numbers))
         return stmt
+
+    def sql_source(self, ctx, dialect):
+        stmt = (select(InvoiceLine.id).select_from(InvoiceLine)
+                .join(Company, Company.id == InvoiceLine.company_id)
+                .join(Debtor, Debtor.id == InvoiceLine.debtor_id)
+                .where(self.window_filter(InvoiceLine.invoice_date, ctx)))
+        if ctx.company_id is not None:
+            stmt = stmt.where(InvoiceLine.company_id == ctx.company_id)
+        numbers = ctx.params.get("debtor_numbers")
+        if numbers:
+            stmt = stmt.where(Debtor.number.in_(numbers))
+        invoice_date = sql.iso_date(InvoiceLine.invoice_date, dialect)
+        record_key = sql.concat(InvoiceLine.invoice_number, "/", InvoiceLine.line_no)
+        # The run's parameters: the same for every row (and left out of the fingerprint: ``run_param_keys``).
+        booking_date = ctx.params.get("booking_date")
+        return sql.SqlSource(
+            select=stmt, source_id=InvoiceLine.id, record_key=record_key, window_value=invoice_date,
+            company_id=InvoiceLine.company_id, group_key=sql.concat(Company.code, "|", InvoiceLine.invoice_number),
+            subject_key=Debtor.number, required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            checks=[sql.Check("debtor_blocked", Debtor.blocked.is_(True),
+                              [("debtor", Debtor.number), ("record", record_key)])],
+            payload=[("company_code", Company.code), ("invoice_number", InvoiceLine.invoice_number),
+                     ("line_no", InvoiceLine.line_no), ("invoice_date", invoice_date),
+                     ("booking_date", literal(booking_date) if booking_date else invoice_date),
+                     ("booking_description", literal(ctx.params.get("description") or "")),
+                     ("due_date", sql.iso_date(InvoiceLine.due_date, dialect)), ("debtor_number", Debtor.number),
+                     ("debtor_name", Debtor.name), ("product_code", InvoiceLine.product_code),
+                     ("description", InvoiceLine.description),
+                     ("quantity", sql.quantity(InvoiceLine.quantity, dialect)),
+                     ("unit_price", sql.money(InvoiceLine.unit_price, dialect)),
+                     ("amount", sql.money(InvoiceLine.amount, dialect)), ("vat_code", InvoiceLine.vat_code),
+                     ("vat_amount", sql.money(InvoiceLine.vat_amount, dialect)), ("currency", Company.currency),
+                     ("debtor_blocked", sql.json_bool(Debtor.blocked, dialect)),
+                     ("company_id", InvoiceLine.company_id)])
 
     def payload(self, row, ctx):
         line = row

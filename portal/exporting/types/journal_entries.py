@@ -10,6 +10,7 @@ from ...models.exporting import Severity
 from ..errors import ExportError
 from ..formats import Column
 from . import register
+from . import sql
 from .base import ExportType, Issue, money, negate
 
 
@@ -70,6 +71,36 @@ class JournalEntries(ExportType):
                 .outerjoin(unit, unit.id == JournalLine.cost_unit_id)
                 .outerjoin(Employee, Employee.id == JournalLine.employee_id)
                 .where(self._base(ctx), Company.is_test_company.is_(False)))
+
+    def sql_source(self, ctx, dialect):
+        centre, unit = aliased(CostCentre), aliased(CostUnit)
+        stmt = (select(JournalLine.id).select_from(JournalLine)
+                .join(Company, Company.id == JournalLine.company_id)
+                .outerjoin(centre, centre.id == JournalLine.cost_centre_id)
+                .outerjoin(unit, unit.id == JournalLine.cost_unit_id)
+                .outerjoin(Employee, Employee.id == JournalLine.employee_id)
+                .where(self._base(ctx), Company.is_test_company.is_(False)))
+        journal_period = sql.iso_date(JournalLine.about_period, dialect)
+        run_period = sql.iso_date(JournalLine.run_period, dialect)
+        return sql.SqlSource(
+            select=stmt, source_id=JournalLine.id,
+            record_key=sql.concat(JournalLine.payroll_run_ref, "/", JournalLine.line_no),
+            window_value=run_period, company_id=JournalLine.company_id,
+            # One journal per company and period (what ``set_issues`` balances and reversals keep whole).
+            group_key=sql.concat(Company.code, "|", journal_period), required=self.required,
+            headers={column.key: column.header for column in self.columns()},
+            payload=[("company_code", Company.code), ("company_name", Company.name),
+                     ("journal_period", journal_period), ("payroll_run_ref", JournalLine.payroll_run_ref),
+                     ("run_period", run_period), ("line_no", JournalLine.line_no), ("account", JournalLine.account),
+                     ("account_name", func.coalesce(func.nullif(JournalLine.account_name, ""), JournalLine.account)),
+                     ("cost_centre", sql.text_or_empty(centre.code)), ("cost_unit", sql.text_or_empty(unit.code)),
+                     ("cost_centre_name", sql.text_or_empty(centre.name)),
+                     ("cost_unit_name", sql.text_or_empty(unit.name)),
+                     ("employee_number", sql.text_or_empty(Employee.number)),
+                     ("debit", sql.money(JournalLine.debit, dialect)), ("credit", sql.money(JournalLine.credit, dialect)),
+                     ("description", JournalLine.description),
+                     ("is_correction", sql.json_bool(JournalLine.about_period != JournalLine.run_period, dialect)),
+                     ("company_id", JournalLine.company_id)])
 
     def payload(self, row, ctx):
         line = row
