@@ -271,8 +271,10 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     counts = {"records": total, "invalid": 0}
     # The rows' report items (by source row, then check), made only when a row failed a check: an invalid
     # row is always prepared, except by incremental_new when its key was delivered before (then looked for).
-    if checks and (sync_type == "incremental_new" or db.session.execute(select(PreparedRow.id).where(
-            PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first()):
+    if checks and (db.session.execute(select(PreparedRow.id).where(
+            PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first() or (
+            sync_type == "incremental_new" and db.session.execute(
+                spec.select.with_only_columns(literal(1)).where(invalid).limit(1)).first())):
         _row_check_items(run_id, spec, checks, dialect)
     progress.advance(total)
 
@@ -409,8 +411,14 @@ def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     key-only anti-join. Inserted as 'removed' rows with the delivered payload (a cancellation's base)."""
     cur = LedgerCurrent.__table__.alias("cur")
     low, high = ctx.window_value_bounds(export_type.window_kind)
-    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high,
-                  ~spec.select.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()]
+    if db.session.connection().dialect.name == "postgresql":      # an anti-join (hashed or merged)
+        gone = ~spec.select.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()
+    else:
+        # SQLite runs a correlated EXISTS once per ledger row: a scan each when the key is an expression
+        # (``invoice_number || '/' || line_no``). NOT IN reads the source's keys once, into an index.
+        gone = cur.c.record_key.not_in(spec.select.with_only_columns(spec.record_key)
+                                       .where(spec.record_key.is_not(None)))
+    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high, gone]
     if ctx.company_id is not None:
         conditions.append(cur.c.company_id == ctx.company_id)
     subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
