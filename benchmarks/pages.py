@@ -142,6 +142,28 @@ def row_id(db, run_id, seq):
                                                            PreparedRow.seq == seq)).scalar_one()
 
 
+def offset_baseline(db, run_id, rows, repeat=5):
+    """What the numbered pages cost before keyset paging, SQL only, measured now: the full count of the
+    big run and its second-to-last page of 50 by OFFSET (p50 ms of ``repeat``)."""
+    from sqlalchemy import func, select
+    from portal.models.exporting import PreparedRow
+    statements = {
+        "before_full_count": select(func.count()).select_from(PreparedRow).where(PreparedRow.run_id == run_id),
+        "before_offset_deep": select(PreparedRow).where(PreparedRow.run_id == run_id)
+        .order_by(PreparedRow.group_key, PreparedRow.seq).limit(50).offset(max(0, rows - 100)),
+    }
+    figures = {}
+    for name, stmt in statements.items():
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            db.session.execute(stmt).all()
+            times.append((time.perf_counter() - started) * 1000)
+        figures[f"{name}_sql_p50_ms"] = round(statistics.median(times), 1)
+        print(f"{name + ' (SQL only)':28} {figures[f'{name}_sql_p50_ms']:6.1f}ms", flush=True)
+    return figures
+
+
 def timed(client, engine, url, repeat):
     """(p50 ms, p95 ms, CPU p50 ms, CPU p95 ms, statements of one request) of ``repeat`` requests after one
     warm-up. CPU is this process's (on SQLite that includes the database's work; on PostgreSQL it does
@@ -221,6 +243,8 @@ def main():
         figures[f"{name}_statements"] = statements
         print(f"{name:28} {p50:6.1f}ms {p95:6.1f}ms {cpu50:6.1f}ms {cpu95:6.1f}ms  {statements:5d}  {load:4.1f}  {url}",
               flush=True)
+    with app.app_context():
+        figures.update(offset_baseline(db, made["big"], args.rows))
     figures["load_average"] = [round(min(loads), 1), round(max(loads), 1)]
     print(json.dumps(figures))
 
