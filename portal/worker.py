@@ -1,7 +1,10 @@
 """The RQ worker: named queues, RQ's scheduler on, run inside the app context, and the worker's own
 maintenance timer (``portal.maintenance``: the reconciler and every other periodic task)."""
 import logging
+import signal
+from contextlib import suppress
 
+from redis.exceptions import RedisError
 from rq import Worker
 
 from . import create_app, maintenance
@@ -30,10 +33,19 @@ def main():
         # Periodic tasks on a timer of this process: they do not depend on a Redis job surviving.
         timer = maintenance.start(app, owner=name)
         log.info("worker starting on queues %s as %s", ",".join(app.config["RQ_QUEUES"]), name)
+        # RQ installs its stop handlers only after it has registered and started its scheduler: a SIGTERM
+        # in between would kill the process outright and leave it listed as a live worker.
+        signal.signal(signal.SIGTERM, _stop_while_starting)
         try:
             worker.work(with_scheduler=True)
         finally:
             timer.stop()
+            with suppress(RedisError):      # listed no more, however it stopped (RQ's own stop also does this)
+                worker.register_death()
+
+
+def _stop_while_starting(signum, frame):
+    raise SystemExit(0)
 
 
 def _on_start(app):
