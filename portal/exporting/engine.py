@@ -526,13 +526,9 @@ def export(run, progress):
     provider.begin()
     try:
         done, last_group, last_seq, stopped = 0, "", -1, False
-        # A file the database can write itself (CSV): one streaming query, no Python per row.
+        # A file the database can write itself (CSV, JSON Lines): one streaming query, no Python per row.
         from_database = getattr(provider, "write_from_database", None)
-        # …but not when a changed row needs its reversal written first (a journal: issue 9), which the
-        # rows below add.
-        reversing = reverse and db.session.execute(select(PreparedRow.id).where(
-            deliverable, PreparedRow.mutation == Mutation.CHANGED.value).limit(1)).first() is not None
-        written = from_database is not None and not reversing and from_database(deliverable, cancel, progress)
+        written = from_database is not None and from_database(deliverable, cancel, reverse, progress)
         if written:
             done = total
             progress.advance(done)

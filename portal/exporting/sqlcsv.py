@@ -1,34 +1,50 @@
-"""CSV written by the database: the final text of every cell is computed in SQL from the prepared rows,
-and the rows stream into the file — ``COPY (SELECT …) TO STDOUT`` on PostgreSQL, one cursor into the C
-``csv`` writer on SQLite. No Python per row or per value.
+"""CSV and JSON Lines written by the database: the final text of every cell (CSV) or of every line (JSON
+Lines) is computed in SQL from the prepared rows, and the rows stream into the file — ``COPY (SELECT …)
+TO STDOUT`` on PostgreSQL, one cursor into the C ``csv`` writer (or straight into the file) on SQLite.
+No Python per value.
 
-The cells are exactly what the row-by-row writer (``formats.csvfile``) writes: the text converters'
-forms (formula neutralisation, ``2026-11-20T10:00:00Z``, decimals with their scale, ``true``/``false``)
-and the profile's column choice and order. That holds for values already in their final form, which
-is what the payload builders make; ``usable`` checks it in SQL first (one query) and the engine takes the
-row-by-row path when any deliverable row is otherwise (a cancellation line, an edited value that
-needs converting, a line break on PostgreSQL, an unusual delimiter).
+The output is exactly what the row-by-row writers (``formats.csvfile``, ``formats.jsonl``) write: the
+text converters' forms (formula neutralisation, ``2026-11-20T10:00:00Z``, decimals with their scale,
+``true``/``false``, JSON strings escaped as Python's ``json`` escapes them) and the profile's column
+choice and order. That holds for values already in their final form, which is what the payload builders
+make. The check is part of the one streaming query: a row whose values are otherwise (an edited value
+that needs converting, a line break in a CSV value on PostgreSQL, a JSON boolean in a text column) makes
+the query fail on that row, the half-written file is dropped, and the engine takes the row-by-row path.
+A delivery with cancellation lines (removals, made in Python) goes row by row without trying.
 """
-from sqlalchemy import String, Text, and_, case, cast, func, literal, not_, or_, select, true
+from sqlalchemy import JSON, Integer, String, Text, and_, case, cast, exists, func, literal, not_, or_, select, true, type_coerce
 from sqlalchemy import column as sa_column
 
 from ..extensions import db
+from .formats.jsonl import _encode_string
 from ..models.exporting import PreparedRow
 
+FORMATS = ("csv", "jsonl")
 _NEUTRALISE_FIRST = ("=", "+", "-", "@", "\t", "\r")
 # PostgreSQL's COPY takes one-byte delimiters and quotes, written as SQL literals here.
 _PG_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'", '"': "'\"'", "'": "''''"}
+# JSON Lines through COPY's CSV mode: a delimiter and a quote that a JSON line never holds (JSON escapes
+# every control character), so that every line comes out as it is, never quoted.
+_PG_JSONL_COPY = "WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+_ODD_ROW = "portal: a row the database cannot write exactly"
+
+
+class OddRow(Exception):
+    """A deliverable row whose values the database cannot write exactly as the row-by-row writer."""
 
 
 class _Dialect:
+    """The payload's values and their JSON types, per database. PostgreSQL parses each row's JSON once
+    (``json_to_record``, every column typed ``json``: the value's own JSON text, from which its type is
+    its first character); SQLite reads each value with ``json_extract`` and its type with ``json_type``."""
+
     def __init__(self, name, columns):
         self.name = name
         self.pg = name == "postgresql"
         if self.pg:
-            # PostgreSQL parses each row's JSON once: json_to_record gives every payload value as text.
             keys = [column.key for column in columns if column.key != "mutation"]
             self.record = (func.json_to_record(PreparedRow.payload)
-                           .table_valued(*[sa_column(key, Text) for key in keys])
+                           .table_valued(*[sa_column(key, JSON) for key in keys])
                            .render_derived(name="x", with_types=True))
 
     def source(self):
@@ -38,175 +54,262 @@ class _Dialect:
     def value(self, key):
         """The payload value as text (NULL when missing or null)."""
         if self.pg:
-            return self.record.c[key]
-        return func.json_extract(PreparedRow.payload, literal(f'$."{key}"', String))
+            return type_coerce(self.record.c[key].op("#>>")(_text("{}")), Text)
+        return func.json_extract(PreparedRow.payload, _text(f'$."{key}"'))
 
-    def json_type(self, key):
-        return func.json_type(PreparedRow.payload, literal(f'$."{key}"', String))
+    def _raw(self, key):
+        return type_coerce(cast(self.record.c[key], Text), Text)
+
+    def _type(self, key):
+        return func.json_type(PreparedRow.payload, _text(f'$."{key}"'))
+
+    def absent(self, key):
+        if self.pg:
+            return self.record.c[key].is_(None)       # missing or JSON null
+        kind = self._type(key)
+        return or_(kind.is_(None), kind == "null")
+
+    def is_string(self, key):
+        if self.pg:
+            return func.left(self._raw(key), 1) == '"'
+        return self._type(key) == "text"
+
+    def is_integer(self, key):
+        if self.pg:
+            return self._raw(key).op("~")(_text("^-?(0|[1-9][0-9]*)$"))
+        return self._type(key) == "integer"
+
+    def is_bool(self, key, flag):
+        word = "true" if flag else "false"
+        return (self._raw(key) if self.pg else self._type(key)) == word
 
     def matches(self, value, regex, glob):
         if self.pg:
-            return value.op("~")(literal(regex, String))
-        return value.op("GLOB")(literal(glob, String))
+            return value.op("~")(_text(regex))
+        return value.op("GLOB")(_text(glob))
+
+    def quote_json(self, text_):
+        """A JSON string literal of ``text_``, escaped as Python's ``json`` escapes (ensure_ascii off)."""
+        if self.pg:
+            return cast(func.to_json(text_), Text)
+        return func.json_quote(text_)
+
+    def odd(self):
+        """An expression that fails the query when evaluated (only for an odd row)."""
+        if self.pg:
+            # Not a constant (it names the row), so the planner cannot fold it and fail on every query.
+            return cast(cast(_text(_ODD_ROW + " ") + cast(PreparedRow.id, String), Integer), String)
+        return func.portal_odd_row(PreparedRow.id)
+
+
+def _text(s):
+    return literal(s, String)
 
 
 def _column(dialect, column):
-    """(cell expression, predicate: the value is in the form this expression converts exactly)."""
-    if dialect.pg:
-        return _pg_column(dialect, column)
-    value, kind = dialect.value(column.key), dialect.json_type(column.key)
-    absent = or_(kind.is_(None), kind == "null")
+    """CSV: (cell expression, predicate: the value is in the form this expression converts exactly, as
+    ``formats.base.text_converter`` would)."""
+    key = column.key
+    value, absent = dialect.value(key), dialect.absent(key)
     if column.kind == "text":
-        cell = case((value.is_(None), literal("", String)),
-                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), literal("'", String) + value), else_=value)
-        simple = or_(absent, kind == "text")
+        cell = case((value.is_(None), _text("")),
+                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), _text("'") + value), else_=value)
+        simple = or_(absent, dialect.is_string(key))
+        if dialect.pg:
+            # COPY ends lines with \n only: a line break inside a value would come out differently.
+            simple = or_(absent, and_(dialect.is_string(key), not_(value.op("~")(_text("[\r\n]")))))
     elif column.kind == "int":
-        cell = func.coalesce(cast(value, String), literal("", String))
-        simple = or_(absent, kind == "integer")
+        cell = func.coalesce(cast(value, String), _text(""))
+        simple = or_(absent, dialect.is_integer(key))
     elif column.kind == "decimal":
-        cell = func.coalesce(value, literal("", String))
+        cell = func.coalesce(value, _text(""))
         scale = column.scale
         if scale < 1:
-            return cell, literal(False)
-        canonical = and_(or_(value.op("GLOB")("[0-9]*"), value.op("GLOB")("-[0-9]*")),
-                         not_(func.substr(value, 2).op("GLOB")("*[^0-9.]*")),
-                         value.op("GLOB")("*." + "[0-9]" * scale),
-                         not_(value.op("GLOB")("*.*.*")),
-                         not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))),
-                         value != "-0." + "0" * scale)
-        simple = or_(absent, and_(kind == "text", or_(value == "", canonical)))
+            return None, None
+        if dialect.pg:
+            canonical = value.op("~")(_text(rf"^-?(0|[1-9][0-9]*)\.[0-9]{{{scale}}}$"))
+        else:
+            canonical = and_(or_(value.op("GLOB")("[0-9]*"), value.op("GLOB")("-[0-9]*")),
+                             not_(func.substr(value, 2).op("GLOB")("*[^0-9.]*")),
+                             value.op("GLOB")("*." + "[0-9]" * scale),
+                             not_(value.op("GLOB")("*.*.*")),
+                             not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))))
+        canonical = and_(canonical, value != "-0." + "0" * scale)
+        simple = or_(absent, and_(dialect.is_string(key), or_(value == "", canonical)))
     elif column.kind == "date":
-        cell = func.coalesce(value, literal("", String))
-        pattern = value.op("GLOB")("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
-        simple = or_(absent, and_(kind == "text", or_(value == "", pattern)))
+        cell = func.coalesce(value, _text(""))
+        pattern = dialect.matches(value, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                  "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+        simple = or_(absent, and_(dialect.is_string(key), or_(value == "", pattern)))
     elif column.kind == "datetime":
-        cell = case((or_(value.is_(None), value == ""), literal("", String)),
-                    else_=func.replace(value, " ", "T") + literal("Z", String))
-        pattern = value.op("GLOB")("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]")
-        simple = or_(absent, and_(kind == "text", or_(value == "", pattern)))
+        cell = case((or_(value.is_(None), value == ""), _text("")),
+                    else_=func.replace(value, " ", "T") + _text("Z"))
+        pattern = dialect.matches(
+            value, "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+            "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]")
+        simple = or_(absent, and_(dialect.is_string(key), or_(value == "", pattern)))
     elif column.kind == "bool":
-        cell = case((kind == "true", literal("true", String)), (kind == "false", literal("false", String)),
-                    else_=literal("", String))
-        simple = or_(absent, kind.in_(["true", "false"]))
+        cell = case((dialect.is_bool(key, True), _text("true")), (dialect.is_bool(key, False), _text("false")),
+                    else_=_text(""))
+        simple = or_(absent, dialect.is_bool(key, True), dialect.is_bool(key, False))
     else:
-        return None, literal(False)
+        return None, None
     return cell, simple
 
 
-def _pg_column(dialect, column):
-    """PostgreSQL: the values come as text (json_to_record), without their JSON type; the patterns accept
-    only text that the row-by-row converters turn into itself (whatever its JSON type was)."""
-    value = dialect.value(column.key)
+def _json_column(dialect, column):
+    """JSON Lines: (the value's JSON literal, predicate), as ``formats.jsonl`` writes it. The predicates
+    are CSV's, except that a line break in a text is no trouble (JSON escapes it)."""
+    key = column.key
+    value = dialect.value(key)
+    cell, simple = _column(dialect, column)
+    if cell is None:
+        return None, None
+    if column.kind == "text":
+        simple = or_(dialect.absent(key), dialect.is_string(key))
+    null = _text("null")
     empty = or_(value.is_(None), value == "")
-
-    def regex(pattern):
-        return value.op("~")(literal(pattern, String))
-
     if column.kind == "text":
-        cell = case((value.is_(None), literal("", String)),
-                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), literal("'", String) + value), else_=value)
-        # COPY ends lines with \n only: a line break inside a value would come out differently.
-        simple = or_(value.is_(None), not_(regex("[\r\n]")))
+        cell = case((value.is_(None), null), else_=dialect.quote_json(value))
     elif column.kind == "int":
-        cell = func.coalesce(value, literal("", String))
-        simple = or_(empty, regex("^(0|-?[1-9][0-9]*)$"))
+        cell = func.coalesce(cast(value, String), null)
     elif column.kind == "decimal":
-        cell = func.coalesce(value, literal("", String))
-        scale = column.scale
-        if scale < 1:
-            return cell, literal(False)
-        simple = or_(empty, and_(regex(rf"^-?(0|[1-9][0-9]*)\.[0-9]{{{scale}}}$"), value != "-0." + "0" * scale))
+        cell = case((empty, null), else_=value)
     elif column.kind == "date":
-        cell = func.coalesce(value, literal("", String))
-        simple = or_(empty, regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+        cell = case((empty, null), else_=_text('"') + value + _text('"'))
     elif column.kind == "datetime":
-        cell = case((empty, literal("", String)), else_=func.replace(value, " ", "T") + literal("Z", String))
-        simple = or_(empty, regex("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"))
-    elif column.kind == "bool":
-        cell = func.coalesce(value, literal("", String))
-        simple = or_(empty, value.in_(["true", "false"]))
+        cell = case((empty, null), else_=_text('"') + func.replace(value, " ", "T") + _text('Z"'))
     else:
-        return None, literal(False)
+        cell = case((dialect.is_bool(key, True), _text("true")), (dialect.is_bool(key, False), _text("false")),
+                    else_=null)
     return cell, simple
 
 
-def _cells(dialect, columns):
+def _cells(dialect, columns, fmt):
+    """The output expressions and the predicates that say a row is in final form (None: not possible)."""
     cells, predicates = [], []
     for column in columns:
         if column.key == "mutation":
-            cells.append(PreparedRow.mutation)
+            cells.append(PreparedRow.mutation if fmt == "csv" else dialect.quote_json(PreparedRow.mutation))
             continue
-        cell, simple = _column(dialect, column)
+        cell, simple = (_column if fmt == "csv" else _json_column)(dialect, column)
         if cell is None:
             return None, None
         cells.append(cell)
         predicates.append(simple)
-    if dialect.pg and any(column.kind == "text" and column.key != "mutation" for column in columns):
-        # json_to_record hides a JSON boolean's type: a text column would get 'true' where Python writes
-        # 'True'. A payload with a boolean anywhere (or the word after a colon in a string) goes row by row.
-        predicates.append(not_(cast(PreparedRow.payload, Text).op("~")(
-            literal("[:,\\[]\\s*(true|false)\\s*[,}\\]]", String))))
+    if fmt == "jsonl":
+        # One JSON object per line, keys in column order, no spaces (as ``formats.jsonl`` joins them).
+        line = None
+        for position, (column, cell) in enumerate(zip(columns, cells)):
+            prefix = ("{" if position == 0 else ",") + _encode_string(column.key) + ":"
+            line = _text(prefix) + cell if line is None else line + _text(prefix) + cell
+        cells = [line + _text("}") if line is not None else _text("{}")]
     return cells, predicates
 
 
-def usable(deliverable, columns, options, cancel):
-    """Whether the database can write this delivery exactly as the row-by-row writer would."""
+def possible(fmt, options, columns, deliverable, cancel, reverse=False):
+    """Whether the database may try to write this delivery (cheap checks, no payload read): the format,
+    the database, the CSV options COPY can take, columns it can convert, no cancellation or reversal
+    lines (both made in Python)."""
     name = db.session.connection().dialect.name
-    if name not in ("postgresql", "sqlite"):
+    if fmt not in FORMATS or name not in ("postgresql", "sqlite"):
         return False
-    if name == "postgresql" and (options.delimiter not in _PG_LITERALS or options.quotechar not in _PG_LITERALS
-                                 or options.delimiter == "'"):
+    if fmt == "csv" and name == "postgresql" and (
+            options.delimiter not in _PG_LITERALS or options.quotechar not in _PG_LITERALS
+            or options.delimiter == "'"):
         return False
-    dialect = _Dialect(name, columns)
-    cells, predicates = _cells(dialect, columns)
-    if cells is None:
+    if _cells(_Dialect(name, columns), columns, fmt)[0] is None:
         return False
-    odd = or_(not_(and_(true(), *predicates)), PreparedRow.mutation == "removed" if cancel else literal(False))
-    return db.session.execute(select(PreparedRow.id).select_from(dialect.source())
-                              .where(deliverable, odd).limit(1)).first() is None
+    # A removal is delivered as a cancellation line, made in Python (one key-only look, no JSON read).
+    # A changed record of a type that reverses changes first gets the reversal of what was delivered.
+    python_lines = ((["removed"] if cancel else []) + (["changed"] if reverse else []))
+    return not (python_lines and db.session.execute(select(exists().where(
+        deliverable, PreparedRow.mutation.in_(python_lines)))).scalar())
 
 
-def write(writer, deliverable, columns, progress=None):
-    """Write the deliverable rows into ``writer`` (a ``CsvWriter`` opened, header written), in delivery
-    order. Returns how many rows."""
+def write(fmt, writer, deliverable, columns, progress=None):
+    """Write the deliverable rows into ``writer`` (opened, CSV header written), in delivery order.
+    Returns how many rows; raises ``OddRow`` (the database's transaction as it was before) when a row
+    is not in final form — the caller drops the file and writes row by row."""
     connection = db.session.connection()
     dialect = _Dialect(connection.dialect.name, columns)
-    cells, _ = _cells(dialect, columns)
-    if dialect.pg:
-        cells = [func.nullif(cell, literal("", String)) for cell in cells]   # COPY writes '' as ""
+    cells, predicates = _cells(dialect, columns, fmt)
+    # The check is in the query: the first cell fails for a row that is not in final form.
+    cells[0] = case((not_(and_(true(), *predicates)), dialect.odd()), else_=cells[0])
+    if dialect.pg and fmt == "csv":
+        cells = [func.nullif(cell, _text("")) for cell in cells]   # COPY writes '' as ""
     stmt = (select(*cells).select_from(dialect.source()).where(deliverable)
             .order_by(PreparedRow.group_key, PreparedRow.seq))
     sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     raw = connection.connection.driver_connection
-    handle = writer._handle
+    count = _write_pg(fmt, writer, raw, sql) if dialect.pg else _write_sqlite(fmt, writer, raw, sql, progress)
+    writer.rows += count
+    return count
+
+
+def _write_pg(fmt, writer, raw, sql):
+    import psycopg
     options = writer.options
-    count = 0
-    if dialect.pg:
+    if fmt == "csv":
         copy_sql = (f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER {_PG_LITERALS[options.delimiter]}, "
                     f"QUOTE {_PG_LITERALS[options.quotechar]})")
         crlf = options.line_terminator == "\r\n"
+    else:
+        copy_sql, crlf = f"COPY ({sql}) TO STDOUT {_PG_JSONL_COPY}", False
+    handle = writer._handle
+    count = 0
+    raw.execute("SAVEPOINT portal_sqlfile")
+    try:
         with raw.cursor() as cursor:
             with cursor.copy(copy_sql) as copy:
                 for chunk in copy:
                     text_ = bytes(chunk).decode("utf-8")
                     count += text_.count("\n")
                     handle.write(text_.replace("\n", "\r\n") if crlf else text_)
-    else:
-        cursor = raw.execute(sql)
-        try:
-            writerows = writer._writer.writerows
-            while True:
-                rows = cursor.fetchmany(20_000)
-                if not rows:
-                    break
-                writerows(rows)
-                count += len(rows)
-                if progress is not None:
-                    progress.advance(count)
-        finally:
-            cursor.close()
-    writer.rows += count
+    except psycopg.errors.InvalidTextRepresentation as error:
+        if _ODD_ROW not in str(error):
+            raise
+        raw.execute("ROLLBACK TO SAVEPOINT portal_sqlfile")
+        raw.execute("RELEASE SAVEPOINT portal_sqlfile")
+        raise OddRow() from None
+    raw.execute("RELEASE SAVEPOINT portal_sqlfile")
     return count
 
 
-__all__ = ["usable", "write"]
+def _write_sqlite(fmt, writer, raw, sql, progress):
+    import sqlite3
+    seen = []
+
+    def odd_row(row_id):
+        seen.append(row_id)
+        raise OddRow(row_id)
+
+    raw.create_function("portal_odd_row", 1, odd_row)
+    count = 0
+    cursor = raw.execute(sql)
+    try:
+        if fmt == "csv":
+            write_rows = writer._writer.writerows
+        else:
+            write = writer._handle.write
+
+            def write_rows(rows):
+                write("\n".join([row[0] for row in rows]) + "\n")
+        while True:
+            rows = cursor.fetchmany(20_000)
+            if not rows:
+                break
+            write_rows(rows)
+            count += len(rows)
+            if progress is not None:
+                progress.advance(count)
+    except sqlite3.OperationalError:
+        if seen:
+            raise OddRow(seen[0]) from None
+        raise
+    finally:
+        cursor.close()
+    return count
+
+
+__all__ = ["FORMATS", "OddRow", "possible", "write"]

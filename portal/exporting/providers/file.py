@@ -61,15 +61,22 @@ class FileProvider(Provider):
                                         sha256=info.sha256, rows=info.rows))
         self.writer = None
 
-    def write_from_database(self, deliverable, cancel, progress=None):
-        """CSV in one file: let the database write the rows (``sqlcsv``) when it can do so exactly as the
-        row-by-row writer would. Returns True when it wrote them all, False to deliver row by row."""
-        if self.format != "csv" or self.split_key is not None or self.writer is not None:
+    def write_from_database(self, deliverable, cancel, reverse=False, progress=None):
+        """CSV or JSON Lines in one file: let the database write the rows (``sqlcsv``) when it can do so
+        exactly as the row-by-row writer would. Returns True when it wrote them all, False to deliver row
+        by row (nothing written then: a file the database began is dropped)."""
+        if self.split_key is not None or self.writer is not None:
             return False
-        if not sqlcsv.usable(deliverable, self.columns, FormatOptions.from_mapping(self.writer_options), cancel):
+        options = FormatOptions.from_mapping(self.writer_options)
+        if not sqlcsv.possible(self.format, options, self.columns, deliverable, cancel, reverse):
             return False
         self._open(None)
-        sqlcsv.write(self.writer, deliverable, self.columns, progress)
+        try:
+            sqlcsv.write(self.format, self.writer, deliverable, self.columns, progress)
+        except sqlcsv.OddRow:
+            self.writer.abort()
+            self.writer = None
+            return False
         return True
 
     def deliver(self, batch):

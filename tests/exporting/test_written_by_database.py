@@ -1,0 +1,218 @@
+"""Files written by the database (CSV and JSON Lines: ``sqlcsv``) are byte for byte what the row-by-row
+writers write, on SQLite and PostgreSQL, with the values that format differently: formula characters,
+unicode, quotes, line breaks, tabs, NULLs, booleans, the line-ending and delimiter choices. A row the
+database cannot write exactly makes it give up (nothing of its file is kept) and the rows go row by row."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from portal.exporting import services, sqlcsv
+from portal.exporting.providers.file import FileProvider
+from portal.extensions import db
+from portal.models import Department, JournalLine, Payment, PreparedRow, Run
+
+from tests import factories
+from tests.factories import execute, files_of, start_and_run
+
+from portal.exporting.formats import get_writer
+from portal.exporting.types import get_type
+from portal.exporting.types.base import MUTATION_COLUMN
+
+AWKWARD_TEXT = ['=SUM(A1:A2)', '+31 6 1234', '-minus', '@at', '\tTab first', '\rCR first',
+                'Jansen "Ø" & Zn, ünïcode 😀', 'two\nlines', 'crlf\r\nline', "it's; a|b", '', ' ',
+                'back\\slash \u2028 \x7f', '"quoted"', 'true', 'null', '12.50']
+
+
+def _awkward_payments(zorg):
+    department = Department(company_id=zorg.id, code="=D-01", name="Shop")
+    db.session.add(department)
+    db.session.flush()
+    for i, text in enumerate(AWKWARD_TEXT):
+        db.session.add(Payment(
+            company_id=zorg.id, department_id=department.id if i % 2 else None, receipt_number=f"R{i:02d}",
+            customer_number=text or "C", customer_name=text, payment_type="CARD" if i % 3 else "-CASH",
+            amount=[Decimal("12.50"), Decimal("-7.05"), Decimal("0.00"), Decimal("123456789012.34")][i % 4],
+            paid_at=datetime(2026, 11, 12, 9, 0, i)))
+    db.session.commit()
+
+
+def _awkward_journals(zorg, line_break="\n"):
+    """Journal lines: dates, line numbers, decimals, a boolean column (a JSON boolean in the payload)."""
+    factories.journal(zorg, "R-11", date(2026, 11, 1), [
+        ("7010", "1234.50", "0", f'=Salaries "Nov"{line_break}second line'),
+        ("2910", "0", "1234.50", ""),
+        ("4000", "0.10", "0", "ünïcode; a|b"),
+        ("4000", "0", "0.10", "+tab\there")])
+    db.session.commit()
+
+
+def _spy(monkeypatch):
+    calls = []
+    real = FileProvider.write_from_database
+
+    def spy(self, *args, **kwargs):
+        calls.append(real(self, *args, **kwargs))
+        return calls[-1]
+    monkeypatch.setattr(FileProvider, "write_from_database", spy)
+    return calls
+
+
+def _both_ways(monkeypatch, profile, mode="test"):
+    """The file written by the database, and the file the row-by-row writer writes of the same rows."""
+    calls = _spy(monkeypatch)
+    fast = start_and_run(profile, mode)
+    assert fast.status == "exported", fast.error_reason
+    assert calls == [True]                       # the database wrote it
+    monkeypatch.setattr(FileProvider, "write_from_database", lambda self, *a, **k: False)
+    slow = start_and_run(profile, mode)
+    fast_file, slow_file = files_of(fast)[0], files_of(slow)[0]
+    with open(fast_file.path, "rb") as one, open(slow_file.path, "rb") as other:
+        written, expected = one.read(), other.read()
+    assert written == expected
+    assert fast_file.rows == slow_file.rows and fast_file.sha256 == slow_file.sha256
+    return written, fast
+
+
+@pytest.mark.parametrize("options", [
+    {"format": "jsonl"},
+    {"format": "jsonl", "columns": ["amount", "customer_name", "paid_at", "receipt_number"]},
+    {"format": "csv"},
+    {"format": "csv", "delimiter": ";", "encoding": "utf-8-sig", "line_terminator": "\n"},
+    {"format": "csv", "delimiter": "|", "quotechar": "'", "skip_headers": True},
+])
+def test_payments_with_awkward_values_byte_for_byte(ctx, monkeypatch, options):
+    zorg, _, _ = factories.companies()
+    _awkward_payments(zorg)
+    if options["format"] == "csv" and ctx.extensions["sqlalchemy"].engine.dialect.name == "postgresql":
+        # COPY ends every line with \n: a value with a line break cannot be written by PostgreSQL exactly.
+        for payment in db.session.execute(select(Payment)).scalars():
+            payment.customer_name = payment.customer_name.replace("\r", "<CR>").replace("\n", "<LF>")
+            payment.customer_number = payment.customer_number.replace("\r", "<CR>").replace("\n", "<LF>")
+        db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options=options, sync_type="full")
+    written, run = _both_ways(monkeypatch, profile)
+    assert run.counts["processed"] == len(AWKWARD_TEXT)
+    if options["format"] == "jsonl":
+        assert b'"customer_name":"=SUM(A1:A2)"' in written          # JSON is for machines: not neutralised
+        assert '"Jansen \\"Ø\\" & Zn, ünïcode 😀"'.encode() in written
+        assert b'"two\\nlines"' in written
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_journals_with_nulls_dates_and_booleans_byte_for_byte(ctx, monkeypatch, fmt):
+    zorg, _, _ = factories.companies()
+    pg = ctx.extensions["sqlalchemy"].engine.dialect.name == "postgresql"
+    _awkward_journals(zorg, " " if pg and fmt == "csv" else "\n")      # (COPY: see above)
+    profile = services.create_profile(name="Journals", export_type="journal_entries", options={"format": fmt},
+                                      sync_type="full")
+    written, _ = _both_ways(monkeypatch, profile)
+    if fmt == "jsonl":
+        assert b'"is_correction":false' in written
+        assert b'"line_no":2' in written and b'"journal_period":"2026-11-01"' in written
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_changed_journal_line_gets_its_reversal_first(ctx, monkeypatch, fmt):
+    """A type that reverses changes writes the reversal of what was delivered before the new version: a
+    line the database cannot make, so such a delivery goes row by row."""
+    zorg, _, _ = factories.companies()
+    _awkward_journals(zorg)
+    profile = services.create_profile(name="Journals", export_type="journal_entries", options={"format": fmt},
+                                      sync_type="incremental_all")
+    first = start_and_run(profile, "production")
+    assert first.status == "exported", first.error_reason
+    line = db.session.execute(select(JournalLine).where(JournalLine.line_no == 3)).scalar()
+    line.debit = Decimal("0.20")
+    other = db.session.execute(select(JournalLine).where(JournalLine.line_no == 4)).scalar()
+    other.credit = Decimal("0.20")
+    db.session.commit()
+    calls = _spy(monkeypatch)
+    run = start_and_run(profile, "test")
+    assert calls == [False]
+    with open(files_of(run)[0].path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert text.count("reversal") == 2 and text.count("changed") == 2
+    assert text.index("reversal") < text.index("changed")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, monkeypatch, fmt):
+    """A prepared value not in final form (here an amount without its two decimals) in the middle of the
+    run: the database's attempt fails on that row, its half file is dropped, the row-by-row writer
+    writes the file (and converts the value)."""
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 40)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": fmt},
+                                      sync_type="full")
+    run = services.start_run(profile.id, mode="test", operation="prepare", window_start="2026-11-01",
+                             window_end="2026-11-30")
+    execute(run)
+    row = db.session.execute(select(PreparedRow).where(PreparedRow.run_id == run.id, PreparedRow.seq == 30)).scalar()
+    row.payload = dict(row.payload, amount="41.5")
+    db.session.commit()
+    failed = []
+    real = sqlcsv.write
+
+    def spy(*args, **kwargs):
+        try:
+            return real(*args, **kwargs)
+        except sqlcsv.OddRow:
+            failed.append(True)
+            raise
+    monkeypatch.setattr(sqlcsv, "write", spy)
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported", run.error_reason
+    assert failed == [True]
+    files = files_of(run)
+    assert len(files) == 1 and files[0].rows == 40
+    with open(files[0].path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert ("41.50" in text) and ("41.5," not in text) and ('41.5}' not in text)
+    leftovers = [p.name for p in __import__("pathlib").Path(files[0].path).parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    assert run.counts["processed"] == 40
+
+
+def _written_row_by_row(run, path, export_pass=1):
+    """The file the row-by-row writer writes of the rows an export pass delivered, in delivery order."""
+    profile = run.profile
+    columns = [MUTATION_COLUMN] + get_type(profile.export_type).output_columns(profile.options.get("columns"))
+    rows = db.session.execute(select(PreparedRow.mutation, PreparedRow.payload).where(
+        PreparedRow.run_id == run.id, PreparedRow.export_pass == export_pass)
+        .order_by(PreparedRow.group_key, PreparedRow.seq)).all()
+    writer = get_writer(profile.options["format"])(path, columns, profile.options)
+    writer.write_rows([dict(payload, mutation=mutation) for mutation, payload in rows])
+    with open(writer.close().path, "rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_null_values_in_prepared_rows(ctx, monkeypatch, tmp_path, fmt):
+    """JSON nulls (a value a payload builder may leave out) in text, decimal and datetime columns."""
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 6)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": fmt},
+                                      sync_type="full")
+    run = services.start_run(profile.id, mode="test", operation="prepare", window_start="2026-11-01",
+                             window_end="2026-11-30")
+    execute(run)
+    for row in db.session.execute(select(PreparedRow).where(PreparedRow.run_id == run.id)).scalars():
+        if row.seq % 2:
+            row.payload = dict(row.payload, customer_name=None, amount=None, paid_at=None, department=None)
+    db.session.commit()
+    calls = _spy(monkeypatch)
+    services.request_export(run.id)
+    execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "exported" and calls == [True]
+    with open(files_of(run)[0].path, "rb") as handle:
+        written = handle.read()
+    assert written == _written_row_by_row(run, tmp_path / f"expected.{fmt}")
+    if fmt == "jsonl":
+        assert written.count(b'"customer_name":null,"payment_type":"CARD","amount":null') == 3
