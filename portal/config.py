@@ -95,6 +95,8 @@ class Config:
     # heartbeat stopped counts as dead, and how often the reconciler looks.
     EXPORT_BATCH_SIZE = _number("PORTAL_EXPORT_BATCH_SIZE", 2000)
     EXPORT_PROGRESS_INTERVAL = 0.3
+    # CSV and JSON Lines written by the database itself (COPY / one cursor); off: row by row in Python.
+    EXPORT_FILES_BY_DATABASE = _bool("PORTAL_EXPORT_FILES_BY_DATABASE", True)
     # A working run's worker beats this often; a run whose heartbeat is older than the stale time has
     # lost its worker and is retried from a clean state, up to PORTAL_RUN_ATTEMPTS attempts in all.
     EXPORT_HEARTBEAT_SECONDS = _number("PORTAL_HEARTBEAT_SECONDS", 10.0)

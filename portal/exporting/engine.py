@@ -4,6 +4,7 @@ by key, prepared rows are inserted in bulk, files are written in chunks, mutatio
 import logging
 import re
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -532,14 +533,8 @@ def export(run, progress):
         if written:
             done = total
             progress.advance(done)
-        while not written:
-            rows = db.session.execute(
-                select(PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,
-                       PreparedRow.group_key, PreparedRow.seq)
-                .where(deliverable, tuple_(PreparedRow.group_key, PreparedRow.seq) > tuple_(last_group, last_seq))
-                .order_by(PreparedRow.group_key, PreparedRow.seq).limit(provider.batch_size)).all()
-            if not rows:
-                break
+
+        def batch_of(rows):
             batch = []
             delivered = sync.delivered_payloads(profile.id, [
                 row.record_key for row in rows if row.mutation == Mutation.CHANGED.value]) if reverse else {}
@@ -553,7 +548,31 @@ def export(run, progress):
                                              decode(reversal) if typed else reversal, f"{run_id}:{row.record_key}"))
                 batch.append(DeliveryRow(row.id, row.record_key, row.mutation,
                                          decode(payload) if typed else payload, f"{run_id}:{row.record_key}"))
-            results = provider.deliver(batch)
+            return batch
+
+        if not written and not provider.per_row_results:
+            # A file (XLSX, SIE 4, or CSV / JSON Lines the database could not write): the deliverable rows
+            # from one streaming query (PostgreSQL; SQLite: by key, a page a statement), in batches.
+            with _delivery_stream(deliverable, provider.batch_size) as batches:
+                for rows in batches:
+                    results = provider.deliver(batch_of(rows))
+                    if results is not None:
+                        _record_results(run_id, export_pass, results, provider_cls)
+                    done += len(rows)
+                    progress.advance(done)
+                    if provider.stopped:
+                        stopped = True
+                        break
+            written = True
+        while not written:
+            # A provider that answers per row: a page at a time by key (its results are committed between).
+            rows = db.session.execute(
+                select(*_DELIVERY_COLUMNS)
+                .where(deliverable, tuple_(PreparedRow.group_key, PreparedRow.seq) > tuple_(last_group, last_seq))
+                .order_by(PreparedRow.group_key, PreparedRow.seq).limit(provider.batch_size)).all()
+            if not rows:
+                break
+            results = provider.deliver(batch_of(rows))
             if results is not None:
                 _record_results(run_id, export_pass, results, provider_cls)
             last_group, last_seq = rows[-1].group_key, rows[-1].seq
@@ -614,6 +633,41 @@ def export(run, progress):
     db.session.commit()
     progress.stop_clock()
     return status
+
+
+_DELIVERY_COLUMNS = (PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,
+                     PreparedRow.group_key, PreparedRow.seq)
+
+
+@contextmanager
+def _delivery_stream(deliverable, size):
+    """The deliverable rows in delivery order, in lists of ``size``.
+
+    PostgreSQL: one streaming query, on a connection of its own (the run's progress is committed between
+    batches, which would close a cursor of the session's transaction; prepare committed the rows). SQLite:
+    a page at a time by key, each page one statement — a read left open across batches would lock every
+    other writer out (no WAL): the heartbeat's thread, the progress on another pooled connection.
+    """
+    order = (PreparedRow.group_key, PreparedRow.seq)
+    stmt = select(*_DELIVERY_COLUMNS).where(deliverable).order_by(*order)
+    if db.session.connection().dialect.name != "sqlite":
+        with db.engine.connect() as own:
+            result = own.execution_options(stream_results=True, yield_per=size).execute(stmt)
+            try:
+                yield result.partitions(size)
+            finally:
+                result.close()
+        return
+
+    def pages():
+        last = ("", -1)
+        while True:
+            rows = db.session.execute(stmt.where(tuple_(*order) > tuple_(*last)).limit(size)).all()
+            if not rows:
+                return
+            yield rows
+            last = (rows[-1].group_key, rows[-1].seq)
+    yield pages()
 
 
 def _record_results(run_id, export_pass, results, provider_cls):

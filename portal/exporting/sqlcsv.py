@@ -12,7 +12,11 @@ that needs converting, a line break in a CSV value on PostgreSQL, a JSON boolean
 the query fail on that row, the half-written file is dropped, and the engine takes the row-by-row path.
 A delivery with cancellation lines (removals, made in Python) goes row by row without trying.
 """
-from sqlalchemy import JSON, Integer, String, Text, and_, case, cast, exists, func, literal, not_, or_, select, true, type_coerce
+from operator import itemgetter
+
+from sqlalchemy import (
+    JSON, Integer, String, Text, and_, case, cast, exists, func, literal, not_, or_, select, true, tuple_, type_coerce,
+)
 from sqlalchemy import column as sa_column
 
 from ..extensions import db
@@ -27,6 +31,7 @@ _PG_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'", '"': "'\"'",
 # every control character), so that every line comes out as it is, never quoted.
 _PG_JSONL_COPY = "WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 _ODD_ROW = "portal: a row the database cannot write exactly"
+SQLITE_CHUNK = 20_000
 
 
 class OddRow(Exception):
@@ -238,13 +243,20 @@ def write(fmt, writer, deliverable, columns, progress=None):
     cells[0] = case((not_(and_(true(), *predicates)), dialect.odd()), else_=cells[0])
     if dialect.pg and fmt == "csv":
         cells = [func.nullif(cell, _text("")) for cell in cells]   # COPY writes '' as ""
-    stmt = (select(*cells).select_from(dialect.source()).where(deliverable)
-            .order_by(PreparedRow.group_key, PreparedRow.seq))
-    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    order = (PreparedRow.group_key, PreparedRow.seq)
     raw = connection.connection.driver_connection
-    count = _write_pg(fmt, writer, raw, sql) if dialect.pg else _write_sqlite(fmt, writer, raw, sql, progress)
+    if dialect.pg:
+        stmt = select(*cells).select_from(dialect.source()).where(deliverable).order_by(*order)
+        count = _write_pg(fmt, writer, raw, _sql(stmt, connection))
+    else:
+        stmt = select(*cells, *order).select_from(dialect.source()).where(deliverable).order_by(*order)
+        count = _write_sqlite(fmt, writer, raw, connection, stmt, order, progress)
     writer.rows += count
     return count
+
+
+def _sql(stmt, connection):
+    return str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _write_pg(fmt, writer, raw, sql):
@@ -276,7 +288,10 @@ def _write_pg(fmt, writer, raw, sql):
     return count
 
 
-def _write_sqlite(fmt, writer, raw, sql, progress):
+def _write_sqlite(fmt, writer, raw, connection, stmt, order, progress):
+    """Chunks of ``SQLITE_CHUNK`` rows by key, each one statement that ends before the run's progress is
+    committed: a read left open across commits would lock every other writer out (SQLite without WAL:
+    the heartbeat's thread, another pooled connection)."""
     import sqlite3
     seen = []
 
@@ -285,30 +300,35 @@ def _write_sqlite(fmt, writer, raw, sql, progress):
         raise OddRow(row_id)
 
     raw.create_function("portal_odd_row", 1, odd_row)
-    count = 0
-    cursor = raw.execute(sql)
-    try:
-        if fmt == "csv":
-            write_rows = writer._writer.writerows
-        else:
-            write = writer._handle.write
+    cells = itemgetter(slice(None, -2))         # the key columns (group_key, seq) end each row
+    if fmt == "csv":
+        writerows = writer._writer.writerows
 
-            def write_rows(rows):
-                write("\n".join([row[0] for row in rows]) + "\n")
-        while True:
-            rows = cursor.fetchmany(20_000)
-            if not rows:
-                break
-            write_rows(rows)
-            count += len(rows)
-            if progress is not None:
-                progress.advance(count)
-    except sqlite3.OperationalError:
-        if seen:
-            raise OddRow(seen[0]) from None
-        raise
-    finally:
-        cursor.close()
+        def write_rows(rows):
+            writerows(map(cells, rows))
+    else:
+        write, first = writer._handle.write, itemgetter(0)
+
+        def write_rows(rows):
+            write("\n".join(map(first, rows)) + "\n")
+    count, last = 0, None
+    while True:
+        page = stmt if last is None else stmt.where(tuple_(*order) > tuple_(*last))
+        try:
+            rows = raw.execute(_sql(page.limit(SQLITE_CHUNK), connection)).fetchall()
+        except sqlite3.OperationalError:
+            if seen:
+                raise OddRow(seen[0]) from None
+            raise
+        if not rows:
+            break
+        write_rows(rows)
+        count += len(rows)
+        if progress is not None:
+            progress.advance(count)
+        if len(rows) < SQLITE_CHUNK:
+            break
+        last = rows[-1][-2:]
     return count
 
 

@@ -30,8 +30,9 @@ ROWS = 40000
 def _start_worker(app, **env):
     """A real worker process. Its maintenance timer ticks fast here (the reconciler every half second);
     ``WORKER_LOG_DIR`` in the environment keeps each worker's log there (to see what it did)."""
+    # Files row by row (not by the database's one COPY, which an idle machine finishes between two looks).
     settings = dict(PORTAL_STALE_RUN_SECONDS="8", PORTAL_HEARTBEAT_SECONDS="0.3", PORTAL_EXPORT_BATCH_SIZE="100",
-                    PORTAL_MAINTENANCE_TICK="0.2", PORTAL_RECONCILE_SECONDS="0.5")
+                    PORTAL_MAINTENANCE_TICK="0.2", PORTAL_RECONCILE_SECONDS="0.5", PORTAL_EXPORT_FILES_BY_DATABASE="0")
     settings.update(env)
     environment = dict(os.environ, PORTAL_ENV="test", TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                        TEST_REDIS_URL=app.config["REDIS_URL"], TEST_STORAGE_DIR=app.config["PORTAL_STORAGE_DIR"],
@@ -94,8 +95,8 @@ def _profile(count):
     zorg, _, _ = factories.companies()
     factories.payments(zorg, count, at=datetime(2026, 11, 1))  # one a minute: 40,000 fit in November
     db.session.commit()
-    # JSON Lines: written row by row in batches, so the test can catch the run while it writes (CSV is one
-    # COPY / one cursor pass that an idle machine finishes between two looks).
+    # The workers write files row by row in batches (``PORTAL_EXPORT_FILES_BY_DATABASE=0``), so the test can
+    # catch the run while it writes.
     return services.create_profile(name="Payments", export_type="payments", options={"format": "jsonl"},
                                    sync_type="incremental_all")
 

@@ -62,6 +62,7 @@ def _spy(monkeypatch):
 def _both_ways(monkeypatch, profile, mode="test"):
     """The file written by the database, and the file the row-by-row writer writes of the same rows."""
     calls = _spy(monkeypatch)
+    monkeypatch.setattr(sqlcsv, "SQLITE_CHUNK", 5)      # SQLite: several chunks by key
     fast = start_and_run(profile, mode)
     assert fast.status == "exported", fast.error_reason
     assert calls == [True]                       # the database wrote it
@@ -163,6 +164,7 @@ def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, m
             failed.append(True)
             raise
     monkeypatch.setattr(sqlcsv, "write", spy)
+    monkeypatch.setattr(sqlcsv, "SQLITE_CHUNK", 7)      # SQLite: chunks written before the odd row's
     services.request_export(run.id)
     execute(run)
     run = db.session.get(Run, run.id)
@@ -216,3 +218,68 @@ def test_null_values_in_prepared_rows(ctx, monkeypatch, tmp_path, fmt):
     assert written == _written_row_by_row(run, tmp_path / f"expected.{fmt}")
     if fmt == "jsonl":
         assert written.count(b'"customer_name":null,"payment_type":"CARD","amount":null') == 3
+
+
+def _count_streams(monkeypatch):
+    from portal.exporting import engine
+    opened = []
+    real = engine._delivery_stream
+
+    def counted(*args, **kwargs):
+        opened.append(True)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(engine, "_delivery_stream", counted)
+    return opened
+
+
+def _sheet(path):
+    import openpyxl
+    book = openpyxl.load_workbook(path)
+    return [[(cell.value, cell.number_format, cell.data_type) for cell in row]
+            for sheet in book.worksheets for row in sheet.iter_rows()]
+
+
+def test_xlsx_is_written_from_one_streaming_query(ctx, monkeypatch, tmp_path):
+    """XLSX keeps its writer; its rows come from one streaming query (in batches): the workbook holds what
+    the writer makes of the prepared rows in delivery order, cell for cell (type and number format)."""
+    zorg, _, _ = factories.companies()
+    _awkward_payments(zorg)
+    monkeypatch.setattr(FileProvider, "batch_size", 4)      # several batches of the one query
+    streams = _count_streams(monkeypatch)
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": "xlsx"},
+                                      sync_type="full")
+    run = start_and_run(profile, "test")
+    assert run.status == "exported", run.error_reason
+    written = _sheet(files_of(run)[0].path)
+    expected_path = tmp_path / "expected.xlsx"
+    _written_row_by_row(run, expected_path)
+    assert written == _sheet(expected_path)
+    assert streams == [True]
+    assert len(written) == len(AWKWARD_TEXT) + 1
+    assert ("'=SUM(A1:A2)", "General", "s") in [cell for row in written for cell in row]
+    assert run.counts["processed"] == len(AWKWARD_TEXT)
+
+
+def test_sie4_is_written_from_one_streaming_query(ctx, monkeypatch, tmp_path):
+    """SIE 4 keeps its writer (one file per company); its rows come from one streaming query: the file is
+    byte for byte what the writer makes of the prepared rows in delivery order."""
+    zorg, _, _ = factories.companies()
+    _awkward_journals(zorg)
+    factories.journal(zorg, "R-12", date(2026, 12, 1), [("7010", "10.00", "0", "Later"),
+                                                        ("2910", "0", "10.00", "Later")],
+                      about=date(2026, 11, 1))
+    db.session.commit()
+    monkeypatch.setattr(FileProvider, "batch_size", 2)
+    streams = _count_streams(monkeypatch)
+    options = {"format": "sie4", "sie_generated_on": "2026-11-26"}
+    profile = services.create_profile(name="Journals", export_type="journal_entries", options=options,
+                                      sync_type="full")
+    run = start_and_run(profile, "test", window_start="2026-11-01", window_end="2026-12-31")
+    assert run.status == "exported", run.error_reason
+    files = files_of(run)
+    assert len(files) == 1 and files[0].rows == 6
+    with open(files[0].path, "rb") as handle:
+        written = handle.read()
+    assert written == _written_row_by_row(run, tmp_path / "expected.si")
+    assert streams == [True]
+    assert b"#VER" in written and written.count(b"#TRANS") == 6

@@ -4,6 +4,7 @@ Writers stream and write to a temporary name that appears only on ``close()``. A
 company per file (SIE 4: ``one_file_per = "company_code"``) gets one file per company; the engine
 delivers rows grouped by company and period, so each company's rows come together.
 """
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .. import sqlcsv
@@ -66,6 +67,8 @@ class FileProvider(Provider):
         exactly as the row-by-row writer would. Returns True when it wrote them all, False to deliver row
         by row (nothing written then: a file the database began is dropped)."""
         if self.split_key is not None or self.writer is not None:
+            return False
+        if not current_app.config.get("EXPORT_FILES_BY_DATABASE", True):
             return False
         options = FormatOptions.from_mapping(self.writer_options)
         if not sqlcsv.possible(self.format, options, self.columns, deliverable, cancel, reverse):
