@@ -144,8 +144,8 @@ def _prepare_database(app):
     from portal.extensions import db
     with app.app_context():
         upgrade()
-        tables = ["report_items", "run_files", "prepared_rows", "ledger_current", "ledger_entries", "mapping_history", "runs",
-                  "export_profiles", "payments"]
+        tables = ["report_items", "run_files", "prepared_rows", "ledger_current", "ledger_entries", "mapping_history",
+                  "run_attempts", "visma_documents", "sync_stops", "runs", "export_profiles", "payments"]
         with db.engine.begin() as connection:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
@@ -232,7 +232,8 @@ def main():
         done = db.session.get(Run, run)
         assert done.status == "exported", (done.status, done.error_reason)
         assert done.counts["processed"] == args.rows, done.counts
-        exported_file = services.run_files(run)[0]
+        from portal.exporting.queries import run_files
+        exported_file = run_files(run)[0]
     print(f"full test run: {figures['seconds']:.1f} s ({figures['cpu_s']:.1f} s CPU), "
           f"{args.rows / figures['seconds']:.0f} rows/s, peak worker RSS {figures['peak_rss_mb']:.0f} MB; "
           f"phases {_phases(figures)}; load {_load()}", flush=True)

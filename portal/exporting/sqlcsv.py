@@ -15,7 +15,7 @@ A delivery with cancellation lines (removals, made in Python) goes row by row wi
 from operator import itemgetter
 
 from sqlalchemy import (
-    JSON, Integer, String, Text, and_, case, cast, exists, func, literal, not_, or_, select, true, tuple_, type_coerce,
+    JSON, Integer, String, Text, and_, bindparam, case, cast, exists, func, literal, not_, or_, select, true, tuple_, type_coerce,
 )
 from sqlalchemy import column as sa_column
 
@@ -39,54 +39,68 @@ class OddRow(Exception):
 
 
 class _Dialect:
-    """The payload's values and their JSON types, per database. PostgreSQL parses each row's JSON once
-    (``json_to_record``, every column typed ``json``: the value's own JSON text, from which its type is
-    its first character); SQLite reads each value with ``json_extract`` and its type with ``json_type``."""
+    """The payload's values and their JSON types, per database.
 
-    def __init__(self, name, columns):
+    PostgreSQL parses each row's JSON once (``json_to_record``, every column typed ``json``: the value's
+    own JSON text, whose first character tells its type). SQLite reads each value once, with one
+    ``json_extract`` per column in a subquery (``rows``: its WHERE, ORDER BY and LIMIT; the LIMIT keeps
+    SQLite from folding it into the outer query, which would call ``json_extract`` again at every use),
+    and tells the type by ``typeof``: text is a JSON string (or an object or array, which start with
+    ``{`` or ``[`` — taken for odd), integer a JSON number or boolean (which Python writes alike where an
+    integer or a boolean is due), real a JSON number with a fraction, NULL a JSON null or no value.
+    """
+
+    def __init__(self, name, columns, rows=None):
         self.name = name
         self.pg = name == "postgresql"
+        keys = [column.key for column in columns if column.key != "mutation"]
         if self.pg:
-            keys = [column.key for column in columns if column.key != "mutation"]
             self.record = (func.json_to_record(PreparedRow.payload)
                            .table_valued(*[sa_column(key, JSON) for key in keys])
                            .render_derived(name="x", with_types=True))
+            self.row = PreparedRow.__table__.c
+            return
+        inner = select(PreparedRow.id, PreparedRow.mutation, PreparedRow.group_key, PreparedRow.seq, *[
+            func.json_extract(PreparedRow.payload, _text(f'$."{key}"')).label(f"v{i}") for i, key in enumerate(keys)])
+        self.inner = (rows(inner) if rows is not None else inner).subquery("v")
+        self.row = self.inner.c
+        self._values = {key: self.inner.c[f"v{i}"] for i, key in enumerate(keys)}
 
     def source(self):
-        table = PreparedRow.__table__
-        return table.join(self.record, true()) if self.pg else table
+        if self.pg:
+            return PreparedRow.__table__.join(self.record, true())
+        return self.inner
 
     def value(self, key):
         """The payload value as text (NULL when missing or null)."""
         if self.pg:
             return type_coerce(self.record.c[key].op("#>>")(_text("{}")), Text)
-        return func.json_extract(PreparedRow.payload, _text(f'$."{key}"'))
+        return self._values[key]
 
     def _raw(self, key):
         return type_coerce(cast(self.record.c[key], Text), Text)
 
-    def _type(self, key):
-        return func.json_type(PreparedRow.payload, _text(f'$."{key}"'))
-
     def absent(self, key):
         if self.pg:
             return self.record.c[key].is_(None)       # missing or JSON null
-        kind = self._type(key)
-        return or_(kind.is_(None), kind == "null")
+        return self._values[key].is_(None)
 
     def is_string(self, key):
         if self.pg:
             return func.left(self._raw(key), 1) == '"'
-        return self._type(key) == "text"
+        value = self._values[key]
+        return and_(func.typeof(value) == "text", func.substr(value, 1, 1).not_in(["{", "["]))
 
     def is_integer(self, key):
         if self.pg:
             return self._raw(key).op("~")(_text("^-?(0|[1-9][0-9]*)$"))
-        return self._type(key) == "integer"
+        return func.typeof(self._values[key]) == "integer"
 
     def is_bool(self, key, flag):
-        word = "true" if flag else "false"
-        return (self._raw(key) if self.pg else self._type(key)) == word
+        if self.pg:
+            return self._raw(key) == ("true" if flag else "false")
+        value = self._values[key]
+        return and_(func.typeof(value) == "integer", value == (1 if flag else 0))
 
     def matches(self, value, regex, glob):
         if self.pg:
@@ -103,8 +117,8 @@ class _Dialect:
         """An expression that fails the query when evaluated (only for an odd row)."""
         if self.pg:
             # Not a constant (it names the row), so the planner cannot fold it and fail on every query.
-            return cast(cast(_text(_ODD_ROW + " ") + cast(PreparedRow.id, String), Integer), String)
-        return func.portal_odd_row(PreparedRow.id)
+            return cast(cast(_text(_ODD_ROW + " ") + cast(self.row.id, String), Integer), String)
+        return func.portal_odd_row(self.row.id)
 
 
 def _text(s):
@@ -117,8 +131,8 @@ def _column(dialect, column):
     key = column.key
     value, absent = dialect.value(key), dialect.absent(key)
     if column.kind == "text":
-        cell = case((value.is_(None), _text("")),
-                    (func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), _text("'") + value), else_=value)
+        cell = case((func.substr(value, 1, 1).in_(_NEUTRALISE_FIRST), _text("'") + value),
+                    else_=func.coalesce(value, _text("")))
         simple = or_(absent, dialect.is_string(key))
         if dialect.pg:
             # COPY ends lines with \n only: a line break inside a value would come out differently.
@@ -195,7 +209,8 @@ def _cells(dialect, columns, fmt):
     cells, predicates = [], []
     for column in columns:
         if column.key == "mutation":
-            cells.append(PreparedRow.mutation if fmt == "csv" else dialect.quote_json(PreparedRow.mutation))
+            mutation = dialect.row.mutation
+            cells.append(mutation if fmt == "csv" else dialect.quote_json(mutation))
             continue
         cell, simple = (_column if fmt == "csv" else _json_column)(dialect, column)
         if cell is None:
@@ -237,20 +252,29 @@ def write(fmt, writer, deliverable, columns, progress=None):
     Returns how many rows; raises ``OddRow`` (the database's transaction as it was before) when a row
     is not in final form — the caller drops the file and writes row by row."""
     connection = db.session.connection()
-    dialect = _Dialect(connection.dialect.name, columns)
+    raw = connection.connection.driver_connection
+    order = (PreparedRow.group_key, PreparedRow.seq)
+    pg = connection.dialect.name == "postgresql"
+    if pg:
+        dialect = _Dialect(connection.dialect.name, columns)
+    else:
+        # SQLite: chunks by key (see ``_write_sqlite``), the key after which a chunk starts a parameter.
+        after = tuple_(bindparam("after_group", "", String), bindparam("after_seq", -1, Integer))
+        dialect = _Dialect(connection.dialect.name, columns, rows=lambda rows: (
+            rows.where(deliverable, tuple_(*order) > after).order_by(*order).limit(SQLITE_CHUNK).offset(0)))
     cells, predicates = _cells(dialect, columns, fmt)
     # The check is in the query: the first cell fails for a row that is not in final form.
     cells[0] = case((not_(and_(true(), *predicates)), dialect.odd()), else_=cells[0])
-    if dialect.pg and fmt == "csv":
-        cells = [func.nullif(cell, _text("")) for cell in cells]   # COPY writes '' as ""
-    order = (PreparedRow.group_key, PreparedRow.seq)
-    raw = connection.connection.driver_connection
-    if dialect.pg:
+    if pg:
+        if fmt == "csv":
+            cells = [func.nullif(cell, _text("")) for cell in cells]   # COPY writes '' as ""
         stmt = select(*cells).select_from(dialect.source()).where(deliverable).order_by(*order)
         count = _write_pg(fmt, writer, raw, _sql(stmt, connection))
     else:
-        stmt = select(*cells, *order).select_from(dialect.source()).where(deliverable).order_by(*order)
-        count = _write_sqlite(fmt, writer, raw, connection, stmt, order, progress)
+        key = (dialect.row.group_key, dialect.row.seq)
+        stmt = select(*cells, *key).select_from(dialect.source()).order_by(*key)
+        compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        count = _write_sqlite(fmt, writer, raw, compiled, progress)
     writer.rows += count
     return count
 
@@ -288,10 +312,10 @@ def _write_pg(fmt, writer, raw, sql):
     return count
 
 
-def _write_sqlite(fmt, writer, raw, connection, stmt, order, progress):
+def _write_sqlite(fmt, writer, raw, compiled, progress):
     """Chunks of ``SQLITE_CHUNK`` rows by key, each one statement that ends before the run's progress is
     committed: a read left open across commits would lock every other writer out (SQLite without WAL:
-    the heartbeat's thread, another pooled connection)."""
+    the heartbeat's thread, another pooled connection). One compiled statement, the key a parameter."""
     import sqlite3
     seen = []
 
@@ -300,6 +324,7 @@ def _write_sqlite(fmt, writer, raw, connection, stmt, order, progress):
         raise OddRow(row_id)
 
     raw.create_function("portal_odd_row", 1, odd_row)
+    sql, names, values = str(compiled), compiled.positiontup, dict(compiled.params)
     cells = itemgetter(slice(None, -2))         # the key columns (group_key, seq) end each row
     if fmt == "csv":
         writerows = writer._writer.writerows
@@ -311,11 +336,10 @@ def _write_sqlite(fmt, writer, raw, connection, stmt, order, progress):
 
         def write_rows(rows):
             write("\n".join(map(first, rows)) + "\n")
-    count, last = 0, None
+    count = 0
     while True:
-        page = stmt if last is None else stmt.where(tuple_(*order) > tuple_(*last))
         try:
-            rows = raw.execute(_sql(page.limit(SQLITE_CHUNK), connection)).fetchall()
+            rows = raw.execute(sql, tuple(values[name] for name in names)).fetchall()
         except sqlite3.OperationalError:
             if seen:
                 raise OddRow(seen[0]) from None
@@ -328,7 +352,7 @@ def _write_sqlite(fmt, writer, raw, connection, stmt, order, progress):
             progress.advance(count)
         if len(rows) < SQLITE_CHUNK:
             break
-        last = rows[-1][-2:]
+        values["after_group"], values["after_seq"] = rows[-1][-2:]
     return count
 
 
