@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.exporting import services
+from portal.exporting import services, sync
 from portal.exporting.engine import context_for
 from portal.exporting.types import get_type
 from portal.extensions import db
@@ -266,8 +266,9 @@ def _outcome(run):
 @pytest.mark.parametrize("sync_type", ["full", "incremental_all", "incremental_new"])
 @pytest.mark.parametrize("type_key", list(SCENARIOS))
 def test_a_run_by_sql_is_the_run_row_by_row(ctx, monkeypatch, type_key, sync_type):
-    """Production, a change in the source, then a test run and a production run: each run of the
-    set-based engine equals the row-by-row engine's run (rows, mutations, errors, report items, files)."""
+    """Production, a change in the source, then a test run, a production run, its roll back and a production
+    run again: each run of the set-based engine equals the row-by-row engine's run (rows, mutations,
+    errors, report items, files)."""
     made = _setup(type_key)
     params = SCENARIOS[type_key][3]
     fast = services.create_profile(name="By SQL", export_type=type_key, options={"format": "jsonl"},
@@ -277,7 +278,7 @@ def test_a_run_by_sql_is_the_run_row_by_row(ctx, monkeypatch, type_key, sync_typ
     outcomes = {"fast": [], "slow": []}
 
     def both(mode, **extra):
-        run = _run(fast, mode, type_key, **{**params, **extra})
+        run = fast_run = _run(fast, mode, type_key, **{**params, **extra})
         outcomes["fast"].append(_outcome(run))
         assert {len(row.fingerprint) for row in _prepared(run).values() if row.fingerprint} <= {32}
         with monkeypatch.context() as patched:
@@ -285,16 +286,22 @@ def test_a_run_by_sql_is_the_run_row_by_row(ctx, monkeypatch, type_key, sync_typ
             run = _run(slow, mode, type_key, **{**params, **extra})
             outcomes["slow"].append(_outcome(run))
             assert {len(row.fingerprint) for row in _prepared(run).values() if row.fingerprint} <= {64}
+        return fast_run, run
 
     both("production")
     SCENARIOS[type_key][1](made)
     db.session.commit()
     both("test")
+    for run in both("production"):
+        services.roll_back(run.id)
     both("production")
     if params:      # other run parameters: in the payload, not in the fingerprint
         both("production", booking_date="2026-12-24", description="Other words")
+    assert len(outcomes["fast"]) == len(outcomes["slow"])
     for fast_outcome, slow_outcome in zip(outcomes["fast"], outcomes["slow"]):
         assert fast_outcome == slow_outcome
+    assert set(sync.current_table(fast.id)) == set(sync.current_table(slow.id))
+    assert sync.current_table(fast.id) == sync.current_from_history(fast.id)
     assert any(o["rows"] for o in outcomes["fast"][1:])
     assert all(o["status"] != "failed" for o in outcomes["fast"])
 
@@ -373,3 +380,43 @@ def test_unbalanced_journals_and_test_companies(ctx):
     codes = db.session.execute(select(ReportItem.code).where(ReportItem.run_id == run.id)
                                .order_by(ReportItem.id)).scalars().all()
     assert codes == ["missing_value", "test_company_left_out", "journal_unbalanced"]
+
+
+def test_overlapping_hours_are_every_overlapping_pair(ctx):
+    """The overlap check reads index ranges (registrations that start while another runs); it must find
+    every pair the plain pairwise rule finds — backwards spans, equal starts, the window's edges — in
+    the same order."""
+    import random
+
+    from portal.exporting.types.base import SourceContext
+    from portal.i18n import org_timezone
+    zorg, _thuis, _test = factories.companies()
+    people = [factories.employee(zorg, f"E{n}", f"Person {n}") for n in range(3)]
+    rng = random.Random(10)
+    made = []
+    for person in people:
+        for _ in range(60):
+            starts = datetime(2026, 9, 30, 20, 0) + timedelta(minutes=15 * rng.randint(0, 3100))
+            ends = starts + timedelta(minutes=15 * rng.randint(-8, 40), seconds=rng.choice([0, 0, 1, -1]))
+            made.append(TimeRegistration(company_id=zorg.id, employee_id=person.id, starts_at=starts,
+                                         ends_at=ends, activity="Care"))
+    db.session.add_all(made)
+    db.session.commit()
+    run_ctx = SourceContext(date(2026, 10, 1), date(2026, 10, 31), None, {}, org_timezone())
+    low, high = run_ctx.utc_bounds()
+    inside = sorted((r for r in made if low <= r.starts_at < high), key=lambda r: r.id)
+    numbers = {person.id: person.number for person in people}
+    expected = []
+    for a in inside:
+        for b in inside:
+            if a.employee_id == b.employee_id and a.id < b.id and b.starts_at < a.ends_at and a.starts_at < b.ends_at:
+                expected.append((a.starts_at, a.id, b.id, numbers[a.employee_id]))
+    expected.sort()
+
+    def name(r):
+        return f"H{r.id} ({run_ctx.local(r.starts_at):%Y-%m-%d %H:%M}–{run_ctx.local(r.ends_at):%H:%M})"
+    by_id = {r.id: r for r in made}
+    found = get_type("hours").set_issues(run_ctx)
+    assert len(expected) > 20
+    assert [(i.params["employee"], i.params["first"], i.params["second"], i.record_key) for i in found] == [
+        (number, name(by_id[a]), name(by_id[b]), f"H{a}") for _s, a, b, number in expected]

@@ -90,16 +90,26 @@ class Hours(ExportType):
         return f"H{payload['registration_id']}"
 
     def set_issues(self, ctx):
-        # Overlapping pairs, found by the database (a self-join on the employee's registrations).
+        # Overlapping pairs, found by the database: for each registration, the employee's registrations that
+        # start while it runs (a range of the index on employee and start, not every pair of the employee's
+        # rows). Every overlapping pair is found once so: from the one that starts first (at the same start,
+        # from the lower id). Named, as always, lower id first, ordered by its start.
         first, second = aliased(TimeRegistration), aliased(TimeRegistration)
-        pairs = db.session.execute(
+        found = db.session.execute(
             select(Employee.number, first.id, first.starts_at, first.ends_at, second.id, second.starts_at,
                    second.ends_at)
             .join(first, first.employee_id == Employee.id)
-            .join(second, (second.employee_id == first.employee_id) & (second.id > first.id)
-                  & (second.starts_at < first.ends_at) & (first.starts_at < second.ends_at))
-            .where(self._scope(first, ctx), self._scope(second, ctx))
-            .order_by(first.starts_at, first.id, second.id))
+            .join(second, (second.employee_id == first.employee_id) & (second.starts_at >= first.starts_at)
+                  & (second.starts_at < first.ends_at) & (first.starts_at < second.ends_at)
+                  & ((second.starts_at > first.starts_at) | (second.id > first.id)))
+            .where(self._scope(first, ctx), self._scope(second, ctx)))
+        pairs = []
+        for number, a_id, a_starts, a_ends, b_id, b_starts, b_ends in found:
+            one, other = (a_id, a_starts, a_ends), (b_id, b_starts, b_ends)
+            if b_id < a_id:
+                one, other = other, one
+            pairs.append((number, *one, *other))
+        pairs.sort(key=lambda pair: (pair[2], pair[1], pair[4]))
         issues = []
         for number, id1, s1, e1, id2, s2, e2 in pairs:
             def name(rid, s, e):
