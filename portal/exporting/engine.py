@@ -607,11 +607,11 @@ def export(run, progress):
     # Seed 000: rows left unprocessed that could still be delivered — unticked (Active off) or rejected by
     # the provider — leave the run Partially processed. Rows invalid by rule (a blocked debtor, a test
     # company) are reported errors, not "left": they never keep a run Partially processed.
-    left = db.session.execute(select(func.count()).where(
-        PreparedRow.run_id == run_id, PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))).scalar()
-    processed_now = db.session.execute(select(func.count()).where(
-        PreparedRow.run_id == run_id, PreparedRow.export_pass == export_pass,
-        PreparedRow.processed.is_(True))).scalar()
+    # (One pass over the run's rows for both counts.)
+    left, processed_now = db.session.execute(select(
+        func.count(case((and_(PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False)), 1))),
+        func.count(case((and_(PreparedRow.export_pass == export_pass, PreparedRow.processed.is_(True)), 1))))
+        .where(PreparedRow.run_id == run_id)).one()
     status = RunStatus.PARTIALLY_PROCESSED if left else RunStatus.EXPORTED
     transition(run, status)
     run.export_passes = export_pass

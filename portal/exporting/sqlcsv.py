@@ -227,7 +227,7 @@ def _cells(dialect, columns, fmt):
     return cells, predicates
 
 
-def possible(fmt, options, columns, deliverable, cancel, reverse=False):
+def possible(fmt, options, columns, deliverable, cancel, reverse=False, counts=None):
     """Whether the database may try to write this delivery (cheap checks, no payload read): the format,
     the database, the CSV options COPY can take, columns it can convert, no cancellation or reversal
     lines (both made in Python)."""
@@ -242,7 +242,9 @@ def possible(fmt, options, columns, deliverable, cancel, reverse=False):
         return False
     # A removal is delivered as a cancellation line, made in Python (one key-only look, no JSON read).
     # A changed record of a type that reverses changes first gets the reversal of what was delivered.
-    python_lines = ((["removed"] if cancel else []) + (["changed"] if reverse else []))
+    # ``counts``: the run's counts from prepare — none of those mutations there, none to look for.
+    python_lines = [mutation for mutation, needed in (("removed", cancel), ("changed", reverse))
+                    if needed and (counts is None or counts.get(mutation, 1))]
     return not (python_lines and db.session.execute(select(exists().where(
         deliverable, PreparedRow.mutation.in_(python_lines)))).scalar())
 

@@ -3,10 +3,6 @@
 Text that a spreadsheet would run as a formula gets a leading apostrophe, as in CSV; a text that looks
 like an error value (``#N/A``) stays text. More rows than a sheet holds continue on a next sheet.
 """
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-
 from flask_babel import lazy_gettext as _l
 
 from . import register
@@ -17,6 +13,18 @@ MAX_CELL_TEXT = 32_767    # characters per cell in Excel
 SHEET_TITLE = _l("Exported data")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# openpyxl is imported by the first XLSX file (``_load``), not by every worker that writes another format.
+Workbook = WriteOnlyCell = ERROR_CODES = ILLEGAL_CHARACTERS_RE = None
+
+
+def _load():
+    global Workbook, WriteOnlyCell, ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    if Workbook is None:
+        from openpyxl import Workbook as workbook
+        from openpyxl.cell import WriteOnlyCell as write_only_cell
+        from openpyxl.cell.cell import ERROR_CODES as error_codes, ILLEGAL_CHARACTERS_RE as illegal
+        WriteOnlyCell, ERROR_CODES, ILLEGAL_CHARACTERS_RE = write_only_cell, error_codes, illegal
+        Workbook = workbook
 
 
 def _clean_text(value):
@@ -37,6 +45,7 @@ class XlsxWriter(FileWriter):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def _open(self):
+        _load()
         self._workbook = Workbook(write_only=True)
         self._sheet_number = 0
         self._title = str(self.raw_options.get("sheet_title") or SHEET_TITLE)[:25]

@@ -71,7 +71,8 @@ class FileProvider(Provider):
         if not current_app.config.get("EXPORT_FILES_BY_DATABASE", True):
             return False
         options = FormatOptions.from_mapping(self.writer_options)
-        if not sqlcsv.possible(self.format, options, self.columns, deliverable, cancel, reverse):
+        if not sqlcsv.possible(self.format, options, self.columns, deliverable, cancel, reverse,
+                               counts=self.run.counts):
             return False
         self._open(None)
         try:
