@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import DateTime, case, literal, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -94,15 +94,22 @@ class Hours(ExportType):
         # start while it runs (a range of the index on employee and start, not every pair of the employee's
         # rows). Every overlapping pair is found once so: from the one that starts first (at the same start,
         # from the lower id). Named, as always, lower id first, ordered by its start.
+        # The second's window is implied (it starts after the first, before the window's end), so that the
+        # database has one lower and one upper bound for its index range, not the window's.
         first, second = aliased(TimeRegistration), aliased(TimeRegistration)
+        _low, high = ctx.utc_bounds()
+        until = case((first.ends_at < high, first.ends_at), else_=literal(high, DateTime))
+        condition = ((second.employee_id == first.employee_id) & (second.starts_at >= first.starts_at)
+                     & (second.starts_at < until) & (first.starts_at < second.ends_at)
+                     & ((second.starts_at > first.starts_at) | (second.id > first.id)))
+        if ctx.company_id is not None:
+            condition = condition & (second.company_id == ctx.company_id)
         found = db.session.execute(
             select(Employee.number, first.id, first.starts_at, first.ends_at, second.id, second.starts_at,
                    second.ends_at)
             .join(first, first.employee_id == Employee.id)
-            .join(second, (second.employee_id == first.employee_id) & (second.starts_at >= first.starts_at)
-                  & (second.starts_at < first.ends_at) & (first.starts_at < second.ends_at)
-                  & ((second.starts_at > first.starts_at) | (second.id > first.id)))
-            .where(self._scope(first, ctx), self._scope(second, ctx)))
+            .join(second, condition)
+            .where(self._scope(first, ctx)))
         pairs = []
         for number, a_id, a_starts, a_ends, b_id, b_starts, b_ends in found:
             one, other = (a_id, a_starts, a_ends), (b_id, b_starts, b_ends)
