@@ -553,7 +553,9 @@ def export(run, progress):
         if not written and not provider.per_row_results:
             # A file (XLSX, SIE 4, or CSV / JSON Lines the database could not write): the deliverable rows
             # from one streaming query (PostgreSQL; SQLite: by key, a page a statement), in batches.
-            with _delivery_stream(deliverable, provider.batch_size) as batches:
+            # No autoflush: the progress (``run.done``) waits for its own commit instead of being flushed by
+            # the next read, which on SQLite would hold the write lock until then (heartbeat locked out).
+            with db.session.no_autoflush, _delivery_stream(deliverable, provider.batch_size) as batches:
                 for rows in batches:
                     results = provider.deliver(batch_of(rows))
                     if results is not None:

@@ -283,3 +283,35 @@ def test_sie4_is_written_from_one_streaming_query(ctx, monkeypatch, tmp_path):
     assert written == _written_row_by_row(run, tmp_path / "expected.si")
     assert streams == [True]
     assert b"#VER" in written and written.count(b"#TRANS") == 6
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_other_connections_can_write_while_a_file_is_written(ctx, monkeypatch, fmt):
+    """Between two chunks (SQLite) or batches no read is left open on the database: another connection —
+    the heartbeat's thread, the reconciler of another worker — can write meanwhile (SQLite without WAL
+    would otherwise answer 'database is locked')."""
+    from sqlalchemy import text
+    from portal.exporting import engine
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 30)
+    db.session.commit()
+    monkeypatch.setattr(sqlcsv, "SQLITE_CHUNK", 7)
+    monkeypatch.setattr(FileProvider, "batch_size", 7)
+    beats = []
+    real = engine.Progress.advance
+
+    def advance(self, done):
+        real(self, done)
+        if self.run.phase == "exporting" and done:
+            with db.engine.connect() as other:
+                other.exec_driver_sql("PRAGMA busy_timeout = 100") if other.dialect.name == "sqlite" else None
+                other.execute(text("UPDATE runs SET heartbeat_at = heartbeat_at WHERE id = :id"), {"id": self.run.id})
+                other.commit()
+            beats.append(done)
+    monkeypatch.setattr(engine.Progress, "advance", advance)
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": fmt},
+                                      sync_type="full")
+    run = start_and_run(profile, "test")
+    assert run.status == "exported", run.error_reason
+    assert len(beats) >= (4 if ctx.extensions["sqlalchemy"].engine.dialect.name == "sqlite" or fmt == "xlsx" else 1)
+    assert files_of(run)[0].rows == 30
