@@ -23,7 +23,7 @@ from ..models.exporting import (
     LedgerCurrent, MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
     Severity,
 )
-from . import sync
+from . import changes, sync
 from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
@@ -127,11 +127,19 @@ def prepare(run, progress):
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
     dialect = db.session.connection().dialect.name
+    # Incremental runs read only what changed since the ledger's entries were prepared (``changes``):
+    # the watermark first, then the source, kept to what may have changed, before the dispatch.
+    run.source_version = changes.watermark()
+    changed = changes.Changes(run, profile.sync_type, dialect)
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
-        return _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress)
-    source = _routed(run_id, export_type.select(ctx), export_type, provider_cls)
+        spec.select = changed.read(export_type, spec.select, spec.source_id)
+        spec.window = changed.window
+        return changed.finish(_prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect,
+                                                 progress))
+    source = changed.read(export_type, _routed(run_id, export_type.select(ctx), export_type, provider_cls),
+                          export_type.model.id)
     total = db.session.execute(select(func.count()).select_from(source.subquery())).scalar()
     progress.phase("preparing", total)
 
@@ -181,7 +189,8 @@ def prepare(run, progress):
     if profile.sync_type == "incremental_all":
         low, high = ctx.window_value_bounds(export_type.window_kind)
         subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
-        args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects)
+        args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects,
+                    window=changed.window, key=changed.key)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -191,7 +200,7 @@ def prepare(run, progress):
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
     marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
-    return _finish_prepare(run, counts, progress, removed, marked)
+    return changed.finish(_finish_prepare(run, counts, progress, removed, marked))
 
 
 def _finish_prepare(run, counts, progress, removed, marked):
@@ -412,12 +421,13 @@ def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     key-only anti-join. Inserted as 'removed' rows with the delivered payload (a cancellation's base)."""
     cur = LedgerCurrent.__table__.alias("cur")
     low, high = ctx.window_value_bounds(export_type.window_kind)
+    source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
     if db.session.connection().dialect.name == "postgresql":      # an anti-join (hashed or merged)
-        gone = ~spec.select.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()
+        gone = ~source.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()
     else:
         # SQLite runs a correlated EXISTS once per ledger row: a scan each when the key is an expression
         # (``invoice_number || '/' || line_no``). NOT IN reads the source's keys once, into an index.
-        gone = cur.c.record_key.not_in(spec.select.with_only_columns(spec.record_key)
+        gone = cur.c.record_key.not_in(source.with_only_columns(spec.record_key)
                                        .where(spec.record_key.is_not(None)))
     conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high, gone]
     if ctx.company_id is not None:

@@ -7,10 +7,11 @@ record key), updated in the same transaction as the history: by ``append_ledger`
 commit) and ``restore_current`` (a roll back). Comparing a run with the ledger is then an index join.
 Everything here is one SQL statement over the whole run: no per-row lookups in Python.
 """
-from sqlalchemy import bindparam, text
+from sqlalchemy import String, bindparam, false, func, insert, literal, null, select, text, true
 
 from ..extensions import db
 from ..models import utcnow
+from ..models.exporting import LedgerCurrent, PreparedRow
 
 # The current ledger of one profile.
 CURRENT = """
@@ -22,7 +23,7 @@ CURRENT = """
 # to some record keys).
 _FROM_HISTORY = """
     SELECT l.profile_id, l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id, l.subject_key,
-           l.payload, l.id, l.run_id
+           l.payload, l.id, l.run_id, l.source_version
     FROM ledger_entries l
     WHERE l.profile_id = :profile AND l.removed = :false AND l.id IN (
         SELECT MAX(m.id) FROM ledger_entries m
@@ -30,7 +31,7 @@ _FROM_HISTORY = """
         GROUP BY m.record_key)
 """
 _CURRENT_COLUMNS = ("profile_id, record_key, fingerprint, window_value, group_key, company_id, subject_key, "
-                    "payload, entry_id, run_id")
+                    "payload, entry_id, run_id, source_version")
 
 
 def _execute(sql, **params):
@@ -74,12 +75,18 @@ def drop_undelivered(run_id, profile_id, sync_type):
         """, run=run_id, profile=profile_id)
 
 
-def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, subjects=None, count_only=False):
+def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, subjects=None, count_only=False,
+                 window=None, key=None):
     """Records in the ledger for the window (and scope) that are gone from the source: removals.
 
     Inserted as prepared rows with mutation 'removed' and the delivered payload (the base of a
     cancellation line). Returns how many there are; ``count_only`` counts without inserting.
+    Gone from the source: no prepared row has its key — or, when the run read only what changed
+    (``changes``), the whole ``window``'s SELECT has no row whose ``key`` (SQL) is it.
     """
+    if window is not None:
+        return _removals_from_window(run_id, profile_id, window, key, seq_base=seq_base, low=low, high=high,
+                                     company_id=company_id, subjects=subjects, count_only=count_only)
     conditions = ["cur.window_value >= :low", "cur.window_value < :high",
                   "NOT EXISTS (SELECT 1 FROM prepared_rows p WHERE p.run_id = :run "
                   "AND p.record_key = cur.record_key)"]
@@ -107,14 +114,39 @@ def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, su
     return db.session.execute(sql, dict(params, false=False, true=True)).rowcount
 
 
+def _removals_from_window(run_id, profile_id, window, key, *, seq_base, low, high, company_id, subjects, count_only):
+    """``add_removals`` by a key-only anti-join against the window's source SELECT (one statement)."""
+    cur = LedgerCurrent.__table__.alias("cur")
+    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high,
+                  ~window.with_only_columns(literal(1)).where(key == cur.c.record_key).exists()]
+    if company_id is not None:
+        conditions.append(cur.c.company_id == company_id)
+    if subjects:
+        conditions.append(cur.c.subject_key.in_(list(subjects)))
+    if count_only:
+        return db.session.execute(select(func.count()).select_from(cur).where(*conditions)).scalar()
+    rows = select(literal(run_id), literal(seq_base) + func.row_number().over(order_by=cur.c.record_key),
+                  cur.c.record_key, null(), literal("removed", String), cur.c.window_value, cur.c.group_key,
+                  cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(), false()).where(*conditions)
+    db.session.execute(insert(PreparedRow).from_select(
+        ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+         "subject_key", "payload", "active", "processed", "invalid"], rows))
+    # (psycopg reports no row count for an INSERT … SELECT with a window function: counted instead)
+    return db.session.execute(select(func.count()).where(
+        PreparedRow.run_id == run_id, PreparedRow.mutation == "removed")).scalar()
+
+
 def append_ledger(run_id, profile_id, export_pass):
     """Production: what this export pass delivered goes into the ledger (unchanged rows add nothing),
-    and the current ledger follows (same transaction: the caller commits both or neither)."""
+    and the current ledger follows (same transaction: the caller commits both or neither). Each entry
+    carries the watermark the run's prepare took (``changes``): the source as it was read then."""
     count = _execute("""
         INSERT INTO ledger_entries (profile_id, record_key, fingerprint, removed, window_value, group_key,
-                                    company_id, subject_key, payload, run_id, rolled_back, created_at)
+                                    company_id, subject_key, payload, run_id, rolled_back, created_at,
+                                    source_version)
         SELECT :profile, p.record_key, p.fingerprint, CASE WHEN p.mutation = 'removed' THEN :true ELSE :false END,
-               p.window_value, p.group_key, p.company_id, p.subject_key, p.payload, :run, :false, :now
+               p.window_value, p.group_key, p.company_id, p.subject_key, p.payload, :run, :false, :now,
+               (SELECT r.source_version FROM runs r WHERE r.id = :run)
         FROM prepared_rows p
         WHERE p.run_id = :run AND p.export_pass = :pass AND p.processed = :true AND p.mutation <> 'unchanged'
     """, run=run_id, profile=profile_id, now=utcnow(), **{"pass": export_pass}).rowcount
@@ -128,7 +160,7 @@ def append_ledger(run_id, profile_id, export_pass):
         _execute(f"""
             INSERT INTO ledger_current ({_CURRENT_COLUMNS})
             SELECT l.profile_id, l.record_key, l.fingerprint, l.window_value, l.group_key, l.company_id,
-                   l.subject_key, l.payload, l.id, l.run_id
+                   l.subject_key, l.payload, l.id, l.run_id, l.source_version
             FROM ledger_entries l
             WHERE l.run_id = :run AND l.removed = :false AND l.rolled_back = :false AND l.id IN (
                 SELECT MAX(m.id) FROM ledger_entries m WHERE m.run_id = :run GROUP BY m.record_key)
@@ -163,17 +195,19 @@ def restore_current(profile_id, run_id=None):
 
 
 def current_from_history(profile_id):
-    """{record key: (fingerprint, window value, group, entry id)} as the history says it is now (for tests:
-    ``ledger_current`` must always equal it)."""
+    """{record key: (fingerprint, window value, group, entry id, source version)} as the history says it is
+    now (for tests: ``ledger_current`` must always equal it)."""
     rows = _execute(f"SELECT * FROM ({_FROM_HISTORY.format(keys='')}) AS h", profile=profile_id)
-    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.id) for row in rows}
+    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.id, row.source_version)
+            for row in rows}
 
 
 def current_table(profile_id):
     """The same as ``current_from_history``, read from ``ledger_current``."""
-    rows = _execute("SELECT record_key, fingerprint, window_value, group_key, entry_id FROM ledger_current "
-                    "WHERE profile_id = :profile", profile=profile_id)
-    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.entry_id) for row in rows}
+    rows = _execute("SELECT record_key, fingerprint, window_value, group_key, entry_id, source_version "
+                    "FROM ledger_current WHERE profile_id = :profile", profile=profile_id)
+    return {row.record_key: (row.fingerprint, row.window_value, row.group_key, row.entry_id, row.source_version)
+            for row in rows}
 
 
 def mutation_counts(run_id):

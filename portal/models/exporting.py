@@ -111,6 +111,9 @@ class Run(db.Model):
     export_passes = db.Column(db.Integer, nullable=False, default=0)
     error_reason = db.Column(db.Text, nullable=True)
     locale = db.Column(db.String(8), nullable=False, default="en")
+    # The change-marker watermark its prepare took (``exporting.changes``): what it delivers is recorded
+    # in the ledger with it, so that a later incremental run reads only records changed since.
+    source_version = db.Column(db.BigInteger, nullable=True)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     profile = db.relationship("ExportProfile")
@@ -265,6 +268,7 @@ class LedgerEntry(db.Model):
     run_id = db.Column(db.ForeignKey("runs.id"), nullable=False, index=True)
     rolled_back = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    source_version = db.Column(db.BigInteger, nullable=True)   # its run's watermark (``exporting.changes``)
 
     __table_args__ = (db.Index("ix_ledger_entries_profile_key", "profile_id", "record_key", "id"),)
 
@@ -285,6 +289,7 @@ class LedgerCurrent(db.Model):
     payload = db.Column(db.JSON, nullable=True)
     entry_id = db.Column(db.BigInteger, nullable=False)    # the ledger entry it comes from
     run_id = db.Column(db.Integer, nullable=False)
+    source_version = db.Column(db.BigInteger, nullable=True)   # the entry's (None: read every time)
 
     __table_args__ = (db.Index("ix_ledger_current_profile_window", "profile_id", "window_value"),)
 

@@ -2,14 +2,28 @@
 
 Each export type filters on one time column; those columns are indexed together with the company.
 """
+from sqlalchemy import FetchedValue
+
 from ..extensions import db
 from .base import utcnow
+
+
+
+class ChangeMarked:
+    """``row_version``: the row's change marker, which grows with every write. The database keeps it
+    (migration i10a_0001: a column default and triggers; on SQLite the bulk loader sets it itself), so
+    that whoever writes — the import, the demo seed, the ORM, plain SQL — moves it. An incremental run
+    reads only the records whose rows (or the rows their payload looks up) moved since the ledger's
+    entry was prepared (``exporting.changes``). Never set it by hand."""
+    row_version = db.Column(db.BigInteger, nullable=False, server_default=FetchedValue(),
+                            server_onupdate=FetchedValue())
+
 
 Money = db.Numeric(14, 2)
 Quantity = db.Numeric(14, 4)
 
 
-class Company(db.Model):
+class Company(ChangeMarked, db.Model):
     __tablename__ = "companies"
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(20), nullable=False, unique=True)
@@ -18,7 +32,7 @@ class Company(db.Model):
     currency = db.Column(db.String(3), nullable=False, default="EUR")
 
 
-class Department(db.Model):
+class Department(ChangeMarked, db.Model):
     __tablename__ = "departments"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False, index=True)
@@ -29,7 +43,7 @@ class Department(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "code"),)
 
 
-class Debtor(db.Model):
+class Debtor(ChangeMarked, db.Model):
     __tablename__ = "debtors"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -40,7 +54,7 @@ class Debtor(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "number"), db.Index("ix_debtors_name", "name"))
 
 
-class Employee(db.Model):
+class Employee(ChangeMarked, db.Model):
     __tablename__ = "employees"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -50,7 +64,7 @@ class Employee(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "number"),)
 
 
-class CostCentre(db.Model):
+class CostCentre(ChangeMarked, db.Model):
     __tablename__ = "cost_centres"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -59,7 +73,7 @@ class CostCentre(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "code"),)
 
 
-class CostUnit(db.Model):
+class CostUnit(ChangeMarked, db.Model):
     __tablename__ = "cost_units"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -68,7 +82,7 @@ class CostUnit(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "code"),)
 
 
-class JournalLine(db.Model):
+class JournalLine(ChangeMarked, db.Model):
     """A payroll journal line. ``about_period`` differing from ``run_period`` makes it a correction."""
     __tablename__ = "journal_lines"
     id = db.Column(db.Integer, primary_key=True)
@@ -92,7 +106,7 @@ class JournalLine(db.Model):
     )
 
 
-class InvoiceLine(db.Model):
+class InvoiceLine(ChangeMarked, db.Model):
     __tablename__ = "invoice_lines"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -115,7 +129,7 @@ class InvoiceLine(db.Model):
     )
 
 
-class TimeRegistration(db.Model):
+class TimeRegistration(ChangeMarked, db.Model):
     __tablename__ = "time_registrations"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -131,7 +145,7 @@ class TimeRegistration(db.Model):
     )
 
 
-class Payment(db.Model):
+class Payment(ChangeMarked, db.Model):
     """A point-of-sale customer payment (positive) or refund (negative)."""
     __tablename__ = "payments"
     id = db.Column(db.Integer, primary_key=True)
@@ -149,7 +163,7 @@ class Payment(db.Model):
     )
 
 
-class Supplier(db.Model):
+class Supplier(ChangeMarked, db.Model):
     __tablename__ = "suppliers"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -158,7 +172,7 @@ class Supplier(db.Model):
     __table_args__ = (db.UniqueConstraint("company_id", "number"),)
 
 
-class PurchaseOrder(db.Model):
+class PurchaseOrder(ChangeMarked, db.Model):
     __tablename__ = "purchase_orders"
     id = db.Column(db.Integer, primary_key=True)
     company_id = db.Column(db.ForeignKey("companies.id"), nullable=False)
@@ -173,7 +187,7 @@ class PurchaseOrder(db.Model):
     )
 
 
-class PurchaseOrderLine(db.Model):
+class PurchaseOrderLine(ChangeMarked, db.Model):
     __tablename__ = "purchase_order_lines"
     id = db.Column(db.Integer, primary_key=True)
     purchase_order_id = db.Column(db.ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False)
@@ -185,7 +199,7 @@ class PurchaseOrderLine(db.Model):
     __table_args__ = (db.UniqueConstraint("purchase_order_id", "line_no"),)
 
 
-class Product(db.Model):
+class Product(ChangeMarked, db.Model):
     """An item, or a raw material. An item with kit components has a calculation (seed 004)."""
     __tablename__ = "products"
     id = db.Column(db.Integer, primary_key=True)

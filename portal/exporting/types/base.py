@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ...models.exporting import Severity
 from ..formats import Column
@@ -88,6 +89,13 @@ def negate(value):
         return value
     result = -Decimal(value)
     return format(result, "f") if result != 0 else format(Decimal(value), "f")
+
+
+def marker_of(model, id_column):
+    """The change marker (``row_version``) of the ``model`` row that ``id_column`` points to (NULL when it
+    points nowhere): a correlated subquery, right whatever the statement joins or aliases."""
+    return select(model.row_version).where(model.id == id_column).correlate_except(model.__table__) \
+        .scalar_subquery()
 
 
 MUTATION_COLUMN = Column("mutation", _l("Mutation"), "text")
@@ -192,3 +200,11 @@ class ExportType:
             low, high = ctx.utc_bounds()
             return (column >= low) & (column < high)
         return (column >= ctx.window_start) & (column <= ctx.window_end)
+
+    def changed_since(self, stmt, changes):
+        """``stmt`` (this type's ``select``, or its ``sql_source`` select) kept to the records an
+        incremental run must read: ``changes.only(stmt, key=…, markers=…)`` with the record key as SQL
+        (equal to ``record_key``) and the ``row_version`` change marker of every row the payload reads
+        (``exporting.changes``). None (the default): the type declares no markers and every record of
+        the window is read and compared. Each type declares it last in its class."""
+        return None

@@ -11,7 +11,7 @@ from ...models.exporting import Severity
 from ..formats import Column
 from . import register
 from . import sql
-from .base import ExportType, Issue, iso
+from .base import ExportType, Issue, iso, marker_of
 
 
 @register
@@ -125,3 +125,11 @@ class Hours(ExportType):
                                 {"employee": number, "first": name(id1, s1, e1), "second": name(id2, s2, e2)},
                                 record_key=f"H{id1}"))
         return issues
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the registration, its company,
+        # employee and cost centre (looked up by id, whatever the statement joins).
+        return changes.only(stmt, key=sql.concat("H", TimeRegistration.id),
+                            markers=(TimeRegistration.row_version, marker_of(Company, TimeRegistration.company_id),
+                                     marker_of(Employee, TimeRegistration.employee_id),
+                                     marker_of(CostCentre, TimeRegistration.cost_centre_id)))

@@ -8,7 +8,7 @@ from ...models.exporting import Severity
 from ..formats import Column
 from . import register
 from . import sql
-from .base import ExportType, Issue, money, negate, quantity
+from .base import ExportType, Issue, marker_of, money, negate, quantity
 
 
 @register
@@ -131,3 +131,10 @@ class Invoices(ExportType):
         for name in ("quantity", "amount", "vat_amount"):
             cancelled[name] = negate(payload.get(name))
         return cancelled
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the line, its company and its
+        # debtor (looked up by id, whatever the statement joins).
+        return changes.only(stmt, key=sql.concat(InvoiceLine.invoice_number, "/", InvoiceLine.line_no),
+                            markers=(InvoiceLine.row_version, marker_of(Company, InvoiceLine.company_id),
+                                     marker_of(Debtor, InvoiceLine.debtor_id)))

@@ -11,7 +11,7 @@ from ..errors import ExportError
 from ..formats import Column
 from . import register
 from . import sql
-from .base import ExportType, Issue, money, negate
+from .base import ExportType, Issue, marker_of, money, negate
 
 
 @register
@@ -156,6 +156,15 @@ class JournalEntries(ExportType):
                                  "credit": money(credit)},
                                 group_key=f"{code}|{period.isoformat()}", invalid=True))
         return issues
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the line, its company, cost
+        # centre, cost unit and employee (looked up by id, whatever the statement joins or aliases).
+        return changes.only(stmt, key=sql.concat(JournalLine.payroll_run_ref, "/", JournalLine.line_no),
+                            markers=(JournalLine.row_version, marker_of(Company, JournalLine.company_id),
+                                     marker_of(CostCentre, JournalLine.cost_centre_id),
+                                     marker_of(CostUnit, JournalLine.cost_unit_id),
+                                     marker_of(Employee, JournalLine.employee_id)))
 
 
 __all__ = ["JournalEntries", "negate"]

@@ -81,3 +81,9 @@ class Payments(ExportType):
         cancelled = dict(payload)
         cancelled["amount"] = negate(payload["amount"])
         return cancelled
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the payment, its company and
+        # its department (both joined by ``select`` and ``sql_source``).
+        return changes.only(stmt, key=Payment.receipt_number,
+                            markers=(Payment.row_version, Company.row_version, Department.row_version))

@@ -7,7 +7,7 @@ from ...models import Company, KitComponent, Product
 from ..formats import Column
 from . import register
 from . import sql
-from .base import ExportType, iso, money
+from .base import ExportType, iso, marker_of, money
 
 
 @register
@@ -79,3 +79,11 @@ class Products(ExportType):
 
     def record_key(self, payload):
         return f"{payload['company_code']}/{payload['item_code']}"
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the product (a change of its kit
+        # components moves its marker too: a trigger) and its company (by id).
+        code = select(Company.code).where(Company.id == Product.company_id).correlate_except(Company.__table__) \
+            .scalar_subquery()
+        return changes.only(stmt, key=sql.concat(code, "/", Product.item_code),
+                            markers=(Product.row_version, marker_of(Company, Product.company_id)))

@@ -6,7 +6,7 @@ from ...models import Company, Department, PurchaseOrder, PurchaseOrderLine, Sup
 from ..formats import Column
 from . import register
 from . import sql
-from .base import ExportType, money, quantity
+from .base import ExportType, marker_of, money, quantity
 
 
 @register
@@ -97,3 +97,12 @@ class PurchaseOrders(ExportType):
 
     def record_key(self, payload):
         return f"{payload['order_number']}/{payload['line_no']}"
+
+    def changed_since(self, stmt, changes):
+        # Incremental runs read only what changed (``exporting.changes``): the line, its order (joined:
+        # the window is the order's date), the order's company, supplier and department (by id).
+        return changes.only(stmt, key=sql.concat(PurchaseOrder.order_number, "/", PurchaseOrderLine.line_no),
+                            markers=(PurchaseOrderLine.row_version, PurchaseOrder.row_version,
+                                     marker_of(Company, PurchaseOrder.company_id),
+                                     marker_of(Supplier, PurchaseOrder.supplier_id),
+                                     marker_of(Department, PurchaseOrder.department_id)))

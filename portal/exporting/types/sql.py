@@ -41,6 +41,9 @@ class SqlSource:
     required: tuple = ()
     headers: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
+    # The whole window's SELECT when ``select`` was kept to what changed (an incremental run, set by the
+    # engine's ``prepare``): removals are found against this one.
+    window: object = None
 
 
 @dataclass

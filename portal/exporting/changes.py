@@ -1,0 +1,122 @@
+"""Incremental runs read only what changed (issue 10).
+
+Every source table an export payload reads carries a change marker, ``row_version``, that the
+database moves on every write (migration i10a_0001: the import, the demo seed, the ORM and plain SQL all
+move it). When a run prepares it takes a *watermark* first: a number such that every row whose marker is
+below it was committed before the run reads the source (PostgreSQL: the oldest transaction still in
+progress in this database; SQLite: the next generation of ``source_clock``, advanced under SQLite's
+single write lock). A production run records its watermark with every ledger entry it writes
+(``ledger_entries.source_version``, and so ``ledger_current``); a roll back restores the current ledger
+from the history, watermarks included, so it restores this state exactly too.
+
+An incremental run then reads, besides the records its sync type must see anyway, only:
+
+- incremental_all: the records whose key is not in the profile's current ledger (new, left out by an
+  earlier window, unticked, rejected or invalid), or whose ledger entry is not newer than every marker
+  of the rows its payload reads (the record's own row, its line's header, the company, department,
+  debtor, employee… it looks up). Anything else is exactly as it was read when the ledger's entry was
+  prepared: its fingerprint would be the ledger's, so it is unchanged without being built;
+- incremental_new: the records whose key is not in the current ledger.
+
+The per-entry watermark (rather than one per profile) keeps this exact whatever windows the runs
+had: a record changed while it was outside a production run's window is still read by the next run
+whose window holds it. Reading a record that did not change is harmless: the fingerprint decides, as
+before. Removals are still found by the key-only anti-join over the whole window (``window`` below).
+The counts still add up: what is not read is counted unchanged (``finish``), so new + changed +
+unchanged = the records in the window, counted by a key-only count.
+
+A full run reads everything (it delivers every record).
+"""
+from sqlalchemy import and_, func, literal, select, text
+
+from ..extensions import db
+from ..models.exporting import LedgerCurrent
+
+INCREMENTAL = ("incremental_all", "incremental_new")
+
+
+# PostgreSQL: the oldest transaction still in progress that could write this database's tables (the
+# snapshot's in-progress ids, less those of backends connected to other databases: the machine's other
+# databases must not hold the watermark back), else the next transaction id. A transaction in progress
+# marks its rows with its own id, at or above it, even when it commits after the source was read; every
+# id below it has ended (committed: the read sees it).
+_PG_WATERMARK = """
+    WITH snap AS (SELECT pg_current_snapshot() AS s)
+    SELECT COALESCE(
+        (SELECT MIN(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                           WHERE a.datname <> current_database() AND a.backend_xid IS NOT NULL
+                             AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+        (SELECT pg_snapshot_xmax(snap.s)::text::bigint FROM snap))
+"""
+
+
+def watermark():
+    """The watermark for a prepare that is about to read the source: every row whose marker is below it
+    was committed before, so the read sees it as it is."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text(_PG_WATERMARK)).scalar()
+    # SQLite has one writer at a time: holding the write lock, no writer is half-way. Rows written before
+    # carry an older generation; rows written from now on carry this one (or a later one).
+    connection.execute(text("UPDATE source_clock SET value = value + 1 WHERE id = 1"))
+    return connection.execute(text("SELECT value FROM source_clock WHERE id = 1")).scalar()
+
+
+class Changes:
+    """What one prepare reads. ``only`` keeps a source SELECT to the records that may have changed (each
+    export type calls it from its ``changed_since``, naming its record key and markers); ``finish``
+    counts the rest of the window as unchanged."""
+
+    def __init__(self, run, sync_type, dialect):
+        self.run = run
+        self.profile_id = run.profile_id
+        self.sync_type = sync_type
+        self.dialect = dialect
+        self.key = None          # the record key expression the type named (for removals by key)
+        self.window = None       # the unfiltered SELECT of the window (None: nothing was left out)
+        self.window_count = None
+
+    def read(self, export_type, source, source_id):
+        """``source`` as the run must read it (unchanged for a full run or a type without markers); the
+        window's record count is taken here, before the read, by a key-only count."""
+        if self.sync_type not in INCREMENTAL:
+            return source
+        filtered = export_type.changed_since(source, self)
+        if filtered is None:
+            return source
+        self.window = source
+        self.window_count = db.session.execute(select(func.count()).select_from(
+            source.with_only_columns(source_id).subquery())).scalar()
+        return filtered
+
+    def only(self, stmt, key, markers):
+        """``stmt`` kept to the records an incremental run must read (module docstring). ``key``: the
+        record key as SQL (equal to the type's ``record_key``); ``markers``: the ``row_version`` of every
+        row the payload reads, joined in ``stmt`` (an outer join's may be NULL)."""
+        self.key = key
+        current = LedgerCurrent.__table__.alias("known")
+        known = and_(current.c.profile_id == self.profile_id, current.c.record_key == key)
+        if self.sync_type == "incremental_all":
+            marks = [func.coalesce(marker, 0) for marker in markers]
+            newest = marks[0] if len(marks) == 1 else (
+                func.greatest(*marks) if self.dialect == "postgresql" else func.max(*marks))
+            known = and_(known, current.c.source_version > newest)
+        return stmt.where(~select(literal(1)).select_from(current).where(known).exists())
+
+    def window_keys(self):
+        """The record keys of the whole window (for removals: a key-only anti-join), or None."""
+        if self.window is None:
+            return None
+        return self.window.with_only_columns(self.key.label("record_key"))
+
+    def finish(self, removed):
+        """After the prepare: the records of the window that were not read are unchanged (counted, so
+        that new + changed + unchanged still add up to the records in the window)."""
+        if self.window is not None:
+            counts = dict(self.run.counts or {})
+            read = counts.get("records", 0)
+            unread = max(self.window_count - read, 0)
+            counts.update(records=read + unread, unchanged=counts.get("unchanged", 0) + unread, read=read)
+            self.run.counts = counts
+        return removed
