@@ -36,8 +36,9 @@ INCREMENTAL = ("incremental_all", "incremental_new")
 
 
 # PostgreSQL: the oldest transaction still in progress that could write this database's tables (the
-# snapshot's in-progress ids, less those of backends connected to other databases: the machine's other
-# databases must not hold the watermark back), else the next transaction id. A transaction in progress
+# snapshot's in-progress ids, less those of backends connected to other databases and of autovacuum,
+# which writes no table rows: they must not hold the watermark back; an id no backend claims — a
+# prepared transaction, one just ended — is kept), else the next transaction id. A transaction in progress
 # marks its rows with its own id, at or above it, even when it commits after the source was read; every
 # id below it has ended (committed: the read sees it).
 _PG_WATERMARK = """
@@ -45,8 +46,9 @@ _PG_WATERMARK = """
     SELECT COALESCE(
         (SELECT MIN(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x
          WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                           WHERE a.datname <> current_database() AND a.backend_xid IS NOT NULL
-                             AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+                           WHERE a.backend_xid IS NOT NULL
+                             AND a.backend_xid::text::bigint = x::text::bigint % 4294967296
+                             AND (a.datname <> current_database() OR a.backend_type = 'autovacuum worker'))),
         (SELECT pg_snapshot_xmax(snap.s)::text::bigint FROM snap))
 """
 
