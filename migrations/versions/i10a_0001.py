@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i10a_0001"
-down_revision = "i10c_0001"
+down_revision = "i10d_0001"
 branch_labels = None
 depends_on = None
 
