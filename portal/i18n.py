@@ -6,11 +6,13 @@ are stored in UTC and shown in the organisation's time zone (``PORTAL_TIMEZONE``
 (``short``) on every page.
 """
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
+from babel import dates as babel_dates, numbers as babel_numbers
 from babel.dates import get_timezone_gmt
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from flask_login import current_user
 
 
@@ -42,7 +44,7 @@ def select_timezone():
 
 
 def org_timezone():
-    return ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return _zone(current_app.config["PORTAL_TIMEZONE"])
 
 
 def _aware(value):
@@ -53,6 +55,30 @@ def _aware(value):
 
 
 DATE_STYLE = "short"  # one style on every page
+STYLES = ("short", "medium", "long", "full")
+
+
+@lru_cache(maxsize=64)
+def _patterns(locale, style):
+    """A locale's date, time and date-time patterns of one style, and its number pattern, looked up once
+    per process. Babel (through flask_babel) looks them up in the locale data again for every value; a
+    page of the overview formats some 250 dates and numbers. The formatting itself is Babel's, so the
+    text is exactly what ``format_datetime`` / ``format_date`` / ``format_decimal`` give."""
+    return (babel_dates.parse_pattern(babel_dates.get_date_format(style, locale)),
+            babel_dates.parse_pattern(babel_dates.get_time_format(style, locale)),
+            babel_dates.get_datetime_format(style, locale).replace("'", ""),
+            babel_numbers.parse_pattern(locale.decimal_formats[None]))
+
+
+@lru_cache(maxsize=16)
+def _zone(name):
+    return ZoneInfo(name)
+
+
+def _local(value, tz):
+    """``value`` (aware) in the request's time zone, as Babel converts it (pytz needs ``normalize``)."""
+    local = value.astimezone(tz)
+    return tz.normalize(local) if hasattr(tz, "normalize") else local
 
 
 def datetime_filter(value, fmt=DATE_STYLE):
@@ -60,27 +86,40 @@ def datetime_filter(value, fmt=DATE_STYLE):
         return ""
     if isinstance(value, datetime):
         value = _aware(value)
-        text = format_datetime(value, fmt)
-        local = value.astimezone(org_timezone())
+        locale, tz = get_locale(), get_timezone()
+        if fmt in STYLES and locale is not None and tz is not None:
+            date_pattern, time_pattern, joined, _number = _patterns(locale, fmt)
+            local = _local(value, tz)
+            text = (joined.replace("{0}", babel_dates.format_time(local, time_pattern, locale=locale))
+                    .replace("{1}", babel_dates.format_date(local, date_pattern, locale=locale)))
+        else:
+            text = format_datetime(value, fmt)
+        local = value.astimezone(_zone(current_app.config["PORTAL_TIMEZONE"]))
         if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
             # The hour that happens twice when summer time ends: say which one.
-            text += " (" + get_timezone_gmt(local, "long", locale=get_locale()) + ")"
+            text += " (" + get_timezone_gmt(local, "long", locale=locale) + ")"
         return text
-    return format_date(value, fmt)
+    return date_filter(value, fmt)
 
 
 def date_filter(value, fmt=DATE_STYLE):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _aware(value).astimezone(org_timezone()).date()
+        value = _aware(value).astimezone(_zone(current_app.config["PORTAL_TIMEZONE"])).date()
+    locale = get_locale()
+    if fmt in STYLES and locale is not None:
+        return babel_dates.format_date(value, _patterns(locale, fmt)[0], locale=locale)
     return format_date(value, fmt)
 
 
 def number_filter(value, fmt=None):
     if value is None:
         return ""
-    return format_decimal(value, fmt) if fmt else format_decimal(value)
+    locale = get_locale()
+    if fmt or locale is None:
+        return format_decimal(value, fmt) if fmt else format_decimal(value)
+    return babel_numbers.format_decimal(value, _patterns(locale, DATE_STYLE)[3], locale=locale)
 
 
 def init_app(app, babel):

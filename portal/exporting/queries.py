@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from ..extensions import db
@@ -464,13 +464,22 @@ class OverviewFilters:
     extra: list = field(default_factory=list)
 
     def conditions(self, with_status=True):
+        return self.profile_conditions() + self.run_conditions(with_status)
+
+    def profile_conditions(self):
+        """The conditions on the run's profile (``ExportProfile``)."""
         conditions = []
-        if self.profile_id:
-            conditions.append(Run.profile_id == self.profile_id)
         if self.export_type:
             conditions.append(ExportProfile.export_type == self.export_type)
         if self.company_id:
             conditions.append(ExportProfile.company_id == self.company_id)
+        return conditions
+
+    def run_conditions(self, with_status=True):
+        """The conditions on ``Run`` itself."""
+        conditions = []
+        if self.profile_id:
+            conditions.append(Run.profile_id == self.profile_id)
         if self.mode in ("test", "production"):
             conditions.append(Run.mode == self.mode)
         if with_status and self.status:
@@ -525,10 +534,13 @@ def overview_page(filters, page=1, per_page=OVERVIEW_PER_PAGE, totals=None):
     whole with their profile and starter: sorting or skipping 100,000 whole rows is what made a deep
     page slow."""
     order = _overview_order(filters)
-    ids = select(Run.id).select_from(Run)
-    if filters.needs_profile_join(sorting=True):
-        ids = ids.join(Run.profile)
-    ids = ids.where(*filters.conditions()).order_by(*order)
+    if filters.sort == "profile" and db.session.get_bind().dialect.name == "postgresql":
+        ids = _ids_by_profile(filters)
+    else:
+        ids = select(Run.id).select_from(Run)
+        if filters.needs_profile_join(sorting=True):
+            ids = ids.join(Run.profile)
+        ids = ids.where(*filters.conditions()).order_by(*order)
     query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by),
                                     undefer(Run.report_has_errors))
              .order_by(*order))
@@ -540,6 +552,23 @@ def overview_page(filters, page=1, per_page=OVERVIEW_PER_PAGE, totals=None):
             count = count.join(Run.profile)
         count = count.where(*filters.conditions())
     return paginate(query, page, per_page, count, keys=ids, key_column=Run.id)
+
+
+def _ids_by_profile(filters):
+    """The matching runs' ids in the profile sort's order (name, profile id, run id), as a shape PostgreSQL
+    walks instead of sorting: the (few) profiles in name order, and for each of them, LATERAL, its runs
+    in id order from ``ix_runs_profile_id`` (profile_id, id). A nested loop gives the rows in exactly
+    that order; the plain ORDER BY over the join made PostgreSQL sort every matching run before the
+    OFFSET (it does not choose the ordered nested loop itself). Each subquery keeps its ORDER BY (a
+    subquery with one is not flattened) and a LATERAL reference can only be joined by a nested loop."""
+    desc = filters.direction == "desc"
+    profiles = (select(ExportProfile.id, ExportProfile.name).where(*filters.profile_conditions())
+                .order_by(*([ExportProfile.name.desc(), ExportProfile.id.desc()] if desc
+                            else [ExportProfile.name.asc(), ExportProfile.id.asc()]))
+                .subquery("overview_profiles"))
+    runs = (select(Run.id).where(Run.profile_id == profiles.c.id, *filters.run_conditions())
+            .order_by(Run.id.desc() if desc else Run.id.asc()).lateral("overview_runs"))
+    return select(runs.c.id).select_from(profiles.join(runs, true()))
 
 
 def overview_totals(filters):

@@ -168,3 +168,43 @@ def test_pages_sorted_by_profile_show_every_run_once_in_a_unique_order(any_app):
         failed = queries.OverviewFilters(status="failed")
         page = queries.overview_page(failed, totals=queries.overview_totals(failed))
         assert page.total == sum(1 for r in runs if r.status == "failed") == len(page.items)
+
+
+def test_pages_sorted_by_profile_with_filters_keep_the_order_of_the_sort(any_app):
+    """Sorted by profile with filters on the profile (export type) and on the runs (mode, period, status):
+    the pages give exactly the matching runs in (name, profile id, run id) order, both directions — on
+    PostgreSQL the ids come from a nested loop over the profiles (LATERAL), not from an ORDER BY."""
+    from datetime import date
+    from portal.exporting import queries
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        made = [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa", export_type="invoices"),
+                factories.profile("Beta", export_type="invoices"), factories.profile("Alfa")]
+        profiles = [p.id for p in made]
+        seed_runs(profiles, 400, [factories.user_id("staff")])
+        runs = db.session.execute(db.select(Run.id, Run.profile_id, Run.mode, Run.status, Run.started_at)).all()
+        name = {p.id: p.name for p in made}
+        invoices = {p.id for p in made if p.export_type == "invoices"}
+        cases = [
+            (dict(export_type="invoices"), lambda r: r.profile_id in invoices),
+            (dict(export_type="invoices", mode="test", date_from=date(2026, 2, 1), date_to=date(2026, 7, 31)),
+             lambda r: r.profile_id in invoices and r.mode == "test"
+             and datetime(2026, 1, 31, 23) <= r.started_at < datetime(2026, 7, 31, 22)),
+            (dict(status="exported", mode="test"), lambda r: r.status == "exported" and r.mode == "test"),
+            (dict(profile_id=profiles[2]), lambda r: r.profile_id == profiles[2]),
+        ]
+        for conditions, matches in cases:
+            for direction, reverse in (("asc", False), ("desc", True)):
+                expected = [r.id for r in sorted((r for r in runs if matches(r)),
+                                                 key=lambda r: (name[r.profile_id], r.profile_id, r.id),
+                                                 reverse=reverse)]
+                filters = queries.OverviewFilters(sort="profile", direction=direction, **conditions)
+                totals = queries.overview_totals(filters)
+                first = queries.overview_page(filters, page=1, per_page=37, totals=totals)
+                assert first.total == len(expected), conditions
+                shown = []
+                for number in range(1, first.pages + 1):
+                    shown += [run.id for run in queries.overview_page(filters, page=number, per_page=37,
+                                                                      totals=totals).items]
+                assert shown == expected, (conditions, direction)
