@@ -482,9 +482,13 @@ class VismaNetProvider(Provider):
         return db.session.execute(stmt.order_by(VismaDocument.id.desc()).limit(1)).scalar()
 
     def _sent_count(self, natural):
+        """How many documents of ``natural`` earlier runs sent (a journal's version). Not this run's: a
+        second attempt of the run (after a worker was lost between sending and recording) builds the
+        same document with the same reference, finds it sent, and does not post it again."""
         return db.session.execute(select(func.count()).where(
             VismaDocument.account_id == self.account.id, VismaDocument.natural == natural,
-            VismaDocument.mode == "production", VismaDocument.state == "sent")).scalar()
+            VismaDocument.mode == "production", VismaDocument.state == "sent",
+            VismaDocument.run_id != self.run.id)).scalar()
 
     def _already_sent(self, kind, ref, natural, method="POST"):
         """The record's latest document, when it is this very document (same kind and reference): sent —

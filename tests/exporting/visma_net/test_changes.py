@@ -262,3 +262,44 @@ def test_journal_lines_moved_to_another_period_are_reversed_in_theirs_and_booked
     assert {k: p["journal_period"] for k, p in sync.delivered_payloads(
         profile.id, ["PR-2026-11B/1", "PR-2026-11B/2"]).items()} == {"PR-2026-11B/1": "2026-09-01",
                                                                      "PR-2026-11B/2": "2026-09-01"}
+
+
+def test_a_second_attempt_of_a_moved_journal_run_posts_nothing_twice(sctx, monkeypatch):
+    """The journals of a run with moved lines were sent, then the attempt ended before it recorded them (a
+    temporary error here; a lost worker alike): the next attempt prepares again from a clean state, builds
+    the same journals with the same references, finds them sent and posts nothing again."""
+    from datetime import date
+    from portal.exporting import services
+    from portal.exporting.errors import TransientError
+    from portal.exporting.providers.visma_net import VismaNetProvider
+    from portal.models import Run
+    from .conftest import execute
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    payroll(zorg, ref="PR-2026-11B", about=date(2026, 10, 1),
+            lines=[("4000", "100.00", "0.00", "Correction"), ("1600", "0.00", "100.00", "Correction")])
+    db.session.commit()
+    profile = sctx.profile("journal_entries", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    db.session.execute(db.update(JournalLine).values(about_period=date(2026, 9, 1)))
+    db.session.commit()
+    finish = VismaNetProvider.finish
+    ended = []
+
+    def ends_once(self):
+        if not ended:
+            ended.append(True)
+            raise TransientError("the connection to the database was lost")
+        return finish(self)
+    monkeypatch.setattr(VismaNetProvider, "finish", ends_once)
+    run = services.start_run(profile.id, mode="production", **WINDOW)
+    execute(run.id)
+    assert db.session.get(Run, run.id).status == "queued"           # to be tried again
+    assert len(received("POST", "/v2/journaltransaction")) == 3      # the first run's, and this attempt's two
+    run = execute(run.id)
+    assert run.status == "exported", run.error_reason
+    assert len(received("POST", "/v2/journaltransaction")) == 3      # nothing posted twice
+    assert sorted(b["financialPeriod"]["value"] for _k, _n, b in records("journaltransaction")) == [
+        "202609", "202610", "202610"]
+    assert sync.delivered_payloads(profile.id, ["PR-2026-11B/1"])["PR-2026-11B/1"]["journal_period"] == "2026-09-01"
