@@ -298,12 +298,23 @@ def _write_pg(fmt, writer, raw, sql):
     count = 0
     raw.execute("SAVEPOINT portal_sqlfile")
     try:
+        def flush(chunks):
+            data = b"".join(chunks)
+            chunks.clear()
+            text_ = data.decode("utf-8")
+            handle.write(text_.replace("\n", "\r\n") if crlf else text_)
+            return data.count(b"\n")
+
         with raw.cursor() as cursor:
             with cursor.copy(copy_sql) as copy:
+                # COPY sends a message per row: joined in thousands, decoded and written at once.
+                chunks = []
                 for chunk in copy:
-                    text_ = bytes(chunk).decode("utf-8")
-                    count += text_.count("\n")
-                    handle.write(text_.replace("\n", "\r\n") if crlf else text_)
+                    chunks.append(chunk)
+                    if len(chunks) >= 5000:
+                        count += flush(chunks)
+                if chunks:
+                    count += flush(chunks)
     except psycopg.errors.InvalidTextRepresentation as error:
         if _ODD_ROW not in str(error):
             raise
