@@ -13,6 +13,8 @@ from flask import current_app, has_request_context, request, session
 from babel import dates as babel_dates, numbers as babel_numbers
 from babel.dates import get_timezone_gmt
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup
 from flask_login import current_user
 
 
@@ -81,12 +83,27 @@ def _local(value, tz):
     return tz.normalize(local) if hasattr(tz, "normalize") else local
 
 
-def datetime_filter(value, fmt=DATE_STYLE):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
+class Formats:
+    """The request's locale and time zones, looked up once, for formatting many values: a page of the
+    overview formats some 250 dates and numbers, and each lookup through flask_babel (``get_locale``,
+    ``get_timezone``) goes through ``g`` several times. The filters below make one per value; a page's
+    rows take one per page (``formats()`` in a template) — the text is the same either way.
+
+    ``once(fn, *args)`` keeps what ``fn(*args)`` gave for the rest of the page (a macro's output, a
+    label): the same badge or label rendered 50 times costs one rendering."""
+
+    def __init__(self):
+        self.locale, self.tz = get_locale(), get_timezone()
+        self.zone = org_timezone()
+        self._once = {}
+
+    def datetime(self, value, fmt=DATE_STYLE):
+        if value is None:
+            return ""
+        if not isinstance(value, datetime):
+            return self.date(value, fmt)
         value = _aware(value)
-        locale, tz = get_locale(), get_timezone()
+        locale, tz = self.locale, self.tz
         if fmt in STYLES and locale is not None and tz is not None:
             date_pattern, time_pattern, joined, _number = _patterns(locale, fmt)
             local = _local(value, tz)
@@ -94,32 +111,55 @@ def datetime_filter(value, fmt=DATE_STYLE):
                     .replace("{1}", babel_dates.format_date(local, date_pattern, locale=locale)))
         else:
             text = format_datetime(value, fmt)
-        local = value.astimezone(_zone(current_app.config["PORTAL_TIMEZONE"]))
+        local = value.astimezone(self.zone)
         if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
             # The hour that happens twice when summer time ends: say which one.
             text += " (" + get_timezone_gmt(local, "long", locale=locale) + ")"
         return text
-    return date_filter(value, fmt)
+
+    def date(self, value, fmt=DATE_STYLE):
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = _aware(value).astimezone(self.zone).date()
+        if fmt in STYLES and self.locale is not None:
+            key = ("date", value, fmt)   # the days of a page's time windows repeat: each written once
+            if key not in self._once:
+                self._once[key] = babel_dates.format_date(value, _patterns(self.locale, fmt)[0],
+                                                          locale=self.locale)
+            return self._once[key]
+        return format_date(value, fmt)
+
+    def number(self, value, fmt=None):
+        if value is None:
+            return ""
+        if fmt or self.locale is None:
+            return format_decimal(value, fmt) if fmt else format_decimal(value)
+        key = ("number", type(value), value)   # 10 and 10.0 are equal keys but not the same text
+        if key not in self._once:
+            self._once[key] = babel_numbers.format_decimal(value, _patterns(self.locale, DATE_STYLE)[3],
+                                                           locale=self.locale)
+        return self._once[key]
+
+    def once(self, fn, *args):
+        key = (fn, args)
+        if key not in self._once:
+            value = fn(*args)
+            # A lazy label is translated when it is written out (``__html__``): translate it once here.
+            self._once[key] = Markup(value.__html__()) if isinstance(value, LazyString) else value
+        return self._once[key]
+
+
+def datetime_filter(value, fmt=DATE_STYLE):
+    return Formats().datetime(value, fmt) if value is not None else ""
 
 
 def date_filter(value, fmt=DATE_STYLE):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = _aware(value).astimezone(_zone(current_app.config["PORTAL_TIMEZONE"])).date()
-    locale = get_locale()
-    if fmt in STYLES and locale is not None:
-        return babel_dates.format_date(value, _patterns(locale, fmt)[0], locale=locale)
-    return format_date(value, fmt)
+    return Formats().date(value, fmt) if value is not None else ""
 
 
 def number_filter(value, fmt=None):
-    if value is None:
-        return ""
-    locale = get_locale()
-    if fmt or locale is None:
-        return format_decimal(value, fmt) if fmt else format_decimal(value)
-    return babel_numbers.format_decimal(value, _patterns(locale, DATE_STYLE)[3], locale=locale)
+    return Formats().number(value, fmt) if value is not None else ""
 
 
 def init_app(app, babel):
@@ -127,6 +167,7 @@ def init_app(app, babel):
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["number"] = number_filter
+    app.jinja_env.globals["formats"] = Formats
 
     @app.context_processor
     def _languages():

@@ -280,3 +280,26 @@ def test_no_count_meets_a_noun_without_its_plural_form():
     found = [str(path.relative_to(ROOT)) for path in list((ROOT / "templates").rglob("*.html"))
              + list((ROOT / "portal").rglob("*.py")) if singular_only.search(path.read_text())]
     assert not found, found
+
+
+def test_patterns_and_page_formats_follow_the_locale_of_the_moment(app):
+    """The locale's patterns are kept per locale (one process serves every language) and a page's
+    ``formats()`` takes the locale in force when it is made: one nl request that writes a Swedish
+    e-mail (``force_locale``) gets both right, whichever was formatted first."""
+    from flask_babel import force_locale
+    from portal.exporting.messages import STATUS_LABELS
+    from portal.i18n import Formats, datetime_filter, number_filter
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        assert datetime_filter(SPRING_AFTER) == "29-03-2026, 03:30"
+        with force_locale("sv"):
+            swedish = Formats()
+            assert swedish.datetime(SPRING_AFTER) == "2026-03-29 03:30" == datetime_filter(SPRING_AFTER)
+            assert swedish.number(Decimal("1234567.891")) == EXPECTED_NUMBER["sv"]
+            assert swedish.date(date(2026, 3, 29), "long") == EXPECTED_LONG_DATE["sv"]
+            sv_failed = str(swedish.once(STATUS_LABELS.get, "failed"))
+        dutch = Formats()
+        assert dutch.datetime(SPRING_AFTER) == "29-03-2026, 03:30" and number_filter(1234567) == "1.234.567"
+        assert dutch.number(10) == "10" and dutch.number(10.5) == "10,5" and dutch.number(Decimal("10.50")) == "10,5"
+        assert str(dutch.once(STATUS_LABELS.get, "failed")) == str(STATUS_LABELS["failed"]) != sv_failed
+        assert dutch.datetime(AUTUMN_BEFORE) == "25-10-2026, 02:30 (GMT+02:00)"
+        assert dutch.datetime(None) == dutch.date(None) == dutch.number(None) == ""

@@ -208,3 +208,49 @@ def test_pages_sorted_by_profile_with_filters_keep_the_order_of_the_sort(any_app
                     shown += [run.id for run in queries.overview_page(filters, page=number, per_page=37,
                                                                       totals=totals).items]
                 assert shown == expected, (conditions, direction)
+
+
+ROW_EXPECTED = {  # window, records, started (the hour that happens twice: told apart), finished
+    "en": ("29/03/2026 – 31/03/2026", "1,234,567", "25/10/2026, 02:30 (GMT+02:00)", "25/10/2026, 02:30 (GMT+01:00)"),
+    "nl": ("29-03-2026 – 31-03-2026", "1.234.567", "25-10-2026, 02:30 (GMT+02:00)", "25-10-2026, 02:30 (GMT+01:00)"),
+    "sv": ("2026-03-29 – 2026-03-31", "1\xa0234\xa0567", "2026-10-25 02:30 (GMT+02:00)", "2026-10-25 02:30 (GMT+01:00)"),
+    "da": ("29.03.2026 – 31.03.2026", "1.234.567", "25.10.2026 02.30 (GMT+02:00)", "25.10.2026 02.30 (GMT+01:00)"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_rows_are_written_in_the_viewers_language_and_time_zone(app, client, auth, users, locale):
+    """The overview's and Show exports' rows format their dates, times and numbers once per page (the
+    locale looked up once, a badge or label rendered once): the text is still each language's, in the
+    organisation's time zone, and every row carries its own status and badge."""
+    from datetime import date
+    from flask_babel import force_locale, gettext
+    from portal.exporting.messages import STATUS_LABELS
+    from portal.models import User
+    with app.app_context():
+        profile = factories.profile("Salarisjournaal")
+        for status, mode in (("failed", "production"), ("exported", "test"), ("failed", "test")):
+            db.session.add(Run(profile_id=profile.id, mode=mode, operation="prepare_and_export", params={},
+                               window_start=date(2026, 3, 29), window_end=date(2026, 3, 31), status=status,
+                               started_by_id=factories.user_id("staff"), counts={"processed": 1234567},
+                               started_at=datetime(2026, 10, 25, 0, 30), finished_at=datetime(2026, 10, 25, 1, 30)))
+        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
+        db.session.commit()
+        with app.test_request_context("/"), force_locale(locale if locale != "en" else "en_GB"):
+            failed, exported = str(STATUS_LABELS["failed"]), str(STATUS_LABELS["exported"])
+            production, test = gettext("Production export"), gettext("Test export")
+        profile_id = profile.id
+    auth.login("manager")
+    window, records, started, finished = ROW_EXPECTED[locale]
+    for url in ("/overview/?sort=status&dir=asc", f"/profiles/{profile_id}/runs"):
+        page = client.get(url).get_data(as_text=True)
+        rows = re.findall(r"<tr[^>]*>\s*<td><abbr.*?</tr>", page, re.S)
+        assert len(rows) == 3, url
+        for row in rows:
+            assert f"<td>{window}</td>" in row and f'<td class="num">{records}</td>' in row
+            assert f"<td>{started}</td>" in row and f"<td>{finished}</td>" in row
+        statuses = sorted(re.search(r'class="nowrap"><a [^>]*>([^<]*)</a>', row).group(1) for row in rows)
+        assert statuses == sorted([failed, failed, exported]), url
+        assert [("warning-triangle" in row) for row in rows].count(True) == 2
+        assert sum(f'title="{production}"' in row for row in rows) == 1
+        assert sum(f'title="{test}"' in row for row in rows) == 2
