@@ -164,6 +164,43 @@ def offset_baseline(db, run_id, rows, repeat=5):
     return figures
 
 
+def overview_sql(db, runs, repeat=10):
+    """SQL only (p50 ms of ``repeat`` after one warm-up), the overview's parts that read many runs: the
+    ids of page ``runs // 100`` sorted by profile as the page takes them, on PostgreSQL also by the plain
+    ORDER BY over the join (what it sorted before; SQLite still runs that one, walking its indexes), and
+    the totals per status (every run)."""
+    from sqlalchemy import select
+    from portal.exporting import queries
+    from portal.models.exporting import Run
+    filters = queries.OverviewFilters(sort="profile", direction="asc")
+    offset = (max(1, runs // 100) - 1) * queries.OVERVIEW_PER_PAGE
+    plain = (select(Run.id).join(Run.profile).where(*filters.conditions())
+             .order_by(*queries._overview_order(filters)))
+    now = queries._ids_by_profile(filters) if db.engine.dialect.name == "postgresql" else plain
+    statements = {"overview_profile_ids": now.limit(50).offset(offset)}
+    if db.engine.dialect.name == "postgresql":
+        statements["before_overview_profile_ids"] = plain.limit(50).offset(offset)
+    figures = {}
+    for name, stmt in statements.items():
+        db.session.execute(stmt).all()
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            db.session.execute(stmt).all()
+            times.append((time.perf_counter() - started) * 1000)
+        figures[f"{name}_sql_p50_ms"] = round(statistics.median(times), 1)
+    queries.overview_totals(queries.OverviewFilters())
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        queries.overview_totals(queries.OverviewFilters())
+        times.append((time.perf_counter() - started) * 1000)
+    figures["overview_totals_sql_p50_ms"] = round(statistics.median(times), 1)
+    for name, value in figures.items():
+        print(f"{name.removesuffix('_sql_p50_ms') + ' (SQL only)':34} {value:6.1f}ms", flush=True)
+    return figures
+
+
 def timed(client, engine, url, repeat):
     """(p50 ms, p95 ms, CPU p50 ms, CPU p95 ms, statements of one request) of ``repeat`` requests after one
     warm-up. CPU is this process's (on SQLite that includes the database's work; on PostgreSQL it does
@@ -245,6 +282,7 @@ def main():
               flush=True)
     with app.app_context():
         figures.update(offset_baseline(db, made["big"], args.rows))
+        figures.update(overview_sql(db, args.runs))
     figures["load_average"] = [round(min(loads), 1), round(max(loads), 1)]
     print(json.dumps(figures))
 
