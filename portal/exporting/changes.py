@@ -27,10 +27,10 @@ unchanged = the records in the window, counted by a key-only count.
 
 A full run reads everything (it delivers every record).
 """
-from sqlalchemy import and_, func, literal, select, text
+from sqlalchemy import and_, delete, func, insert, literal, select, text
 
 from ..extensions import db
-from ..models.exporting import LedgerCurrent
+from ..models.exporting import ChangedSource, LedgerCurrent
 
 INCREMENTAL = ("incremental_all", "incremental_new")
 
@@ -90,7 +90,16 @@ class Changes:
         self.window = source
         self.window_count = db.session.execute(select(func.count()).select_from(
             source.with_only_columns(source_id).subquery())).scalar()
-        return filtered
+        # The rows to read, found once (one key-only anti-join of the window against the current ledger)
+        # and then read by id: the planner sees how few they are (it cannot tell from the anti-join, and
+        # would plan the rest of the statement for the whole window).
+        run_id = self.run.id
+        db.session.execute(delete(ChangedSource).where(ChangedSource.run_id == run_id))
+        db.session.execute(insert(ChangedSource).from_select(
+            ["run_id", "source_id"], filtered.with_only_columns(literal(run_id), source_id)))
+        if self.dialect == "postgresql":
+            db.session.execute(text("ANALYZE changed_sources"))
+        return source.where(source_id.in_(select(ChangedSource.source_id).where(ChangedSource.run_id == run_id)))
 
     def only(self, stmt, key, markers):
         """``stmt`` kept to the records an incremental run must read (module docstring). ``key``: the
@@ -116,6 +125,7 @@ class Changes:
         """After the prepare: the records of the window that were not read are unchanged (counted, so
         that new + changed + unchanged still add up to the records in the window)."""
         if self.window is not None:
+            db.session.execute(delete(ChangedSource).where(ChangedSource.run_id == self.run.id))
             counts = dict(self.run.counts or {})
             read = counts.get("records", 0)
             unread = max(self.window_count - read, 0)

@@ -294,6 +294,15 @@ class LedgerCurrent(db.Model):
     __table_args__ = (db.Index("ix_ledger_current_profile_window", "profile_id", "window_value"),)
 
 
+class ChangedSource(db.Model):
+    """The source rows an incremental run reads (``exporting.changes``): found once, by one key-only
+    anti-join of the window against the current ledger, then read by id (so the planner knows how few
+    they are). Emptied when the run's prepare ends."""
+    __tablename__ = "changed_sources"
+    run_id = db.Column(db.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    source_id = db.Column(db.BigInteger, primary_key=True)
+
+
 class MappingHistoryEntry(db.Model):
     __tablename__ = "mapping_history"
     id = db.Column(db.Integer, primary_key=True)
