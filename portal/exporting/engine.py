@@ -130,6 +130,7 @@ def prepare(run, progress):
     # Incremental runs read only what changed since the ledger's entries were prepared (``changes``):
     # the watermark first, then the source, kept to what may have changed, before the dispatch.
     run.source_version = changes.watermark()
+    progress.phase("preparing")         # (finding what changed is preparing too: shown and timed as such)
     changed = changes.Changes(run, profile.sync_type, dialect)
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
