@@ -198,6 +198,14 @@ _PARAM_NAMES = {"booking_date": _l("a booking date"), "description": _l("a descr
 def request_export(run_id, *, skip_headers=None, user=None):
     """Export a prepared (or partially processed) run: delivers its active, unprocessed rows."""
     run = _run(run_id, lock=True)
+    _queue_export(run, skip_headers=skip_headers, user=user)
+    db.session.commit()
+    jobs.enqueue_run(run)
+    return run
+
+
+def _queue_export(run, *, skip_headers=None, user=None):
+    """Check that ``run`` (locked) can be exported and move it to queued; the caller commits and enqueues."""
     if not run.rows_editable:
         raise ExportError(_l("Run %(run)s is %(status)s: only a prepared or partially processed run can be "
                              "exported."), code="not_exportable", run=run.id, status=status_label(run.status))
@@ -209,9 +217,6 @@ def request_export(run_id, *, skip_headers=None, user=None):
     run.error_reason = None
     audit.record(user, "run.start", run, mode=run.mode, operation=Operation.EXPORT.value,
                  window_start=run.window_start, window_end=run.window_end)
-    db.session.commit()
-    jobs.enqueue_run(run)
-    return run
 
 
 def process(profile_ids, operation, *, skip_headers=None, user=None, mode="production", locale=None):
@@ -252,29 +257,40 @@ def resume_sync(profile_id, *, user=None):
     """Resume a stopped sync once the problem is solved: the stop is lifted and the run it stopped is
     exported again — from the rejected record on. Returns that run (or None when it cannot go on, e.g.
     it was rolled back; the next run then starts as usual)."""
-    profile = _profile(profile_id)
-    stop = visma_net.lift_stop(profile, user=user)
-    run = db.session.get(Run, stop.run_id) if stop.run_id else None
-    audit.record(user, "run.resume", profile, record=stop.record_key, run=stop.run_id)
-    db.session.commit()
-    if run is not None and run.rows_editable:
-        return request_export(run.id, user=user)
-    return None
+    return _lift_stop_and_export(profile_id, user=user)
 
 
 def skip_sync_record(profile_id, reason, *, user=None):
     """A consultant skips the record a stopped sync stopped at, with a reason — recorded in the run's
     history (the stop, shown on the run page), its report and the audit log: the record becomes an
     error of its run, and the run is exported again from the next record."""
+    return _lift_stop_and_export(profile_id, user=user, skip_reason=reason or "")
+
+
+def _lift_stop_and_export(profile_id, *, user=None, skip_reason=None):
+    """One transaction: the stop is lifted (locked first: two clicks lift it once), recorded, and the run
+    it stopped queued. When the run cannot go on (e.g. the integration account needs authorising again),
+    nothing changes: the stop and its system message stay."""
     profile = _profile(profile_id)
-    stop = visma_net.lift_stop(profile, user=user, skip_reason=reason or "")
-    run = db.session.get(Run, stop.run_id) if stop.run_id else None
-    audit.record(user, "run.skip", run if run is not None else profile, record=stop.record_key,
-                 reason=stop.skip_reason)
-    db.session.commit()
-    if run is not None and run.rows_editable:
-        return request_export(run.id, user=user)
-    return None
+    try:
+        stop = visma_net.lift_stop(profile, user=user, skip_reason=skip_reason)
+        run = db.session.get(Run, stop.run_id, with_for_update=True) if stop.run_id else None
+        if skip_reason is None:
+            audit.record(user, "run.resume", profile, record=stop.record_key, run=stop.run_id)
+        else:
+            audit.record(user, "run.skip", run if run is not None else profile, record=stop.record_key,
+                         reason=stop.skip_reason)
+        goes_on = run is not None and run.rows_editable
+        if goes_on:
+            _queue_export(run, user=user)
+        db.session.commit()
+    except ExportError:
+        db.session.rollback()
+        raise
+    if not goes_on:
+        return None
+    jobs.enqueue_run(run)
+    return run
 
 
 def cancel_run(run_id, *, user=None):

@@ -411,7 +411,7 @@ def resume_sync(profile_id):
 def skip_record(profile_id):
     profile = _profile_or_404(profile_id)      # CSRF: checked for every POST (CSRFProtect)
     try:
-        run = services.skip_sync_record(profile.id, request.form.get("reason", "")[:500], user=current_user)
+        run = services.skip_sync_record(profile.id, request.form.get("reason", ""), user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     else:

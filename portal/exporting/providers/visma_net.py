@@ -667,11 +667,15 @@ def _profile_id(profile):
     return profile if isinstance(profile, int) else profile.id
 
 
-def stop_state(profile):
-    """The profile's active stop (``SyncStop``: record, Visma.net's message, when), or None."""
-    return db.session.execute(
-        select(SyncStop).where(SyncStop.profile_id == _profile_id(profile), SyncStop.resumed_at.is_(None))
-        .order_by(SyncStop.id.desc()).limit(1)).scalar()
+SKIP_REASON_MAX = 500
+
+
+def stop_state(profile, lock=False):
+    """The profile's active stop (``SyncStop``: record, Visma.net's message, when), or None. ``lock``:
+    held until the transaction ends (whoever lifts it; a second lift then finds no stop)."""
+    stmt = (select(SyncStop).where(SyncStop.profile_id == _profile_id(profile), SyncStop.resumed_at.is_(None))
+            .order_by(SyncStop.id.desc()).limit(1))
+    return db.session.execute(stmt.with_for_update() if lock else stmt).scalar()
 
 
 def stopped_profiles():
@@ -687,13 +691,16 @@ def lift_stop(profile, *, user=None, skip_reason=None):
     it, when, and a skip's reason: ``run_history``) and a line of its report. With ``skip_reason``
     (consultants) the rejected record is skipped: it becomes an error of its run (not sent, not "left").
     Returns the stop; the caller commits (with its audit entry)."""
-    stop = stop_state(profile)
+    stop = stop_state(profile, lock=True)
     if stop is None:
         raise ExportError(_l("The sync of this export profile has not stopped."), code="not_stopped")
     if skip_reason is not None:
         skip_reason = skip_reason.strip()
         if not skip_reason:
             raise ExportError(_l("Give a reason for skipping the record."), code="skip_reason_required")
+        if len(skip_reason) > SKIP_REASON_MAX:
+            raise ExportError(_l("Keep the reason to %(count)s characters or fewer."), code="skip_reason_too_long",
+                              count=SKIP_REASON_MAX)
         stop.skip_reason = skip_reason
         row = db.session.get(PreparedRow, stop.row_id) if stop.row_id is not None else None
         if row is not None and not row.processed:

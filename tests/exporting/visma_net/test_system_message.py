@@ -130,3 +130,49 @@ def test_a_consultant_skips_the_record_with_a_reason(sctx):
     staff, staff_auth = _login(sctx.app, "staff")
     assert staff.post(f"/profiles/{pid}/sync/skip",
                       data={"csrf_token": staff_auth.csrf_token("/"), "reason": "x"}).status_code == 403
+
+
+def test_a_resume_that_cannot_go_on_changes_nothing(sctx):
+    """The stop is lifted, recorded and its run queued in one transaction: when the run cannot go on (the
+    account must be authorised again), the stop, its system message and the run stay as they were."""
+    from portal.exporting import services
+    from portal.exporting.errors import ExportError
+    from portal.models import IntegrationAccount, Run
+    pid, rid = _stopped(sctx)
+    account = db.session.execute(db.select(IntegrationAccount)).scalar_one()
+    account.needs_reauthorisation = True
+    db.session.commit()
+    items_before = len(report(rid, locale="en")["items"])
+    for attempt in (lambda: services.resume_sync(pid), lambda: services.skip_sync_record(pid, "refunded")):
+        try:
+            attempt()
+        except ExportError as error:
+            assert error.code == "account_problem"
+        else:
+            raise AssertionError("the resume went on without an authorised account")
+        db.session.expire_all()
+        assert stop_state(pid) is not None and stop_state(pid).resumed_at is None
+        assert db.session.get(Run, rid).status == "partially_processed"
+        assert len(report(rid, locale="en")["items"]) == items_before
+        assert db.session.execute(db.select(AuditEntry).where(
+            AuditEntry.action.in_(["run.resume", "run.skip"]))).first() is None
+    # A reason longer than the form allows is refused in words, not cut: nothing changes.
+    account.needs_reauthorisation = False
+    db.session.commit()
+    try:
+        services.skip_sync_record(pid, "x" * 501)
+    except ExportError as error:
+        assert error.code == "skip_reason_too_long" and "500" in str(error)
+    else:
+        raise AssertionError("a 501-character reason was taken")
+    assert stop_state(pid) is not None
+    # Once lifted, a second lift (a second click) finds no stop: one history line, one queued export.
+    assert services.resume_sync(pid).id == rid
+    try:
+        services.resume_sync(pid)
+    except ExportError as error:
+        assert error.code == "not_stopped"
+    else:
+        raise AssertionError("the stop was lifted twice")
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "run.resume")).scalar() == 1
