@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.exporting import services, sqlcsv
+from portal.exporting import services, sqlcsv, sync
 from portal.exporting.providers.file import FileProvider
 from portal.extensions import db
 from portal.models import Department, JournalLine, Payment, PreparedRow, Run
@@ -315,3 +315,41 @@ def test_other_connections_can_write_while_a_file_is_written(ctx, monkeypatch, f
     assert run.status == "exported", run.error_reason
     assert len(beats) >= (4 if ctx.extensions["sqlalchemy"].engine.dialect.name == "sqlite" or fmt == "xlsx" else 1)
     assert files_of(run)[0].rows == 30
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_database_write_interrupted_leaves_no_half_file_and_the_retry_writes_it_once(ctx, monkeypatch, fmt):
+    """The database wrote every row, then the attempt fails (a time-out, as a dying worker's would end):
+    no half file stays in storage, nothing is processed or in the ledger, and the retry writes the file
+    once — the same bytes as an uninterrupted run."""
+    from pathlib import Path
+    from portal.exporting.errors import TransientError
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 30)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": fmt},
+                                      sync_type="incremental_all")
+    reference = files_of(start_and_run(profile, "test"))[0]
+    monkeypatch.setattr(sqlcsv, "SQLITE_CHUNK", 7)
+    real, calls = sqlcsv.write, []
+
+    def interrupted(*args, **kwargs):
+        count = real(*args, **kwargs)
+        calls.append(count)
+        if len(calls) == 1:
+            raise TransientError("interrupted after the database wrote the rows")
+        return count
+    monkeypatch.setattr(sqlcsv, "write", interrupted)
+    run = services.start_run(profile.id, mode="production", window_start="2026-11-01", window_end="2026-11-30")
+    assert execute(run) == "retrying"
+    directory = Path(ctx.config["PORTAL_STORAGE_DIR"]) / str(run.id)
+    assert not directory.exists() or list(directory.iterdir()) == []
+    assert files_of(db.session.get(Run, run.id)) == []
+    assert sync.current_ledger(profile.id) == {}
+    assert execute(run) == "exported"
+    run = db.session.get(Run, run.id)
+    assert calls == [30, 30]
+    files = files_of(run)
+    assert len(files) == 1 and files[0].rows == 30 and files[0].sha256 == reference.sha256
+    assert sorted(p.name for p in directory.iterdir()) == [files[0].name]
+    assert run.counts["processed"] == 30 and len(sync.current_ledger(profile.id)) == 30
