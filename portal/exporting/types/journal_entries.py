@@ -97,7 +97,8 @@ class JournalEntries(ExportType):
                      ("cost_centre_name", sql.text_or_empty(centre.name)),
                      ("cost_unit_name", sql.text_or_empty(unit.name)),
                      ("employee_number", sql.text_or_empty(Employee.number)),
-                     ("debit", sql.money(JournalLine.debit, dialect)), ("credit", sql.money(JournalLine.credit, dialect)),
+                     ("debit", sql.money(JournalLine.debit, dialect)),
+                     ("credit", sql.money(JournalLine.credit, dialect)),
                      ("description", JournalLine.description),
                      ("is_correction", sql.json_bool(JournalLine.about_period != JournalLine.run_period, dialect)),
                      ("company_id", JournalLine.company_id)])
