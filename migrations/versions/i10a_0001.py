@@ -4,9 +4,9 @@ Every source table an export payload reads gets ``row_version``: a number that g
 maintained by the database itself (whoever writes: the import, the demo seed, the ORM, plain SQL):
 
 - PostgreSQL: the writing transaction's id (``pg_current_xact_id()``, 64 bits, never wraps): the
-  column's default on INSERT, a BEFORE UPDATE trigger on UPDATE. A run's watermark is the oldest
-  transaction still in progress when it prepares (``pg_snapshot_xmin``), so a transaction that
-  commits after the watermark always carries a marker at or above it.
+  column's default on INSERT, a BEFORE UPDATE trigger on UPDATE. A run's watermark is the lowest id of
+  the transactions in progress (in this database) when it prepares (``exporting.changes.watermark``),
+  so a transaction that commits after the watermark always carries a marker at or above it.
 - SQLite: a generation counter (``source_clock``, one row). Writers mark rows with the current
   generation (AFTER INSERT/UPDATE triggers, or the bulk loader directly); a run takes its watermark by
   advancing the counter under SQLite's single write lock, so every earlier writer has committed.

@@ -124,11 +124,12 @@ class Changes:
     def finish(self, removed):
         """After the prepare: the records of the window that were not read are unchanged (counted, so
         that new + changed + unchanged still add up to the records in the window)."""
+        counts = dict(self.run.counts or {})
+        read = counts.get("records", 0)
+        counts["read"] = read
         if self.window is not None:
             db.session.execute(delete(ChangedSource).where(ChangedSource.run_id == self.run.id))
-            counts = dict(self.run.counts or {})
-            read = counts.get("records", 0)
             unread = max(self.window_count - read, 0)
-            counts.update(records=read + unread, unchanged=counts.get("unchanged", 0) + unread, read=read)
-            self.run.counts = counts
+            counts.update(records=read + unread, unchanged=counts.get("unchanged", 0) + unread)
+        self.run.counts = counts
         return removed

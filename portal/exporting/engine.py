@@ -285,7 +285,7 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     if checks and (db.session.execute(select(PreparedRow.id).where(
             PreparedRow.run_id == run_id, PreparedRow.invalid.is_(True)).limit(1)).first() or (
             sync_type == "incremental_new" and db.session.execute(
-                spec.select.with_only_columns(literal(1)).where(invalid).limit(1)).first())):
+                _whole_window(spec).with_only_columns(literal(1)).where(invalid).limit(1)).first())):
         _row_check_items(run_id, spec, checks, dialect)
     progress.advance(total)
 
@@ -379,6 +379,11 @@ def _sql_message(code, params):
     return sql.concat(*pieces) if pieces else literal("", String)
 
 
+def _whole_window(spec):
+    """The source SELECT of the whole window (an incremental run reads only what changed: ``changes``)."""
+    return spec.select if spec.window is None else spec.window
+
+
 def _row_check_items(run_id, spec, checks, dialect):
     """Report items of the rows that fail a check, in the order the row-by-row engine made them (by
     source row, then by check). One INSERT … SELECT."""
@@ -386,7 +391,7 @@ def _row_check_items(run_id, spec, checks, dialect):
     for position, check in enumerate(checks):
         params = sql.json_object([(name, value if sql.is_sql(value) else literal(value, String))
                                   for name, value in check.params], dialect)
-        parts.append(spec.select.with_only_columns(
+        parts.append(_whole_window(spec).with_only_columns(
             spec.source_id.label("source_id"), literal(position).label("position"),
             spec.record_key.label("record_key"), literal(check.code, String).label("code"),
             params.label("params")).where(check.condition))

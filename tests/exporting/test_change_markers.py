@@ -280,13 +280,19 @@ def test_a_transaction_that_commits_after_the_watermark_is_not_missed(ctx):
         pytest.skip("PostgreSQL: concurrent writers")
     profile, made, zorg = _payments_profile(3)
     start_and_run(profile, "production")
+    made[1].amount = Decimal("5.00")          # committed: the next run delivers it, with its watermark
+    db.session.commit()
     with db.engine.connect() as other:
         other.execute(update(Payment).where(Payment.receipt_number == "R000001").values(amount=Decimal("77.00")))
-        during = start_and_run(profile, "production")     # does not see the uncommitted change
-        assert _mutations(during) == {}
+        during = start_and_run(profile, "production")     # sees 5.00, not the uncommitted 77.00
+        assert _mutations(during) == {"R000001": "changed"}
+        assert Decimal(str(rows_of(during)[0]["amount"])) == Decimal("5.00")
         other.commit()
+    # 77.00 was written by a transaction in progress when ``during`` took its watermark: its marker is not
+    # below it, although it was written before (a watermark of "the next transaction id" would miss it).
     after = start_and_run(profile, "production")
     assert _mutations(after) == {"R000001": "changed"}
+    assert Decimal(str(rows_of(after)[0]["amount"])) == Decimal("77.00")
 
 
 # ---- every export type declares its key and markers --------------------------------------------------
