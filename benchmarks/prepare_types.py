@@ -24,8 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from benchmarks.seed_speed import fresh_database  # noqa: E402  (a fresh, empty database per engine)
 
 CHECKOUT = hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
 SQLITE_URL = f"sqlite:///{ROOT / 'instance' / 'bench_prepare.db'}"
@@ -36,18 +38,6 @@ TYPES = ("journal_entries", "invoices", "hours", "payments", "purchase_orders", 
 
 def _load():
     return "/".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def fresh_database(url):
-    target = make_url(url)
-    if target.get_backend_name() == "sqlite":
-        Path(target.database).unlink(missing_ok=True)
-        return
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def _prepare(services, jobs, profile_id, window):

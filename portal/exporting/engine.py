@@ -423,34 +423,13 @@ def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):
 
 
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
-    """The current ledger's records in the window (and scope) whose key the source no longer has: one
-    key-only anti-join. Inserted as 'removed' rows with the delivered payload (a cancellation's base)."""
-    cur = LedgerCurrent.__table__.alias("cur")
+    """The current ledger's records in the window (and scope) whose key the source no longer has
+    (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
     low, high = ctx.window_value_bounds(export_type.window_kind)
     source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
-    if db.session.connection().dialect.name == "postgresql":      # an anti-join (hashed or merged)
-        gone = ~source.with_only_columns(literal(1)).where(spec.record_key == cur.c.record_key).exists()
-    else:
-        # SQLite runs a correlated EXISTS once per ledger row: a scan each when the key is an expression
-        # (``invoice_number || '/' || line_no``). NOT IN reads the source's keys once, into an index.
-        gone = cur.c.record_key.not_in(source.with_only_columns(spec.record_key)
-                                       .where(spec.record_key.is_not(None)))
-    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high, gone]
-    if ctx.company_id is not None:
-        conditions.append(cur.c.company_id == ctx.company_id)
     subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
-    if subjects:
-        conditions.append(cur.c.subject_key.in_(list(subjects)))
-    rows = select(literal(run_id), (literal(seq_base) + func.row_number().over(order_by=cur.c.record_key)),
-                  cur.c.record_key, null(), literal(Mutation.REMOVED.value, String), cur.c.window_value,
-                  cur.c.group_key, cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(),
-                  false()).where(*conditions)
-    return {
-        "insert": insert(PreparedRow).from_select(
-            ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
-             "subject_key", "payload", "active", "processed", "invalid"], rows),
-        "count": select(func.count()).select_from(cur).where(*conditions),
-    }
+    return sync.removals_against(run_id, profile_id, source, spec.record_key, seq_base=seq_base, low=low,
+                                 high=high, company_id=ctx.company_id, subjects=subjects)
 
 
 _ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",

@@ -116,24 +116,42 @@ def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, su
 
 def _removals_from_window(run_id, profile_id, window, key, *, seq_base, low, high, company_id, subjects, count_only):
     """``add_removals`` by a key-only anti-join against the window's source SELECT (one statement)."""
+    removals = removals_against(run_id, profile_id, window, key, seq_base=seq_base, low=low, high=high,
+                                company_id=company_id, subjects=subjects)
+    if count_only:
+        return db.session.execute(removals["count"]).scalar()
+    db.session.execute(removals["insert"])
+    # (psycopg reports no row count for an INSERT … SELECT with a window function: counted instead)
+    return db.session.execute(select(func.count()).where(
+        PreparedRow.run_id == run_id, PreparedRow.mutation == "removed")).scalar()
+
+
+def removals_against(run_id, profile_id, source, key, *, seq_base, low, high, company_id=None, subjects=None):
+    """The current ledger's records in the window (``low``–``high``, and scope) whose key no row of the
+    ``source`` SELECT has (``key``: its record key as SQL): one key-only anti-join, for both engines.
+    {"insert": them as 'removed' prepared rows with the delivered payload (a cancellation's base),
+    "count": how many}."""
     cur = LedgerCurrent.__table__.alias("cur")
-    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high,
-                  ~window.with_only_columns(literal(1)).where(key == cur.c.record_key).exists()]
+    if db.session.connection().dialect.name == "postgresql":      # an anti-join (hashed or merged)
+        gone = ~source.with_only_columns(literal(1)).where(key == cur.c.record_key).exists()
+    else:
+        # SQLite runs a correlated EXISTS once per ledger row: a scan each when the key is an expression
+        # (``invoice_number || '/' || line_no``). NOT IN reads the source's keys once, into an index.
+        gone = cur.c.record_key.not_in(source.with_only_columns(key).where(key.is_not(None)))
+    conditions = [cur.c.profile_id == profile_id, cur.c.window_value >= low, cur.c.window_value < high, gone]
     if company_id is not None:
         conditions.append(cur.c.company_id == company_id)
     if subjects:
         conditions.append(cur.c.subject_key.in_(list(subjects)))
-    if count_only:
-        return db.session.execute(select(func.count()).select_from(cur).where(*conditions)).scalar()
     rows = select(literal(run_id), literal(seq_base) + func.row_number().over(order_by=cur.c.record_key),
                   cur.c.record_key, null(), literal("removed", String), cur.c.window_value, cur.c.group_key,
                   cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(), false()).where(*conditions)
-    db.session.execute(insert(PreparedRow).from_select(
-        ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
-         "subject_key", "payload", "active", "processed", "invalid"], rows))
-    # (psycopg reports no row count for an INSERT … SELECT with a window function: counted instead)
-    return db.session.execute(select(func.count()).where(
-        PreparedRow.run_id == run_id, PreparedRow.mutation == "removed")).scalar()
+    return {
+        "insert": insert(PreparedRow).from_select(
+            ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+             "subject_key", "payload", "active", "processed", "invalid"], rows),
+        "count": select(func.count()).select_from(cur).where(*conditions),
+    }
 
 
 def append_ledger(run_id, profile_id, export_pass):

@@ -49,8 +49,12 @@ class Invoices(ExportType):
                        Debtor.number.label("debtor_number"), Debtor.name.label("debtor_name"),
                        Debtor.blocked.label("debtor_blocked"))
                 .join(Company, Company.id == InvoiceLine.company_id)
-                .join(Debtor, Debtor.id == InvoiceLine.debtor_id)
-                .where(self.window_filter(InvoiceLine.invoice_date, ctx)))
+                .join(Debtor, Debtor.id == InvoiceLine.debtor_id))
+        return self._scoped(stmt, ctx)
+
+    def _scoped(self, stmt, ctx):
+        """The run's window, company scope and debtor selection (both engines' source)."""
+        stmt = stmt.where(self.window_filter(InvoiceLine.invoice_date, ctx))
         if ctx.company_id is not None:
             stmt = stmt.where(InvoiceLine.company_id == ctx.company_id)
         numbers = ctx.params.get("debtor_numbers")
@@ -59,15 +63,9 @@ class Invoices(ExportType):
         return stmt
 
     def sql_source(self, ctx, dialect):
-        stmt = (select(InvoiceLine.id).select_from(InvoiceLine)
-                .join(Company, Company.id == InvoiceLine.company_id)
-                .join(Debtor, Debtor.id == InvoiceLine.debtor_id)
-                .where(self.window_filter(InvoiceLine.invoice_date, ctx)))
-        if ctx.company_id is not None:
-            stmt = stmt.where(InvoiceLine.company_id == ctx.company_id)
-        numbers = ctx.params.get("debtor_numbers")
-        if numbers:
-            stmt = stmt.where(Debtor.number.in_(numbers))
+        stmt = self._scoped(select(InvoiceLine.id).select_from(InvoiceLine)
+                            .join(Company, Company.id == InvoiceLine.company_id)
+                            .join(Debtor, Debtor.id == InvoiceLine.debtor_id), ctx)
         invoice_date = sql.iso_date(InvoiceLine.invoice_date, dialect)
         record_key = sql.concat(InvoiceLine.invoice_number, "/", InvoiceLine.line_no)
         # The run's parameters: the same for every row (and left out of the fingerprint: ``run_param_keys``).

@@ -39,8 +39,12 @@ class Products(ExportType):
         stmt = (select(Product.id.label("source_id"), Product.updated_at.label("window_value"),
                        *[c for c in Product.__table__.c if c.name != "id"],
                        Company.code.label("company_code"), components.label("components"))
-                .join(Company, Company.id == Product.company_id)
-                .where(self.window_filter(Product.updated_at, ctx)))
+                .join(Company, Company.id == Product.company_id))
+        return self._scoped(stmt, ctx)
+
+    def _scoped(self, stmt, ctx):
+        """The run's window and company scope (both engines' source)."""
+        stmt = stmt.where(self.window_filter(Product.updated_at, ctx))
         if ctx.company_id is not None:
             stmt = stmt.where(Product.company_id == ctx.company_id)
         return stmt
@@ -50,10 +54,8 @@ class Products(ExportType):
         components = (select(func.count(kit.id)).where(kit.product_id == Product.id)
                       .correlate(Product).scalar_subquery())
         stmt = (select(Product.id).select_from(Product)
-                .join(Company, Company.id == Product.company_id)
-                .where(self.window_filter(Product.updated_at, ctx)))
-        if ctx.company_id is not None:
-            stmt = stmt.where(Product.company_id == ctx.company_id)
+                .join(Company, Company.id == Product.company_id))
+        stmt = self._scoped(stmt, ctx)
         updated_at = sql.iso_datetime(Product.updated_at, dialect)
         kind = case((Product.is_raw_material, "raw_material"), (Product.has_calculation, "kit"), else_="item")
         return sql.SqlSource(

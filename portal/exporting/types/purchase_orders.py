@@ -45,8 +45,12 @@ class PurchaseOrders(ExportType):
                 .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
                 .join(Company, Company.id == PurchaseOrder.company_id)
                 .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-                .outerjoin(Department, Department.id == PurchaseOrder.department_id)
-                .where(self.window_filter(PurchaseOrder.order_date, ctx)))
+                .outerjoin(Department, Department.id == PurchaseOrder.department_id))
+        return self._scoped(stmt, ctx)
+
+    def _scoped(self, stmt, ctx):
+        """The run's window and company scope (both engines' source)."""
+        stmt = stmt.where(self.window_filter(PurchaseOrder.order_date, ctx))
         if ctx.company_id is not None:
             stmt = stmt.where(PurchaseOrder.company_id == ctx.company_id)
         return stmt
@@ -60,10 +64,8 @@ class PurchaseOrders(ExportType):
                 .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
                 .join(Company, Company.id == PurchaseOrder.company_id)
                 .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-                .outerjoin(Department, Department.id == PurchaseOrder.department_id)
-                .where(self.window_filter(PurchaseOrder.order_date, ctx)))
-        if ctx.company_id is not None:
-            stmt = stmt.where(PurchaseOrder.company_id == ctx.company_id)
+                .outerjoin(Department, Department.id == PurchaseOrder.department_id))
+        stmt = self._scoped(stmt, ctx)
         order_date = sql.iso_date(PurchaseOrder.order_date, dialect)
         return sql.SqlSource(
             select=stmt, source_id=PurchaseOrderLine.id,
