@@ -12,7 +12,7 @@ from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
 from ..i18n import datetime_filter
 from ..models import Permission
-from ..schedules.labels import by_schedule
+from ..schedules.labels import who_started
 from ..schedules.services import started_by_a_schedule, starts_of_runs
 from ..templating import type_label
 from ..validation import parse_date, parse_id, parse_page
@@ -82,12 +82,10 @@ def download():
         while batch := list(islice(runs, 500)):
             starts = starts_of_runs([run.id for run in batch])     # "schedule …", as the page says it
             for run in batch:
-                start = starts.get(run.id)
-                started_by = by_schedule(start) if start else (run.started_by.name if run.started_by else "")
                 writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
                                  "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                                  run.window_start.isoformat(), run.window_end.isoformat(),
-                                 run.record_count, (run.counts or {}).get("errors", 0), neutralise(started_by),
+                                 run.record_count, (run.counts or {}).get("errors", 0), neutralise(who_started(run, starts.get(run.id))),
                                  datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
             yield out.getvalue()
             out.seek(0)

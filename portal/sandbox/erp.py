@@ -273,7 +273,8 @@ def _journal_transaction(company, body):
             if v(body, "overrideNumberSeries") else None, "rejectable": references + [reference]}
 
 
-def _customer_invoice(company, body):
+def _customer_document_period(company, body):
+    """What an invoice and a credit note are checked for alike (customer, branch, open period): its period."""
     customer = v(body, "customerNumber")
     if not customer:
         raise VismaError(400, "The customer is required.")
@@ -282,6 +283,11 @@ def _customer_invoice(company, body):
     _check_branch(v(body, "branchNumber"))
     period = _period_of(body, ("financialPeriod", "postPeriod"), ("documentDate",))
     _check_period(company, period)
+    return period
+
+
+def _customer_invoice(company, body):
+    period = _customer_document_period(company, body)
     lines = body.get("invoiceLines") or []
     _check_lines(lines, "Invoice")
     for index, line in enumerate(lines, start=1):
@@ -382,14 +388,7 @@ def _kit_specification(company, body):
 
 
 def _customer_credit_note(company, body):
-    customer = v(body, "customerNumber")
-    if not customer:
-        raise VismaError(400, "The customer is required.")
-    if not is_customer(customer):
-        raise VismaError(400, f"Customer '{customer}' was not found.")
-    _check_branch(v(body, "branchNumber"))
-    period = _period_of(body, ("financialPeriod", "postPeriod"), ("documentDate",))
-    _check_period(company, period)
+    period = _customer_document_period(company, body)
     _check_lines(body.get("lines"), "Credit note")
     reference = v(body, "externalReference") or v(body, "customerRefNumber")
     return {"reference": reference, "period": period, "number": None,

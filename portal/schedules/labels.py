@@ -45,3 +45,10 @@ def by_schedule(start):
     """The "Started by" cell of a run a schedule made: "schedule …" (and late, when it was)."""
     text = _("schedule %(schedule)s", schedule=describe(start.schedule))
     return text + " (" + _("late") + ")" if start.late else text
+
+
+def who_started(run, start):
+    """The "Started by" of a run: the schedule that made it (``start``), else the person, else ""."""
+    if start is not None:
+        return by_schedule(start)
+    return run.started_by.name if run.started_by else ""
