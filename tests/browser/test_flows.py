@@ -34,8 +34,10 @@ def sign_in(page, base, who, language=None):
     page.click("main button[type=submit]")
     expect(page.locator(".user-name")).to_be_visible()
     if language:
-        page.select_option("#locale-select", language)
-        page.wait_for_load_state("networkidle")
+        # The switcher submits itself once portal.js has run (it marks <html> "js"); then wait for that page.
+        expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
+        with page.expect_navigation():
+            page.select_option("#locale-select", language)
         expect(page.locator("html")).to_have_attribute("lang", language)
 
 
