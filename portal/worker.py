@@ -40,12 +40,27 @@ def main():
             worker.work(with_scheduler=True)
         finally:
             timer.stop()
+            _stop_scheduler(worker)
             with suppress(RedisError):      # listed no more, however it stopped (RQ's own stop also does this)
                 worker.register_death()
 
 
 def _stop_while_starting(signum, frame):
     raise SystemExit(0)
+
+
+def _stop_scheduler(worker):
+    """Stops RQ's scheduler process when the worker stopped before RQ could (a SIGTERM between the
+    scheduler's start and RQ's stop handlers): a scheduler process left running would keep this process
+    from exiting, as Python waits for its child processes at exit. Stopping a stopped one does nothing."""
+    scheduler = worker.scheduler
+    if scheduler is None:
+        return
+    if scheduler._process is not None:
+        worker.stop_scheduler()
+    else:                                   # locks taken, process not started: free them for another worker
+        with suppress(RedisError):
+            scheduler.release_locks()
 
 
 def _on_start(app):

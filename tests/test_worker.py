@@ -1,5 +1,6 @@
 """``python worker.py`` starts an RQ worker that /health counts, and stops cleanly."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,3 +43,49 @@ def test_worker_starts_is_counted_by_health_and_stops(app, client, redis_url, tm
     output = log_path.read_text()
     assert "worker starting on queues exports,default" in output
     assert "level=INFO" in output  # the worker logs structured lines too
+
+
+# The SIGTERM arrives just after RQ started its scheduler process and before RQ installed its own stop
+# handlers (the window a slow machine hits when a worker is stopped as soon as it is listed).
+_STOPPED_WHILE_STARTING = """
+import os, signal
+from rq.worker import Worker
+install = Worker._install_signal_handlers
+def stopped_first(self):
+    print("scheduler process", self.scheduler._process.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+    install(self)
+Worker._install_signal_handlers = stopped_first
+from portal.worker import main
+main()
+"""
+
+
+def test_worker_stopped_while_its_scheduler_starts_exits_and_stops_the_scheduler(redis_url, tmp_path):
+    from redis import Redis
+    connection = Redis.from_url(redis_url)
+    for key in connection.scan_iter("rq:scheduler-lock:*"):    # a killed worker's lock would keep the scheduler off
+        connection.delete(key)
+    env = {**os.environ, "PORTAL_ENV": "test", "TEST_REDIS_URL": redis_url, "TEST_DATABASE_URL": SQLITE_URL,
+           "TEST_STORAGE_DIR": str(tmp_path)}
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", _STOPPED_WHILE_STARTING], cwd=ROOT, env=env,
+                                   stdout=log, stderr=log)
+    try:
+        assert process.wait(timeout=60) == 0, log_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = log_path.read_text()
+    scheduler_pid = int(re.search(r"scheduler process (\d+)", output).group(1))
+    assert not _alive(scheduler_pid), output
+    assert not _registered(redis_url, process.pid)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

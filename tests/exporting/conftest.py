@@ -13,6 +13,14 @@ def ctx(any_app):
 
 
 @pytest.fixture
+def pg_ctx(pg_app):
+    """An app context on PostgreSQL only (what SQLite cannot do, such as concurrent writers)."""
+    with pg_app.app_context():
+        yield pg_app
+        db.session.remove()
+
+
+@pytest.fixture
 def sqlite_ctx(app):
     with app.app_context():
         yield app

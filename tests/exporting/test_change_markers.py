@@ -272,12 +272,11 @@ def test_the_row_by_row_path_reads_the_same(ctx, monkeypatch):
     _adds_up(run, 4)
 
 
-def test_a_transaction_that_commits_after_the_watermark_is_not_missed(ctx):
+@pytest.mark.postgres
+def test_a_transaction_that_commits_after_the_watermark_is_not_missed(pg_ctx):
     """PostgreSQL: a change made before a run reads but committed after it is read by the next run
     (its marker, the writer's transaction id, is not below the run's watermark). SQLite has one writer
     at a time: the run's prepare waits for it."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL: concurrent writers")
     profile, made, zorg = _payments_profile(3)
     start_and_run(profile, "production")
     made[1].amount = Decimal("5.00")          # committed: the next run delivers it, with its watermark
