@@ -258,6 +258,8 @@ def main():
         "overview_first": "/overview/",
         "overview_deep": f"/overview/?page={max(1, args.runs // 100)}&sort=profile&dir=asc",
         "overview_filtered": "/overview/?mode=production&status=failed&date_from=2026-05-01&date_to=2026-05-31",
+        "overview_deep_completed": f"/overview/?page={max(1, args.runs // 100)}&sort=finished&dir=asc",
+        "overview_deep_window": f"/overview/?page={max(1, args.runs // 100)}&sort=window&dir=desc",
     }
     for name, count in (("small", SMALL_ROWS), ("big", args.rows)):
         run_id = made[name]

@@ -8,3 +8,18 @@ db.Index("ix_runs_started_at", Run.started_at, Run.id)
 db.Index("ix_runs_mode_started", Run.mode, Run.started_at)
 db.Index("ix_runs_started_by", Run.started_by_id, Run.started_at)
 db.Index("ix_runs_profile_id", Run.profile_id, Run.id)
+# The overview's sorts by Completed on and by Time window (PostgreSQL also has ``finished_at DESC NULLS
+# LAST, id DESC`` for the descending order: see migration i10g_0001).
+db.Index("ix_runs_finished_at", Run.finished_at, Run.id)
+db.Index("ix_runs_window_start", Run.window_start, Run.id)
+
+
+class RunStatusCount(db.Model):
+    """How many runs a profile has per mode and status: the overview's totals without reading every run.
+    Written only by the database's triggers on ``runs`` (migration i10g_0001), in the same transaction as
+    the run's change; read by ``exporting.queries.overview_totals``."""
+    __tablename__ = "run_status_counts"
+    profile_id = db.Column(db.ForeignKey("export_profiles.id", ondelete="CASCADE"), primary_key=True)
+    mode = db.Column(db.String(12), primary_key=True)
+    status = db.Column(db.String(24), primary_key=True)
+    run_count = db.Column(db.Integer, nullable=False)

@@ -254,3 +254,42 @@ def test_rows_are_written_in_the_viewers_language_and_time_zone(app, client, aut
         assert [("warning-triangle" in row) for row in rows].count(True) == 2
         assert sum(f'title="{production}"' in row for row in rows) == 1
         assert sum(f'title="{test}"' in row for row in rows) == 2
+
+
+@pytest.mark.parametrize("sort", ["finished", "window"])
+def test_pages_sorted_by_completed_on_or_time_window_keep_a_unique_order(any_app, sort):
+    """Sorted by Completed on (runs not finished last, both directions) or by Time window, with ties
+    (runs that finished at the same moment, windows that start on the same day): ties by the run's id in
+    the sort's direction, and the pages (walked along ``ix_runs_finished_at`` / ``ix_runs_window_start``)
+    neither repeat nor skip a run, also with a filter."""
+    from portal.exporting import queries
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        profiles = [factories.profile("Een").id, factories.profile("Twee").id]
+        seed_runs(profiles, 120, [factories.user_id("staff")])
+        ids = db.session.execute(db.select(Run.id).order_by(Run.id)).scalars().all()
+        # Ties: every third run finished at the same moment and its window starts on the same day;
+        # every seventh is still working (not finished).
+        db.session.execute(db.update(Run).where(Run.id.in_(ids[::3]))
+                           .values(finished_at=datetime(2026, 3, 1, 12), window_start=datetime(2026, 3, 1).date()))
+        db.session.execute(db.update(Run).where(Run.id.in_(ids[::7])).values(finished_at=None))
+        db.session.commit()
+        runs = db.session.execute(db.select(Run.id, Run.finished_at, Run.window_start, Run.mode)).all()
+        column = {"finished": "finished_at", "window": "window_start"}[sort]
+        for conditions, matches in (({}, lambda r: True), ({"mode": "test"}, lambda r: r.mode == "test")):
+            for direction in ("asc", "desc"):
+                present = sorted((r for r in runs if matches(r) and getattr(r, column) is not None),
+                                 key=lambda r: (getattr(r, column), r.id), reverse=direction == "desc")
+                missing = sorted((r for r in runs if matches(r) and getattr(r, column) is None),
+                                 key=lambda r: r.id, reverse=direction == "desc")
+                expected = [r.id for r in present + missing]
+                filters = queries.OverviewFilters(sort=sort, direction=direction, **conditions)
+                totals = queries.overview_totals(filters)
+                first = queries.overview_page(filters, page=1, per_page=17, totals=totals)
+                assert first.total == len(expected)
+                shown = []
+                for number in range(1, first.pages + 1):
+                    shown += [r.id for r in queries.overview_page(filters, page=number, per_page=17,
+                                                                  totals=totals).items]
+                assert shown == expected, (sort, direction, conditions)
