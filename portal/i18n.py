@@ -5,11 +5,12 @@ formatted as ``PORTAL_ENGLISH_LOCALE`` (British English unless configured otherw
 are stored in UTC and shown in the organisation's time zone (``PORTAL_TIMEZONE``), in one style
 (``short``) on every page.
 """
+import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, request, session, url_for
 from babel import dates as babel_dates, numbers as babel_numbers
 from babel.dates import get_timezone_gmt
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
@@ -72,6 +73,44 @@ def _patterns(locale, style):
             babel_numbers.parse_pattern(locale.decimal_formats[None]))
 
 
+def _join(locale, fmt, local):
+    """``local`` (in the zone it is shown in) as Babel's ``format_datetime`` writes it in ``fmt``."""
+    date_pattern, time_pattern, joined, _number = _patterns(locale, fmt)
+    return (joined.replace("{0}", babel_dates.format_time(local, time_pattern, locale=locale))
+            .replace("{1}", babel_dates.format_date(local, date_pattern, locale=locale)))
+
+
+# Time fields that depend on the hour and minute only (hour, am/pm, day period, minute).
+_HOUR_MINUTE_FIELDS = set("HhKkmaB")
+
+
+@lru_cache(maxsize=64)
+def _minute_is_enough(locale, fmt):
+    """Whether the locale's time pattern of ``fmt`` writes nothing finer than the minute (``short``:
+    "HH:mm" in every language we have), so that one text serves every time within that minute."""
+    fields = {field[0] for field in re.findall(r"%\((\w+)\)s", _patterns(locale, fmt)[1].format)}
+    return fields <= _HOUR_MINUTE_FIELDS
+
+
+_TEXTS = {}
+_PATH_MARK = 918_273_645_500_000   # a number no real id in a URL is
+
+
+def _datetime_text(locale, fmt, local):
+    """The text of ``_join``, kept per process by what it shows (the local day and minute, or the exact
+    time when the pattern shows seconds): a year of runs in one language is some 500,000 minutes at
+    most, and a page of the overview repeats none of them, so the texts are kept across requests
+    (Babel's formatting of 100 date-times was a third of the overview's rendering)."""
+    exact = not _minute_is_enough(locale, fmt)
+    key = (locale, fmt, local.replace(tzinfo=None) if exact else local.replace(tzinfo=None, second=0, microsecond=0))
+    text = _TEXTS.get(key)
+    if text is None:
+        if len(_TEXTS) > 100_000:
+            _TEXTS.clear()
+        text = _TEXTS[key] = _join(locale, fmt, local)
+    return text
+
+
 @lru_cache(maxsize=16)
 def _zone(name):
     return ZoneInfo(name)
@@ -95,6 +134,9 @@ class Formats:
     def __init__(self):
         self.locale, self.tz = get_locale(), get_timezone()
         self.zone = org_timezone()
+        # The request's zone is the organisation's (``select_timezone``): then one conversion serves both
+        # the text and the doubled-hour check.
+        self.same_zone = str(self.tz) == str(self.zone)
         self._once = {}
 
     def datetime(self, value, fmt=DATE_STYLE):
@@ -104,14 +146,14 @@ class Formats:
             return self.date(value, fmt)
         value = _aware(value)
         locale, tz = self.locale, self.tz
+        local = value.astimezone(self.zone)
         if fmt in STYLES and locale is not None and tz is not None:
-            date_pattern, time_pattern, joined, _number = _patterns(locale, fmt)
-            local = _local(value, tz)
-            text = (joined.replace("{0}", babel_dates.format_time(local, time_pattern, locale=locale))
-                    .replace("{1}", babel_dates.format_date(local, date_pattern, locale=locale)))
+            if self.same_zone:
+                text = _datetime_text(locale, fmt, local)
+            else:
+                text = _join(locale, fmt, _local(value, tz))
         else:
             text = format_datetime(value, fmt)
-        local = value.astimezone(self.zone)
         if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
             # The hour that happens twice when summer time ends: say which one.
             text += " (" + get_timezone_gmt(local, "long", locale=locale) + ")"
@@ -140,6 +182,20 @@ class Formats:
             self._once[key] = babel_numbers.format_decimal(value, _patterns(self.locale, DATE_STYLE)[3],
                                                            locale=self.locale)
         return self._once[key]
+
+    def path(self, endpoint, **ids):
+        """``url_for(endpoint, **ids)`` for whole-number ids, the URL built once per page and endpoint and
+        the ids put in (a page's 50 rows link to the same endpoint; each ``url_for`` matches the rules
+        again)."""
+        key = ("path", endpoint, tuple(sorted(ids)))
+        template = self._once.get(key)
+        if template is None:
+            marks = {name: str(_PATH_MARK + i) for i, name in enumerate(sorted(ids))}
+            template = url_for(endpoint, **marks).replace("{", "{{").replace("}", "}}")
+            for name, mark in marks.items():
+                template = template.replace(mark, "{" + name + "}")
+            self._once[key] = template
+        return template.format_map({name: int(value) for name, value in ids.items()})
 
     def once(self, fn, *args):
         key = (fn, args)

@@ -303,3 +303,33 @@ def test_patterns_and_page_formats_follow_the_locale_of_the_moment(app):
         assert str(dutch.once(STATUS_LABELS.get, "failed")) == str(STATUS_LABELS["failed"]) != sv_failed
         assert dutch.datetime(AUTUMN_BEFORE) == "25-10-2026, 02:30 (GMT+02:00)"
         assert dutch.datetime(None) == dutch.date(None) == dutch.number(None) == ""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_date_times_kept_per_process_are_the_text_babel_writes(app, locale):
+    """The page formats keep a date-time's text per process by the local day and minute when the style
+    shows no seconds (``short``), and by the exact time when it does (``medium``): every text is still
+    Babel's own, in both halves of the doubled autumn hour and in a time zone that is not the
+    organisation's."""
+    from flask_babel import format_datetime
+    from portal.i18n import Formats
+    times = [datetime(2026, 3, 29, 1, 30, 5), datetime(2026, 3, 29, 1, 30, 59), datetime(2026, 10, 25, 0, 30, 1),
+             datetime(2026, 10, 25, 1, 30, 1), datetime(2026, 12, 31, 23, 59, 59)]
+    with app.test_request_context("/", headers={"Accept-Language": locale}):
+        for style in ("short", "medium", "short"):
+            formats = Formats()
+            for value in times:
+                text = formats.datetime(value, style)
+                assert text.split(" (GMT")[0] == format_datetime(value, style), (style, value)
+        assert formats.datetime(times[0], "medium") != formats.datetime(times[1], "medium")
+        assert formats.datetime(times[2]).endswith("(GMT+02:00)") and formats.datetime(times[3]).endswith("(GMT+01:00)")
+
+
+def test_a_page_builds_a_link_once_and_puts_each_id_in(app):
+    from flask import url_for
+    from portal.i18n import Formats
+    with app.test_request_context("/"):
+        formats = Formats()
+        for run_id in (1, 7, 100002, 918273645500000):
+            assert formats.path("runs.run", run_id=run_id) == url_for("runs.run", run_id=run_id)
+        assert formats.path("runs.download", run_id=3, file_id=12) == url_for("runs.download", run_id=3, file_id=12)
