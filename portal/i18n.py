@@ -84,7 +84,11 @@ def _join(locale, fmt, local):
 _HOUR_MINUTE_FIELDS = set("HhKkmaB")
 
 
-@lru_cache(maxsize=64)
+_MINUTE_IS_ENOUGH = {}
+_TEXTS = {}
+_PATH_MARK = 918_273_645_500_000   # a number no real id in a URL is
+
+
 def _minute_is_enough(locale, fmt):
     """Whether the locale's time pattern of ``fmt`` writes nothing finer than the minute (``short``:
     "HH:mm" in every language we have), so that one text serves every time within that minute."""
@@ -92,17 +96,16 @@ def _minute_is_enough(locale, fmt):
     return fields <= _HOUR_MINUTE_FIELDS
 
 
-_TEXTS = {}
-_PATH_MARK = 918_273_645_500_000   # a number no real id in a URL is
-
-
-def _datetime_text(locale, fmt, local):
+def _datetime_text(locale, locale_key, fmt, local):
     """The text of ``_join``, kept per process by what it shows (the local day and minute, or the exact
     time when the pattern shows seconds): a year of runs in one language is some 500,000 minutes at
     most, and a page of the overview repeats none of them, so the texts are kept across requests
-    (Babel's formatting of 100 date-times was a third of the overview's rendering)."""
-    exact = not _minute_is_enough(locale, fmt)
-    key = (locale, fmt, local.replace(tzinfo=None) if exact else local.replace(tzinfo=None, second=0, microsecond=0))
+    (Babel's formatting of 100 date-times was a third of the overview's rendering). ``locale_key`` is
+    the locale's identifier (hashing and comparing Babel's ``Locale`` costs more than formatting)."""
+    exact = _MINUTE_IS_ENOUGH.get((locale_key, fmt))
+    if exact is None:
+        exact = _MINUTE_IS_ENOUGH[(locale_key, fmt)] = not _minute_is_enough(locale, fmt)
+    key = (locale_key, fmt, local.replace(tzinfo=None) if exact else local.replace(tzinfo=None, second=0, microsecond=0))
     text = _TEXTS.get(key)
     if text is None:
         if len(_TEXTS) > 100_000:
@@ -137,6 +140,7 @@ class Formats:
         # The request's zone is the organisation's (``select_timezone``): then one conversion serves both
         # the text and the doubled-hour check.
         self.same_zone = str(self.tz) == str(self.zone)
+        self.locale_key = str(self.locale)
         self._once = {}
 
     def datetime(self, value, fmt=DATE_STYLE):
@@ -149,7 +153,7 @@ class Formats:
         local = value.astimezone(self.zone)
         if fmt in STYLES and locale is not None and tz is not None:
             if self.same_zone:
-                text = _datetime_text(locale, fmt, local)
+                text = _datetime_text(locale, self.locale_key, fmt, local)
             else:
                 text = _join(locale, fmt, _local(value, tz))
         else:
