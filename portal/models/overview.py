@@ -3,10 +3,13 @@ from ..extensions import db
 from .exporting import Run
 
 # The overview's default order (newest first) and the date-range filter.
-db.Index("ix_runs_started_at", Run.started_at, Run.id)
+# ``status`` last: the totals per status of a date-range filter read the index only (migration i10g_0002).
+db.Index("ix_runs_started_at", Run.started_at, Run.id, Run.status)
 # The P/T filter, the "started by" filter, and the latest run of each profile (max(id) per profile).
-db.Index("ix_runs_mode_started", Run.mode, Run.started_at)
+db.Index("ix_runs_mode_started", Run.mode, Run.started_at, Run.status)
 db.Index("ix_runs_started_by", Run.started_by_id, Run.started_at)
+# The totals per status of the "started by" filter, in status order from one range.
+db.Index("ix_runs_started_by_status", Run.started_by_id, Run.status)
 db.Index("ix_runs_profile_id", Run.profile_id, Run.id)
 # The overview's sorts by Completed on and by Time window (PostgreSQL also has ``finished_at DESC NULLS
 # LAST, id DESC`` for the descending order: see migration i10g_0001).
