@@ -124,6 +124,7 @@ def seed(db, runs, rows):
         db.session.commit()
         print(f"  {count:>9,} prepared rows in {time.perf_counter() - started:.1f} s", flush=True)
         made[name] = run.id
+    made["starter"] = starters[1]
     if dialect == "postgresql":
         connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         connection.execute(text("VACUUM ANALYZE runs"))
@@ -260,6 +261,7 @@ def main():
         "overview_filtered": "/overview/?mode=production&status=failed&date_from=2026-05-01&date_to=2026-05-31",
         "overview_deep_completed": f"/overview/?page={max(1, args.runs // 100)}&sort=finished&dir=asc",
         "overview_deep_window": f"/overview/?page={max(1, args.runs // 100)}&sort=window&dir=desc",
+        "overview_started_by": f"/overview/?started_by={made['starter']}",
     }
     for name, count in (("small", SMALL_ROWS), ("big", args.rows)):
         run_id = made[name]

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true
-from sqlalchemy.orm import contains_eager, joinedload, undefer
+from sqlalchemy.orm import contains_eager, joinedload, load_only, undefer
 
 from ..extensions import db
 from ..i18n import org_timezone
@@ -521,6 +521,19 @@ def _base(filters, with_status=True):
     return query.where(*filters.conditions(with_status))
 
 
+# What a row of the overview shows (``templates/overview/index.html``, ``run_cells``): only these columns
+# are read and turned into objects (not the runs' parameters, progress and attempts, the profiles'
+# options, the starters' accounts). Another attribute read in a row would load it run by run: the
+# overview's test counts the statements of a page.
+OVERVIEW_ROW_COLUMNS = (
+    load_only(Run.id, Run.profile_id, Run.mode, Run.status, Run.counts, Run.total, Run.window_start,
+              Run.window_end, Run.started_by_id, Run.started_at, Run.finished_at),
+    undefer(Run.report_has_errors),
+    contains_eager(Run.profile).load_only(ExportProfile.name, ExportProfile.export_type),
+    contains_eager(Run.started_by).load_only(User.name),
+)
+
+
 def _overview_order(filters):
     """The page's ORDER BY: the chosen column, then ties by profile (for the profile sort) and id, so the
     order is unique. Sorted by profile name the order is (name, profile id, run id): SQLite walks
@@ -547,9 +560,7 @@ def overview_page(filters, page=1, per_page=OVERVIEW_PER_PAGE, totals=None):
         if filters.needs_profile_join(sorting=True):
             ids = ids.join(Run.profile)
         ids = ids.where(*filters.conditions()).order_by(*order)
-    query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by),
-                                    undefer(Run.report_has_errors))
-             .order_by(*order))
+    query = (_base(filters).options(*OVERVIEW_ROW_COLUMNS).order_by(*order))
     if totals is not None:
         count = totals.get(filters.status, 0) if filters.status else sum(totals.values())
     else:
