@@ -131,12 +131,13 @@ def prepare(run, progress):
     # the watermark first, then the source, kept to what may have changed, before the dispatch.
     run.source_version = changes.watermark()
     progress.phase("preparing")         # (finding what changed is preparing too: shown and timed as such)
-    changed = changes.Changes(run, profile.sync_type, dialect)
+    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx))
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         spec.select = changed.read(export_type, spec.select, spec.source_id)
         spec.window = changed.window
+        spec.removals_found = changed.removals_found
         return changed.finish(_prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect,
                                                  progress))
     source = changed.read(export_type, _routed(run_id, export_type.select(ctx), export_type, provider_cls),
@@ -184,14 +185,15 @@ def prepare(run, progress):
                 .values(invalid=True, error=report_message(issue.code, issue.params))).rowcount
 
     progress.phase("comparing")
-    _analyze("prepared_rows", "ledger_current")
+    _analyze("prepared_rows", inserted=seq)
+    _analyze("ledger_current")
     sync.mark_mutations(run_id, profile.id, profile.sync_type)
     removed = 0
     if profile.sync_type == "incremental_all":
         low, high = ctx.window_value_bounds(export_type.window_kind)
         subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
         args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects,
-                    window=changed.window, key=changed.key)
+                    window=changed.window, key=changed.key, found=changed.removals_found)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -300,12 +302,13 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
                 .values(invalid=True, error=report_message(issue.code, issue.params)))
 
     progress.phase("comparing")
-    _analyze("prepared_rows")
+    _analyze("prepared_rows", inserted=total)
     if sync_type != "incremental_new":
         _legacy_fingerprints(run_id, profile.id, export_type, sync_type)
     removed = 0
     if sync_type == "incremental_all":
-        removals = _removals_statement(run_id, profile.id, export_type, ctx, spec, seq_base=total)
+        removals = (sync.removals_found(run_id, profile.id, seq_base=total) if spec.removals_found else
+                    _removals_statement(run_id, profile.id, export_type, ctx, spec, seq_base=total))
         if provider_cls.supports_removals:
             db.session.execute(removals["insert"])
             # (psycopg reports no row count for this INSERT … SELECT: counted instead)
@@ -422,6 +425,14 @@ def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):
             db.session.execute(delete(PreparedRow).where(PreparedRow.id.in_(chunk)))
 
 
+def _removal_scope(export_type, ctx):
+    """(low, high, company id, debtor numbers): the current ledger's records a run over ``ctx`` compares
+    for removals (``sync.removals_against``)."""
+    low, high = ctx.window_value_bounds(export_type.window_kind)
+    subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
+    return low, high, ctx.company_id, subjects
+
+
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     """The current ledger's records in the window (and scope) whose key the source no longer has
     (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
@@ -447,11 +458,26 @@ def _insert_rows(values):
         db.session.execute(insert(PreparedRow), values)
 
 
-def _analyze(*tables):
+# A table is analyzed when the rows written since its last ANALYZE are more than this share of it (what
+# autovacuum's default ``autovacuum_analyze_scale_factor`` waits for).
+ANALYZE_SHARE = 0.1
+
+
+def _analyze(*tables, inserted=0):
     """PostgreSQL: fresh statistics after a bulk insert, so that the planner walks the indexes (keyset
-    pages, ledger joins) instead of sorting whole runs. Autovacuum would come too late."""
-    if db.session.connection().dialect.name == "postgresql":
-        for table in tables:
+    pages, ledger joins) instead of sorting whole runs. Autovacuum would come too late.
+
+    Only when the table changed by a meaningful share since its last ANALYZE (the rows written since,
+    as the statistics system counts them, plus ``inserted``: this run's own, not yet counted there) or
+    was never analyzed: sampling a table of millions of rows took 1–4 s, after an incremental run that
+    inserted a few thousand, whose statistics would not change a plan."""
+    if db.session.connection().dialect.name != "postgresql":
+        return
+    for table in tables:
+        size, written = db.session.execute(text(
+            "SELECT c.reltuples, COALESCE(pg_stat_get_mod_since_analyze(c.oid), 0) FROM pg_class c "
+            "WHERE c.oid = CAST(:table AS regclass)"), {"table": table}).one()
+        if size < 0 or written + inserted > ANALYZE_SHARE * size:
             db.session.execute(text(f"ANALYZE {table}"))
 
 

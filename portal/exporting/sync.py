@@ -7,11 +7,11 @@ record key), updated in the same transaction as the history: by ``append_ledger`
 commit) and ``restore_current`` (a roll back). Comparing a run with the ledger is then an index join.
 Everything here is one SQL statement over the whole run: no per-row lookups in Python.
 """
-from sqlalchemy import String, bindparam, false, func, insert, literal, null, select, text, true
+from sqlalchemy import String, and_, bindparam, false, func, insert, literal, null, select, text, true
 
 from ..extensions import db
 from ..models import utcnow
-from ..models.exporting import LedgerCurrent, PreparedRow
+from ..models.exporting import ChangedSource, LedgerCurrent, PreparedRow
 
 # The current ledger of one profile.
 CURRENT = """
@@ -76,14 +76,21 @@ def drop_undelivered(run_id, profile_id, sync_type):
 
 
 def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, subjects=None, count_only=False,
-                 window=None, key=None):
+                 window=None, key=None, found=False):
     """Records in the ledger for the window (and scope) that are gone from the source: removals.
 
     Inserted as prepared rows with mutation 'removed' and the delivered payload (the base of a
     cancellation line). Returns how many there are; ``count_only`` counts without inserting.
     Gone from the source: no prepared row has its key — or, when the run read only what changed
-    (``changes``), the whole ``window``'s SELECT has no row whose ``key`` (SQL) is it.
+    (``changes``), the whole ``window``'s SELECT has no row whose ``key`` (SQL) is it; ``found``: that
+    run's one pass over the window found them already (``removals_found``).
     """
+    if found:
+        removals = removals_found(run_id, profile_id, seq_base=seq_base)
+        if count_only:
+            return db.session.execute(removals["count"]).scalar()
+        db.session.execute(removals["insert"])
+        return _removed_count(run_id)
     if window is not None:
         return _removals_from_window(run_id, profile_id, window, key, seq_base=seq_base, low=low, high=high,
                                      company_id=company_id, subjects=subjects, count_only=count_only)
@@ -121,6 +128,10 @@ def _removals_from_window(run_id, profile_id, window, key, *, seq_base, low, hig
     if count_only:
         return db.session.execute(removals["count"]).scalar()
     db.session.execute(removals["insert"])
+    return _removed_count(run_id)
+
+
+def _removed_count(run_id):
     # (psycopg reports no row count for an INSERT … SELECT with a window function: counted instead)
     return db.session.execute(select(func.count()).where(
         PreparedRow.run_id == run_id, PreparedRow.mutation == "removed")).scalar()
@@ -143,15 +154,32 @@ def removals_against(run_id, profile_id, source, key, *, seq_base, low, high, co
         conditions.append(cur.c.company_id == company_id)
     if subjects:
         conditions.append(cur.c.subject_key.in_(list(subjects)))
+    return {"insert": _removed_rows(run_id, seq_base, cur, cur, conditions),
+            "count": select(func.count()).select_from(cur).where(*conditions)}
+
+
+def removals_found(run_id, profile_id, *, seq_base):
+    """The same as ``removals_against``, for the records an incremental_all run's one pass over its window
+    found gone (``changes``: their keys in ``changed_sources``, without a source row): read from the
+    current ledger by key."""
+    cur = LedgerCurrent.__table__.alias("cur")
+    gone = ChangedSource.__table__.alias("gone")
+    is_gone = and_(gone.c.run_id == run_id, gone.c.source_id.is_(None))
+    joined = gone.join(cur, and_(cur.c.profile_id == profile_id, cur.c.record_key == gone.c.record_key))
+    return {"insert": _removed_rows(run_id, seq_base, cur, joined, [is_gone]),
+            "count": select(func.count()).select_from(gone).where(is_gone)}
+
+
+def _removed_rows(run_id, seq_base, cur, from_, conditions):
+    """INSERT of the current ledger's rows ``cur`` (in ``from_``, where ``conditions``) as 'removed' prepared
+    rows with the delivered payload (a cancellation's base), numbered after ``seq_base`` by key."""
     rows = select(literal(run_id), literal(seq_base) + func.row_number().over(order_by=cur.c.record_key),
                   cur.c.record_key, null(), literal("removed", String), cur.c.window_value, cur.c.group_key,
-                  cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(), false()).where(*conditions)
-    return {
-        "insert": insert(PreparedRow).from_select(
-            ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
-             "subject_key", "payload", "active", "processed", "invalid"], rows),
-        "count": select(func.count()).select_from(cur).where(*conditions),
-    }
+                  cur.c.company_id, cur.c.subject_key, cur.c.payload, true(), false(), false()) \
+        .select_from(from_).where(*conditions)
+    return insert(PreparedRow).from_select(
+        ["run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",
+         "subject_key", "payload", "active", "processed", "invalid"], rows)
 
 
 def append_ledger(run_id, profile_id, export_pass):

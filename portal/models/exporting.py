@@ -295,12 +295,19 @@ class LedgerCurrent(db.Model):
 
 
 class ChangedSource(db.Model):
-    """The source rows an incremental run reads (``exporting.changes``): found once, by one key-only
-    anti-join of the window against the current ledger, then read by id (so the planner knows how few
-    they are). Emptied when the run's prepare ends."""
+    """What an incremental run's one pass over its window found (``exporting.changes``): the source rows
+    it reads (``source_id``; read by id afterwards, so the planner knows how few they are) and, for
+    incremental_all, the current ledger's records of the window that the source no longer has
+    (``record_key``, no ``source_id``: the removals). Emptied when the run's prepare ends."""
     __tablename__ = "changed_sources"
-    run_id = db.Column(db.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    source_id = db.Column(db.BigInteger, primary_key=True)
+    run_id = db.Column(db.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
+    source_id = db.Column(db.BigInteger, nullable=True)
+    record_key = db.Column(db.String(200), nullable=True)
+
+    __table_args__ = (db.Index("ix_changed_sources_run", "run_id", "source_id"),)
+    # No primary key in the table (a removal has no source row); the ORM needs one to map the class, and
+    # the table is only read and written by statements, never loaded as objects.
+    __mapper_args__ = {"primary_key": [run_id, source_id, record_key]}
 
 
 class MappingHistoryEntry(db.Model):

@@ -17,7 +17,7 @@ from portal.models import (
     Company, CostCentre, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent, Payment, Product,
     PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
-from portal.models.exporting import PreparedRow, Run
+from portal.models.exporting import ChangedSource, PreparedRow, Run
 from portal.models import source
 from portal.models.source import ChangeMarked
 
@@ -147,6 +147,69 @@ def test_an_incremental_run_reads_only_the_changed_new_and_undelivered_records(c
     _adds_up(second, 6)
     assert (second.counts["changed"], second.counts["new"], second.counts["removed"]) == (1, 1, 1)
     assert sync.current_table(second.profile_id) == sync.current_from_history(second.profile_id)
+
+
+def test_one_pass_finds_the_rows_to_read_and_the_removals(ctx):
+    """incremental_all finds what it reads and what is gone in one pass over the window (a full outer join
+    with the current ledger): a removal is found when nothing else changed, with changes and new records
+    beside it, by row and by the count-only path; records delivered by a wider window are not removals of
+    a narrower one; and the found removals leave nothing behind."""
+    profile, made, zorg = _payments_profile(8)
+    december = Payment(company_id=zorg.id, receipt_number="R-DEC", customer_number="C9", payment_type="CASH",
+                       amount=Decimal("9.00"), paid_at=datetime(2026, 12, 3, 9, 0))
+    db.session.add(december)
+    db.session.commit()
+    wide = start_and_run(profile, "production", window_end="2026-12-31")
+    assert wide.counts["new"] == 9
+
+    # Only a removal: nothing is read, the removal is still found (a run that misses it fails here).
+    db.session.delete(made[7])
+    db.session.commit()
+    only = start_and_run(profile, "test")
+    assert _mutations(only) == {"R000007": "removed"} and only.counts["read"] == 0, only.counts
+    _adds_up(only, 7)
+    assert only.counts["removed"] == 1
+
+    # A change, a new record, a deletion and a record moved out of the window, in one run; R-DEC (in the
+    # ledger, outside this window) is not a removal.
+    made[2].amount = Decimal("50.00")
+    db.session.delete(made[3])
+    made[4].paid_at = datetime(2026, 10, 20, 10, 0)
+    db.session.add(Payment(company_id=zorg.id, receipt_number="R888", customer_number="C8", payment_type="CASH",
+                           amount=Decimal("8.00"), paid_at=datetime(2026, 11, 22, 9, 0)))
+    db.session.commit()
+    run = start_and_run(profile, "production")
+    assert _mutations(run) == {"R000002": "changed", "R888": "new", "R000003": "removed", "R000004": "removed",
+                               "R000007": "removed"}, _mutations(run)
+    assert run.counts["read"] == 2, run.counts
+    _adds_up(run, 6)
+    assert (run.counts["changed"], run.counts["new"], run.counts["removed"]) == (1, 1, 3)
+    assert [(r["receipt_number"], Decimal(str(r["amount"]))) for r in rows_of(run) if r["mutation"] == "removed"] \
+        == [("R000003", Decimal("-15.50")), ("R000004", Decimal("-16.50")), ("R000007", Decimal("-19.50"))]
+    current = sync.current_table(profile.id)
+    assert current == sync.current_from_history(profile.id)
+    assert "R000003" not in current and "R-DEC" in current and current["R888"][4] == run.source_version
+    assert db.session.execute(select(func.count()).select_from(ChangedSource)).scalar() == 0
+
+    # Nothing left to find: the next run reads nothing and removes nothing.
+    again = start_and_run(profile, "test")
+    assert _mutations(again) == {} and again.counts["read"] == 0
+    _adds_up(again, 6)
+
+
+def test_removals_found_in_one_pass_are_counted_where_the_provider_cannot_deliver_them(ctx, monkeypatch):
+    from portal.exporting.providers.file import FileProvider
+    from portal.models.exporting import ReportItem
+    profile, made, zorg = _payments_profile(4)
+    start_and_run(profile, "production")
+    db.session.delete(made[0])
+    made[1].amount = Decimal("1.00")
+    db.session.commit()
+    monkeypatch.setattr(FileProvider, "supports_removals", False)
+    run = start_and_run(profile, "test")
+    assert _mutations(run) == {"R000001": "changed"}
+    assert db.session.execute(select(ReportItem.params).where(
+        ReportItem.run_id == run.id, ReportItem.code == "removals_left_out")).scalar()["count"] == 1
 
 
 def test_a_record_changed_outside_a_runs_window_is_still_seen_later(ctx):

@@ -42,8 +42,10 @@ class SqlSource:
     headers: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
     # The whole window's SELECT when ``select`` was kept to what changed (an incremental run, set by the
-    # engine's ``prepare``): removals are found against this one.
+    # engine's ``prepare``): removals are found against this one — unless the run's one pass over the
+    # window found them already (``removals_found``: incremental_all, ``exporting.changes``).
     window: object = None
+    removals_found: bool = False
 
 
 @dataclass
