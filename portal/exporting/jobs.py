@@ -18,7 +18,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from .. import create_app
 from ..extensions import db
 from ..models import utcnow
-from ..models.exporting import Operation, ReportItem, Run, RunStatus, Severity, WORKING_STATUSES
+from ..models.exporting import (
+    MappingHistoryEntry, Operation, ReportItem, Run, RunMode, RunStatus, Severity, WORKING_STATUSES,
+)
 from ..queue import queue, redis_connection
 from . import attempts, engine
 from .errors import ExportError, TransientError
@@ -160,6 +162,11 @@ def _work(run, target, number):
                     transition(run, RunStatus.PREPARED)
                     run.phase = None
                     run.finished_at = utcnow()
+                    if run.mode == RunMode.PRODUCTION.value:
+                        # Seed 000: the Mapping history's "Prepared" line (Scenarios' "Prepared on" reads it).
+                        db.session.add(MappingHistoryEntry(
+                            profile_id=run.profile_id, run_id=run_id, status_date=run.finished_at,
+                            status=RunStatus.PREPARED.value, record_count=(run.counts or {}).get("prepared", 0)))
                     progress.finish()
                     db.session.commit()
                     status = RunStatus.PREPARED

@@ -288,6 +288,13 @@ def mapping_history(profile_id, limit=200):
     ).scalars().all()
 
 
+def run_history_lines(run_id):
+    """A run's mapping-history lines, newest first (what its roll back removes)."""
+    return db.session.execute(
+        select(MappingHistoryEntry).where(MappingHistoryEntry.run_id == run_id)
+        .order_by(MappingHistoryEntry.id.desc())).scalars().all()
+
+
 def latest_history_line(profile_id):
     return db.session.execute(
         select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == profile_id)
@@ -348,7 +355,8 @@ class RollBackPlan:
     refusal: str | None = None
     prepared_rows: int = 0
     ledger_entries: int = 0
-    history_line: object = None
+    history_line: object = None       # the latest of ``history_lines``
+    history_lines: list = field(default_factory=list)    # the run's mapping-history lines, newest first
     delivered_to_api: bool = False
     files: bool = False
 
@@ -363,9 +371,8 @@ def roll_back_plan(run):
     plan = RollBackPlan(prepared_rows=rows, files=bool(run.counts and run.counts.get("processed")))
     if run.is_production:
         plan.ledger_entries = run.recorded_count()
-        latest = latest_history_line(run.profile_id)
-        if latest is not None and latest.run_id == run.id:
-            plan.history_line = latest
+        plan.history_lines = run_history_lines(run.id)
+        plan.history_line = plan.history_lines[0] if plan.history_lines else None
         plan.delivered_to_api = run.profile.provider != "file" and bool(plan.ledger_entries)
     return plan
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
-    ExportProfile, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
+    ExportProfile, MappingHistoryEntry, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
 )
 from . import jobs, queries, sync, windows
 from .errors import ExportError
@@ -312,7 +312,8 @@ def cancel_run(run_id, *, user=None):
 
 def roll_back(run_id, *, user=None):
     """Remove a run's prepared data; for the latest production run of its profile, also restore the
-    ledger (its entries stop counting) and remove the latest mapping-history line. An older production
+    ledger (its entries stop counting) and remove its mapping-history lines (the latest ones: its
+    "Prepared" line and one per export pass). An older production
     run is refused: a later run built on its ledger."""
     run = _run(run_id, lock=True)
     refusal = run.roll_back_refusal()
@@ -321,9 +322,9 @@ def roll_back(run_id, *, user=None):
     if run.is_production and run.recorded_count():
         sync.roll_back_ledger(run.id, run.profile_id)      # the history and the current ledger, together
     if run.is_production:
-        latest = queries.latest_history_line(run.profile_id)
-        if latest is not None and latest.run_id == run.id:
-            db.session.delete(latest)
+        # Every line of the run (its "Prepared" line and one per export pass): the ledger drops every pass's
+        # entries, so the history does too. Only the latest production run gets here with lines (the rule).
+        db.session.execute(delete(MappingHistoryEntry).where(MappingHistoryEntry.run_id == run.id))
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run.id))
     transition(run, RunStatus.ROLLED_BACK)
     run.operation = Operation.ROLL_BACK.value

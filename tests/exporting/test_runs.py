@@ -108,7 +108,7 @@ def test_blocked_debtor_is_a_row_error_and_partial_runs_re_export_only_what_is_l
     assert len(sync.current_ledger(profile.id)) == 4
     assert len(files_of(run)) == 2
     history = queries.mapping_history(profile.id)
-    assert [h.status for h in history] == ["exported", "partially_processed"]
+    assert [h.status for h in history] == ["exported", "partially_processed", "prepared"]
     with pytest.raises(ExportError):
         services.set_row_active(run.id, good[0].id, False)
 
@@ -269,7 +269,8 @@ def test_unticked_rows_leave_the_run_partially_processed_and_rule_errors_do_not(
     first_file, second_file = files_of(run)
     assert first_file.version != second_file.version or first_file.name != second_file.name
     assert len(rows_of_file(second_file)) == 1
-    assert [h.status for h in queries.mapping_history(profile.id)] == ["exported", "partially_processed"]
+    assert [h.status for h in queries.mapping_history(profile.id)] == ["exported", "partially_processed",
+                                                                       "prepared"]
     # Only blocked rows left over from the start: Exported, and the next production run may start.
     factories.invoice_lines(zorg, debtors, 3, start=100)
     db.session.commit()

@@ -146,7 +146,10 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
         run = factories.run_job(run.id)
         assert run.status == "prepared", run.error_reason
     # The scenario now shows under Export, not under Prepare.
-    assert "Kassa" in client.get("/scenarios?operation=export").get_data(as_text=True)
+    exportable = client.get("/scenarios?operation=export").get_data(as_text=True)
+    assert "Kassa" in exportable
+    # "Prepared on" shows when it was prepared (the Mapping history's "Prepared" line).
+    assert re.findall(r'<td class="when">([^<]*)</td>', exportable)[0].strip()
     assert "Kassa" not in client.get("/scenarios?operation=prepare").get_data(as_text=True)
 
     # Prepared data: untick one row and close (saves).
@@ -177,6 +180,8 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     text = confirm.get_data(as_text=True)
     assert "The 4 prepared rows of this export are removed." in text
     assert "The 3 records this production export recorded stop counting" in text
+    # Its "Prepared" line and its export pass's line: both go (the ledger forgets the whole run).
+    assert "The 2 lines of this export in the mapping history are removed (the latest: Partially processed" in text
     assert _runs(app)[0].status == "partially_processed"  # nothing changed yet
     client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "roll_back", "confirmed": "yes",
                                             "profiles": str(payments)})
@@ -184,6 +189,8 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(LedgerEntry)
                                   .where(LedgerEntry.rolled_back.is_(False))).scalar_one() == 0
+    history = client.get(f"/profiles/{payments}/history").get_data(as_text=True)
+    assert 'id="history-table"' not in history and "No history yet" in history
 
 
 def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app, client, auth, payments):
