@@ -55,6 +55,7 @@ def worker_main(run_id):
         from portal.exporting import engine
         from portal.exporting.jobs import execute_run
         before = resource.getrusage(resource.RUSAGE_SELF)
+        server_since = _server_clock()
         started = time.perf_counter()
         if os.environ.get("BENCH_PROFILE"):
             from pyinstrument import Profiler
@@ -66,11 +67,51 @@ def worker_main(run_id):
         else:
             status = execute_run(run_id)
         seconds = time.perf_counter() - started
+        server_cpu = _server_cpu(server_since)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     phases = {name: {"s": round(wall, 3), "cpu_s": round(cpu, 3)} for name, (wall, cpu) in engine.PHASE_SECONDS.items()}
     print(json.dumps({"status": status, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
                       "cpu_s": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
-                      "phases": phases}))
+                      "server_cpu_s": server_cpu, "phases": phases}))
+
+
+def _server_clock():
+    """PostgreSQL: (when this process's first connection began, that connection's server CPU ticks so
+    far); the job's connections are that one (pooled) and those opened since."""
+    from portal.extensions import db
+    from sqlalchemy import text
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with db.engine.connect() as connection:
+        pid, began = connection.execute(text(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")).one()
+    return began, _ticks(pid)
+
+
+def _ticks(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _server_cpu(since):
+    """PostgreSQL on this machine: CPU seconds of the server processes of the job's connections (read from
+    /proc before they close). Parallel workers' CPU is not included (they have ended by then). None on
+    SQLite (the worker's CPU includes the database's work there) or when the server is elsewhere."""
+    if since is None:
+        return None
+    began, ticks_before = since
+    from portal.extensions import db
+    from sqlalchemy import text
+    with db.engine.connect() as connection:
+        pids = connection.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_start >= :began"),
+            {"began": began}).scalars().all()
+    try:
+        total = sum(_ticks(pid) for pid in pids) - ticks_before
+    except OSError:         # not on this machine, or gone
+        return None
+    return round(total / os.sysconf("SC_CLK_TCK"), 2)
 
 
 def _in_worker(args, run_id, app=None, label="run"):
@@ -149,6 +190,11 @@ def _prepare_database(app):
         with db.engine.begin() as connection:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+        if db.engine.dialect.name == "postgresql":
+            # The deleted rows of an earlier run of the benchmark are dead tuples until vacuumed: without
+            # this, each run in the same database inserts into bloated tables and indexes and is slower.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text(f"VACUUM {', '.join(tables)}"))
 
 
 def _seed(app, rows):
@@ -234,7 +280,8 @@ def main():
         assert done.counts["processed"] == args.rows, done.counts
         from portal.exporting.queries import run_files
         exported_file = run_files(run)[0]
-    print(f"full test run: {figures['seconds']:.1f} s ({figures['cpu_s']:.1f} s CPU), "
+    server = f", server {figures['server_cpu_s']:.1f} s CPU" if figures.get("server_cpu_s") is not None else ""
+    print(f"full test run: {figures['seconds']:.1f} s ({figures['cpu_s']:.1f} s CPU{server}), "
           f"{args.rows / figures['seconds']:.0f} rows/s, peak worker RSS {figures['peak_rss_mb']:.0f} MB; "
           f"phases {_phases(figures)}; load {_load()}", flush=True)
 
@@ -252,7 +299,8 @@ def main():
         "python_baseline_s": round(baseline_s, 3), "python_baseline_cpu_s": round(baseline_cpu, 3),
         "ratio_to_python_baseline": round(figures["seconds"] / baseline_s, 2),
         # The machine is shared: the worker's own CPU time tells what the wall clock cannot.
-        "worker_cpu_s": round(figures["cpu_s"], 2), "phases": figures["phases"],
+        "worker_cpu_s": round(figures["cpu_s"], 2), "server_cpu_s": figures.get("server_cpu_s"),
+        "phases": figures["phases"],
     }
     if not args.skip_incremental:
         result.update(_incremental(args, app, services, incremental_id, figures))

@@ -97,6 +97,9 @@ class Config:
     EXPORT_PROGRESS_INTERVAL = 0.3
     # CSV and JSON Lines written by the database itself (COPY / one cursor); off: row by row in Python.
     EXPORT_FILES_BY_DATABASE = _bool("PORTAL_EXPORT_FILES_BY_DATABASE", True)
+    # PostgreSQL: such a file of a prepare-and-export run written by the statements that insert the
+    # prepared rows (engine._file_while_preparing); off: the export writes it afterwards.
+    EXPORT_FILE_WHILE_PREPARING = _bool("PORTAL_EXPORT_FILE_WHILE_PREPARING", True)
     # A working run's worker beats this often; a run whose heartbeat is older than the stale time has
     # lost its worker and is retried from a clean state, up to PORTAL_RUN_ATTEMPTS attempts in all.
     EXPORT_HEARTBEAT_SECONDS = _number("PORTAL_HEARTBEAT_SECONDS", 10.0)

@@ -20,10 +20,10 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Department, utcnow
 from ..models.exporting import (
-    LedgerCurrent, MappingHistoryEntry, Mutation, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus,
-    Severity,
+    LedgerCurrent, MappingHistoryEntry, Mutation, Operation, PreparedRow, ReportItem, Run, RunFile, RunMode,
+    RunStatus, Severity,
 )
-from . import changes, sync
+from . import changes, sqlcsv, sync
 from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
@@ -31,7 +31,7 @@ from .providers.base import DeliveryRow
 from .states import transition
 from .types import get_type
 from .types import sql
-from .types.base import MUTATION_COLUMN, Issue, SourceContext, window_text
+from .types.base import MUTATION_COLUMN, ExportType, Issue, SourceContext, window_text
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,14 @@ class Progress:
                              if min_interval is None else min_interval)
         self._last = 0.0
         self._timing = None
+        # A file written while preparing (``_file_while_preparing``), until ``export`` delivers it.
+        self.written_while_preparing = None
+
+    def discard_file(self):
+        """A file written while preparing that no export took (the job ended otherwise): dropped."""
+        writing, self.written_while_preparing = self.written_while_preparing, None
+        if writing is not None:
+            writing.abort()
 
     def _clock(self, name):
         now, cpu = time.perf_counter(), time.process_time()
@@ -266,6 +274,7 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     # In chunks of source ids (each one statement), so that progress and the heartbeat are written between.
     chunk = _batch_size() * 10
     ids = spec.select.with_only_columns(spec.source_id.label("id")).subquery("ids")
+    writing = _file_while_preparing(run, profile, export_type, provider_cls, spec, progress)
     done, last = 0, None
     while done < total:
         bound = select(ids.c.id).order_by(ids.c.id).offset(chunk - 1).limit(1)
@@ -275,9 +284,14 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
         part = spec.select if last is None else spec.select.where(spec.source_id > last)
         if high is not None:
             part = part.where(spec.source_id <= high)
-        db.session.execute(insert(PreparedRow).from_select(
-            columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error,
-                                     fingerprinted)))
+        if writing is not None and not _write_while_inserting(writing, progress, run_id, profile, sync_type, spec,
+                                                              part, dialect, done, invalid, error, fingerprinted,
+                                                              columns):
+            writing = None          # a row the database cannot write exactly: the export writes the file
+        if writing is None:
+            db.session.execute(insert(PreparedRow).from_select(
+                columns, _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error,
+                                         fingerprinted)))
         done = total if high is None else done + chunk
         last = high
         progress.advance(done)
@@ -322,13 +336,15 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
 
 
 def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error,
-                    fingerprinted=None):
+                    fingerprinted=None, carry=()):
     """The SELECT of one chunk of prepared rows: payload, fingerprint and mutation (against the current
     ledger) computed by the database; incremental sync types keep only what they deliver. The fingerprint
     hashes the payload's JSON, or — when the payload holds run parameters — that of ``fingerprinted``
-    (the payload without them)."""
+    (the payload without them). ``carry``: [(label, SQL expression)] of the source added as columns (the
+    file's values when it is written while inserting)."""
     separate = fingerprinted is not None and len(fingerprinted) != len(spec.payload)
     extra = [sql.json_object(fingerprinted, dialect).label("fingerprinted")] if separate else []
+    extra += [expression.label(label) for label, expression in carry]
     src = source.with_only_columns(
         (literal(seq_base) + func.row_number().over(order_by=spec.source_id)).label("seq"),
         spec.record_key.label("record_key"),
@@ -347,7 +363,7 @@ def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base,
     rows = (select(literal(run_id).label("run_id"), fp.c.seq, fp.c.record_key, fp.c.fingerprint,
                    mutation.label("mutation"), fp.c.window_value, fp.c.group_key, fp.c.company_id,
                    fp.c.subject_key, fp.c.payload, true().label("active"), false().label("processed"),
-                   fp.c.invalid, fp.c.error)
+                   fp.c.invalid, fp.c.error, *[fp.c[label] for label, _expression in carry])
             .select_from(fp.outerjoin(cur, and_(cur.c.profile_id == profile.id,
                                                 cur.c.record_key == fp.c.record_key))))
     if sync_type == "incremental_all":       # unchanged records are not delivered: never inserted
@@ -355,6 +371,84 @@ def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base,
     elif sync_type == "incremental_new":
         rows = rows.where(cur.c.record_key.is_(None))
     return rows
+
+
+class _Writing:
+    """A file written while preparing (``_file_while_preparing``): the provider that holds it open, the
+    payload keys' types, the output columns, the delivery's export pass and file version."""
+
+    def __init__(self, provider, fmt, kinds, columns, version):
+        self.provider, self.fmt, self.kinds, self.columns, self.version = provider, fmt, kinds, columns, version
+
+    def abort(self):
+        self.provider.abort()
+
+
+def _file_while_preparing(run, profile, export_type, provider_cls, spec, progress):
+    """PostgreSQL, a prepare-and-export run's first pass whose file (CSV, JSON Lines) the database writes:
+    the file is written by the statements that insert the prepared rows (``sqlcsv.write_while_inserting``),
+    from the values the payload is built of — no JSON stored, read back and parsed again for it. Only when
+    nothing between prepare and export can change a row or add a line: a full sync (no removals, every
+    row inserted as it is delivered), no checks over the whole set (``set_issues``), no reversal lines, no
+    fingerprints of the row-by-row engine in the ledger (compared in Python afterwards), one delivery
+    group (rows in ``seq`` order chunk after chunk). Returns a ``_Writing`` (the provider has the file
+    open), kept on ``progress`` for ``export``; or None, and the export writes the file as before."""
+    if (db.session.connection().dialect.name != "postgresql" or run.operation != Operation.PREPARE_AND_EXPORT.value
+            or (run.export_passes or 0) or profile.sync_type != "full" or spec.group_key is not None
+            or export_type.reverses_changes or type(export_type).set_issues is not ExportType.set_issues
+            or not current_app.config.get("EXPORT_FILES_BY_DATABASE", True)
+            or not current_app.config.get("EXPORT_FILE_WHILE_PREPARING", True)):
+        return None
+    opener = getattr(provider_cls, "open_while_preparing", None)
+    if opener is None or db.session.execute(select(literal(1)).where(
+            LedgerCurrent.profile_id == profile.id, func.length(LedgerCurrent.fingerprint) == 64).limit(1)).first():
+        return None
+    columns = _delivery_columns(profile, export_type)
+    version = _file_version(run.id)
+    provider = provider_cls(profile=profile, run=run, export_type=export_type, columns=columns,
+                            storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=1, version=version)
+    opened = provider.open_while_preparing()
+    if opened is None:
+        return None
+    fmt, options = opened
+    kinds = sqlcsv.kinds_while_inserting(fmt, options, columns, spec.payload, spec.select)
+    if kinds is None:
+        return None
+    provider._open(None)
+    writing = _Writing(provider, fmt, kinds, columns, version)
+    progress.written_while_preparing = writing
+    return writing
+
+
+def _write_while_inserting(writing, progress, run_id, profile, sync_type, spec, part, dialect, done, invalid,
+                           error, fingerprinted, columns):
+    """One chunk of prepared rows inserted and written into the file by one statement. False (nothing of
+    the chunk inserted, the file dropped) when a row is not in final form."""
+    values = dict(spec.payload)
+    carry = [(f"v{i}", values[key]) for i, key in enumerate(writing.kinds)]
+    rows = _set_based_rows(run_id, profile, sync_type, spec, part, dialect, done, invalid, error, fingerprinted,
+                           carry=carry)
+    try:
+        sqlcsv.write_while_inserting(writing.fmt, writing.provider.writer, rows, columns, writing.kinds,
+                                     writing.columns)
+    except sqlcsv.OddRow:
+        writing.abort()
+        progress.written_while_preparing = None
+        return False
+    return True
+
+
+def _delivery_columns(profile, export_type):
+    return [MUTATION_COLUMN] + export_type.output_columns(profile.options.get("columns"))
+
+
+def _file_version(run_id):
+    """The delivery's file version: now, to the second — never the name of an earlier pass's file (seed 000)."""
+    version = utcnow().replace(microsecond=0)
+    latest = db.session.execute(select(func.max(RunFile.version)).where(RunFile.run_id == run_id)).scalar()
+    if latest is not None and version <= latest:
+        version = latest + timedelta(seconds=1)
+    return version
 
 
 def _row_checks(spec):
@@ -528,32 +622,42 @@ def export(run, progress):
     provider_cls = get_provider(profile.provider)
     run_id = run.id
     export_pass = (run.export_passes or 0) + 1
-    version = utcnow().replace(microsecond=0)
-    # Each export pass is a file version of its own (seed 000): never the name of an earlier pass's file.
-    latest = db.session.execute(select(func.max(RunFile.version)).where(RunFile.run_id == run_id)).scalar()
-    if latest is not None and version <= latest:
-        version = latest + timedelta(seconds=1)
     decode = _decoder([MUTATION_COLUMN] + export_type.columns())
-    columns = [MUTATION_COLUMN] + export_type.output_columns(profile.options.get("columns"))
+    columns = _delivery_columns(profile, export_type)
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
                        PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))
     total = db.session.execute(select(func.count()).where(deliverable)).scalar()
     progress.phase("exporting", total)
-    provider = provider_cls(profile=profile, run=run, export_type=export_type, columns=columns,
-                            storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
-                            version=version)
+    # The file prepare wrote while inserting the rows holds exactly the deliverable rows (the same
+    # statements; nothing in between changes a row): delivered as it is. (Counted again, to be sure.)
+    writing, progress.written_while_preparing = progress.written_while_preparing, None
+    if writing is not None and (export_pass != 1 or writing.provider.writer.rows != total):
+        writing.abort()
+        writing = None
+    if writing is not None:
+        provider, version = writing.provider, writing.version
+    else:
+        # Each export pass is a file version of its own (seed 000): never the name of an earlier pass's file.
+        version = _file_version(run_id)
+        provider = provider_cls(profile=profile, run=run, export_type=export_type, columns=columns,
+                                storage_root=current_app.config["PORTAL_STORAGE_DIR"], export_pass=export_pass,
+                                version=version)
     cancel = export_type.supports_cancellation
     reverse = export_type.reverses_changes
     typed = provider.typed_values
-    provider.begin()
+    if writing is None:
+        provider.begin()
     try:
         done, last_group, last_seq, stopped = 0, "", -1, False
         # A file the database can write itself (CSV, JSON Lines): one streaming query, no Python per row.
         from_database = getattr(provider, "write_from_database", None)
-        written = from_database is not None and from_database(deliverable, cancel, reverse, progress)
-        if written:
-            done = total
-            progress.advance(done)
+        if writing is not None:
+            written, done = True, total         # (``run.done`` is set in the final transaction)
+        else:
+            written = from_database is not None and from_database(deliverable, cancel, reverse, progress)
+            if written:
+                done = total
+                progress.advance(done)
 
         def batch_of(rows):
             batch = []

@@ -148,6 +148,7 @@ def _execute(run_id):
 
 def _work(run, target, number):
     run_id = run.id
+    progress = None
     with force_locale(run.locale):
         try:
             progress = engine.Progress(run, attempt=number)
@@ -189,6 +190,9 @@ def _work(run, target, number):
             db.session.rollback()
             fail_run(run_id, _reason(exc), attempt=number)
             raise
+        finally:
+            if progress is not None:
+                progress.discard_file()     # a file prepare began that no export delivered
 
 
 def _transient_db_error(exc):

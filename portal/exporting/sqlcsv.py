@@ -15,9 +15,11 @@ A delivery with cancellation lines (removals, made in Python) goes row by row wi
 from operator import itemgetter
 
 from sqlalchemy import (
-    JSON, Integer, String, Text, and_, bindparam, case, cast, exists, func, literal, not_, or_, select, true, tuple_, type_coerce,
+    JSON, BigInteger, Boolean, Integer, String, Text, and_, bindparam, case, cast, exists, false, func, literal, not_, or_,
+    select, true, tuple_, type_coerce,
 )
 from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 
 from ..extensions import db
 from .formats.jsonl import _encode_string
@@ -227,16 +229,20 @@ def _cells(dialect, columns, fmt):
     return cells, predicates
 
 
+def _options_possible(fmt, options, name):
+    """The format, the database and the CSV options COPY can take."""
+    if fmt not in FORMATS or name not in ("postgresql", "sqlite"):
+        return False
+    return not (fmt == "csv" and name == "postgresql" and (
+        options.delimiter not in _PG_LITERALS or options.quotechar not in _PG_LITERALS or options.delimiter == "'"))
+
+
 def possible(fmt, options, columns, deliverable, cancel, reverse=False, counts=None):
     """Whether the database may try to write this delivery (cheap checks, no payload read): the format,
     the database, the CSV options COPY can take, columns it can convert, no cancellation or reversal
     lines (both made in Python)."""
     name = db.session.connection().dialect.name
-    if fmt not in FORMATS or name not in ("postgresql", "sqlite"):
-        return False
-    if fmt == "csv" and name == "postgresql" and (
-            options.delimiter not in _PG_LITERALS or options.quotechar not in _PG_LITERALS
-            or options.delimiter == "'"):
+    if not _options_possible(fmt, options, name):
         return False
     if _cells(_Dialect(name, columns), columns, fmt)[0] is None:
         return False
@@ -277,6 +283,97 @@ def write(fmt, writer, deliverable, columns, progress=None):
         stmt = select(*cells, *key).select_from(dialect.source()).order_by(*key)
         compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
         count = _write_sqlite(fmt, writer, raw, compiled, progress)
+    writer.rows += count
+    return count
+
+
+class _Prepared:
+    """PostgreSQL, while preparing (``write_while_inserting``): the values of the payload's keys as the
+    ``src`` CTE carries them (``v0``, ``v1`` …), each of a type whose JSON form the payload would have —
+    text (a JSON string) or an integer (a JSON number) — so that the cells and their checks are exactly
+    what ``_Dialect`` computes from the stored JSON, without building and parsing it."""
+    pg = True
+
+    def __init__(self, kinds):
+        self.kinds = kinds
+        names = [sa_column("seq", Integer), sa_column("group_key", Text), sa_column("mutation", Text),
+                 sa_column("invalid", Boolean)]
+        names += [sa_column(f"v{i}", Text if kind == "string" else BigInteger) for i, kind in enumerate(kinds.values())]
+        self.source_table = sa_table("src", *names)
+        self.row = self.source_table.c
+        self._values = {key: self.row[f"v{i}"] for i, key in enumerate(kinds)}
+
+    def value(self, key):
+        value = self._values[key]
+        return value if self.kinds[key] == "string" else cast(value, Text)
+
+    def absent(self, key):
+        return self._values[key].is_(None)
+
+    def is_string(self, key):
+        return true() if self.kinds[key] == "string" else false()
+
+    def is_integer(self, key):
+        return true() if self.kinds[key] == "integer" else false()
+
+    def is_bool(self, key, flag):
+        return false()
+
+    matches = _Dialect.matches
+    quote_json = _Dialect.quote_json
+
+    def odd(self):
+        return cast(cast(_text(_ODD_ROW + " seq ") + cast(self.row.seq, String), Integer), String)
+
+
+# PostgreSQL types of a payload value (``cursor.description``) and the JSON form ``json_build_object``
+# gives each: text (a JSON string) or an integer (a JSON number). Any other type: not written this way.
+_PG_KINDS = {25: "string", 1043: "string", 21: "integer", 23: "integer", 20: "integer"}
+
+
+def kinds_while_inserting(fmt, options, columns, payload, source):
+    """PostgreSQL: {payload key: "string" | "integer"} of the output columns' values when the file can be
+    written by the statement that inserts the prepared rows (``write_while_inserting``), else None.
+    ``payload``: [(key, SQL expression)]; ``source``: the SELECT they are read from (asked for no rows,
+    only for the types of its columns)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql" or not _options_possible(fmt, options, "postgresql"):
+        return None
+    expressions = dict(payload)
+    keys = [column.key for column in columns if column.key != "mutation"]
+    if any(key not in expressions for key in keys):
+        return None
+    probe = source.with_only_columns(*[expressions[key].label(f"v{i}") for i, key in enumerate(keys)]).limit(0)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(_sql(probe, connection))
+        kinds = {key: _PG_KINDS.get(d.type_code) for key, d in zip(keys, cursor.description)}
+    if None in kinds.values() or _cells(_Prepared(kinds), columns, fmt)[0] is None:
+        return None
+    return kinds
+
+
+def write_while_inserting(fmt, writer, rows, insert_columns, kinds, columns):
+    """PostgreSQL: insert the prepared rows of ``rows`` (a SELECT of ``insert_columns`` as prepare builds
+    it, plus the output values ``v0`` … of ``kinds``' keys) and write their valid rows into ``writer`` in
+    the same statement — ``COPY (WITH src AS MATERIALIZED (…), ins AS (INSERT … SELECT … FROM src)
+    SELECT cells FROM src …)``: one snapshot, so the file holds exactly what was inserted. The rows come
+    out in delivery order (``group_key``, ``seq``). Raises ``OddRow`` (nothing inserted, the transaction as
+    it was) when a row is not in final form. Returns how many rows were written."""
+    connection = db.session.connection()
+    dialect = _Prepared(kinds)
+    cells, predicates = _cells(dialect, columns, fmt)
+    cells[0] = case((not_(and_(true(), *predicates)), dialect.odd()), else_=cells[0])
+    if fmt == "csv":
+        cells = [func.nullif(cell, _text("")) for cell in cells]
+    src = dialect.source_table
+    out = (select(*cells).select_from(src).where(src.c.invalid.is_(False))
+           .order_by(src.c.group_key, src.c.seq))
+    names = ", ".join(insert_columns)
+    sql = (f"WITH src AS MATERIALIZED ({_sql(rows, connection)}), "
+           f"ins AS (INSERT INTO {PreparedRow.__tablename__} ({names}) SELECT {names} FROM src) "
+           f"{_sql(out, connection)}")
+    count = _write_pg(fmt, writer, connection.connection.driver_connection, sql)
     writer.rows += count
     return count
 
@@ -369,4 +466,4 @@ def _write_sqlite(fmt, writer, raw, compiled, progress):
     return count
 
 
-__all__ = ["FORMATS", "OddRow", "possible", "write"]
+__all__ = ["FORMATS", "OddRow", "kinds_while_inserting", "possible", "write", "write_while_inserting"]

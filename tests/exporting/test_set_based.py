@@ -160,6 +160,7 @@ def test_csv_written_by_the_database_is_byte_for_byte_the_row_by_row_file(ctx, m
         calls.append(real(self, *args, **kwargs))
         return calls[-1]
 
+    monkeypatch.setitem(ctx.config, "EXPORT_FILE_WHILE_PREPARING", False)     # (the export's writer here)
     monkeypatch.setattr(FileProvider, "write_from_database", spy)
     fast = start_and_run(profile, "test")
     assert calls == [True]                       # the database wrote it

@@ -49,6 +49,10 @@ def _awkward_journals(zorg, line_break="\n"):
 
 
 def _spy(monkeypatch):
+    """(These tests are of the export's writer: PostgreSQL's file written while preparing is switched off;
+    it has tests of its own, test_written_while_preparing.py.)"""
+    from flask import current_app
+    monkeypatch.setitem(current_app.config, "EXPORT_FILE_WHILE_PREPARING", False)
     calls = []
     real = FileProvider.write_from_database
 
@@ -297,6 +301,7 @@ def test_other_connections_can_write_while_a_file_is_written(ctx, monkeypatch, f
     db.session.commit()
     monkeypatch.setattr(sqlcsv, "SQLITE_CHUNK", 7)
     monkeypatch.setattr(FileProvider, "batch_size", 7)
+    monkeypatch.setitem(ctx.config, "EXPORT_FILE_WHILE_PREPARING", False)    # (the export's writer here)
     beats = []
     real = engine.Progress.advance
 

@@ -83,6 +83,17 @@ class FileProvider(Provider):
             return False
         return True
 
+    def open_while_preparing(self):
+        """Before prepare inserts the rows (``engine._file_while_preparing``): (format, options) when the
+        database may write this file while inserting them — one file (CSV or JSON Lines), files by the
+        database not switched off — else None. The caller opens the file (``_open``) once it can."""
+        self.begin()
+        # (A provider that decides otherwise when the database writes its files is left to decide so.)
+        if (self.split_key is not None or self.format not in sqlcsv.FORMATS
+                or type(self).write_from_database is not FileProvider.write_from_database):
+            return None
+        return self.format, FormatOptions.from_mapping(self.writer_options)
+
     def deliver(self, batch):
         if self.split_key is None:
             if self.writer is None:
