@@ -105,12 +105,16 @@ def _server_cpu(since):
     from sqlalchemy import text
     with db.engine.connect() as connection:
         pids = connection.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_start >= :began"),
-            {"began": began}).scalars().all()
-    try:
-        total = sum(_ticks(pid) for pid in pids) - ticks_before
-    except OSError:         # not on this machine, or gone
-        return None
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_start >= :began "
+            "AND backend_type = 'client backend'"), {"began": began}).scalars().all()
+    if not os.path.exists(f"/proc/{pids[0]}/stat"):
+        return None         # the server is on another machine
+    total = -ticks_before
+    for pid in pids:
+        try:
+            total += _ticks(pid)
+        except OSError:     # a connection that closed meanwhile
+            pass
     return round(total / os.sysconf("SC_CLK_TCK"), 2)
 
 
