@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import PortalForm
 from ..models.user import PERMISSION_LABELS
 
 
@@ -19,7 +19,7 @@ def _locale_choices():
               for code, label in (("en", "English"), ("nl", "Nederlands"), ("sv", "Svenska"), ("da", "Dansk")))]
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")),
                                                         Email(_l("Enter a valid e-mail address."))])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])

@@ -1,22 +1,23 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import PortalForm
 
-class AccountForm(FlaskForm):
+
+class AccountForm(PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name for the integration account.")),
                                               Length(max=120)])
 
 
-class MappingForm(FlaskForm):
+class MappingForm(PortalForm):
     # The services check the choices (with the portal's own messages), so WTForms' check is off.
     company = SelectField(_l("Our company"), coerce=int, validate_choice=False,
                           validators=[DataRequired(_l("Choose one of our companies."))])
     branch = SelectField(_l("Visma.net branch"), validate_choice=False, validators=[DataRequired(_l("Choose a branch that exists at Visma.net."))])
 
 
-class DimensionsForm(FlaskForm):
+class DimensionsForm(PortalForm):
     cost_centre_enabled = BooleanField(_l("Use cost centres"))
     cost_centre_description = StringField(_l("Description of the cost centre dimension in Visma.net"),
                                           validators=[Optional(), Length(max=200)])

@@ -1,11 +1,11 @@
 """The profile form: name, export type, provider and its options, sync type, company, default window."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..exporting import windows
 from ..exporting.messages import SYNC_TYPE_LABELS
+from ..forms import PortalForm
 from ..validation import parse_id
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
@@ -28,7 +28,7 @@ FORMAT_FIELDS = {
 COLUMN_FORMATS = ("csv", "xlsx", "jsonl")  # SIE 4 has a fixed layout: no column choice
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Give the export profile a name.")), Length(
         max=120, message=_l("A name can have at most %(max)d characters."))])
     export_type = SelectField(_l("Export type"))
@@ -72,6 +72,23 @@ class ProfileForm(FlaskForm):
                 getattr(self, name).data = str(options[name]) if name == "account_id" else options[name]
         if "line_terminator" in options:  # saved before the names: the characters themselves
             self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
+
+    def used_fields(self):
+        """The option fields the chosen provider (and file format) reads: the page shows only these,
+        so only these are required and checked — the others are absent from the POST."""
+        if self.provider.data == "file":
+            return {"format", *FORMAT_FIELDS.get(self.format.data or "csv", ())}
+        if self.provider.data == "visma_net":
+            return set(self.VISMA_FIELDS)
+        return set()
+
+    def validate(self, extra_validators=None):
+        used = self.used_fields()
+        for name in self.OPTION_FIELDS + self.VISMA_FIELDS:
+            field = self[name]
+            if name not in used and isinstance(field, SelectField):
+                field.validate_choice = False  # this instance only: a hidden field has no choice to check
+        return super().validate(extra_validators)
 
     def format_fields(self):
         return FORMAT_FIELDS.get(self.format.data or "csv", ())

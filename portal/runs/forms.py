@@ -2,11 +2,11 @@
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
 from ..exporting import windows
+from ..forms import PortalForm
 from ..validation import Bounded
 
 FORM_TOKEN_LENGTH = 80  # the column that keeps it (Run.idempotency_key)
@@ -34,7 +34,7 @@ def field_for_error(error):
     return None
 
 
-class StartExportForm(FlaskForm):
+class StartExportForm(PortalForm):
     preset = RadioField(_l("Time window"), choices=windows.start_choices(), default="previous_month")
     window_start = DateField(_l("From"), validators=[Optional(), Bounded()])
     window_end = DateField(_l("To"), validators=[Optional(), Bounded()])
@@ -89,6 +89,6 @@ class StartExportForm(FlaskForm):
         return ok
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A bare form for POST actions (cancel, roll back): CSRF only, plus a typed confirmation."""
     confirmation = StringField(_l("Confirmation"), validators=[Optional()])

@@ -1,8 +1,9 @@
 """The fault switches' form (the sandbox's human page)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..forms import PortalForm
 
 PERIOD = Regexp(r"^\d{4}(0[1-9]|1[0-2])$", message=_l("Enter a period as YYYYMM, for example 202503."))
 
@@ -13,7 +14,7 @@ def _count(label, maximum, hint_max=None):
         NumberRange(0, maximum, _l("Enter a whole number from %(min)s to %(max)s."))])
 
 
-class FaultsForm(FlaskForm):
+class FaultsForm(PortalForm):
     rate_limit_count = _count(_l("Answer 429 Too Many Requests to the next number of requests"), 1000)
     retry_after = _count(_l("Retry-After of those answers (seconds)"), 3600)
     server_error_count = _count(_l("Answer 500 Internal Server Error to the next number of requests"), 1000)

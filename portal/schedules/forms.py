@@ -1,10 +1,10 @@
 """The schedule form: frequency, day, time of day, time window, test or production, the profile's own
 parameters (booking date rule, description, debtor selection for invoices)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from ..forms import PortalForm
 from ..runs.forms import MODE_CHOICES
 from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, weekday_names
 from .timetable import LAST_DAY
@@ -18,7 +18,7 @@ def _number(value):
         return -1
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(PortalForm):
     frequency = RadioField(_l("How often"), choices=list(FREQUENCY_LABELS.items()), default="monthly",
                            validators=[InputRequired(_l("Choose how often the export runs."))])
     weekday = SelectField(_l("Day of the week"), coerce=_number, validators=[Optional()])

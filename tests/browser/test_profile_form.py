@@ -83,3 +83,64 @@ def test_profile_form_follows_provider_and_format_and_orders_columns(app, live_s
     finally:
         context.close()
     assert not watch.take()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_every_kind_of_profile_can_be_created_and_edited(app, live_server, browser, users, javascript):
+    """Visma.net, JSON Lines, Excel and SIE 4: fields the page does not show are not asked for."""
+    from portal.models import IntegrationAccount
+    with app.app_context():
+        account = IntegrationAccount(name="Zorggroep Visma")
+        db.session.add(account)
+        db.session.commit()
+        account_id = account.id
+    base = live_server.url
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
+    page = context.new_page()
+    watch = PageWatch(page)
+
+    def choose(name, value):
+        if javascript:
+            with page.expect_response(lambda response: "/profiles/columns" in response.url):
+                page.select_option(f"select[name={name}]", value)
+            page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        else:
+            page.select_option(f"select[name={name}]", value)
+            with page.expect_navigation():
+                page.locator("main button[name=action][value=refresh]:visible").first.click()
+
+    kinds = [("Journals to Visma.net", "journal_entries", "visma_net", None),
+             ("Payments JSON Lines", "payments", "file", "jsonl"),
+             ("Products Excel", "products", "file", "xlsx"),
+             ("Journals SIE 4", "journal_entries", "file", "sie4")]
+    try:
+        sign_in(page, base, "consultant")
+        for name, export_type, provider, fmt in kinds:
+            page.goto(f"{base}/profiles/new")
+            page.fill("input[name=name]", name)
+            choose("export_type", export_type)
+            choose("provider", provider)
+            if provider == "visma_net":
+                page.select_option("select[name=account_id]", str(account_id))
+            else:
+                choose("format", fmt)
+            with page.expect_navigation():
+                page.locator("main button[name=action][value=save]").click()
+            expect(page.locator(".flash-success")).to_be_visible()
+            saved = _saved(app, name)
+            assert saved.provider == provider and saved.options.get("format") == fmt
+            # Edit: only the name changes.
+            page.goto(f"{base}/profiles/{saved.id}/edit")
+            page.fill("input[name=name]", f"{name} (renamed)")
+            with page.expect_navigation():
+                page.locator("main button[name=action][value=save]").click()
+            expect(page.locator(".flash-success")).to_be_visible()
+            assert _saved(app, f"{name} (renamed)").id == saved.id
+        # A refused form says why, above the form.
+        page.goto(f"{base}/profiles/new")
+        with page.expect_navigation():
+            page.locator("main button[name=action][value=save]").click()
+        expect(page.locator("#error-summary")).to_contain_text("Give the export profile a name.")
+    finally:
+        context.close()
+    assert not watch.take()

@@ -230,3 +230,52 @@ def test_visma_net_profile_chooses_its_integration_account(app, client, auth, us
     # The edit page shows the saved choice.
     page = client.get(f"/profiles/{saved.id}/edit").get_data(as_text=True)
     assert re.search(rf'<option selected value="{account_id}">Zorggroep Visma</option>', page)
+
+
+def _account(app, name="Zorggroep Visma"):
+    from portal.models import IntegrationAccount
+    with app.app_context():
+        account = IntegrationAccount(name=name)
+        db.session.add(account)
+        db.session.commit()
+        return account.id
+
+
+# What a browser sends for each kind of profile: only the fields the page shows (the file options of
+# another format, or of the file provider for Visma.net, are not on the page and so not in the POST).
+def _as_a_browser_sends(kind, csrf, account_id):
+    data = {"csrf_token": csrf, "name": f"Profiel {kind}", "export_type": "journal_entries", "provider": "file",
+            "sync_type": "full", "company_id": "", "default_window": "previous_month", "action": "save"}
+    data.update({"visma": {"provider": "visma_net", "account_id": str(account_id)},
+                 "jsonl": {"export_type": "payments", "format": "jsonl"},
+                 "xlsx": {"export_type": "products", "format": "xlsx", "skip_headers": "y"},
+                 "sie4": {"format": "sie4"}}[kind])
+    return data
+
+
+@pytest.mark.parametrize("kind", ["visma", "jsonl", "xlsx", "sie4"])
+def test_every_kind_of_profile_saves_with_only_the_fields_its_page_shows(app, client, auth, users, kind):
+    account_id = _account(app)
+    auth.login("consultant")
+    data = _as_a_browser_sends(kind, _csrf(client), account_id)
+    assert client.post("/profiles/new", data=data).status_code == 302
+    [profile] = _profiles(app)
+    assert profile.provider == data["provider"] and profile.options.get("format") == data.get("format")
+    # Editing only the name saves too.
+    response = client.post(f"/profiles/{profile.id}/edit", data={**data, "name": "Nieuwe naam"})
+    assert response.status_code == 302
+    assert _profiles(app)[0].name == "Nieuwe naam"
+
+
+@pytest.mark.parametrize("locale, summary, message", [
+    ("en", "The form was not saved", "Not a valid choice."),
+    ("da", "Formularen blev ikke gemt", "Ikke et gyldigt valg."),
+    ("sv", "Formuläret sparades inte", "Inte ett giltigt val."),
+    ("nl", "Het formulier is niet opgeslagen", "Geen geldige keuze.")])
+def test_a_refused_form_always_says_why_in_the_users_language(app, client, auth, users, locale, summary, message):
+    auth.login("consultant")
+    client.post("/language", data={"locale": locale, "csrf_token": _csrf(client, "/")})
+    page = client.post("/profiles/new", data=_valid(_csrf(client), sync_type="hourly")).get_data(as_text=True)
+    assert summary in page and message in page and 'href="#sync_type"' in page
+    assert "Not a valid choice" not in page or locale == "en"
+    assert _profiles(app) == []

@@ -1,0 +1,37 @@
+"""The portal's base form: WTForms' own messages ("Not a valid choice.", "This field is required." …)
+in the user's language, from the portal's catalogue.
+
+Flask-WTF would take them from WTForms' bundled catalogues, which lack Danish altogether and have
+Swedish only in part; the portal's catalogue has them in en, nl, sv and da, in its own words.
+"""
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from flask_wtf import FlaskForm
+
+# WTForms' messages that the portal's fields and validators can show (listed so that extraction finds them).
+WTFORMS_MESSAGES = (
+    _l("Not a valid choice."), _l("Invalid Choice: could not coerce."), _l("This field is required."),
+    _l("Not a valid integer value."), _l("Not a valid decimal value."), _l("Not a valid float value."),
+    _l("Not a valid date value."), _l("Not a valid datetime value."), _l("Not a valid time value."),
+    _l("Invalid email address."), _l("Invalid input."),
+    _l("Number must be at least %(min)s."), _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 1),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 1),
+    lazy_ngettext("Field must be exactly %(max)d character long.",
+                  "Field must be exactly %(max)d characters long.", 1),
+    lazy_ngettext("'%(value)s' is not a valid choice for this field.",
+                  "'%(value)s' are not valid choices for this field.", 1),
+)
+
+
+class PortalForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            # Babel's Translations of the request's locale: plain gettext/ngettext, no formatting
+            # (WTForms puts in its own values); untranslated or outside a request, the English.
+            return get_translations()
