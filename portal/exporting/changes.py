@@ -41,7 +41,7 @@ A full run reads everything (it delivers every record).
 """
 from contextlib import contextmanager
 
-from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select, text
+from sqlalchemy import and_, case, delete, func, insert, literal, literal_column, null, or_, select, text
 
 from ..extensions import db
 from ..models.exporting import ChangedSource, LedgerCurrent
@@ -175,7 +175,13 @@ class Changes:
         self.newest = marks[0] if len(marks) == 1 else (
             func.greatest(*marks) if self.dialect == "postgresql" else func.max(*marks))
         current = LedgerCurrent.__table__.alias("known")
-        known = and_(current.c.profile_id == self.profile_id, current.c.record_key == key)
+        profile = current.c.profile_id
+        if self.dialect == "sqlite":
+            # SQLite would probe the primary key (unique) and then read the row for its watermark: ``+ 0``
+            # keeps it off the primary key, so it probes ``ix_ledger_current_key`` and reads nothing else
+            # (1.0 → 0.6 s of CPU at 1,000,000).
+            profile = profile + literal_column("0")
+        known = and_(profile == self.profile_id, current.c.record_key == key)
         if self.sync_type == "incremental_all":
             known = and_(known, current.c.source_version > self.newest)
         return stmt.where(~select(literal(1)).select_from(current).where(known).exists())

@@ -139,6 +139,9 @@ def prepare(run, progress):
     # the watermark first, then the source, kept to what may have changed, before the dispatch.
     run.source_version = changes.watermark()
     progress.phase("preparing")         # (finding what changed is preparing too: shown and timed as such)
+    # Fresh statistics of the current ledger before it is joined (the last production run may have filled
+    # it): finding what changed plans a join of the whole window with it.
+    _analyze("ledger_current")
     changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx))
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
@@ -261,7 +264,6 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     total = db.session.execute(select(func.count()).select_from(
         spec.select.with_only_columns(spec.source_id).subquery())).scalar()
     progress.phase("preparing", total)
-    _analyze("ledger_current")
 
     checks = _row_checks(spec)
     invalid = or_(*[check.condition for check in checks]) if checks else false()

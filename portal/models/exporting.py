@@ -291,7 +291,12 @@ class LedgerCurrent(db.Model):
     run_id = db.Column(db.Integer, nullable=False)
     source_version = db.Column(db.BigInteger, nullable=True)   # the entry's (None: read every time)
 
-    __table_args__ = (db.Index("ix_ledger_current_profile_window", "profile_id", "window_value"),)
+    __table_args__ = (
+        db.Index("ix_ledger_current_profile_window", "profile_id", "window_value"),
+        # SQLite: an incremental run probes the current ledger once per record of its window for the key's
+        # watermark (``exporting.changes``); this index answers it without reading the row (its payload).
+        db.Index("ix_ledger_current_key", "record_key", "profile_id", "source_version").ddl_if(dialect="sqlite"),
+    )
 
 
 class ChangedSource(db.Model):
