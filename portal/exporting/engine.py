@@ -710,7 +710,9 @@ def export(run, progress):
             if provider.stopped:        # the provider stopped on error itself (it sent nothing after it)
                 stopped = True
                 break
-            if results is not None and export_type.stop_on_error and not all(r.ok for r in results):
+            # Stop on error: only a record the provider rejected (in a test run: a document it would reject)
+            # stops; a row the portal refused itself (``refused``) is that row's error and the rest goes on.
+            if results is not None and export_type.stop_on_error and not all(r.ok or r.refused for r in results):
                 stopped = True
                 break
         results = provider.flush()      # rows a provider held back (e.g. the last journal of the run)
@@ -808,8 +810,10 @@ def _record_results(run_id, export_pass, results, provider_cls):
     for r in failed:
         key = db.session.execute(select(PreparedRow.record_key).where(PreparedRow.id == r.row_id)).scalar()
         params = {"record": key, "provider": str(provider_cls.label), **(r.params or {})}
+        # A row the portal refused (``refused``) is invalid by rule: an error, not "left" (seed 000).
         db.session.execute(update(PreparedRow).where(PreparedRow.id == r.row_id)
-                           .values(error=r.message or report_message(r.code, params)))
+                           .values(error=r.message or report_message(r.code, params),
+                                   **({"invalid": True} if r.refused else {})))
         db.session.add(ReportItem(run_id=run_id, row_id=r.row_id, record_key=key, severity=Severity.ERROR, code=r.code,
                                   params=params, provider_message=r.message))
     # A provider that answers per row has delivered these: keep the outcome even if the worker dies next.

@@ -1,7 +1,7 @@
 """The provider interface. The engine streams a run's deliverable rows to a provider in batches.
 
 - ``deliver(batch)`` gets a list of ``DeliveryRow`` and returns, per row, a ``RowResult`` (processed,
-  or an error with the provider's message verbatim). A provider whose delivery only succeeds as a whole
+  or an error with the provider's message verbatim, or ``refused`` by the portal itself). A provider whose delivery only succeeds as a whole
   (a file) sets ``per_row_results = False`` and returns None: the engine then marks every delivered row
   processed in the final transaction, together with the ledger and the status.
 - ``supports_removals``: whether removed records (mutation ``removed``) can be delivered; when not, the
@@ -36,6 +36,10 @@ class RowResult:
     message: str | None = None    # the provider's own message, verbatim
     code: str = "provider_rejected"
     params: dict | None = None    # extra report parameters for ``code`` (besides record and provider)
+    # The portal refused the row itself, before asking the provider (e.g. its company is not mapped to a
+    # Visma.net branch): an error of the row by rule, like a blocked debtor — it never stops the sync and
+    # is never "left" (the engine marks the row invalid); the rest is delivered.
+    refused: bool = False
 
 
 @dataclass

@@ -13,7 +13,8 @@
   time-out or 5xx on the POST, or after a crash between sending and recording — finds it ``sending`` and
   looks it up at Visma.net by its reference before posting again; one found ``sent`` is never posted again.
 - **Stop on error** (payments, purchase orders, products; seed 004): the first record Visma.net rejects
-  stops the profile's sync (``SyncStop``, with Visma.net's message as it came); production runs of the
+  (not a row the portal refuses itself, e.g. of a company not mapped to a branch: that row is an error
+  and the rest is sent) stops the profile's sync (``SyncStop``, with Visma.net's message as it came); production runs of the
   profile are refused until someone resumes (``resume``), which exports the stopped run again from that
   record. Journals and invoices go on with the next record instead (Prepare/Export: partially processed).
 """
@@ -205,7 +206,8 @@ class VismaNetProvider(Provider):
         company_id = first.get("company_id")
         branch = self.branches.get(company_id)
         if branch is None:
-            return [RowResult(r.row_id, False, None, code="visma_not_mapped",
+            # Refused by the portal (not by Visma.net): a row error by rule, never a stop; the rest goes on.
+            return [RowResult(r.row_id, False, None, code="visma_not_mapped", refused=True,
                               params={"company": self.company_names.get(company_id, company_id)}) for r in rows]
         kind = self.export_type.key
         company = first.get("company_code")
