@@ -180,3 +180,33 @@ def test_many_concurrent_workers_keep_the_counts_exact(pg_app):
         assert all(not errors for _thread, errors in threads), [e for _t, e in threads]
         assert_exact()
         assert sum(kept().values()) == 16
+
+
+def test_totals_equal_a_count_of_the_runs_under_every_filter(any_app):
+    """Whichever filters are set — those the counters serve (profile, export type, company, P/T) and those
+    they do not (dates, starter, a feature's condition) — the totals are what counting the matching runs
+    gives. A filter added to ``OverviewFilters`` that the counters cannot serve must make
+    ``counts_per_status_suffice`` false: this test fails otherwise."""
+    from dataclasses import fields
+    from datetime import date as day
+    from portal.exporting import queries
+    from portal.exporting.services import create_profile
+    from portal.schedules.services import started_by_a_schedule
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        company = factories.company()
+        profiles = [factories.profile("Een").id, factories.profile("Twee", export_type="invoices").id,
+                    create_profile(name="Drie", export_type="invoices", options={"format": "csv"},
+                                   company_id=company.id).id]
+        staff = factories.user_id("staff")
+        seed_runs(profiles, 210, [staff, factories.user_id("consultant")])
+        values = {"profile_id": profiles[1], "export_type": "invoices", "company_id": company.id, "mode": "test",
+                  "status": "failed", "date_from": day(2026, 2, 1), "date_to": day(2026, 6, 30),
+                  "started_by_id": staff, "extra": [started_by_a_schedule()]}
+        settable = {f.name for f in fields(queries.OverviewFilters)} - {"sort", "direction", "errors"}
+        assert settable == set(values), "a new filter: add it here (and to counts_per_status_suffice if needed)"
+        for name, value in values.items():
+            for others in ({}, {"mode": "production"}, {"export_type": "invoices"}):
+                filters = queries.OverviewFilters(**{**others, name: value})
+                assert queries.overview_totals(filters) == queries._counted_totals(filters), (name, others)
