@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, literal_column, null, or_, select, true, union_all
 from sqlalchemy.orm import contains_eager, joinedload, load_only, undefer
 
 from ..extensions import db
@@ -631,8 +631,17 @@ def overview_rows(filters, batch=2000):
 
 
 def overview_choices():
-    profiles = db.session.execute(select(ExportProfile.id, ExportProfile.name).order_by(ExportProfile.name)).all()
-    # Every user (a small table), not "who ever started a run": that would scan 100,000 runs per page.
-    starters = db.session.execute(select(User.id, User.name, User.email).order_by(User.name)).all()
-    companies = db.session.execute(select(Company.id, Company.name).order_by(Company.name)).all()
-    return {"profiles": profiles, "starters": starters, "companies": companies}
+    """The filters' lists, each by name: the profiles, the starters (every user — a small table — not
+    "who ever started a run": that would scan 100,000 runs per page) and the companies, in one statement
+    (three small tables; a statement each cost a round trip on every page)."""
+    lists = ("profiles", "starters", "companies")
+    parts = union_all(
+        select(literal_column("0").label("list"), ExportProfile.id, ExportProfile.name,
+               null().label("email")),
+        select(literal_column("1"), User.id, User.name, User.email),
+        select(literal_column("2"), Company.id, Company.name, null())).subquery()
+    choices = {name: [] for name in lists}
+    for row in db.session.execute(select(parts).order_by(parts.c.list, parts.c.name, parts.c.id)):
+        name = lists[row.list]
+        choices[name].append((row.id, row.name, row.email) if name == "starters" else (row.id, row.name))
+    return choices
