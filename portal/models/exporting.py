@@ -161,6 +161,13 @@ class Run(db.Model):
             RunStatus.PREPARED.value, RunStatus.PARTIALLY_PROCESSED.value, RunStatus.SCHEDULED.value)
 
     @property
+    def never_ran(self):
+        """Scheduled, or cancelled before a worker took it: it has no start, completion or report (its
+        ``started_at`` is when it was created)."""
+        return self.status == RunStatus.SCHEDULED.value or (
+            self.status == RunStatus.CANCELLED.value and not self.attempts)
+
+    @property
     def rows_editable(self):
         """Prepared rows can be ticked or unticked (and the run exported) only in these statuses."""
         return self.status in {s.value for s in EXPORTABLE_STATUSES}

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_mailman import EmailMessage, Mail
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import babel_locale
 from ..models import Permission, User, utcnow
 from ..models.exporting import Run, RunStatus
 from ..models.visma_delivery import SyncStop
@@ -113,8 +114,12 @@ def _events(since):
             Run.status == RunStatus.FAILED.value, Run.finished_at >= since)).scalars():
         found.append(("run_failed", f"run_failed:{run.id}", run.profile_id, run.id, run.finished_at,
                       {"reason": run.error_reason or ""}))
+    # A pass that ended because the sync stopped is told once, by the stop's mail ("Sync stopped"), not
+    # also as a finished production export.
+    stopped_this_pass = select(SyncStop.id).where(
+        SyncStop.run_id == Run.id, SyncStop.stopped_at >= func.coalesce(Run.phase_started_at, Run.started_at))
     for run in db.session.execute(select(Run).where(
-            Run.mode == "production", Run.finished_at >= since,
+            Run.mode == "production", Run.finished_at >= since, ~stopped_this_pass.exists(),
             Run.status.in_([RunStatus.EXPORTED.value, RunStatus.PARTIALLY_PROCESSED.value]))).scalars():
         found.append(("production_finished", f"production_finished:{run.id}:{run.export_passes}", run.profile_id,
                       run.id, run.finished_at, {}))
@@ -129,9 +134,15 @@ def _events(since):
     return found
 
 
-def _subscribers(event, profile_id, when):
+# Who hears of an event: its own subscribers, and for a stopped sync of a run also those who asked to hear
+# when a production export finishes (that run did not finish: it stopped, and this is the one mail).
+ALSO_TOLD = {"sync_stopped": ("production_finished",)}
+
+
+def _subscribers(event, profile_id, when, run_id=None):
+    events = [event, *ALSO_TOLD.get(event, ())] if run_id is not None else [event]
     rows = db.session.execute(select(User).join(Subscription, Subscription.user_id == User.id).where(
-        Subscription.event == event, User.active.is_(True), Subscription.created_at <= when,
+        Subscription.event.in_(events), User.active.is_(True), Subscription.created_at <= when,
         or_(Subscription.profile_id.is_(None), Subscription.profile_id == profile_id))).scalars().unique().all()
     return [u for u in rows if u.can(Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)]
 
@@ -143,7 +154,7 @@ def notify_events(now=None):
     since = min(now, utcnow()) - LOOKBACK
     made = 0
     for event, key, profile_id, run_id, when, params in _events(since):
-        for user in _subscribers(event, profile_id, when):
+        for user in _subscribers(event, profile_id, when, run_id):
             exists = db.session.execute(select(Notification.id).where(
                 Notification.user_id == user.id, Notification.event_key == key)).scalar()
             if exists is not None:
@@ -189,7 +200,8 @@ def render_mail(notification, user):
     else:
         context["profile_link"] = (f"{context['base_url'].rstrip('/')}/profiles/{notification.profile_id}"
                                    f"/schedules")
-    with force_locale(locale):
+    # English as the portal writes it (PORTAL_ENGLISH_LOCALE: day/month/year, 24-hour), as on the pages.
+    with force_locale(babel_locale(locale)):
         env = current_app.jinja_env
         subject = env.get_template("notifications/mail_subject.txt").render(**context).strip()
         body = env.get_template("notifications/mail_body.txt").render(**context)

@@ -1,6 +1,7 @@
 """Thin views: parse the filters, read the overview (``exporting.queries``), render (or stream CSV)."""
 import csv
 import io
+from datetime import timezone
 from itertools import islice
 
 from flask import Response, request, stream_with_context
@@ -10,7 +11,7 @@ from ..auth.guards import permission_required
 from ..exporting import queries
 from ..exporting.formats.base import neutralise
 from ..exporting.messages import MODE_LABELS, STATUS_LABELS
-from ..i18n import datetime_filter
+from ..i18n import org_timezone
 from ..models import Permission
 from ..schedules.labels import who_started
 from ..schedules.services import started_by_a_schedule, starts_of_runs
@@ -18,6 +19,14 @@ from ..templating import type_label
 from ..validation import parse_date, parse_id, parse_page
 from ..web import render
 from . import bp
+
+
+def _iso(moment):
+    """A date-time for the CSV: ISO 8601 in the organisation's zone with its offset, to the second, as the
+    window dates are ISO (a file is read by programs; the page is for reading)."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=timezone.utc).astimezone(org_timezone()).isoformat(timespec="seconds")
 
 
 def _int(name):
@@ -86,7 +95,7 @@ def download():
                                  "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                                  run.window_start.isoformat(), run.window_end.isoformat(),
                                  run.record_count, (run.counts or {}).get("errors", 0), neutralise(who_started(run, starts.get(run.id))),
-                                 datetime_filter(run.started_at, "short"), datetime_filter(run.finished_at, "short")])
+                                 "" if run.never_ran else _iso(run.started_at), _iso(run.finished_at)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()

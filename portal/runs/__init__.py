@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("runs", __name__)
 
-from . import labels, views  # noqa: E402,F401
+from . import cells, labels, views  # noqa: E402,F401
 
 
 def init_app(app):
@@ -14,5 +14,6 @@ def init_app(app):
     from ..models import Permission
     app.register_blueprint(bp)
     app.jinja_env.globals["sync_stops"] = views.sync_stops
+    app.jinja_env.globals["value_text"] = cells.cell
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
                         _l("Prepare, export and roll back several export profiles at once."), order=20)

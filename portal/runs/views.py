@@ -192,7 +192,19 @@ def download(run_id, file_id):
     path = queries.file_path(run_file)
     if path is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=run_file.name)
+    # The type from the file's format, not guessed from its name (".si" is WAP's text/vnd.wap.si): SIE 4
+    # is code page 437 (PC8), CSV and JSON Lines UTF-8 (with or without BOM).
+    response = send_file(path, as_attachment=True, download_name=run_file.name)
+    response.headers["Content-Type"] = DOWNLOAD_TYPES.get(run_file.format, "application/octet-stream")
+    return response
+
+
+DOWNLOAD_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/jsonl; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sie4": "text/plain; charset=IBM437",
+}
 
 
 @bp.route("/runs/<id:run_id>/report.csv")
@@ -216,6 +228,21 @@ def cancel(run_id):
     else:
         flash(_("The scheduled export was cancelled."), "success")
     return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
+
+
+@bp.route("/runs/<id:run_id>/export", methods=["POST"])
+@permission_required(*RUNNERS)
+def export(run_id):
+    """Export a Prepared or Partially processed run from its page (or Prepared data): the service and rules
+    of Scenarios → Export (``request_export``), for this run."""
+    run = _run_or_404(run_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.request_export(run.id, skip_headers=request.form.get("skip_headers") == "1", user=current_user)
+    except ExportError as exc:
+        flash(str(exc), "error")
+    return _redirect(url_for("runs.run", run_id=run.id))   # the panel says it started, and follows it
 
 
 @bp.route("/runs/<id:run_id>/roll-back", methods=["GET", "POST"])
@@ -351,6 +378,12 @@ def prepared(run_id):
         else:
             if changed:
                 flash(_("Your selections were saved."), "success")
+            if request.form.get("action") == "export" and not paging:
+                try:   # the ticks are saved: export the active rows, as the run page's Export does
+                    services.request_export(run.id, user=current_user)
+                except ExportError as exc:
+                    flash(str(exc), "error")
+                return _redirect(url_for("runs.run", run_id=run.id))
         if not paging:
             return _redirect(next_url or url_for("runs.run", run_id=run.id))
         if not is_htmx():  # paging saves this page's ticks first, then shows the next page

@@ -1,5 +1,7 @@
 """The words for schedules, in the viewer's (or, in a worker, the forced) language."""
-from babel.dates import get_day_names
+from datetime import time as clock
+
+from babel.dates import format_time, get_day_names
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
 FREQUENCY_LABELS = {"daily": _l("Daily"), "weekly": _l("Weekly"), "monthly": _l("Monthly"),
@@ -21,7 +23,8 @@ def weekday_names():
 
 def describe(schedule):
     """E.g. "Monthly on day 3 at 06:00", in the current language."""
-    time = f"{schedule.hour:02d}:{schedule.minute:02d}"
+    # The locale's own time of day, as every page writes times (Danish "22.50", not "22:50").
+    time = format_time(clock(schedule.hour, schedule.minute), "short", locale=get_locale() or "en_GB")
     if schedule.frequency == "daily":
         return _("Daily at %(time)s", time=time)
     if schedule.frequency == "weekly":

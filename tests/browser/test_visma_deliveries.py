@@ -148,7 +148,7 @@ def test_the_stopped_sync_is_a_system_message_everywhere_and_resume_sends_nothin
         expect(message.get_by_role("button", name=words(app, language, "Resume"))).to_be_visible()
         accessible(page)
     # The link in the message opens the stopped run.
-    message.get_by_role("link", name=words(app, language, "Open run %(run)s", run=stopped.run_id)).click()
+    message.get_by_role("link", name=words(app, language, "Open export %(run)s", run=stopped.run_id)).click()
     page.wait_for_url(re.compile(rf"/runs/{stopped.run_id}$"))
     history = page.locator("table.sync-history")
     expect(history.locator("tr.sync-stopped")).to_contain_text("R000002")
@@ -337,7 +337,7 @@ def test_a_refused_production_start_names_and_links_the_active_run(app, browser,
                 accessible(checker)
             finally:
                 checker.close()
-        notice.get_by_role("link", name=words(app, language, "Open run %(run)s", run=active.run_id)).click()
+        notice.get_by_role("link", name=words(app, language, "Open export %(run)s", run=active.run_id)).click()
         page.wait_for_url(re.compile(rf"/runs/{active.run_id}$"))
         with app.app_context():
             assert db.session.execute(db.select(db.func.count()).select_from(Run)).scalar() == 1   # nothing started
