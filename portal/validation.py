@@ -53,6 +53,12 @@ def parse_id(value):
     return parse_int(value, None, minimum=1, maximum=MAX_ID)
 
 
+def coerce_id(value):
+    """``coerce`` of a WTForms SelectField of ids: the id, or None (then ``DataRequired`` answers, in
+    words); ``coerce=int`` would hand a 25-digit number to the database, which overflows."""
+    return parse_id(value)
+
+
 def parse_ids(values):
     """The valid ids among ``values`` (e.g. ``request.form.getlist("shown")``), in order, others dropped."""
     return [number for number in (parse_id(v) for v in values) if number is not None]

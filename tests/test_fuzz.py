@@ -260,3 +260,64 @@ def test_bad_input_never_gets_a_server_error(any_app, monkeypatch):
           f"(seed {SEED}), answers by class: {dict(sorted(statuses.items()))}, server errors: {len(errors)}")
     assert not errors, f"{len(errors)} server errors, first ones:\n" + "\n".join(errors[:15])
     assert len(seen_rules) >= len(rules) * 0.85
+
+
+OUT_OF_RANGE_IDS = ["2147483648", "9223372036854775808", HUGE, "-1", "0"]
+
+
+def test_ids_out_of_range_in_every_form_are_refused_not_a_server_error(any_app, monkeypatch):
+    """Every form field that holds a number (a select of ids, an id in a hidden field), sent back with an
+    id beyond the database's integer range: no overflow (``coerce=int`` once reached the database)."""
+    app = any_app
+    from portal.extensions import limiter
+    snapshot = _world(app)
+    monkeypatch.setattr(limiter, "enabled", False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    failures = []
+
+    def record(sender, exception, **extra):
+        failures.append("".join(traceback.format_exception(exception)[-3:]))
+    got_request_exception.connect(record, app)
+    errors, tried = [], set()
+    for role in ("consultant", "admin"):
+        client = app.test_client()
+        token = _sign_in(client, role)
+        forms = []
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint.startswith(("sandbox.", "static")):
+                continue
+            url = re.sub(r"<(?:int|id):\w+>", "1", rule.rule).replace("<step>", "administrations")
+            response = client.get(url)
+            body = response.get_data()
+            response.close()
+            if response.status_code == 200 and response.mimetype == "text/html":
+                forms.extend(_forms_of(url, body.decode()))
+        # The form of the reported case: a mapping's company beyond the range.
+        forms.append({"action": "/integrations/1/administrations", "method": "POST",
+                      "fields": [["csrf_token", token], ["company", "1"], ["branch", "MAIN"]]})
+        for form in forms:
+            for index, (name, value) in enumerate(form["fields"]):
+                key = (role, form["action"], form["method"], name)
+                if name == "csrf_token" or not re.fullmatch(r"[0-9]+", value or "") or key in tried:
+                    continue
+                tried.add(key)
+                for bad in OUT_OF_RANGE_IDS:
+                    fields = [(n, token if n == "csrf_token" else (bad if i == index else v))
+                              for i, (n, v) in enumerate(form["fields"])]
+                    before = len(failures)
+                    if form["method"] == "GET":
+                        response = client.get(form["action"], query_string=fields)
+                    else:
+                        response = client.post(form["action"], data=MultiDict(fields))
+                    response.get_data()
+                    response.close()
+                    if len(failures) > before or response.status_code >= 500:
+                        errors.append(f"{form['method']} {form['action']} {name}={bad[:30]} as {role}: "
+                                      f"{response.status_code}\n" + (failures[-1] if len(failures) > before else ""))
+                    if form["action"].startswith(("/admin", "/auth")) and form["method"] == "POST":
+                        _restore_users(app, snapshot)
+                        client = app.test_client()
+                        token = _sign_in(client, role)
+    got_request_exception.disconnect(record, app)
+    assert len(tried) >= 10, tried
+    assert not errors, f"{len(errors)} server errors:\n" + "\n".join(errors[:15])

@@ -3,6 +3,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import PortalForm
+from ..validation import coerce_id
 
 
 class AccountForm(PortalForm):
@@ -12,7 +13,7 @@ class AccountForm(PortalForm):
 
 class MappingForm(PortalForm):
     # The services check the choices (with the portal's own messages), so WTForms' check is off.
-    company = SelectField(_l("Our company"), coerce=int, validate_choice=False,
+    company = SelectField(_l("Our company"), coerce=coerce_id, validate_choice=False,
                           validators=[DataRequired(_l("Choose one of our companies."))])
     branch = SelectField(_l("Visma.net branch"), validate_choice=False, validators=[DataRequired(_l("Choose a branch that exists at Visma.net."))])
 

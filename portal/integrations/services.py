@@ -15,6 +15,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AdministrationMapping, Company, DimensionMapping, IntegrationAccount, utcnow
 from ..queue import redis_connection
+from ..validation import parse_id
 from .visma import oauth, tokens
 from .visma.client import VismaNetClient
 from .visma.errors import ReauthorisationRequired, VismaNetApiError, VismaNetError, VismaNetUnavailable
@@ -282,6 +283,7 @@ def companies():
 
 def add_mapping(account, company_id, branch_number, known_branches, user=None):
     """*New mapping*: our company → the account's Visma.net company and one of its branches."""
+    company_id = parse_id(company_id)  # an id beyond the integer range is no company, not an overflow
     company = db.session.get(Company, company_id) if company_id else None
     if company is None:
         raise IntegrationError(_l("Choose one of our companies."))
