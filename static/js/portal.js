@@ -28,6 +28,21 @@
     initWindowPresets(parts.body);
     markScrollAreas(parts.body);
   });
+  // A refused request (400: an expired form, unusable text; 403, 404, 429) answers with the server's
+  // message, as the page without JavaScript shows it: show it where the answer was going instead of
+  // doing nothing. A message into the dialog goes above its form, so that what was filled in stays.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail, status = detail.xhr.status;
+    if (status < 400 || status >= 500 || !detail.serverResponse) { return; }
+    detail.shouldSwap = true;
+    detail.isError = false;
+    var parts = dialogParts();
+    if (parts && detail.target === parts.body && /data-error-message/.test(detail.serverResponse)
+        && parts.body.querySelector("form")) {
+      parts.body.querySelectorAll("[data-error-message]").forEach(function (old) { old.remove(); });
+      detail.swapOverride = "afterbegin";
+    }
+  });
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
     var parts = dialogParts();

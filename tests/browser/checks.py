@@ -27,6 +27,7 @@ class PageWatch:
         self.page = page
         self.problems = []
         self._documents = set()  # main documents that answered 4xx/5xx on purpose (a 404 page, a refused form)
+        self._answered = set()   # htmx requests that answered 4xx with a message the page shows
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught exception: {error}"))
         page.on("response", self._response)
@@ -43,6 +44,7 @@ class PageWatch:
             self._documents.add(response.url)
             return
         if request.resource_type in ("fetch", "xhr") and response.status < 500:
+            self._answered.add(response.url)
             return  # htmx asked and the page shows the answer (a 404 message, a form with errors)
         if self._own(response.url):
             self.problems.append(f"{response.status} for {request.resource_type} {response.url}")
@@ -66,7 +68,8 @@ class PageWatch:
         location = (message.location or {}).get("url", "")
         if text.startswith("Failed to load resource: net::"):
             return  # a connection-level failure, judged by _failed (a missing asset answers with a status)
-        if text.startswith("Failed to load resource") and (location in self._documents or location == self.page.url):
+        if text.startswith("Failed to load resource") and (location in self._documents or location in self._answered
+                                                           or location == self.page.url):
             return  # the page itself answered 4xx on purpose (a 404 page, a refused sign-in): not an asset
         self.problems.append(f"console error: {text} ({location})")
 
