@@ -304,15 +304,18 @@ def latest_history_line(profile_id):
 # --- start export: debtors and the production preview -------------------------------------------------
 
 def search_debtors(query, company_id=None, limit=DEBTOR_RESULTS):
-    """Active search over the debtors: by number prefix or name fragment, the first ``limit`` by name."""
+    """Active search over the debtors: by number prefix or name fragment, the first ``limit`` by name.
+    Returns (debtors, more): ``more`` when further debtors match (the page asks to refine the search).
+    ``%`` and ``_`` are searched for as themselves, not as LIKE's wildcards."""
     text = (query or "").strip()
     stmt = select(Debtor)
     if company_id is not None:
         stmt = stmt.where(Debtor.company_id == company_id)
     if text:
-        like = f"%{text.lower()}%"
-        stmt = stmt.where(or_(Debtor.number.startswith(text), func.lower(Debtor.name).like(like)))
-    return db.session.execute(stmt.order_by(Debtor.name, Debtor.number).limit(limit)).scalars().all()
+        stmt = stmt.where(or_(Debtor.number.startswith(text, autoescape=True),
+                              func.lower(Debtor.name).contains(text.lower(), autoescape=True)))
+    found = db.session.execute(stmt.order_by(Debtor.name, Debtor.number).limit(limit + 1)).scalars().all()
+    return found[:limit], len(found) > limit
 
 
 def debtors_by_number(numbers, company_id=None):

@@ -74,14 +74,14 @@ def start(profile_id):
         abort(404)
     takes_debtors = export_type.takes("debtor_numbers")
     selected, numbers = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
-    debtor_results = []
+    debtor_results, debtor_more = [], False
     preview = None
     action = request.form.get("action", "start")
     if request.method == "POST" and action == "back":
         form.confirmed.data = ""  # back from the production confirmation: the form as it was filled in
     elif request.method == "POST" and action == "search_debtors":
         # Without JavaScript the debtor search is a submit of this form: it changes nothing.
-        debtor_results = queries.search_debtors(form.debtor_query.data, profile.company_id)
+        debtor_results, debtor_more = queries.search_debtors(form.debtor_query.data, profile.company_id)
         form.debtor_scope.data = "selected"
     elif form.validate_on_submit():
         window_start, window_end = form.window()
@@ -112,7 +112,7 @@ def start(profile_id):
                 # A started run says so in its live panel, which stops saying it when the run ends.
                 return _redirect(url_for("runs.run", run_id=run.id))
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
-                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, zone=zone_offset(),
+                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, debtor_more=debtor_more, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
 
 
@@ -132,9 +132,8 @@ def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
     company_id = parse_id(request.args.get("company"))
     chosen = set(request.args.getlist("debtors"))
-    results = [d for d in queries.search_debtors(request.args.get("debtor_query", ""), company_id)
-               if d.number not in chosen]
-    return render("runs/_debtor_results.html", debtors=results)
+    found, more = queries.search_debtors(request.args.get("debtor_query", ""), company_id)
+    return render("runs/_debtor_results.html", debtors=[d for d in found if d.number not in chosen], more=more)
 
 
 # -- The run panel ------------------------------------------------------------------------------
