@@ -347,16 +347,8 @@ def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base,
     separate = fingerprinted is not None and len(fingerprinted) != len(spec.payload)
     extra = [sql.json_object(fingerprinted, dialect).label("fingerprinted")] if separate else []
     extra += [expression.label(label) for label, expression in carry]
-    seq = literal(seq_base) + func.row_number().over(order_by=spec.source_id)
-    if dialect == "sqlite":
-        # SQLite's window function copies every column of its rows into a table of its own (the payload,
-        # the messages: two thirds of this SELECT's time): the source ids alone are numbered, and the
-        # rows joined to their number by id (one row per source id, as every type's source has).
-        numbered = source.with_only_columns(spec.source_id.label("source_id"), seq.label("seq")).subquery("numbered")
-        source = source.join(numbered, numbered.c.source_id == spec.source_id)
-        seq = numbered.c.seq
     src = source.with_only_columns(
-        seq.label("seq"),
+        (literal(seq_base) + func.row_number().over(order_by=spec.source_id)).label("seq"),
         spec.record_key.label("record_key"),
         sql.json_object(spec.payload, dialect).label("payload"),
         spec.window_value.label("window_value"),
