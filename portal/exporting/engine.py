@@ -21,7 +21,7 @@ from ..i18n import org_timezone
 from ..models import Department, utcnow
 from ..models.exporting import (
     LedgerCurrent, MappingHistoryEntry, Mutation, Operation, PreparedRow, ReportItem, Run, RunFile, RunMode,
-    RunStatus, Severity,
+    RunStatus, Severity, error_count,
 )
 from . import changes, sqlcsv, sync
 from .attempts import Outcome, check, end
@@ -585,7 +585,9 @@ def _severity_counts(run_id):
     rows = db.session.execute(select(ReportItem.severity, func.count()).where(ReportItem.run_id == run_id)
                               .group_by(ReportItem.severity)).all()
     found = dict(rows)
-    return {"errors": found.get(Severity.ERROR, 0), "warnings": found.get(Severity.WARNING, 0)}
+    # Errors: each failed row once, resolved ones (delivered by a later pass) not (``error_count``).
+    errors = error_count(run_id) if found.get(Severity.ERROR) else 0
+    return {"errors": errors, "warnings": found.get(Severity.WARNING, 0)}
 
 
 def _decoder(columns):

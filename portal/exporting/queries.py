@@ -19,7 +19,7 @@ from ..models import Company, Debtor, IntegrationAccount, User, utcnow
 from ..models.overview import RunStatusCount
 from ..models.exporting import (
     ACTIVE_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus, Severity,
+    ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
 )
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
 from .errors import ExportError
@@ -226,10 +226,14 @@ def report_items(run_id, limit=500):
 
 
 def report_counts(run_id):
-    """{severity: count} of a run's report."""
-    return dict(db.session.execute(
+    """{severity: count} of a run's report; errors: each failed row once, resolved ones not
+    (``models.exporting.error_count``)."""
+    counts = dict(db.session.execute(
         select(ReportItem.severity, func.count()).where(ReportItem.run_id == run_id)
         .group_by(ReportItem.severity)).all())
+    if counts.get(Severity.ERROR):
+        counts[Severity.ERROR] = error_count(run_id)
+    return counts
 
 
 # --- prepared data, ledger, mapping history ---------------------------------------------------------

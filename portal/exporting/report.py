@@ -13,6 +13,8 @@ from .messages import SEVERITY_LABELS, report_message
 from .queries import require_run
 
 CSV_HEADERS = (_l("Severity"), _l("Record"), _l("Message"), _l("Message code"), _l("Provider message"))
+# An error whose row a later export pass delivered after all: kept in the report, marked so (not counted).
+RESOLVED = _l("Resolved: delivered by a later export.")
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -33,7 +35,7 @@ def _items(run_id, limit=None):
                                                                                                   item.severity)),
                "record_key": item.record_key or "", "row_id": item.row_id, "code": item.code,
                "params": item.params, "message": report_message(item.code, item.params),
-               "provider_message": item.provider_message or ""}
+               "provider_message": item.provider_message or "", "resolved": bool(item.resolved)}
 
 
 def report_csv(run_id, locale=None):
@@ -44,7 +46,8 @@ def report_csv(run_id, locale=None):
     with force_locale(locale or run.locale):
         writer.writerow([str(h) for h in CSV_HEADERS])
         for item in _items(run.id):
-            writer.writerow([_text(item["severity_label"]), _text(item["record_key"]), _text(item["message"]),
+            message = f"{item['message']} ({RESOLVED})" if item["resolved"] else item["message"]
+            writer.writerow([_text(item["severity_label"]), _text(item["record_key"]), _text(message),
                              item["code"], _text(item["provider_message"])])
     return out.getvalue()
 

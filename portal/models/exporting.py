@@ -6,7 +6,7 @@ entries of the rolled-back run as not counting (``rolled_back``) and never delet
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import column_property
 
 from ..extensions import db
@@ -136,7 +136,8 @@ class Run(db.Model):
 
     @property
     def has_errors(self):
-        """The red triangle: the run failed, or its report holds an error."""
+        """The red triangle: the run failed, or its report holds an error that still stands (not resolved
+        by a later delivery of its row)."""
         return (self.status == RunStatus.FAILED.value or bool((self.counts or {}).get("errors"))
                 or bool(self.report_has_errors))
 
@@ -362,7 +363,30 @@ class RunFile(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
-# Whether the run's report holds an error: loaded with the run only where a list asks for it
-# (``undefer``), otherwise on first use.
+# An error about a row that a later export pass (or the resumed sync) delivered after all is *resolved*: it
+# stays in the report as what happened, marked so, but no longer counts as the run's error (its count, the
+# status badge's warning, the red triangle).
+def _row_delivered():
+    return exists().where(PreparedRow.id == ReportItem.row_id, PreparedRow.processed.is_(True))
+
+
+ReportItem.resolved = column_property(
+    and_(ReportItem.severity == Severity.ERROR.value, ReportItem.row_id.isnot(None), _row_delivered()))
+
+
+def unresolved_error():
+    """The condition on ``ReportItem``: an error that still counts (not resolved by a later delivery)."""
+    return and_(ReportItem.severity == Severity.ERROR.value, or_(ReportItem.row_id.is_(None), ~_row_delivered()))
+
+
+def error_count(run_id):
+    """The run's errors: each failed row once (a row rejected in two export passes, or rejected and
+    stopping the sync, is one error), each error without a row once; resolved errors do not count."""
+    return db.session.execute(select(func.count(func.distinct(func.coalesce(ReportItem.row_id, -ReportItem.id))))
+                              .where(ReportItem.run_id == run_id, unresolved_error())).scalar()
+
+
+# Whether the run's report holds an error (that still counts): loaded with the run only where a list asks
+# for it (``undefer``), otherwise on first use.
 Run.report_has_errors = column_property(
-    exists().where(ReportItem.run_id == Run.id, ReportItem.severity == Severity.ERROR.value), deferred=True)
+    exists().where(ReportItem.run_id == Run.id, unresolved_error()), deferred=True)
