@@ -21,10 +21,16 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _failed(response):
+    """Only a refused sign-in counts towards the limits: a person who signs in often is not guessing."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_email_key,
-               error_message="too-many-attempts")
-@limiter.limit(lambda: "30 per 5 minutes", methods=["POST"], error_message="too-many-attempts")
+               error_message="too-many-attempts", deduct_when=_failed)
+@limiter.limit(lambda: "30 per 5 minutes", methods=["POST"], error_message="too-many-attempts",
+               deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

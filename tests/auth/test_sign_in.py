@@ -66,6 +66,14 @@ def test_sign_in_attempts_are_rate_limited(client, users, auth):
     assert auth.login("staff").status_code == 429
 
 
+def test_only_failed_sign_ins_count_towards_the_limit(client, users, auth):
+    for _ in range(8):  # more good sign-ins than the limit (5 a minute in tests)
+        assert auth.login("staff").status_code == 302
+        auth.logout()
+    statuses = [auth.login("staff", password=f"wrong{i}").status_code for i in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
 def test_deactivated_user_is_signed_out(app, client, auth):
     from portal.extensions import db
     from portal.models import User
