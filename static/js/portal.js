@@ -138,9 +138,18 @@
   document.addEventListener("DOMContentLoaded", function () {
     markScrollAreas(document);
     document.documentElement.classList.add("js");
-    // The language switcher submits itself when JavaScript runs; its button remains without it.
+    // The language switcher submits itself when JavaScript runs (its button remains without it): at once
+    // for a choice made with the mouse, but after arrow keys only on Enter or on leaving the select —
+    // an arrow key changes a closed select at once, and a keyboard user must be able to go past a language.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
+      var initial = select.value, byKey = false;
+      function submit() { if (select.value !== initial) { initial = select.value; select.form.submit(); } }
+      select.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); submit(); } else if (event.key !== "Tab") { byKey = true; }
+      });
+      select.addEventListener("mousedown", function () { byKey = false; });
+      select.addEventListener("change", function () { if (!byKey) { submit(); } });
+      select.addEventListener("blur", function () { if (byKey) { byKey = false; submit(); } });
     });
     initDebtorPicker(document);
     initWindowPresets(document);

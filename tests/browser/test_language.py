@@ -109,3 +109,35 @@ def test_demo_sign_in_page_lists_the_demo_accounts(app, page, live_server, users
     assert "staff@example.com" in hint.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sign-in-demo-en.png"), full_page=True)
+
+
+def test_keyboard_users_can_go_past_a_language_to_dansk(page, live_server, users):
+    """An arrow key on the switcher does not switch at once (it did, so Dansk could not be reached):
+    Enter switches to the language reached."""
+    base = live_server.url
+    _sign_in(page, base)
+    page.wait_for_function("() => document.documentElement.classList.contains('js')")
+    select = page.locator("#locale-select")
+    select.focus()
+    for _ in range(3):  # English → Nederlands → Svenska → Dansk
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(200)
+        assert page.locator("html").get_attribute("lang") == "en-GB"  # nothing switched, no reload
+    assert select.input_value() == "da"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "da"
+
+
+def test_the_switcher_works_without_javascript(browser, live_server, users):
+    context = browser.new_context(locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url)
+        page.select_option("#locale-select", "sv")
+        assert page.locator("html").get_attribute("lang") == "en-GB"
+        with page.expect_navigation():
+            page.locator(".language-switcher button[type=submit]").click()
+        assert page.locator("html").get_attribute("lang") == "sv"
+    finally:
+        context.close()
