@@ -426,3 +426,28 @@ def test_every_type_reads_only_what_changed(ctx, kind):
     every = start_and_run(profile, "production")
     assert every.counts["read"] == affected and every.counts["changed"] == affected, every.counts
     _adds_up(every, records)
+
+
+@pytest.mark.postgres
+def test_statistics_are_taken_when_a_table_changed_by_a_meaningful_share_only(pg_ctx):
+    """PostgreSQL: a run analyzes a table it joins when it was never analyzed or more than
+    ``ANALYZE_SHARE`` of it was written since (its own rows counted), not after a few rows."""
+    from portal.exporting import engine
+
+    def estimated():
+        db.session.commit()
+        return db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'payments'::regclass")).scalar()
+
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 1000)
+    db.session.commit()
+    engine._analyze("payments")                  # never analyzed since it was emptied
+    assert estimated() == 1000
+    db.session.add_all([
+        Payment(company_id=zorg.id, receipt_number=f"X{i}", customer_number="C", payment_type="CASH",
+                amount=Decimal("1"), paid_at=datetime(2026, 11, 20, 9, 0)) for i in range(10)])
+    db.session.commit()
+    engine._analyze("payments", inserted=10)     # 1 %: the statistics stand
+    assert estimated() == 1000
+    engine._analyze("payments", inserted=200)    # 20 %: taken again
+    assert estimated() == 1010
