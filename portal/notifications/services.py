@@ -56,6 +56,19 @@ def may_subscribe_all(user):
 
 def set_subscriptions(user, profile_id, events):
     """The user's events for one profile (``profile_id`` None: every profile) become ``events``."""
+    _set_subscriptions(user, profile_id, events)
+    db.session.commit()
+
+
+def save_subscriptions(user, chosen):
+    """The settings page's one Save: ``chosen`` maps each profile shown (None: every profile) to its
+    ticked events; all of them are saved together, so that no tick on the page is lost."""
+    for profile_id, events in chosen.items():
+        _set_subscriptions(user, profile_id, events)
+    db.session.commit()
+
+
+def _set_subscriptions(user, profile_id, events):
     events = [e for e in events if e in EVENTS]
     existing = db.session.execute(select(Subscription).where(
         Subscription.user_id == user.id,
@@ -68,7 +81,6 @@ def set_subscriptions(user, profile_id, events):
     for event in events:
         if event not in have:
             db.session.add(Subscription(user_id=user.id, profile_id=profile_id, event=event))
-    db.session.commit()
 
 
 def subscribed_events(user_id, profile_id):

@@ -22,15 +22,17 @@ def settings():
     may_all = services.may_subscribe_all(current_user)
     profiles = _profiles()
     if request.method == "POST":
-        raw = request.form.get("profile", "")
-        if raw == "all" and may_all:
-            profile_id = None
-        else:
-            profile_id = parse_id(raw)
-            if profile_id is None or queries.get_profile(profile_id) is None:
-                abort(404)
-        events = [e for e in request.form.getlist("events") if e in EVENTS]
-        services.set_subscriptions(current_user, profile_id, events)
+        # One form for every profile on the page: each fieldset names its profile and its ticked events.
+        chosen = {}
+        for raw in request.form.getlist("profile"):
+            if raw == "all" and may_all:
+                profile_id = None
+            else:
+                profile_id = parse_id(raw)
+                if profile_id is None or queries.get_profile(profile_id) is None:
+                    abort(404)
+            chosen[profile_id] = request.form.getlist(f"events-{raw}")
+        services.save_subscriptions(current_user, chosen)
         flash(_("Your notifications are saved."), "success")
         return redirect(url_for("notifications.settings"))
     rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None))] if may_all else []

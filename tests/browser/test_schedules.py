@@ -78,9 +78,9 @@ def test_monthly_schedule_in_swedish_runs_and_mails_in_swedish(app, live_server,
         shot(page, "schedules-sv")
 
         page.goto(f"{base}/notifications")
-        subscription = page.locator("form.subscription", has_text="Kassabetalningar")
+        subscription = page.locator("fieldset.subscription", has_text="Kassabetalningar")
         subscription.get_by_label("En produktionsexport är klar").check()
-        subscription.get_by_role("button", name="Spara").click()
+        page.locator("form.subscriptions").get_by_role("button", name="Spara").click()
         expect(page.locator(".flash")).to_contain_text("Dina aviseringar är sparade.")
 
         # Move the clock past the start: the tick, as the worker calls it, with an injected now.
