@@ -144,4 +144,4 @@ def test_the_overview_filter_in_the_browser(app, live_server, page, users):
     page.select_option("#f-starter", "schedule")
     page.click(".filter-actions button[type=submit]")
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
-    expect(page.locator("table.runs")).to_contain_text("tidsplan Ugentligt om mandagen kl. 07:00")
+    expect(page.locator("table.runs")).to_contain_text("tidsplan Ugentligt om mandagen kl. 07.00")
