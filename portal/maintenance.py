@@ -33,10 +33,11 @@ log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "portal:maintenance:"
 DEFAULT_EVERY = 15.0
-# Held by the timer while it runs tasks, and by the worker while it forks a work horse: a fork while the
-# timer holds some lock (a module being imported, a connection pool's) would leave that lock held for
-# ever in the horse, which then hangs.
-fork_guard = threading.Lock()
+# Held by the timer while it runs tasks, and by the worker around every fork (its work horses and RQ's
+# scheduler process: ``portal.worker``): a fork while the timer holds some lock (a module being imported,
+# a connection pool's) would leave that lock held for ever in the child, which then hangs. Re-entrant: the
+# worker's thread takes it again at the fork itself.
+fork_guard = threading.RLock()
 
 
 @dataclass(frozen=True)

@@ -72,15 +72,63 @@ def test_worker_stopped_while_its_scheduler_starts_exits_and_stops_the_scheduler
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-c", _STOPPED_WHILE_STARTING], cwd=ROOT, env=env,
                                    stdout=log, stderr=log)
-    try:
-        assert process.wait(timeout=60) == 0, log_path.read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-    output = log_path.read_text()
+    output = _exit_of(process, log_path)
     scheduler_pid = int(re.search(r"scheduler process (\d+)", output).group(1))
     assert not _alive(scheduler_pid), output
     assert not _registered(redis_url, process.pid)
+
+
+# RQ's scheduler process that does not end on SIGTERM (stuck, or still starting): the worker's stop kills
+# it after SCHEDULER_STOP_SECONDS instead of waiting for ever.
+_DEAF_SCHEDULER = """
+import signal
+from rq.scheduler import RQScheduler
+def deaf(self):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+RQScheduler._install_signal_handlers = deaf
+from portal.worker import main
+main()
+"""
+
+
+def test_a_scheduler_process_that_does_not_stop_is_killed_and_the_worker_stops(redis_url, tmp_path):
+    from redis import Redis
+    connection = Redis.from_url(redis_url)
+    for key in connection.scan_iter("rq:scheduler-lock:*"):
+        connection.delete(key)
+    env = {**os.environ, "PORTAL_ENV": "test", "TEST_REDIS_URL": redis_url, "TEST_DATABASE_URL": SQLITE_URL,
+           "TEST_STORAGE_DIR": str(tmp_path)}
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", _DEAF_SCHEDULER], cwd=ROOT, env=env, stdout=log,
+                                   stderr=log)
+    deadline = time.monotonic() + 60
+    while "Scheduler for" not in log_path.read_text() and time.monotonic() < deadline \
+            and process.poll() is None:
+        time.sleep(0.3)
+    scheduler_pid = int(re.search(r"Scheduler for .* started with PID (\d+)", log_path.read_text()).group(1))
+    time.sleep(0.5)            # the scheduler has set its (deaf) handler
+    process.send_signal(signal.SIGTERM)
+    output = _exit_of(process, log_path, also=scheduler_pid)
+    assert "did not stop in" in output
+    assert not _alive(scheduler_pid), output
+    assert not _registered(redis_url, process.pid)
+
+
+def _exit_of(process, log_path, also=None):
+    """The worker's log once it has exited by itself with status 0; a worker (or its scheduler process)
+    still there after 60 s fails the test with its log, and is killed."""
+    try:
+        returncode = process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        returncode = None
+    finally:
+        for pid in (process.pid, also):
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert returncode == 0, output
+    return output
 
 
 def _alive(pid):
