@@ -89,6 +89,7 @@ EXPECTED = {
     "runs.skip_record": Entry(MANAGE_EXPORTS, args={"profile_id": 999}, data={"reason": "x"}),
     "runs.cancel": Entry(IMPORT_EXPORT, args={"run_id": 999}),
     "runs.roll_back": Entry(IMPORT_EXPORT, args={"run_id": 999}),
+    "runs.export": Entry(IMPORT_EXPORT, args={"run_id": 999}),
     "runs.profile_runs": Entry(READ_EXPORTS, args={"profile_id": 999}),
     "runs.scenarios": IMPORT_EXPORT,
     "runs.process": IMPORT_EXPORT,
