@@ -536,12 +536,12 @@ def _base(filters, with_status=True):
 
 
 # What a row of the overview shows (``templates/overview/index.html``, ``run_cells``): only these columns
-# are read and turned into objects (not the runs' parameters, progress and attempts, the profiles'
-# options, the starters' accounts). Another attribute read in a row would load it run by run: the
+# are read and turned into objects (not the runs' parameters and progress, the profiles' options, the
+# starters' accounts; the attempts, a number, tell a cancelled run that never ran: ``Run.never_ran``). Another attribute read in a row would load it run by run: the
 # overview's test counts the statements of a page.
 OVERVIEW_ROW_COLUMNS = (
     load_only(Run.id, Run.profile_id, Run.mode, Run.status, Run.counts, Run.total, Run.window_start,
-              Run.window_end, Run.started_by_id, Run.started_at, Run.finished_at),
+              Run.window_end, Run.started_by_id, Run.started_at, Run.finished_at, Run.attempts),
     undefer(Run.report_has_errors),
     contains_eager(Run.profile).load_only(ExportProfile.name, ExportProfile.export_type),
     contains_eager(Run.started_by).load_only(User.name),
