@@ -143,7 +143,9 @@ class Formats:
         self.locale_key = str(self.locale)
         self._once = {}
 
-    def datetime(self, value, fmt=DATE_STYLE):
+    def datetime(self, value, fmt=DATE_STYLE, offset=True):
+        """``offset``: in the hour that happens twice, say which one ("(GMT+02:00)") — off where the text
+        names the zone and its offset itself."""
         if value is None:
             return ""
         if not isinstance(value, datetime):
@@ -158,7 +160,7 @@ class Formats:
                 text = _join(locale, fmt, _local(value, tz))
         else:
             text = format_datetime(value, fmt)
-        if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        if offset and local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
             # The hour that happens twice when summer time ends: say which one.
             text += " (" + get_timezone_gmt(local, "long", locale=locale) + ")"
         return text
@@ -210,8 +212,8 @@ class Formats:
         return self._once[key]
 
 
-def datetime_filter(value, fmt=DATE_STYLE):
-    return Formats().datetime(value, fmt) if value is not None else ""
+def datetime_filter(value, fmt=DATE_STYLE, offset=True):
+    return Formats().datetime(value, fmt, offset) if value is not None else ""
 
 
 def date_filter(value, fmt=DATE_STYLE):

@@ -130,9 +130,6 @@ class Changes:
         """PostgreSQL: the one pass hashes the window's ledger keys (~64 MB at 1,000,000): with the default
         ``work_mem`` (4 MB) in eight batches written to disk and read back (~1 s of 3.4 at 1,000,000). For
         that statement only, in this transaction, at least 64 MB."""
-        if self.dialect != "postgresql":
-            yield
-            return
         previous = db.session.execute(text(
             "SELECT current_setting('work_mem'), pg_size_bytes(current_setting('work_mem'))")).one()
         if previous[1] < HASH_MEMORY_BYTES:

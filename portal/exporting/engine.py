@@ -196,14 +196,12 @@ def prepare(run, progress):
                 .values(invalid=True, error=report_message(issue.code, issue.params))).rowcount
 
     progress.phase("comparing")
-    _analyze("prepared_rows", inserted=seq)
-    _analyze("ledger_current")
+    _analyze("prepared_rows", inserted=seq)     # (``ledger_current`` was, before it was first joined)
     sync.mark_mutations(run_id, profile.id, profile.sync_type)
     removed = 0
     if profile.sync_type == "incremental_all":
-        low, high = ctx.window_value_bounds(export_type.window_kind)
-        subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
-        args = dict(seq_base=seq, low=low, high=high, company_id=profile.company_id, subjects=subjects,
+        low, high, company_id, subjects = changed.scope
+        args = dict(seq_base=seq, low=low, high=high, company_id=company_id, subjects=subjects,
                     window=changed.window, key=changed.key, found=changed.removals_found)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
@@ -532,11 +530,10 @@ def _removal_scope(export_type, ctx):
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     """The current ledger's records in the window (and scope) whose key the source no longer has
     (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
-    low, high = ctx.window_value_bounds(export_type.window_kind)
+    low, high, company_id, subjects = _removal_scope(export_type, ctx)
     source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
-    subjects = ctx.params.get("debtor_numbers") if "debtor_numbers" in export_type.accepted_params else None
     return sync.removals_against(run_id, profile_id, source, spec.record_key, seq_base=seq_base, low=low,
-                                 high=high, company_id=ctx.company_id, subjects=subjects)
+                                 high=high, company_id=company_id, subjects=subjects)
 
 
 _ROW_COLUMNS = ("run_id", "seq", "record_key", "fingerprint", "mutation", "window_value", "group_key", "company_id",

@@ -299,12 +299,6 @@ def run_history_lines(run_id):
         .order_by(MappingHistoryEntry.id.desc())).scalars().all()
 
 
-def latest_history_line(profile_id):
-    return db.session.execute(
-        select(MappingHistoryEntry).where(MappingHistoryEntry.profile_id == profile_id)
-        .order_by(MappingHistoryEntry.id.desc()).limit(1)).scalar()
-
-
 # --- start export: debtors and the production preview -------------------------------------------------
 
 def search_debtors(query, company_id=None, limit=DEBTOR_RESULTS):
@@ -362,10 +356,14 @@ class RollBackPlan:
     refusal: str | None = None
     prepared_rows: int = 0
     ledger_entries: int = 0
-    history_line: object = None       # the latest of ``history_lines``
     history_lines: list = field(default_factory=list)    # the run's mapping-history lines, newest first
     delivered_to_api: bool = False
     files: bool = False
+
+    @property
+    def history_line(self):
+        """The latest of ``history_lines`` (None: none)."""
+        return self.history_lines[0] if self.history_lines else None
 
 
 def roll_back_plan(run):
@@ -379,7 +377,6 @@ def roll_back_plan(run):
     if run.is_production:
         plan.ledger_entries = run.recorded_count()
         plan.history_lines = run_history_lines(run.id)
-        plan.history_line = plan.history_lines[0] if plan.history_lines else None
         plan.delivered_to_api = run.profile.provider != "file" and bool(plan.ledger_entries)
     return plan
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..auth.guards import permission_required
 from ..exporting import queries, services, windows
 from ..exporting.errors import ExportError
+from ..exporting.formats import get_writer
 from ..exporting.providers import visma_net
 from ..exporting.report import report_csv as engine_report_csv
 from ..exporting.types import get_type
@@ -191,19 +192,12 @@ def download(run_id, file_id):
     path = queries.file_path(run_file)
     if path is None:
         abort(404)
-    # The type from the file's format, not guessed from its name (".si" is WAP's text/vnd.wap.si): SIE 4
-    # is code page 437 (PC8), CSV and JSON Lines UTF-8 (with or without BOM).
+    # The type the file's format declares (``media_type``), not one guessed from its name (".si" is WAP's
+    # text/vnd.wap.si), and set as it is: send_file would add "charset=utf-8" to any text type (a CSV's
+    # encoding is the profile's choice; SIE 4 is code page 437).
     response = send_file(path, as_attachment=True, download_name=run_file.name)
-    response.headers["Content-Type"] = DOWNLOAD_TYPES.get(run_file.format, "application/octet-stream")
+    response.headers["Content-Type"] = get_writer(run_file.format).media_type
     return response
-
-
-DOWNLOAD_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "jsonl": "application/jsonl; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "sie4": "text/plain; charset=IBM437",
-}
 
 
 @bp.route("/runs/<id:run_id>/report.csv")

@@ -26,7 +26,7 @@ def _literal(column):
 class JsonLinesWriter(FileWriter):
     format_name = "jsonl"
     extension = "jsonl"
-    media_type = "application/jsonl"
+    media_type = "application/jsonl; charset=utf-8"
 
     def _open(self):
         self._handle = open(self.temp_path, "w", encoding="utf-8", newline="", buffering=1 << 20)
