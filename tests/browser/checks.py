@@ -5,6 +5,7 @@ and no serious or critical axe-core violation.
 fails the test on what it heard). ``axe_violations`` runs axe-core (bundled by axe-playwright-python:
 it works offline) in the page as it is now, dialogs open included.
 """
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
@@ -104,3 +105,17 @@ def own_assets_load(page):
             if status != 200:
                 problems.append(f"{status} for {url}")
     return problems
+
+
+@contextmanager
+def watched_page(browser, javascript=True, **options):
+    """A page of a new British-English context, JavaScript on or off (``options``: Playwright's context
+    options, e.g. a viewport), closed after the block; the block fails on anything ``PageWatch`` heard."""
+    context = browser.new_context(locale="en-GB", java_script_enabled=javascript, **options)
+    page = context.new_page()
+    watch = PageWatch(page)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not watch.take()

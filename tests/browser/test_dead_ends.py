@@ -1,6 +1,7 @@
 """Dead ends a person met in a real browser: each is walked through here as they would."""
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models.exporting import ExportProfile
 
+from tests.browser.checks import watched_page
 from tests.browser.test_every_page import sign_in
 from tests import factories
 
@@ -91,14 +93,9 @@ def test_every_dialog_works_as_a_page_with_and_without_javascript(app, live_serv
                                                                    javascript):
     """Opened directly (a new tab, a bookmark), Start export, the production confirmation and Prepared
     data are pages whose buttons work: they post as forms, never into a dialog the page lacks."""
-    from tests.browser.checks import PageWatch
-    import re
     profile_id, run_id = prepared_run
     base = live_server.url
-    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
-    page = context.new_page()
-    watch = PageWatch(page)
-    try:
+    with watched_page(browser, javascript) as page:
         sign_in(page, base, "staff")
         # Start export as a page: a test export starts and its page opens.
         page.goto(f"{base}/profiles/{profile_id}/start")
@@ -129,6 +126,3 @@ def test_every_dialog_works_as_a_page_with_and_without_javascript(app, live_serv
         with app.app_context():
             assert db.session.execute(db.select(db.func.count()).select_from(PreparedRow)
                                       .where(PreparedRow.active.is_(False))).scalar_one() == 1
-    finally:
-        context.close()
-    assert not watch.take()

@@ -7,11 +7,24 @@ from portal.config import ROOT
 from portal.extensions import db
 from portal.models.exporting import ExportProfile
 
-from tests.browser.checks import PageWatch
+from tests.browser.checks import watched_page
 from tests.browser.test_every_page import sign_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _choose(page, javascript, name, value):
+    """Choose in a select; the options of what was chosen come (htmx with JavaScript, else the form's own
+    Show button)."""
+    if javascript:
+        with page.expect_response(lambda response: "/profiles/columns" in response.url):
+            page.select_option(f"select[name={name}]", value)
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    else:
+        page.select_option(f"select[name={name}]", value)
+        with page.expect_navigation():
+            page.locator("main button[name=action][value=refresh]:visible").first.click()
 
 
 def _saved(app, name):
@@ -22,36 +35,21 @@ def _saved(app, name):
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_profile_form_follows_provider_and_format_and_orders_columns(app, live_server, browser, users, javascript):
     base = live_server.url
-    context = browser.new_context(locale="en-GB", java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    watch = PageWatch(page)
 
-    def choose(name, value):
-        """Choose in a select; the options of what was chosen come (htmx with JavaScript, else the
-        form's own Show button)."""
-        if javascript:
-            with page.expect_response(lambda response: "/profiles/columns" in response.url):
-                page.select_option(f"select[name={name}]", value)
-            page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-        else:
-            page.select_option(f"select[name={name}]", value)
-            with page.expect_navigation():
-                page.locator("main button[name=action][value=refresh]:visible").first.click()
-
-    try:
+    with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
         sign_in(page, base, "consultant")
         page.goto(f"{base}/profiles/new")
         page.fill("input[name=name]", f"Kassa {javascript}")
-        choose("export_type", "payments")
+        _choose(page, javascript, "export_type", "payments")
         options = page.locator("#profile-options")
-        choose("provider", "visma_net")
+        _choose(page, javascript, "provider", "visma_net")
         expect(options.locator("select[name=account_id]")).to_be_visible()
         expect(options.locator("select[name=delimiter]")).to_have_count(0)
-        choose("provider", "file")
-        choose("format", "xlsx")
+        _choose(page, javascript, "provider", "file")
+        _choose(page, javascript, "format", "xlsx")
         expect(options.locator("input[name=skip_headers]")).to_be_visible()
         expect(options.locator("select[name=delimiter]")).to_have_count(0)
-        choose("format", "csv")
+        _choose(page, javascript, "format", "csv")
         expect(options.locator("select[name=delimiter]")).to_be_visible()
         expect(page.locator("input[name=name]")).to_have_value(f"Kassa {javascript}")  # what was filled in stays
 
@@ -80,9 +78,6 @@ def test_profile_form_follows_provider_and_format_and_orders_columns(app, live_s
         columns = saved.options["columns"]
         assert "paid_at" not in columns and columns.index("amount") < columns.index("receipt_number")
         assert "account_id" not in saved.options and saved.options["format"] == "csv"
-    finally:
-        context.close()
-    assert not watch.take()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -95,35 +90,22 @@ def test_every_kind_of_profile_can_be_created_and_edited(app, live_server, brows
         db.session.commit()
         account_id = account.id
     base = live_server.url
-    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
-    page = context.new_page()
-    watch = PageWatch(page)
-
-    def choose(name, value):
-        if javascript:
-            with page.expect_response(lambda response: "/profiles/columns" in response.url):
-                page.select_option(f"select[name={name}]", value)
-            page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-        else:
-            page.select_option(f"select[name={name}]", value)
-            with page.expect_navigation():
-                page.locator("main button[name=action][value=refresh]:visible").first.click()
 
     kinds = [("Journals to Visma.net", "journal_entries", "visma_net", None),
              ("Payments JSON Lines", "payments", "file", "jsonl"),
              ("Products Excel", "products", "file", "xlsx"),
              ("Journals SIE 4", "journal_entries", "file", "sie4")]
-    try:
+    with watched_page(browser, javascript) as page:
         sign_in(page, base, "consultant")
         for name, export_type, provider, fmt in kinds:
             page.goto(f"{base}/profiles/new")
             page.fill("input[name=name]", name)
-            choose("export_type", export_type)
-            choose("provider", provider)
+            _choose(page, javascript, "export_type", export_type)
+            _choose(page, javascript, "provider", provider)
             if provider == "visma_net":
                 page.select_option("select[name=account_id]", str(account_id))
             else:
-                choose("format", fmt)
+                _choose(page, javascript, "format", fmt)
             with page.expect_navigation():
                 page.locator("main button[name=action][value=save]").click()
             expect(page.locator(".flash-success")).to_be_visible()
@@ -141,6 +123,3 @@ def test_every_kind_of_profile_can_be_created_and_edited(app, live_server, brows
         with page.expect_navigation():
             page.locator("main button[name=action][value=save]").click()
         expect(page.locator("#error-summary")).to_contain_text("Give the export profile a name.")
-    finally:
-        context.close()
-    assert not watch.take()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models.exporting import PreparedRow, Run
 
-from tests.browser.checks import PageWatch, axe_violations
+from tests.browser.checks import axe_violations, watched_page
 from tests.browser.test_dead_ends import prepared_run  # noqa: F401  (fixture)
 from tests.browser.test_every_page import sign_in
 
@@ -25,10 +25,7 @@ def _status(app, run_id):
 def test_export_a_prepared_run_from_its_page(app, live_server, browser, prepared_run, javascript):  # noqa: F811
     _profile_id, run_id = prepared_run
     base = live_server.url
-    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
-    page = context.new_page()
-    watch = PageWatch(page)
-    try:
+    with watched_page(browser, javascript) as page:
         sign_in(page, base, "staff")
         page.goto(f"{base}/runs/{run_id}")
         export = page.locator("#run-panel form[action$='/export'] button")
@@ -39,19 +36,13 @@ def test_export_a_prepared_run_from_its_page(app, live_server, browser, prepared
         page.wait_for_url(re.compile(rf"/runs/{run_id}$"))
         assert _status(app, run_id) == "queued"
         expect(page.locator("#run-panel")).not_to_contain_text("Roll back")
-    finally:
-        context.close()
-    assert not watch.take()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_export_from_prepared_data_saves_the_ticks(app, live_server, browser, prepared_run, javascript):  # noqa: F811
     _profile_id, run_id = prepared_run
     base = live_server.url
-    context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
-    page = context.new_page()
-    watch = PageWatch(page)
-    try:
+    with watched_page(browser, javascript) as page:
         sign_in(page, base, "staff")
         page.goto(f"{base}/runs/{run_id}/prepared")
         if javascript:    # axe runs as JavaScript in the page
@@ -63,9 +54,6 @@ def test_export_from_prepared_data_saves_the_ticks(app, live_server, browser, pr
         with app.app_context():
             assert db.session.execute(db.select(db.func.count()).select_from(PreparedRow)
                                       .where(PreparedRow.active.is_(False))).scalar_one() == 1
-    finally:
-        context.close()
-    assert not watch.take()
 
 
 def test_managers_see_no_export(app, live_server, page, prepared_run):  # noqa: F811
