@@ -273,14 +273,11 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
                "subject_key", "payload", "active", "processed", "invalid", "error"]
     # In chunks of source ids (each one statement), so that progress and the heartbeat are written between.
     chunk = _batch_size() * 10
-    ids = spec.select.with_only_columns(spec.source_id.label("id")).subquery("ids")
+    bounds = iter(_chunk_bounds(spec, chunk) if total > chunk else ())
     writing = _file_while_preparing(run, profile, export_type, provider_cls, spec, progress)
     done, last = 0, None
     while done < total:
-        bound = select(ids.c.id).order_by(ids.c.id).offset(chunk - 1).limit(1)
-        if last is not None:
-            bound = bound.where(ids.c.id > last)
-        high = db.session.execute(bound).scalar() if total - done > chunk else None
+        high = next(bounds, None) if total - done > chunk else None
         part = spec.select if last is None else spec.select.where(spec.source_id > last)
         if high is not None:
             part = part.where(spec.source_id <= high)
@@ -333,6 +330,18 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
     return _finish_prepare(run, counts, progress, removed, marked=total + removed)
+
+
+def _chunk_bounds(spec, chunk):
+    """The source id that ends each chunk of ``chunk`` rows (the last, shorter chunk has none), by one pass
+    over the window's ids. (A statement per chunk — the id ``chunk`` rows after the last — was planned
+    once for every chunk by PostgreSQL after the fifth, as the driver then prepares it: a generic plan that
+    joined and sorted the whole window each time, 0.4–0.6 s a chunk instead of 20 ms; a third of a
+    1,000,000-row run.)"""
+    ids = spec.select.with_only_columns(spec.source_id.label("id")).subquery("ids")
+    numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n")).subquery("numbered")
+    return db.session.execute(select(numbered.c.id).where(numbered.c.n % chunk == 0)
+                              .order_by(numbered.c.id)).scalars().all()
 
 
 def _set_based_rows(run_id, profile, sync_type, spec, source, dialect, seq_base, invalid, error,

@@ -234,7 +234,9 @@ PROBLEM_SQL = {"sqlite": "error IS NOT NULL OR invalid IS 1", "postgresql": "err
 class PreparedRow(db.Model):
     __tablename__ = "prepared_rows"
     id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
-    run_id = db.Column(db.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
+    # The run's id, without a foreign key: checking it cost PostgreSQL a lookup of the run per inserted row
+    # (35–40 % of inserting them); runs are never deleted (migration i10i_0001).
+    run_id = db.Column(db.Integer, nullable=False)
     seq = db.Column(db.Integer, nullable=False)            # the order of delivery
     record_key = db.Column(db.String(200), nullable=False)
     fingerprint = db.Column(db.String(64), nullable=True)   # None for a removal

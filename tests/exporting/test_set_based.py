@@ -194,6 +194,28 @@ def test_rows_the_database_cannot_write_exactly_go_row_by_row(ctx, monkeypatch):
     assert [(r["Mutation"], r["Receipt number"], r["Amount"]) for r in rows] == [("removed", "R000000", "-12.50")]
 
 
+@pytest.mark.parametrize("count", [9, 10, 20, 21, 30])
+def test_chunks_take_every_row_once_whatever_the_count(ctx, count):
+    """The chunks' bounds (a source id every 10 rows here, found by one statement): a window that ends
+    exactly at a bound, just after one or inside the first chunk gives every row once, in source order."""
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, count)
+    db.session.commit()
+    profile = services.create_profile(name="Payments", export_type="payments", options={"format": "csv"},
+                                      sync_type="full")
+    ctx.config["EXPORT_BATCH_SIZE"] = 1                  # chunks of 10 source rows
+    try:
+        run = start_and_run(profile, "test")
+    finally:
+        ctx.config["EXPORT_BATCH_SIZE"] = 2000
+    rows = db.session.execute(select(PreparedRow.seq, PreparedRow.record_key)
+                              .where(PreparedRow.run_id == run.id).order_by(PreparedRow.seq)).all()
+    assert [(r.seq, r.record_key) for r in rows] == [(i + 1, f"R{i:06d}") for i in range(count)]
+    assert run.counts["records"] == count and run.status == "exported"
+    assert [line["Receipt number"] for line in read_csv(files_of(run)[0].path)] == [
+        f"R{i:06d}" for i in range(count)]
+
+
 def test_prepared_in_chunks_the_rows_are_the_same(ctx):
     """Chunks of source ids (progress and heartbeat between them) give the rows one statement gives."""
     zorg, _, _ = factories.companies()
