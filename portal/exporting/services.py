@@ -105,6 +105,17 @@ def _apply_profile(profile, *, name, export_type, provider, options, sync_type, 
 
 # --- runs ---------------------------------------------------------------------------------------
 
+def scheduled_start(run_at_local):
+    """*Run at* (a naive date-time in the organisation's time zone) as it will be kept: a
+    ``scheduling.ResolvedTime`` (UTC, offset, ambiguous). Refused (``ExportError``) when that time does not
+    exist there or has passed."""
+    resolved = resolve_local(run_at_local, org_timezone())
+    if resolved.utc <= utcnow():
+        raise ExportError(_l("The start time has passed. Choose a time in the future, or start now."),
+                          code="run_at_past")
+    return resolved
+
+
 def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_export", window_start=None,
               window_end=None, run_at_local=None, booking_date=None, description=None, debtor_numbers=None,
               skip_headers=None, idempotency_key=None, locale=None):
@@ -155,10 +166,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
 
     status, run_at = RunStatus.QUEUED.value, None
     if run_at_local is not None:
-        resolved = resolve_local(run_at_local, org_timezone())
-        if resolved.utc <= utcnow():
-            raise ExportError(_l("The start time has passed. Choose a time in the future, or start now."),
-                              code="run_at_past")
+        resolved = scheduled_start(run_at_local)
         status, run_at = RunStatus.SCHEDULED.value, resolved.utc
         params["run_at_local"] = run_at_local.strftime("%Y-%m-%d %H:%M")
         params["run_at_offset"] = resolved.offset

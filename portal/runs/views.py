@@ -90,28 +90,38 @@ def start(profile_id):
         if debtor_numbers == []:
             form.debtor_scope.errors.append(_("Select at least one debtor, or choose all debtors."))
         else:
+            refused = None
             if form.mode.data == "production" and form.confirmed.data != "yes":
-                preview = queries.production_preview(profile, window_start, window_end)
-                return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
-                              preview=preview, window=(window_start, window_end), selected=selected,
-                              zone=zone_offset(), active_run=_active_production_run(profile))
-            try:
-                run = services.start_run(
-                    profile.id, user=current_user, mode=form.mode.data, operation="prepare_and_export",
-                    window_start=window_start, window_end=window_end, run_at_local=form.run_at.data,
-                    booking_date=form.booking_date.data if export_type.takes("booking_date") else None,
-                    description=(form.description.data or None) if export_type.takes("description") else None,
-                    debtor_numbers=debtor_numbers, idempotency_key=form.form_token.data or None,
-                    locale=str(get_locale()))
-            except ExportError as exc:
-                active_run = _active_production_run(profile) if exc.code == "production_run_active" else None
-                if active_run is None:
-                    _attach_error(form, exc)
-            else:
-                if run.status == "scheduled":
-                    flash(_("The export is scheduled."), "success")
-                # A started run says so in its live panel, which stops saying it when the run ends.
-                return _redirect(url_for("runs.run", run_id=run.id))
+                # A start time the export would refuse is said now, next to its field, not after "Yes".
+                try:
+                    starts = services.scheduled_start(form.run_at.data) if form.run_at.data else None
+                except ExportError as exc:
+                    refused = exc
+                else:
+                    preview = queries.production_preview(profile, window_start, window_end)
+                    return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
+                                  preview=preview, window=(window_start, window_end), selected=selected,
+                                  starts_at=starts.utc if starts else None,
+                                  zone=zone_offset(), active_run=_active_production_run(profile))
+            if refused is None:
+                try:
+                    run = services.start_run(
+                        profile.id, user=current_user, mode=form.mode.data, operation="prepare_and_export",
+                        window_start=window_start, window_end=window_end, run_at_local=form.run_at.data,
+                        booking_date=form.booking_date.data if export_type.takes("booking_date") else None,
+                        description=(form.description.data or None) if export_type.takes("description") else None,
+                        debtor_numbers=debtor_numbers, idempotency_key=form.form_token.data or None,
+                        locale=str(get_locale()))
+                except ExportError as exc:
+                    refused = exc
+                else:
+                    if run.status == "scheduled":
+                        flash(_("The export is scheduled."), "success")
+                    # A started run says so in its live panel, which stops saying it when the run ends.
+                    return _redirect(url_for("runs.run", run_id=run.id))
+            active_run = _active_production_run(profile) if refused.code == "production_run_active" else None
+            if active_run is None:
+                _attach_error(form, refused)
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
                   selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, debtor_more=debtor_more, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})

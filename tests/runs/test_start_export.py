@@ -262,3 +262,29 @@ def test_a_refused_production_start_says_why_and_links_to_the_active_run(app, cl
     assert f"production run {active_id} of this profile is still Partially processed" in page
     assert f'href="/runs/{active_id}"' in page
     assert [r.id for r in _runs(app)] == [active_id]
+
+
+@pytest.mark.parametrize("locale, starts", [
+    ("en", "{d.day:02d}/{d.month:02d}/{d.year}, 09:00"), ("nl", "{d.day:02d}-{d.month:02d}-{d.year}, 09:00"),
+])
+def test_the_production_confirmation_says_the_start_time_as_the_user_writes_dates(
+        app, client, auth, profiles, locale, starts):
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/")})
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    day = (datetime.now() + timedelta(days=2)).date()
+    data = dict(fields, preset="previous_month", mode="production", run_at=f"{day.isoformat()}T09:00")
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
+    assert starts.format(d=day) in page
+    assert day.isoformat() not in page.replace(f'value="{day.isoformat()}T09:00"', "")
+    assert _runs(app) == []
+
+
+def test_a_start_time_that_has_passed_is_refused_before_the_production_confirmation(app, client, auth, profiles):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="previous_month", mode="production", run_at="2020-01-01T10:00")
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
+    assert "The start time has passed" in page and 'id="run_at-errors"' in page
+    assert "What will be recorded" not in page
+    assert _runs(app) == []
