@@ -126,3 +126,23 @@ def test_every_dialog_works_as_a_page_with_and_without_javascript(app, live_serv
         with app.app_context():
             assert db.session.execute(db.select(db.func.count()).select_from(PreparedRow)
                                       .where(PreparedRow.active.is_(False))).scalar_one() == 1
+
+
+def test_a_filter_chosen_after_sorting_the_overview_keeps_the_sort(app, live_server, page, users):
+    with app.app_context():
+        for name in ("Betalingen", "Facturen", "Artikelen"):
+            profile = factories.profile(name)
+            for i in range(2):
+                factories.run(profile, status="failed" if i else "exported",
+                              started_at=datetime(2026, 11, 1 + i, 9, len(name)))
+    base = live_server.url
+    sign_in(page, base, "manager")
+    page.goto(f"{base}/overview/")
+    page.locator("#results th a:has-text('Export profile')").click()    # names A to Z, first click
+    expect(page.locator("#results th[aria-sort='ascending']")).to_contain_text("Export profile")
+    page.select_option("#f-status", "failed")                         # htmx: only the results are swapped
+    expect(page.locator("#results")).to_contain_text("3 exports match")
+    expect(page.locator("#results th[aria-sort='ascending']")).to_contain_text("Export profile")
+    names = page.locator("#results tbody tr td:nth-child(2)").all_inner_texts()
+    assert [n.splitlines()[0] for n in names] == ["Artikelen", "Betalingen", "Facturen"]
+    assert "sort=profile" in page.url and "status=failed" in page.url

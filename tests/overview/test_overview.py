@@ -74,6 +74,22 @@ def test_date_range_and_sorting(client, auth, small):
     assert 'aria-sort="ascending"' in page
 
 
+def test_filtering_keeps_the_sort_and_a_first_click_sorts_names_a_to_z_and_dates_newest_first(client, auth, small):
+    auth.login("manager")
+    page = client.get("/overview/?sort=profile&dir=asc").get_data(as_text=True)
+    # The filter form (outside the region a header click swaps) sends the table's sort with the filters.
+    assert '<input type="hidden" name="sort" value="profile" form="overview-filters">' in page
+    assert '<input type="hidden" name="dir" value="asc" form="overview-filters">' in page
+    fragment = client.get("/overview/?sort=profile&dir=asc&status=failed",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'name="sort" value="profile"' in fragment and 'aria-sort="ascending"' in fragment
+    links = dict(re.findall(r'href="/overview/\?([^"]*)"[^>]*>([^<]+)<', client.get("/overview/").get_data(as_text=True)))
+    by_label = {label.strip(): query.replace("&amp;", "&") for query, label in links.items()}
+    assert "sort=profile" in by_label["Export profile"] and "dir=asc" in by_label["Export profile"]
+    assert "sort=finished" in by_label["Completed on"] and "dir=desc" in by_label["Completed on"]
+    assert "sort=started" in by_label["Started on"] and "dir=asc" in by_label["Started on"]  # sorted: turns
+
+
 @pytest.mark.parametrize("locale, message", [("en", "is not a date"), ("sv", "är inte ett datum")])
 def test_a_bad_date_says_so_and_is_ignored(client, auth, small, locale, message):
     auth.login("manager")
