@@ -101,8 +101,10 @@ def start(profile_id):
                     preview = queries.production_preview(profile, window_start, window_end)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                                   preview=preview, window=(window_start, window_end), selected=selected,
-                                  starts_at=starts.utc if starts else None,
-                                  zone=zone_offset(), active_run=_active_production_run(profile))
+                                  starts=starts, run_at_local=form.run_at.data,
+                                  # the zone's offset at the start, not today's (summer and winter time)
+                                  zone=zone_offset(starts.utc.replace(tzinfo=timezone.utc) if starts else None),
+                                  active_run=_active_production_run(profile))
             if refused is None:
                 try:
                     run = services.start_run(

@@ -288,3 +288,16 @@ def test_a_start_time_that_has_passed_is_refused_before_the_production_confirmat
     assert "The start time has passed" in page and 'id="run_at-errors"' in page
     assert "What will be recorded" not in page
     assert _runs(app) == []
+
+
+@pytest.mark.parametrize("run_at, says, twice", [
+    ("2027-07-01T09:00", "01/07/2027, 09:00 (Europe/Amsterdam (UTC+02:00))", False),    # summer time, asked in winter
+    ("2027-10-31T02:30", "31/10/2027, 02:30 (Europe/Amsterdam (UTC+02:00))", True),     # the hour that happens twice
+])
+def test_the_production_confirmation_names_the_offset_at_the_start(app, client, auth, profiles, run_at, says, twice):
+    auth.login("staff")
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    data = dict(fields, preset="previous_month", mode="production", run_at=run_at)
+    page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
+    assert f"It starts at {says}." in page
+    assert ("occurs twice in Europe/Amsterdam" in page) is twice and "(GMT" not in page
