@@ -76,7 +76,7 @@ def start(profile_id):
     takes_debtors = export_type.takes("debtor_numbers")
     selected, numbers = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
     debtor_results, debtor_more = [], False
-    preview = None
+    active_run = None
     action = request.form.get("action", "start")
     if request.method == "POST" and action == "back":
         form.confirmed.data = ""  # back from the production confirmation: the form as it was filled in
@@ -125,7 +125,7 @@ def start(profile_id):
             if active_run is None:
                 _attach_error(form, refused)
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
-                  selected=selected, active_run=locals().get("active_run"), debtor_results=debtor_results, debtor_more=debtor_more, zone=zone_offset(),
+                  selected=selected, active_run=active_run, debtor_results=debtor_results, debtor_more=debtor_more, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
 
 
