@@ -194,10 +194,11 @@ def test_rows_the_database_cannot_write_exactly_go_row_by_row(ctx, monkeypatch):
     assert [(r["Mutation"], r["Receipt number"], r["Amount"]) for r in rows] == [("removed", "R000000", "-12.50")]
 
 
-@pytest.mark.parametrize("count", [9, 10, 20, 21, 30])
+@pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 20, 21, 30])
 def test_chunks_take_every_row_once_whatever_the_count(ctx, count):
     """The chunks' bounds (a source id every 10 rows here, found by one statement): a window that ends
-    exactly at a bound, just after one or inside the first chunk gives every row once, in source order."""
+    exactly at a bound, just after one, inside the first chunk or empty gives every row once, in source
+    order, and the count the run reports."""
     zorg, _, _ = factories.companies()
     factories.payments(zorg, count)
     db.session.commit()
