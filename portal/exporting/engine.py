@@ -740,6 +740,7 @@ def export(run, progress):
     # the run row, so the reconciler cannot give this attempt up half-way.
     progress.beat()
     if not provider.per_row_results:
+        _resolve_errors(run_id, select(PreparedRow.id).where(deliverable).scalar_subquery())
         db.session.execute(update(PreparedRow).where(deliverable)
                            .values(processed=True, export_pass=export_pass))
     for f in files:
@@ -811,11 +812,22 @@ def _delivery_stream(deliverable, size):
     yield pages()
 
 
+def _resolve_errors(run_id, row_ids):
+    """The errors about rows delivered now (``row_ids``: ids or a subquery of them), which an earlier export
+    pass could not deliver, are resolved (``ReportItem.resolved``)."""
+    standing = and_(ReportItem.run_id == run_id, ReportItem.severity == Severity.ERROR.value,
+                    ReportItem.resolved.is_(False), ReportItem.row_id.isnot(None))
+    # (Most runs have no such error: then the rows are not looked at — a whole run's ids in a subquery.)
+    if db.session.execute(select(ReportItem.id).where(standing).limit(1)).first():
+        db.session.execute(update(ReportItem).where(standing, ReportItem.row_id.in_(row_ids)).values(resolved=True))
+
+
 def _record_results(run_id, export_pass, results, provider_cls):
     ok = [r.row_id for r in results if r.ok]
     if ok:
         db.session.execute(update(PreparedRow).where(PreparedRow.id.in_(ok))
                            .values(processed=True, export_pass=export_pass, error=None))
+        _resolve_errors(run_id, ok)
     failed = [r for r in results if not r.ok]
     for r in failed:
         key = db.session.execute(select(PreparedRow.record_key).where(PreparedRow.id == r.row_id)).scalar()

@@ -6,7 +6,7 @@ entries of the rolled-back run as not counting (``rolled_back``) and never delet
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import column_property
 
 from ..extensions import db
@@ -349,6 +349,11 @@ class ReportItem(db.Model):
     params = db.Column(db.JSON, nullable=False, default=dict)
     provider_message = db.Column(db.Text, nullable=True)   # verbatim, as the provider sent it
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # An error about a row that a later export pass (or the resumed sync) delivered after all is *resolved*:
+    # it stays in the report as what happened, marked so, but no longer counts as the run's error (its count,
+    # the status badge's warning, the red triangle). Set when the row is delivered (``engine``), kept when a
+    # roll back removes the run's prepared rows.
+    resolved = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
 
 class RunFile(db.Model):
@@ -365,20 +370,10 @@ class RunFile(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
-# An error about a row that a later export pass (or the resumed sync) delivered after all is *resolved*: it
-# stays in the report as what happened, marked so, but no longer counts as the run's error (its count, the
-# status badge's warning, the red triangle).
-def _row_delivered():
-    return exists().where(PreparedRow.id == ReportItem.row_id, PreparedRow.processed.is_(True))
-
-
-ReportItem.resolved = column_property(
-    and_(ReportItem.severity == Severity.ERROR.value, ReportItem.row_id.isnot(None), _row_delivered()))
-
 
 def unresolved_error():
     """The condition on ``ReportItem``: an error that still counts (not resolved by a later delivery)."""
-    return and_(ReportItem.severity == Severity.ERROR.value, or_(ReportItem.row_id.is_(None), ~_row_delivered()))
+    return and_(ReportItem.severity == Severity.ERROR.value, ReportItem.resolved.is_(False))
 
 
 def error_count(run_id):

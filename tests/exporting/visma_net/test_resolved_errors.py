@@ -79,3 +79,47 @@ def test_the_run_page_marks_resolved_errors_and_shows_no_error_count(vctx):
     page = client.get(f"/runs/{run.id}").get_data(as_text=True)
     assert page.count("Resolved: delivered by a later export.") == 4
     assert "badge-error" not in page
+
+
+def test_resolved_errors_stay_resolved_after_a_roll_back(vctx):
+    """A roll back removes the run's prepared rows; the errors a later pass resolved stay resolved (they
+    counted again: a red triangle on a rolled-back export that had delivered every row)."""
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payroll(zorg)
+    db.session.commit()
+    profile = vctx.profile("journal_entries")
+    faults(close_period="202611")
+    run = run_now(profile, **WINDOW)
+    assert run.counts["errors"] == 4
+    faults(open_period="202611")
+    services.request_export(run.id)
+    run = execute(run.id)
+    assert run.status == "exported" and not _has_errors_in_lists(run)
+
+    services.roll_back(run.id)
+    run = db.session.get(Run, run.id)
+    assert run.status == "rolled_back" and not rows(run)
+    assert not run.has_errors and not _has_errors_in_lists(run)
+    assert not queries.report_counts(run.id).get("error")
+    items = [i for i in report(run.id)["items"] if i["code"] == "provider_rejected"]
+    assert len(items) == 4 and all(i["resolved"] for i in items)
+
+
+def test_an_error_still_standing_after_a_roll_back_still_counts(vctx):
+    """A row never delivered keeps its error through a roll back."""
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payroll(zorg)
+    db.session.commit()
+    profile = vctx.profile("journal_entries")
+    faults(close_period="202611")
+    run = run_now(profile, **WINDOW)
+    assert run.status == "partially_processed"
+    services.roll_back(run.id)
+    run = db.session.get(Run, run.id)
+    assert run.status == "rolled_back" and run.has_errors and _has_errors_in_lists(run)
+    assert queries.report_counts(run.id)["error"] == 4
+    assert not any(i["resolved"] for i in report(run.id)["items"])
