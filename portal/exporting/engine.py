@@ -186,6 +186,9 @@ def prepare(run, progress):
         progress.advance(seq)
 
     progress.phase("validating")
+    # The provider's row checks (``Provider.row_checks``), by SQL over the rows just inserted.
+    _provider_checks(run_id, provider_cls.row_checks(profile, PreparedRow.company_id, PreparedRow.record_key),
+                     db.session.connection().dialect.name)
     set_issues = export_type.set_issues(ctx)
     _add_items(run_id, set_issues)
     for issue in set_issues:
@@ -263,7 +266,8 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
         spec.select.with_only_columns(spec.source_id).subquery())).scalar()
     progress.phase("preparing", total)
 
-    checks = _row_checks(spec)
+    # The type's checks, then the provider's (e.g. Visma.net: a company not mapped to a branch).
+    checks = _row_checks(spec) + provider_cls.row_checks(profile, spec.company_id, spec.record_key)
     invalid = or_(*[check.condition for check in checks]) if checks else false()
     error = (case(*[(check.condition, _sql_message(check.code, check.params)) for check in checks], else_=null())
              if checks else null())
@@ -508,6 +512,32 @@ def _row_check_items(run_id, spec, checks, dialect):
         ["run_id", "record_key", "severity", "code", "params", "created_at"],
         select(literal(run_id), items.c.record_key, literal("error", String), items.c.code,
                items.c.params, literal(utcnow(), DateTime)).order_by(items.c.source_id, items.c.position)))
+
+
+def _provider_checks(run_id, checks, dialect):
+    """The row-by-row engine's share of the provider's row checks (``Provider.row_checks`` over the
+    run's ``prepared_rows``), as the set-based engine applies them: a report item per failed check (by
+    row, then check; one ``INSERT … SELECT``), and a row not invalid yet becomes invalid with the first
+    failed check's message (one ``UPDATE``). No Python per row."""
+    if not checks:
+        return
+    run_rows = PreparedRow.run_id == run_id
+    parts = []
+    for position, check in enumerate(checks):
+        params = sql.json_object([(name, value if sql.is_sql(value) else literal(value, String))
+                                  for name, value in check.params], dialect)
+        parts.append(select(PreparedRow.seq.label("seq"), literal(position).label("position"),
+                            PreparedRow.record_key.label("record_key"), literal(check.code, String).label("code"),
+                            params.label("params")).where(run_rows, check.condition))
+    items = union_all(*parts).subquery("checked")
+    db.session.execute(insert(ReportItem).from_select(
+        ["run_id", "record_key", "severity", "code", "params", "created_at"],
+        select(literal(run_id), items.c.record_key, literal("error", String), items.c.code,
+               items.c.params, literal(utcnow(), DateTime)).order_by(items.c.seq, items.c.position)))
+    db.session.execute(update(PreparedRow).where(
+        run_rows, PreparedRow.invalid.is_(False), or_(*[check.condition for check in checks])).values(
+        invalid=True, error=case(*[(check.condition, _sql_message(check.code, check.params)) for check in checks],
+                                 else_=null())))
 
 
 def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):

@@ -16,6 +16,10 @@
   only the rows of departments whose finance system it is (types that ``route``); the engine leaves the
   others out and counts them in the report.
 - ``check_start(profile, mode)``: refuse a run before it starts or exports (e.g. a stopped sync).
+- ``row_checks(profile, company_id, record_key)``: row validations of the provider's own, as SQL
+  (``types.sql.Check``), that prepare adds to the export type's: a row the provider would refuse at
+  delivery (``visma_net``: its company is not mapped to a branch) is invalid from prepare on, reported
+  like a blocked debtor. The provider's refusal at delivery stays (the setting may change in between).
 """
 from dataclasses import dataclass
 
@@ -82,6 +86,14 @@ class Provider:
     @classmethod
     def check_start(cls, profile, mode):
         """Raise ExportError when a run of ``profile`` in ``mode`` may not start or export now."""
+
+    @classmethod
+    def row_checks(cls, profile, company_id, record_key):
+        """The provider's row validations (``types.sql.Check``, after the type's own) for ``profile``,
+        over a row whose company id and record key are the SQL expressions ``company_id`` and
+        ``record_key`` (the source's columns while preparing set-based, ``prepared_rows``' row by row).
+        Default: none."""
+        return []
 
     def begin(self):
         pass

@@ -14,16 +14,17 @@
   looks it up at Visma.net by its reference before posting again; one found ``sent`` is never posted again.
 - **Stop on error** (payments, purchase orders, products; seed 004): the first record Visma.net rejects
   (not a row the portal refuses itself, e.g. of a company not mapped to a branch: that row is an error
-  and the rest is sent) stops the profile's sync (``SyncStop``, with Visma.net's message as it came); production runs of the
-  profile are refused until someone resumes (``resume``), which exports the stopped run again from that
-  record. Journals and invoices go on with the next record instead (Prepare/Export: partially processed).
+  — found at prepare already, ``row_checks`` — and the rest is sent) stops the profile's sync
+  (``SyncStop``, with Visma.net's message as it came); production runs of the profile are refused until
+  someone resumes (``resume``), which exports the stopped run again from that record. Journals and
+  invoices go on with the next record instead (Prepare/Export: partially processed).
 """
 import json
 import logging
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -40,6 +41,7 @@ from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from ..errors import ExportError, TransientError
 from ..messages import report_message
+from ..types import sql
 from . import register
 from . import visma_payloads as payloads
 from .base import Provider, RowResult
@@ -105,6 +107,23 @@ class VismaNetProvider(Provider):
         if problem is not None:
             raise ExportError(_l("%(name)s cannot send to Visma.net: %(problem)s"), code="account_problem",
                               name=profile.name, problem=str(problem))
+
+    @classmethod
+    def row_checks(cls, profile, company_id, record_key):
+        """A row whose company has no administration mapping in the profile's integration account is
+        invalid from prepare on (``visma_not_mapped``, with the company's name): one ``NOT EXISTS`` per
+        row, in the statement that prepares it. ``_document`` still refuses such a row at delivery (a
+        mapping removed between prepare and export)."""
+        account_id = parse_id((profile.options or {}).get("account_id"))
+        if account_id is None or company_id is None:
+            return []                  # no account: ``begin`` refuses the delivery as a whole
+        mapping = AdministrationMapping.__table__
+        mapped = (select(literal(1)).select_from(mapping)
+                  .where(mapping.c.account_id == account_id, mapping.c.company_id == company_id)
+                  .correlate_except(mapping).exists())
+        named = Company.__table__.alias("unmapped_company")
+        name = select(named.c.name).where(named.c.id == company_id).correlate_except(named).scalar_subquery()
+        return [sql.Check("visma_not_mapped", ~mapped, [("company", name), ("record", record_key)])]
 
     # -- delivery ----------------------------------------------------------------------------------
     def begin(self):
