@@ -29,6 +29,11 @@ WTFORMS_MESSAGES = (
 )
 
 
+def strip(value):
+    """A text field's filter: the spaces around a pasted value are not part of it (an e-mail address)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class PortalForm(FlaskForm):
     class Meta:
         def get_translations(self, form):

@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PortalForm
+from ..forms import PortalForm, strip
 from ..models.user import PERMISSION_LABELS
 
 
@@ -20,7 +20,7 @@ def _locale_choices():
 
 
 class UserForm(PortalForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")),
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[DataRequired(_l("Enter an e-mail address.")),
                                                         Email(_l("Enter a valid e-mail address."))])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     permissions = MultiCheckboxField(_l("Permissions"), choices=[SelectChoice(value, label) for value, label in PERMISSION_LABELS.items()])

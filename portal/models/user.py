@@ -50,6 +50,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped when the password changes or the user is deactivated: old sessions stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)
     last_login_at = db.Column(db.DateTime, nullable=True)
+    # The sign-in before the last one: what the home page shows (the last one is the user's own, just now).
+    previous_login_at = db.Column(db.DateTime, nullable=True)
 
     @staticmethod
     def normalise_email(email):
@@ -90,6 +92,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return bool(self.active)
 
     def touch_login(self):
+        self.previous_login_at = self.last_login_at
         self.last_login_at = utcnow()
 
     def __repr__(self):

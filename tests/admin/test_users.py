@@ -48,6 +48,15 @@ def test_admin_creates_a_user_who_can_then_sign_in(app, client, auth):
     assert 'lang="nl"' in client.get("/").get_data(as_text=True)
 
 
+def test_a_new_users_address_pasted_with_spaces_is_taken_without_them(app, client, auth):
+    auth.login("admin")
+    response = client.post("/admin/users/new", data=_form(
+        auth, "/admin/users/new", email=" Nina@Example.com  ", name="Nina", permissions=["view_exports"],
+        locale="nl", active="y", password="a-long-password"))
+    assert response.status_code == 302
+    assert _user(app, "nina@example.com") is not None
+
+
 @pytest.mark.parametrize("language, messages", [
     ("en", ["Enter a valid e-mail address.", "Enter a password for the new user."]),
     ("nl", ["Voer een geldig e-mailadres in.", "Voer een wachtwoord in voor de nieuwe gebruiker."]),

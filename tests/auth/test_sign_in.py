@@ -89,3 +89,29 @@ def test_session_cookie_is_http_only(client, auth):
     response = auth.login("staff")
     cookie = response.headers.get("Set-Cookie", "")
     assert re.search(r"HttpOnly", cookie, re.I)
+
+
+def test_an_e_mail_address_with_spaces_around_it_signs_in(client, users, auth):
+    """A pasted address often brings a space: it is not part of the address."""
+    response = auth.login("  staff@example.com ")
+    assert response.status_code == 302
+    assert "Your account" in client.get("/").get_data(as_text=True)      # signed in
+
+
+def test_the_home_page_shows_the_sign_in_before_this_one(app, client, users, auth):
+    """"Previous sign-in" is the one before this session (the last one is always the one just made)."""
+    from datetime import datetime
+
+    from portal.extensions import db
+    from portal.models import User
+    auth.login("staff")
+    assert "None: this is your first sign-in." in client.get("/").get_data(as_text=True)
+    auth.logout()
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="staff@example.com")).scalar_one()
+        user.last_login_at = datetime(2026, 3, 2, 7, 5)      # as if the sign-in above had been then
+        db.session.commit()
+    auth.login("staff")
+    page = client.get("/").get_data(as_text=True)
+    assert "Previous sign-in" in page and "first sign-in" not in page
+    assert "<dd>02/03/2026, 08:05</dd>" in page         # en-GB, in the organisation's zone (UTC+1 in March)
