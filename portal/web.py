@@ -21,6 +21,13 @@ def is_htmx():
             and not request.headers.get("HX-History-Restore-Request"))
 
 
+def confirmed():
+    """The request is the confirming POST of an irreversible action (its confirmation's Yes button sends
+    ``confirmed=yes``). Anything else — a GET, or a POST straight to the action — is answered with the
+    confirmation instead, so that nothing irreversible happens on one click."""
+    return request.method == "POST" and request.form.get("confirmed") == "yes"
+
+
 def render(template, block=None, *, http_status=200, **context):
     """The whole page, or only ``block`` of it when htmx asks (and a block is named).
 

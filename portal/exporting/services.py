@@ -65,10 +65,15 @@ def archive_profile(profile_id, *, user=None, archived=True):
     return profile
 
 
+def delete_outcome(profile_id):
+    """What ``delete_profile`` will do to the profile: "deleted" (it has no runs) or "archived"."""
+    return "archived" if queries.run_count(profile_id) else "deleted"
+
+
 def delete_profile(profile_id, *, user=None):
     """A profile without runs is deleted; one with runs is archived (its history stays). Returns
     "deleted" or "archived"."""
-    if queries.run_count(profile_id):
+    if delete_outcome(profile_id) == "archived":
         archive_profile(profile_id, user=user)
         return "archived"
     profile = _profile(profile_id)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import audit
 from ..extensions import db
-from ..models import AdministrationMapping, Company, DimensionMapping, IntegrationAccount, utcnow
+from ..models import AdministrationMapping, Company, DimensionMapping, ExportProfile, IntegrationAccount, utcnow
 from ..queue import redis_connection
 from ..validation import parse_id
 from .visma import oauth, tokens
@@ -228,6 +228,14 @@ def refresh_now(account, user=None):
     return account
 
 
+def profiles_sending_through(account):
+    """The export profiles in use that send to Visma.net through this account (what disconnecting stops)."""
+    profiles = db.session.execute(db.select(ExportProfile).where(
+        ExportProfile.provider == "visma_net", ExportProfile.archived.is_(False))
+        .order_by(ExportProfile.name, ExportProfile.id)).scalars()
+    return [p for p in profiles if parse_id((p.options or {}).get("account_id")) == account.id]
+
+
 def disconnect(account, user=None):
     """Revoke the tokens at Visma Connect and forget them here. Returns False when revoking failed
     (the tokens are forgotten all the same; the grant then ends when its refresh token expires)."""
@@ -303,9 +311,15 @@ def add_mapping(account, company_id, branch_number, known_branches, user=None):
     return mapping
 
 
-def delete_mapping(account, mapping_id, user=None):
+def get_mapping(account, mapping_id):
+    """The account's administration mapping ``mapping_id``, or None (also when it is another account's)."""
     mapping = db.session.get(AdministrationMapping, mapping_id)
-    if mapping is None or mapping.account_id != account.id:
+    return mapping if mapping is not None and mapping.account_id == account.id else None
+
+
+def delete_mapping(account, mapping_id, user=None):
+    mapping = get_mapping(account, mapping_id)
+    if mapping is None:
         raise IntegrationError(_l("This mapping does not exist."))
     audit.record(user, "integration.delete_mapping", account, company=mapping.company.name,
                  branch=mapping.branch_number)

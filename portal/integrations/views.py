@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..web import attach_error, content_security_policy, render, safe_next
+from ..web import attach_error, confirmed, content_security_policy, render, safe_next
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm
 from .services import AuthorisationFailed, DimensionError, IntegrationError
@@ -187,10 +187,14 @@ def refresh(account_id):
     return redirect(safe_next(request.form.get("next"), url_for(".account", account_id=account.id)))
 
 
-@bp.post("/<id:account_id>/disconnect")
+@bp.route("/<id:account_id>/disconnect", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_EXPORTS)
 def disconnect(account_id):
+    """Only on the confirmation's Yes: a GET, or a POST straight here, shows what disconnecting does."""
     account = _account(account_id)
+    if not confirmed():
+        return render("integrations/confirm_disconnect.html", block="dialog", account=account,
+                      profiles=services.profiles_sending_through(account))
     if services.disconnect(account, current_user):
         flash(_("Integration account %(name)s is disconnected; its tokens were revoked at Visma.net.",
                 name=account.name), "success")
@@ -238,10 +242,15 @@ def new_mapping(account_id):
     return _setup_page(account, "administrations", status=400, **context)
 
 
-@bp.post("/<id:account_id>/administrations/<id:mapping_id>/delete")
+@bp.route("/<id:account_id>/administrations/<id:mapping_id>/delete", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_EXPORTS)
 def delete_mapping(account_id, mapping_id):
+    """Only on the confirmation's Yes: a GET, or a POST straight here, names the mapping first."""
     account = _account(account_id)
+    mapping = services.get_mapping(account, mapping_id) or abort(404)
+    if not confirmed():
+        return render("integrations/confirm_remove_mapping.html", block="dialog", account=account,
+                      mapping=mapping)
     try:
         services.delete_mapping(account, mapping_id, current_user)
     except IntegrationError as exc:

@@ -10,7 +10,7 @@ from ..exporting.providers import all_providers
 from ..exporting.types import all_types, get_type
 from ..models import Permission
 from ..runs.forms import ConfirmForm
-from ..web import attach_error, render
+from ..web import attach_error, confirmed, render
 from . import bp
 from .forms import COLUMN_FORMATS, ProfileForm
 
@@ -154,18 +154,24 @@ def columns():
     return render("profiles/form.html", block="options", profile=None, **context)
 
 
-@bp.route("/<id:profile_id>/archive", methods=["POST"])
+@bp.route("/<id:profile_id>/archive", methods=["GET", "POST"])
 @permission_required(*MANAGERS)
 def archive(profile_id):
+    """Archive the profile, or delete it for good when it has no exports — only on the confirmation's
+    Yes: a GET, or a POST straight here, answers with the confirmation, which says which of the two it
+    will be. Use this profile again (``restore=1``) needs no confirmation."""
     profile = queries.get_profile(profile_id, include_archived=True) or abort(404)
-    if not ConfirmForm().validate_on_submit():
+    if request.method == "POST" and not ConfirmForm().validate_on_submit():
         abort(400)
-    if request.form.get("restore") == "1":
+    if request.method == "POST" and request.form.get("restore") == "1":
         services.archive_profile(profile.id, user=current_user, archived=False)
         flash(_("The export profile %(name)s is back in use.", name=profile.name), "success")
-    else:
-        name = profile.name
-        outcome = services.delete_profile(profile.id, user=current_user)
-        flash(_("The export profile %(name)s was archived: its exports stay available.", name=name)
-              if outcome == "archived" else _("The export profile %(name)s was deleted.", name=name), "success")
+        return redirect(url_for("profiles.index"))
+    if not confirmed():
+        return render("profiles/confirm_archive.html", block="dialog", profile=profile,
+                      outcome=services.delete_outcome(profile.id))
+    name = profile.name
+    outcome = services.delete_profile(profile.id, user=current_user)
+    flash(_("The export profile %(name)s was archived: its exports stay available.", name=name)
+          if outcome == "archived" else _("The export profile %(name)s was deleted.", name=name), "success")
     return redirect(url_for("profiles.index"))

@@ -11,7 +11,7 @@ from ..notifications.services import mark_profile_read
 from ..exporting.types import get_type
 from ..models import Permission
 from ..exporting import queries
-from ..web import render
+from ..web import confirmed, render
 from . import bp, services
 from .forms import ScheduleForm
 
@@ -96,11 +96,14 @@ def pause(profile_id, schedule_id):
     return redirect(url_for("schedules.index", profile_id=profile.id))
 
 
-@bp.route("/profiles/<id:profile_id>/schedules/<id:schedule_id>/delete", methods=["POST"])
+@bp.route("/profiles/<id:profile_id>/schedules/<id:schedule_id>/delete", methods=["GET", "POST"])
 @permission_required(*RUNNERS)
 def delete(profile_id, schedule_id):
+    """Delete for good, only on the confirmation's Yes (a GET or a POST straight here shows it)."""
     profile = _profile_or_404(profile_id)
-    services.get_schedule(profile.id, schedule_id) or abort(404)
-    services.delete_schedule(profile.id, schedule_id)
+    schedule = services.get_schedule(profile.id, schedule_id) or abort(404)
+    if not confirmed():
+        return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule)
+    services.delete_schedule(profile.id, schedule.id)
     flash(_("The schedule is deleted. The exports it started stay."), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))

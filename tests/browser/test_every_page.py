@@ -108,6 +108,8 @@ PAGES = {
         ("schedules", "/profiles/{payments}/schedules", None),
         ("new-schedule", "/profiles/{invoices}/schedules/new", None),
         ("edit-schedule", "/profiles/{payments}/schedules/{schedule}/edit", None),
+        ("delete-schedule-page", "/profiles/{payments}/schedules/{schedule}/delete", None),
+        ("delete-schedule-dialog", None, ("/profiles/{payments}/schedules", "main a[href$='/delete']")),
         ("notifications", "/notifications", None),
     ],
     "manager": [
@@ -123,9 +125,12 @@ PAGES = {
         ("home", "/", None),
         ("new-profile", "/profiles/new", None),
         ("edit-profile", "/profiles/{payments}/edit", None),
+        ("archive-profile-page", "/profiles/{payments}/archive", None),
+        ("archive-profile-dialog", None, ("/profiles/{payments}/edit", "main a[href$='/archive']")),
         ("integration-accounts", "/integrations/", None),
         ("new-integration-account", "/integrations/new", None),
         ("integration-account", "/integrations/{account}", None),
+        ("disconnect-page", "/integrations/{account}/disconnect", None),
         ("wizard-authorise", "/integrations/{account}/setup/authorise", None),
         ("production-confirmation", None, ("/profiles/", "production")),
     ],
@@ -170,6 +175,8 @@ def open_dialog(page, base, how, ids):
         dialog.locator("input[name=mode][value=production]").check()
         dialog.locator("button[name=action][value=start]").click()
         expect(dialog.locator("#production-preview")).to_be_visible()
+    elif which.startswith("main "):       # a selector: a confirmation's button (Delete, Archive …)
+        page.locator(which).first.click()
     else:
         page.locator(f"#run-panel a[href$='/{which}'], #run-panel a[href*='/{which}?']").first.click()
     expect(dialog).to_be_visible()

@@ -155,7 +155,8 @@ def test_disconnect_revokes_the_tokens_at_connect(authorised):
     with app.app_context():
         account = db.session.get(IntegrationAccount, account_id)
         access, refresh = account.access_token, account.refresh_token
-    response = person.post(f"/integrations/{account_id}/disconnect", csrf_from_path=f"/integrations/{account_id}")
+    response = person.post(f"/integrations/{account_id}/disconnect", {"confirmed": "yes"},
+                           csrf_from_path=f"/integrations/{account_id}")
     assert response.status_code == 200 and "revoked" in response.text
     with app.app_context():
         account = db.session.get(IntegrationAccount, account_id)

@@ -42,7 +42,8 @@ def test_the_navigation_shows_integrations_only_to_consultants(client, auth):
 
 def test_actions_need_post_and_a_csrf_token(client, auth, account_id):
     auth.login("consultant")
-    assert client.get(f"/integrations/{account_id}/disconnect").status_code == 405
+    # Disconnect asks first: a GET shows its confirmation (tested in test_confirmations.py), never does it.
+    assert client.get(f"/integrations/{account_id}/refresh").status_code == 405
     assert client.get(f"/integrations/{account_id}/authorise").status_code == 405
     assert client.post("/integrations/new", data={"name": "No token"}).status_code == 400
     assert client.post(f"/integrations/{account_id}/authorise").status_code == 400

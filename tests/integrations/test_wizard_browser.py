@@ -103,7 +103,9 @@ def test_the_whole_wizard(app, visma, users, companies, page):
         assert dims["cost_centre"].description == "Cost centre"          # Visma.net's spelling
         assert dims["cost_unit"].segment_id == 2
         assert account.access_token not in page.content()
-    page.click("button:has-text('Disconnect')")
+    page.click("a:has-text('Disconnect')")          # asks first, in the page's dialog
+    page.wait_for_selector("#dialog[open] >> text=Its tokens are revoked at Visma Connect")
+    page.click("#dialog button:has-text('Disconnect')")
     page.wait_for_selector("text=is disconnected")
     assert page.is_visible("text=not authorised at Visma.net")
 

@@ -120,8 +120,8 @@ def test_edit_and_archive_or_delete(app, client, auth, users):
     page = client.get(f"/profiles/{ids[0]}/edit").get_data(as_text=True)
     assert 'value="Met runs"' in page
     client.post(f"/profiles/{ids[0]}/edit", data=_valid(csrf, name="Met runs (nieuw)"))
-    client.post(f"/profiles/{ids[0]}/archive", data={"csrf_token": csrf})
-    client.post(f"/profiles/{ids[1]}/archive", data={"csrf_token": csrf})
+    client.post(f"/profiles/{ids[0]}/archive", data={"csrf_token": csrf, "confirmed": "yes"})
+    client.post(f"/profiles/{ids[1]}/archive", data={"csrf_token": csrf, "confirmed": "yes"})
     [profile] = _profiles(app)
     assert profile.name == "Met runs (nieuw)" and profile.archived  # archived, not deleted; the other deleted
     client.get("/profiles/")  # shows (and so clears) the messages
@@ -149,7 +149,8 @@ def test_only_consultants_manage_profiles(app, client, auth, users, who):
     assert client.get("/profiles/new").status_code == 403
     assert client.get(f"/profiles/{pid}/edit").status_code == 403
     csrf = _csrf(client, "/")
-    assert client.post(f"/profiles/{pid}/archive", data={"csrf_token": csrf}).status_code == 403
+    assert client.get(f"/profiles/{pid}/archive").status_code == 403
+    assert client.post(f"/profiles/{pid}/archive", data={"csrf_token": csrf, "confirmed": "yes"}).status_code == 403
     assert client.post("/profiles/new", data=_valid(csrf)).status_code == 403
     assert len(_profiles(app)) == 1 and not _profiles(app)[0].archived
 
@@ -158,7 +159,7 @@ def test_archive_needs_csrf(app, client, auth, users):
     with app.app_context():
         pid = factories.profile().id
     auth.login("consultant")
-    assert client.post(f"/profiles/{pid}/archive", data={}).status_code == 400
+    assert client.post(f"/profiles/{pid}/archive", data={"confirmed": "yes"}).status_code == 400
     assert not _profiles(app)[0].archived
 
 
