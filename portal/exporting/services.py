@@ -78,9 +78,28 @@ def delete_profile(profile_id, *, user=None):
         return "archived"
     profile = _profile(profile_id)
     audit.record(user, "profile.delete", profile)
-    db.session.delete(profile)
+    db.session.flush()
+    _delete_with_dependents(ExportProfile.__table__, ExportProfile.__table__.c.id == profile.id)
+    db.session.expunge(profile)
     db.session.commit()
     return "deleted"
+
+
+def _delete_with_dependents(table, condition, _path=()):
+    """Delete ``table``'s rows that match ``condition``, and first what points at them: the rows of every
+    table whose foreign key says ``ON DELETE CASCADE`` (deleted the same way, in turn) or ``SET NULL``. What
+    PostgreSQL does by itself; SQLite, whose foreign keys the portal does not enforce, left a deleted
+    profile's schedules, their starts and its notification settings behind."""
+    for other in db.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or other in _path:
+                continue
+            keys = select(fk.column).where(condition)
+            if fk.ondelete == "CASCADE":
+                _delete_with_dependents(other, fk.parent.in_(keys), (*_path, table))
+            elif fk.ondelete == "SET NULL":
+                db.session.execute(other.update().where(fk.parent.in_(keys)).values({fk.parent.name: None}))
+    db.session.execute(delete(table).where(condition))
 
 
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
