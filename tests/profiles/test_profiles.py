@@ -65,6 +65,23 @@ def test_profile_detail_shows_last_run_exports_and_scheduled(app, client, auth, 
     assert "Start export" not in page  # managers read
 
 
+def test_two_files_of_one_export_have_links_a_screen_reader_tells_apart(app, client, auth, users):
+    from datetime import datetime
+    with app.app_context():
+        p = factories.profile()
+        r = factories.run(p, status="exported")
+        for company in ("ZORG", "THUIS"):
+            factories.db.session.add(factories.RunFile(
+                run_id=r.id, name=f"journals_{company}.se", path=f"/tmp/{company}.se", format="sie4", size=1,
+                sha256="0" * 64, version=datetime(2026, 11, 20, 9, 1), rows=1))
+        factories.db.session.commit()
+        pid = p.id
+    auth.login("manager")
+    page = client.get(f"/profiles/{pid}").get_data(as_text=True)
+    assert 'SIE4<span class="visually-hidden">: journals_ZORG.se</span></a>' in page
+    assert 'SIE4<span class="visually-hidden">: journals_THUIS.se</span></a>' in page
+
+
 def test_consultant_creates_a_profile(app, client, auth, users):
     auth.login("consultant")
     # The page listed the columns in this order (company code first), with two ticked.
