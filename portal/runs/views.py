@@ -101,6 +101,7 @@ def start(profile_id):
                     preview = queries.production_preview(profile, window_start, window_end)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                                   preview=preview, window=(window_start, window_end), selected=selected,
+                                  export_type=export_type, debtor_numbers=debtor_numbers,
                                   starts=starts, run_at_local=form.run_at.data,
                                   # the zone's offset at the start, not today's (summer and winter time)
                                   zone=zone_offset(starts.utc.replace(tzinfo=timezone.utc) if starts else None),
