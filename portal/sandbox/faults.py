@@ -68,9 +68,17 @@ def after_api_request(company_id):
     db.session.commit()
 
 
+def _named_as(reference):
+    """The reference, then without its ``~version`` suffix, then without its ``<company>/`` prefix."""
+    bare = reference.split("~", 1)[0]
+    return [reference, bare, bare.rsplit("/", 1)[-1]]
+
+
 def take_rejection(company_id, references):
-    """If the company's "reject a record" switch names one of ``references``, spend it: the message."""
-    references = [r for r in references if r]
+    """If the company's "reject a record" switch names one of ``references``, spend it: the message. A
+    reference the portal sends as ``<company>/<number>~<version>`` is also named by its number alone, as
+    the run page shows it (``ZORG-R00005135`` for ``ZORG/ZORG-R00005135~528e97a9``)."""
+    references = [form for r in references if r for form in _named_as(r)]
     if not references:
         return None
     company = db.session.get(SandboxCompany, company_id)

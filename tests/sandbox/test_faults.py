@@ -88,6 +88,15 @@ def test_reject_a_record_once_by_its_reference(api, control):
     assert api.post("/v1/customerPayment", payment("POS-2")).status_code == 201
 
 
+def test_reject_a_record_by_the_number_the_run_page_shows(api, control):
+    """The portal sends ``<company>/<number>~<version>``; the user types the number the run page shows."""
+    control(reject_reference="ZORG-R00005135")
+    assert api.post("/v1/customerPayment", payment("ZORG/ZORG-R00005134~528e97a9")).status_code == 201
+    assert_visma_error(api.post("/v1/customerPayment", payment("ZORG/ZORG-R00005135~528e97a9")), 400,
+                       "'ZORG-R00005135' was rejected")
+    assert control()["reject_reference"] == ""
+
+
 def test_reject_a_journal_by_line_reference_with_the_default_message(api, control):
     control(reject_reference="RUN-7")
     assert_visma_error(api.post("/v2/journaltransaction", journal("RUN-7")), 400, "'RUN-7' was rejected")
