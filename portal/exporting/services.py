@@ -9,16 +9,18 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..bulk import delete_with_dependents
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, User, utcnow
 from ..models.exporting import (
     ExportProfile, MappingHistoryEntry, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
 )
+from ..schedules.models import Schedule
 from . import jobs, queries, sync, windows
 from .errors import ExportError
 from .messages import status_label
@@ -57,12 +59,23 @@ def update_profile(profile_id, *, user=None, **changes):
 
 
 def archive_profile(profile_id, *, user=None, archived=True):
+    """Archive (or use again) a profile. Archiving pauses its schedules (no export can start by them);
+    using the profile again leaves them paused, for the user to resume."""
     profile = _profile(profile_id)
     profile.archived = archived
+    if archived:
+        db.session.execute(update(Schedule).where(Schedule.profile_id == profile.id, Schedule.paused.is_(False))
+                           .values(paused=True, next_start_at=None))
     profile.updated_by_id = _user_id(user)
     audit.record(user, "profile.archive" if archived else "profile.restore", profile)
     db.session.commit()
     return profile
+
+
+def active_schedule_count(profile_id):
+    """How many of the profile's schedules are not paused (what archiving pauses, deleting deletes)."""
+    return db.session.execute(select(func.count()).where(Schedule.profile_id == profile_id,
+                                                         Schedule.paused.is_(False))).scalar()
 
 
 def delete_outcome(profile_id):
@@ -79,27 +92,10 @@ def delete_profile(profile_id, *, user=None):
     profile = _profile(profile_id)
     audit.record(user, "profile.delete", profile)
     db.session.flush()
-    _delete_with_dependents(ExportProfile.__table__, ExportProfile.__table__.c.id == profile.id)
+    delete_with_dependents(ExportProfile.__table__, ExportProfile.__table__.c.id == profile.id)
     db.session.expunge(profile)
     db.session.commit()
     return "deleted"
-
-
-def _delete_with_dependents(table, condition, _path=()):
-    """Delete ``table``'s rows that match ``condition``, and first what points at them: the rows of every
-    table whose foreign key says ``ON DELETE CASCADE`` (deleted the same way, in turn) or ``SET NULL``. What
-    PostgreSQL does by itself; SQLite, whose foreign keys the portal does not enforce, left a deleted
-    profile's schedules, their starts and its notification settings behind."""
-    for other in db.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column.table is not table or other in _path:
-                continue
-            keys = select(fk.column).where(condition)
-            if fk.ondelete == "CASCADE":
-                _delete_with_dependents(other, fk.parent.in_(keys), (*_path, table))
-            elif fk.ondelete == "SET NULL":
-                db.session.execute(other.update().where(fk.parent.in_(keys)).values({fk.parent.name: None}))
-    db.session.execute(delete(table).where(condition))
 
 
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):

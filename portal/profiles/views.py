@@ -169,7 +169,8 @@ def archive(profile_id):
         return redirect(url_for("profiles.index"))
     if not confirmed():
         return render("profiles/confirm_archive.html", block="dialog", profile=profile,
-                      outcome=services.delete_outcome(profile.id))
+                      outcome=services.delete_outcome(profile.id),
+                      schedules=services.active_schedule_count(profile.id))
     name = profile.name
     outcome = services.delete_profile(profile.id, user=current_user)
     flash(_("The export profile %(name)s was archived: its exports stay available.", name=name)
