@@ -19,6 +19,18 @@ def _has_errors_in_lists(run):
                               .where(Run.id == run.id)).scalar().has_errors
 
 
+def _rejected_in_a_closed_period(vctx):
+    """A production run of one journal (4 lines, period 202611) that Visma.net rejects: period closed."""
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payroll(zorg)
+    db.session.commit()
+    profile = vctx.profile("journal_entries")
+    faults(close_period="202611")
+    return run_now(profile, **WINDOW)
+
+
 def test_a_later_successful_export_resolves_the_rejections_of_earlier_passes(vctx, openapi):
     zorg, _thuis, _test = companies()
     vctx.authorise()
@@ -60,14 +72,7 @@ def test_a_later_successful_export_resolves_the_rejections_of_earlier_passes(vct
 def test_the_run_page_marks_resolved_errors_and_shows_no_error_count(vctx):
     from portal.demo.seed import seed_users
     from tests.factories import AuthActions
-    zorg, _thuis, _test = companies()
-    vctx.authorise()
-    vctx.map(zorg)
-    payroll(zorg)
-    db.session.commit()
-    profile = vctx.profile("journal_entries")
-    faults(close_period="202611")
-    run = run_now(profile, **WINDOW)
+    run = _rejected_in_a_closed_period(vctx)
     faults(open_period="202611")
     services.request_export(run.id)
     run = execute(run.id)
@@ -84,14 +89,7 @@ def test_the_run_page_marks_resolved_errors_and_shows_no_error_count(vctx):
 def test_resolved_errors_stay_resolved_after_a_roll_back(vctx):
     """A roll back removes the run's prepared rows; the errors a later pass resolved stay resolved (they
     counted again: a red triangle on a rolled-back export that had delivered every row)."""
-    zorg, _thuis, _test = companies()
-    vctx.authorise()
-    vctx.map(zorg)
-    payroll(zorg)
-    db.session.commit()
-    profile = vctx.profile("journal_entries")
-    faults(close_period="202611")
-    run = run_now(profile, **WINDOW)
+    run = _rejected_in_a_closed_period(vctx)
     assert run.counts["errors"] == 4
     faults(open_period="202611")
     services.request_export(run.id)
@@ -109,14 +107,7 @@ def test_resolved_errors_stay_resolved_after_a_roll_back(vctx):
 
 def test_an_error_still_standing_after_a_roll_back_still_counts(vctx):
     """A row never delivered keeps its error through a roll back."""
-    zorg, _thuis, _test = companies()
-    vctx.authorise()
-    vctx.map(zorg)
-    payroll(zorg)
-    db.session.commit()
-    profile = vctx.profile("journal_entries")
-    faults(close_period="202611")
-    run = run_now(profile, **WINDOW)
+    run = _rejected_in_a_closed_period(vctx)
     assert run.status == "partially_processed"
     services.roll_back(run.id)
     run = db.session.get(Run, run.id)
