@@ -169,6 +169,18 @@ class Run(db.Model):
             self.status == RunStatus.CANCELLED.value and not self.attempts)
 
     @property
+    def completed_at(self):
+        """The run's "Completed on": when it finished — not for a cancelled run, which did not complete
+        (its ``finished_at`` is when it was cancelled: ``cancelled_at``)."""
+        return None if self.status == RunStatus.CANCELLED.value else self.finished_at
+
+    @property
+    def cancelled_at(self):
+        """When a cancelled run was cancelled (its ``finished_at``), else None: the lists' and the CSV's
+        "Completed on" say it for what it is."""
+        return self.finished_at if self.status == RunStatus.CANCELLED.value else None
+
+    @property
     def rows_editable(self):
         """Prepared rows can be ticked or unticked (and the run exported) only in these statuses."""
         return self.status in {s.value for s in EXPORTABLE_STATUSES}

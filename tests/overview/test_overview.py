@@ -272,6 +272,44 @@ def test_rows_are_written_in_the_viewers_language_and_time_zone(app, client, aut
         assert sum(f'title="{test}"' in row for row in rows) == 2
 
 
+@pytest.mark.parametrize("locale, cancelled_on", [("en", "Cancelled on 02/03/2026, 10:05"),
+                                                   ("nl", "Geannuleerd op 02-03-2026, 10:05")])
+def test_a_cancelled_export_is_not_shown_as_completed(app, client, auth, users, locale, cancelled_on):
+    """Completed on, in the overview, Show exports and the overview's CSV: an export that was cancelled
+    (after it ran a while, or before it ever ran) did not complete; its row says when it was cancelled,
+    and the column still sorts by when each export ended."""
+    from portal.models import User
+    with app.app_context():
+        profile = factories.profile("Salarisjournaal")
+        cancelled = [factories.run(profile, status="cancelled", attempts=attempts, started_at=datetime(2026, 3, 2, 9),
+                                   finished_at=datetime(2026, 3, 2, 9, 5)).id for attempts in (1, 0)]
+        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
+                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
+        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
+        db.session.commit()
+        profile_id = profile.id
+    auth.login("manager")
+    completed = {"en": "02/03/2026, 09:30", "nl": "02-03-2026, 09:30"}[locale]
+    for url in ("/overview/?sort=finished&dir=desc", f"/profiles/{profile_id}/runs"):
+        page = client.get(url).get_data(as_text=True)
+        rows = {int(re.search(r'href="/runs/(\d+)"', row).group(1)): row
+                for row in re.findall(r"<tr[^>]*>\s*<td><abbr.*?</tr>", page, re.S)}
+        for run_id in cancelled:
+            assert f"<td>{cancelled_on}</td>" in rows[run_id], url
+        assert f"<td>{completed}</td>" in rows[exported], url
+        if "sort=finished" in url:
+            assert list(rows) == [*reversed(cancelled), exported]   # newest end first (ties: newest), as before
+    rows = list(csv.reader(io.StringIO(client.get("/overview/export.csv?sort=finished&dir=desc")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    header = rows[0]
+    completed_at, cancelled_at = header.index({"en": "Completed on", "nl": "Voltooid op"}[locale]), \
+        header.index({"en": "Cancelled on", "nl": "Geannuleerd op"}[locale])
+    by_id = {int(row[0]): row for row in rows[1:]}
+    for run_id in cancelled:
+        assert by_id[run_id][completed_at] == "" and by_id[run_id][cancelled_at] == "2026-03-02T10:05:00+01:00"
+    assert by_id[exported][completed_at] == "2026-03-02T09:30:00+01:00" and by_id[exported][cancelled_at] == ""
+
+
 @pytest.mark.parametrize("sort", ["finished", "window"])
 def test_pages_sorted_by_completed_on_or_time_window_keep_a_unique_order(any_app, sort):
     """Sorted by Completed on (runs not finished last, both directions) or by Time window, with ties
