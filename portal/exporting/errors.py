@@ -29,7 +29,7 @@ class IllegalTransition(ExportError):
     code = "illegal_transition"
 
     def __init__(self, current, target):
-        super().__init__(_l("A run that is %(current)s cannot become %(target)s."),
+        super().__init__(_l("An export that is %(current)s cannot become %(target)s."),
                          current=current, target=target)
 
 

@@ -78,9 +78,9 @@ REPORT_MESSAGES = {
     "visma_by_hand": _l("Visma.net cannot take back or change record %(record)s through its API (%(kind)s, "
                         "Visma.net document %(document)s): correct it at Visma.net by hand."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),
-    "run_failed": _l("The run failed: %(reason)s"),
-    "worker_lost": _l("The worker that ran this run stopped; the run was failed and nothing from it "
-                      "was recorded. Start it again."),
+    "run_failed": _l("The export failed: %(reason)s"),
+    "worker_lost": _l("The worker that ran this export stopped; the export was marked as failed and "
+                      "nothing from it was recorded. Start it again."),
     "visma_not_mapped": _l("%(company)s is not mapped to a Visma.net branch in the integration account: record "
                            "%(record)s is not sent."),
     "visma_invalid_document": _l("The document for record %(record)s does not match Visma.net's API description: "
@@ -88,7 +88,7 @@ REPORT_MESSAGES = {
     "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
                        "Resume it once the problem is solved."),
     "attempts_exhausted": _l("The worker running this export stopped during each of its %(attempts)s attempts; "
-                             "the run failed and nothing from it was recorded. Start it again."),
+                             "the export failed and nothing from it was recorded. Start it again."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
 }
 

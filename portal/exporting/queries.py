@@ -100,7 +100,7 @@ def require_run(run_id):
     """The run, or the refusal a service or the CLI shows when it does not exist."""
     run = db.session.get(Run, run_id)
     if run is None:
-        raise ExportError(_l("Run %(run)s does not exist."), code="unknown_run", run=run_id)
+        raise ExportError(_l("Export %(run)s does not exist."), code="unknown_run", run=run_id)
     return run
 
 

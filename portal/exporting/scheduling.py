@@ -45,5 +45,5 @@ def resolve_local(local, tz):
 
 def ambiguity_notice(local_text, offset, zone):
     """The message shown when an ambiguous time was resolved."""
-    return _l("%(time)s occurs twice in %(zone)s (the clocks go back that night); the run is scheduled at "
+    return _l("%(time)s occurs twice in %(zone)s (the clocks go back that night); the export is scheduled at "
               "the first one, UTC%(offset)s.") % {"time": local_text, "zone": zone, "offset": offset}

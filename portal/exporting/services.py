@@ -156,7 +156,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if mode not in {m.value for m in RunMode}:
         raise ExportError(_l("Choose test or production."), code="unknown_mode")
     if operation not in (Operation.PREPARE.value, Operation.PREPARE_AND_EXPORT.value):
-        raise ExportError(_l("A new run can prepare, or prepare and export."), code="unknown_operation")
+        raise ExportError(_l("A new export can prepare, or prepare and export."), code="unknown_operation")
     if window_start is None or window_end is None:
         proposed = windows.default_window(profile)
         window_start, window_end = window_start or proposed[0], window_end or proposed[1]
@@ -210,7 +210,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
         active = queries.active_production_run(profile.id)
         if active is not None:
             raise ExportError(
-                _l("A production run of %(name)s is already active (run %(run)s, %(status)s). Wait for it, "
+                _l("A production export of %(name)s is already active (export %(run)s, %(status)s). Wait for it, "
                    "or cancel or roll it back, before starting another."),
                 code="production_run_active", name=profile.name, run=active.id,
                 status=status_label(active.status)) from None
@@ -235,8 +235,8 @@ def request_export(run_id, *, skip_headers=None, user=None):
 def _queue_export(run, *, skip_headers=None, user=None):
     """Check that ``run`` (locked) can be exported and move it to queued; the caller commits and enqueues."""
     if not run.rows_editable:
-        raise ExportError(_l("Run %(run)s is %(status)s: only a prepared or partially processed run can be "
-                             "exported."), code="not_exportable", run=run.id, status=status_label(run.status))
+        raise ExportError(_l("Export %(run)s is %(status)s: only a prepared or partially processed export can "
+                             "be exported."), code="not_exportable", run=run.id, status=status_label(run.status))
     get_provider(run.profile.provider).check_start(run.profile, run.mode)
     transition(run, RunStatus.QUEUED)
     run.operation = Operation.EXPORT.value
@@ -265,13 +265,13 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
             elif operation == Operation.EXPORT.value:
                 run = queries.latest_run(profile_id, EXPORTABLE_STATUSES)
                 if run is None:
-                    raise ExportError(_l("%(name)s has no prepared run to export."), code="nothing_prepared",
+                    raise ExportError(_l("%(name)s has nothing prepared to export."), code="nothing_prepared",
                                       name=_profile(profile_id).name)
                 run = request_export(run.id, skip_headers=skip_headers, user=user)
             else:
                 run = queries.latest_run(profile_id, queries.SCENARIO_FITS["roll_back"])
                 if run is None:
-                    raise ExportError(_l("%(name)s has no run to roll back."), code="nothing_to_roll_back",
+                    raise ExportError(_l("%(name)s has no export to roll back."), code="nothing_to_roll_back",
                                       name=_profile(profile_id).name)
                 run = roll_back(run.id, user=user)
             results.append((profile_id, run, None))
@@ -326,7 +326,7 @@ def cancel_run(run_id, *, user=None):
     run = _run(run_id, lock=True)
     if run.status not in (RunStatus.SCHEDULED.value, RunStatus.QUEUED.value, RunStatus.PREPARED.value,
                           RunStatus.PARTIALLY_PROCESSED.value):
-        raise ExportError(_l("Run %(run)s is %(status)s and cannot be cancelled."), code="not_cancellable",
+        raise ExportError(_l("Export %(run)s is %(status)s and cannot be cancelled."), code="not_cancellable",
                           run=run.id, status=status_label(run.status))
     job_id = run.job_id
     transition(run, RunStatus.CANCELLED)
@@ -366,11 +366,11 @@ def set_row_active(run_id, row_id, active):
     """Tick or untick a prepared row before export (only for prepared or partially processed runs)."""
     run = _run(run_id, lock=True)
     if not run.rows_editable:
-        raise ExportError(_l("Rows can only be changed while the run is prepared or partially processed."),
+        raise ExportError(_l("Rows can only be changed while the export is prepared or partially processed."),
                           code="rows_locked")
     row = db.session.get(PreparedRow, row_id)
     if row is None or row.run_id != run.id:
-        raise ExportError(_l("That row does not belong to this run."), code="unknown_row")
+        raise ExportError(_l("That row does not belong to this export."), code="unknown_row")
     if row.processed:
         raise ExportError(_l("That row was already delivered."), code="row_processed")
     row.active = bool(active)
@@ -401,7 +401,7 @@ def _run(run_id, lock=False):
         stmt = stmt.with_for_update()
     run = db.session.execute(stmt).scalar()
     if run is None:
-        raise ExportError(_l("Run %(run)s does not exist."), code="unknown_run", run=run_id)
+        raise ExportError(_l("Export %(run)s does not exist."), code="unknown_run", run=run_id)
     return run
 
 

@@ -275,7 +275,7 @@ def test_a_test_runs_documents_say_they_would_be_sent(app, page, stopped, langua
     expect(page.locator("#visma-documents")).to_have_text(words(app, language, "Documents that would be sent to Visma.net"))
     expect(page.locator("table.documents tbody tr")).to_have_count(count)
     expect(page.locator("table.documents tbody tr").first).to_contain_text(
-        words(app, language, "Would be sent (test run)"))
+        words(app, language, "Would be sent (test export)"))
     expect(page.locator("main")).not_to_contain_text(words(app, language, "No files yet."))
     accessible(page)
 
@@ -292,7 +292,7 @@ def active_production_run(app, live_server, users):
 
 def refusal(app, language, active):
     with app.test_request_context(), force_locale(babel_locale(language)):
-        return _("A production export of %(name)s cannot start: production run %(run)s of this profile is still "
+        return _("A production export of %(name)s cannot start: production export %(run)s of this profile is still "
                  "%(status)s. Finish it first — export what is left, or cancel or roll it back.",
                  name="Kassabetalingen", run=active.run_id, status=status_label("partially_processed"))
 

@@ -70,7 +70,7 @@ def test_a_run_whose_heartbeat_stopped_is_retried_then_fails_when_its_attempts_a
     failed = db.session.get(Run, run.id)
     assert failed.status == "failed"
     assert failed.error_reason == ("The worker running this export stopped during each of its 2 attempts; the "
-                                   "run failed and nothing from it was recorded. Start it again.")
+                                   "export failed and nothing from it was recorded. Start it again.")
     assert [a.outcome for a in failed.attempt_history] == ["worker_lost", "worker_lost"]
     assert db.session.query(ReportItem).filter_by(run_id=run.id, code="attempts_exhausted").count() == 1
     assert sorted(p.name for p in directory.iterdir()) == ["earlier.csv"]

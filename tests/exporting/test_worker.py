@@ -221,7 +221,7 @@ def test_when_its_attempts_run_out_the_run_fails_with_the_reason_and_leaves_no_f
         for worker in workers:
             _stop(worker)
     assert run.status == "failed"
-    assert run.error_reason == ("The worker running this export stopped during each of its 2 attempts; the run "
+    assert run.error_reason == ("The worker running this export stopped during each of its 2 attempts; the export "
                                 "failed and nothing from it was recorded. Start it again.")
     assert [(a.number, a.outcome) for a in _attempts(run.id)] == [(1, "worker_lost"), (2, "worker_lost")]
     assert db.session.query(ReportItem).filter_by(run_id=run.id, code="attempts_exhausted").count() == 1

@@ -187,7 +187,7 @@ def test_export_from_the_run_page_and_from_prepared_data(app, client, auth, user
         assert run.status == "queued" and run.operation == "export"
     # The same rules as Scenarios → Export: a queued run cannot be exported again.
     client.post(f"/runs/{run_id}/export", data={"csrf_token": _csrf(client)})
-    assert "only a prepared or partially processed run can be exported" in client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "only a prepared or partially processed export can be exported" in client.get(f"/runs/{run_id}").get_data(as_text=True)
 
 
 def test_export_from_prepared_data_saves_the_ticks_first(app, client, auth, users):
@@ -245,7 +245,7 @@ def test_dutch_words_for_a_run_are_the_glossarys(app):
         assert gettext("Worker") == "Verwerkingsproces"
         assert gettext("Open export %(run)s", run=22) == "Export 22 openen"
         assert "de export is ingepland" in gettext(
-            "%(time)s occurs twice in %(zone)s (the clocks go back that night); the run is scheduled at the "
+            "%(time)s occurs twice in %(zone)s (the clocks go back that night); the export is scheduled at the "
             "first one, UTC%(offset)s.", time="t", zone="z", offset="+2")
     with app.test_request_context(), force_locale("sv"):
         assert gettext("Open export %(run)s", run=22) == "Öppna export 22"

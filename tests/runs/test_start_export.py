@@ -253,13 +253,13 @@ def test_a_refused_production_start_says_why_and_links_to_the_active_run(app, cl
     data = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30", mode="production")
     for headers in ({}, {"HX-Request": "true"}):           # the plain page and the dialog
         page = client.post(f"/profiles/{profiles['payments']}/start", data=data, headers=headers).get_data(as_text=True)
-        assert f"production run {active_id} of this profile is still Partially processed" in page
+        assert f"production export {active_id} of this profile is still Partially processed" in page
         assert f'href="/runs/{active_id}"' in page
         assert "Yes, start the production export" not in page
     # Confirmed anyway (e.g. the run became active after the dialog opened): the form says why too.
     page = client.post(f"/profiles/{profiles['payments']}/start", data=dict(data, confirmed="yes"),
                        follow_redirects=True).get_data(as_text=True)
-    assert f"production run {active_id} of this profile is still Partially processed" in page
+    assert f"production export {active_id} of this profile is still Partially processed" in page
     assert f'href="/runs/{active_id}"' in page
     assert [r.id for r in _runs(app)] == [active_id]
 

@@ -662,7 +662,7 @@ def _number(kind, answer):
 
 def _reauthorise(account, exc):
     return ExportError(_l("Visma.net no longer accepts the authorisation of the integration account "
-                          "%(account)s; the run stopped. Authorise the account again on its page, then export "
+                          "%(account)s; the export stopped. Authorise the account again on its page, then export "
                           "again. (%(reason)s)"), code="account_reauthorise", account=account.name,
                        reason=exc.reason or str(exc))
 
@@ -773,7 +773,7 @@ OPERATION_LABELS = {
     "correction": _l("Reversal and new version"), "component": _l("Raw material of a kit"),
 }
 STATE_LABELS = {
-    "test": _l("Would be sent (test run)"), "invalid": _l("Invalid"), "sending": _l("Sending"),
+    "test": _l("Would be sent (test export)"), "invalid": _l("Invalid"), "sending": _l("Sending"),
     "sent": _l("Sent"), "rejected": _l("Rejected"), "lost": _l("Did not arrive; sent again"),
 }
 

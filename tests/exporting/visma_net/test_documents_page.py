@@ -30,7 +30,7 @@ def test_the_run_page_lists_the_documents_sent_and_downloads_them_as_one_file(sc
 
     page = client.get(f"/runs/{test_run.id}").get_data(as_text=True)
     assert "Documents that would be sent to Visma.net" in page
-    assert "Would be sent (test run)" in page and "Customer 10001, 12.50 by CASH" in page
+    assert "Would be sent (test export)" in page and "Customer 10001, 12.50 by CASH" in page
     assert "No files yet" not in page
 
     page = client.get(f"/runs/{production.id}").get_data(as_text=True)
