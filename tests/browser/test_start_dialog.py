@@ -69,3 +69,75 @@ def test_an_expired_form_is_answered_in_the_dialog(live_server, page, invoices):
     other.close()
     dialog.locator("button[name=action][value=start]").click()
     expect(dialog.locator("[data-error-message]")).to_contain_text("The form has expired")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["dialog", "plain-page"])
+def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_its_field(
+        app, live_server, browser, invoices, javascript):
+    """The error summary of Start export: in the dialog (JavaScript on) and on the page opened on its own
+    (JavaScript off), every error listed and linked; following a link puts the keyboard on the field;
+    axe-core finds nothing serious with the summary shown."""
+    from tests.browser.checks import BLOCKING_IMPACTS, BLOCKING_RULES, axe_violations, watched_page
+    base = live_server.url
+    with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
+        page.set_default_timeout(20000)
+        sign_in(page, base, "staff")
+        if javascript:
+            root = _open_start(page, base)
+        else:
+            page.goto(f"{base}/profiles/{invoices}/start")
+            root = page.locator("main")
+        root.locator("input[name=preset][value=custom]").check()
+        root.locator("input[name=debtor_scope][value=selected]").check()
+        if javascript:
+            root.locator("button[name=action][value=start]").click()
+        else:
+            with page.expect_navigation():
+                root.locator("button[name=action][value=start]").click()
+        summary = root.locator("#error-summary")
+        expect(summary).to_be_visible()
+        expect(summary).to_contain_text("The export was not started: please check the following.")
+        links = summary.locator("a")
+        expect(links).to_have_count(2)
+        expect(links.nth(0)).to_have_text("From")
+        expect(links.nth(1)).to_have_text("To")
+        expect(summary).to_contain_text("Enter the first day of the time window.")
+        expect(summary).to_contain_text("Enter the last day of the time window.")
+        # axe-core runs as JavaScript: without it, the same markup is checked in a page that has it.
+        checker = page if javascript else browser.new_page()
+        try:
+            if not javascript:
+                checker.goto(f"{base}/auth/login")
+                checker.set_content(page.content())
+            problems = [f"axe {rule} ({impact}): {text} at {targets}" for rule, impact, text, targets
+                        in axe_violations(checker, impacts=None) if impact in BLOCKING_IMPACTS or rule in BLOCKING_RULES]
+        finally:
+            if not javascript:
+                checker.close()
+        assert problems == [], problems
+        links.nth(1).focus()
+        page.keyboard.press("Enter")
+        expect(root.locator("#window_end")).to_be_focused()
+        if javascript:
+            expect(page.locator("dialog#dialog")).to_be_visible()   # the dialog stays open
+        # Corrected, the export starts (the debtor check comes once the dates are right, and is listed).
+        root.locator("#window_start").fill("2026-11-01")
+        root.locator("#window_end").fill("2026-11-30")
+        if javascript:
+            root.locator("button[name=action][value=start]").click()
+        else:
+            with page.expect_navigation():
+                root.locator("button[name=action][value=start]").click()
+        expect(summary.locator("a")).to_have_count(1)
+        expect(summary.locator("a")).to_have_text("Debtor selection")
+        summary.locator("a").focus()
+        page.keyboard.press("Enter")
+        expect(root.locator("#debtor_scope-0")).to_be_focused()
+        root.locator("#debtor_scope-0").check()
+        if javascript:
+            root.locator("button[name=action][value=start]").click()
+            page.wait_for_url("**/runs/*")
+        else:
+            with page.expect_navigation():
+                root.locator("button[name=action][value=start]").click()
+            assert "/runs/" in page.url

@@ -210,6 +210,59 @@ def test_selected_debtors_without_a_debtor_is_refused(app, client, auth, profile
     assert _runs(app) == []
 
 
+def _summary(page):
+    """The error summary's heading and its lines as (link target or None, text)."""
+    found = re.search(r'<div class="flash flash-error error-summary" role="alert" id="error-summary">(.*?)</div>',
+                      page, re.S)
+    if found is None:
+        return None, []
+    heading = re.search(r"<strong>(.*?)</strong>", found.group(1)).group(1)
+    lines = [(re.search(r'href="#([^"]+)"', li).group(1) if "href" in li else None, re.sub(r"<[^>]+>", "", li))
+             for li in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
+    return heading, lines
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "dialog"])
+@pytest.mark.parametrize("locale, heading, first_day", [
+    ("en", "The export was not started: please check the following.", "Enter the first day of the time window."),
+    ("nl", "De export is niet gestart: controleer het volgende.", "Vul de eerste dag van het tijdvenster in."),
+])
+def test_a_refused_start_lists_every_error_above_the_form_linked_to_its_field(
+        app, client, auth, profiles, htmx, locale, heading, first_day):
+    """The error summary, on the page (JavaScript off) and in the dialog (htmx): each error links to the
+    element its field is (a group of radio buttons: its first button), the field's own message stays,
+    and an error of a field without a place of its own (an invalid test/production choice) is said too."""
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/")})
+    path = f"/profiles/{profiles['invoices']}/start"
+    _, fields = _form(client, path)
+    response = client.post(path, headers={"HX-Request": "true"} if htmx else {},
+                           data=dict(fields, preset="custom", window_end="2026-11-01", mode="both",
+                                     run_at="not a time", debtor_scope="selected"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and ("<html" in page) is not htmx
+    shown, lines = _summary(page)
+    assert shown == heading
+    targets = [target for target, _ in lines]
+    assert targets == ["window_start", "mode-0", "run_at"], lines
+    assert first_day in lines[0][1]
+    for target in targets:
+        assert f'id="{target}"' in page               # the link leads somewhere
+    assert 'id="window_start-errors"' in page and 'id="run_at-errors"' in page
+    assert _runs(app) == []
+    # The debtor check runs once the fields are valid: it is listed too, linked to its first choice.
+    page = client.post(path, headers={"HX-Request": "true"} if htmx else {},
+                       data=dict(fields, preset="previous_month", mode="test", debtor_scope="selected")).get_data(as_text=True)
+    assert [target for target, _ in _summary(page)[1]] == ["debtor_scope-0"]
+    assert 'id="debtor_scope-0"' in page and _runs(app) == []
+
+
+def test_a_start_without_errors_has_no_summary(client, auth, profiles):
+    auth.login("staff")
+    page, _ = _form(client, f"/profiles/{profiles['payments']}/start")
+    assert 'id="error-summary"' not in page
+
+
 def test_htmx_gets_the_dialog_fragment_and_a_redirect_header(app, client, auth, profiles):
     auth.login("staff")
     fragment = client.get(f"/profiles/{profiles['payments']}/start", headers={"HX-Request": "true"})
