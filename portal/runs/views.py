@@ -75,14 +75,16 @@ def start(profile_id):
         abort(404)
     takes_debtors = export_type.takes("debtor_numbers")
     selected, numbers = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
-    debtor_results, debtor_more = [], False
+    debtor_results, debtor_more, searched = [], False, None
     active_run = None
     action = request.form.get("action", "start")
     if request.method == "POST" and action == "back":
         form.confirmed.data = ""  # back from the production confirmation: the form as it was filled in
-    elif request.method == "POST" and action == "search_debtors":
+    elif request.method == "POST" and (action == "search_debtors"
+                                       or (takes_debtors and _enter_in_debtor_search(request.form))):
         # Without JavaScript the debtor search is a submit of this form: it changes nothing.
         debtor_results, debtor_more = queries.search_debtors(form.debtor_query.data, profile.company_id)
+        searched = form.debtor_query.data or ""
         form.debtor_scope.data = "selected"
     elif form.validate_on_submit():
         window_start, window_end = form.window()
@@ -126,8 +128,20 @@ def start(profile_id):
             if active_run is None:
                 _attach_error(form, refused)
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
-                  selected=selected, active_run=active_run, debtor_results=debtor_results, debtor_more=debtor_more, zone=zone_offset(),
+                  selected=selected, active_run=active_run, debtor_results=debtor_results, debtor_more=debtor_more,
+                  searched=searched, zone=zone_offset(),
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
+
+
+def _enter_in_debtor_search(values):
+    """Without JavaScript, Enter in any field submits the form's default button, which sends no
+    ``action`` (the Start export button sends ``start``): taken as a search when the debtor search field
+    holds a text not searched for yet (``debtor_searched``: the text of the results shown), as Enter in
+    that field means; Enter elsewhere starts the export."""
+    if is_htmx():       # with JavaScript, Enter in the search field searches by itself (portal.js)
+        return False
+    query = (values.get("debtor_query") or "").strip()
+    return "action" not in values and bool(query) and query != (values.get("debtor_searched") or "").strip()
 
 
 def _active_production_run(profile):

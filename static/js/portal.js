@@ -75,6 +75,13 @@
       var scope = root.querySelector('input[name="debtor_scope"][value="selected"]');
       if (scope) { scope.checked = true; }
     });
+    // Enter in the search field searches (the form's default button starts the export).
+    var query = root.querySelector("#debtor_query");
+    if (query) {
+      query.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); htmx.trigger(query, "search"); }
+      });
+    }
   }
 
   // Time window: the custom dates are only asked for when "Custom dates" is chosen.

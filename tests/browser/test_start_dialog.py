@@ -141,3 +141,37 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
             with page.expect_navigation():
                 root.locator("button[name=action][value=start]").click()
             assert "/runs/" in page.url
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["dialog", "plain-page"])
+def test_enter_in_the_description_starts_the_export_and_enter_in_the_search_searches(
+        app, live_server, browser, invoices, javascript):
+    """Enter in a field submits the form's default button: Start export, not the debtor search's Search
+    (which came first in the form: Enter in the description searched, switched the selection to "only
+    the debtors I choose" and the next start was refused). Enter in the search field still searches."""
+    from tests.browser.checks import watched_page
+    base = live_server.url
+    with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
+        sign_in(page, base, "staff")
+        if javascript:
+            root = _open_start(page, base)
+        else:
+            page.goto(f"{base}/profiles/{invoices}/start")
+            root = page.locator("main")
+        if javascript:
+            with page.expect_response(lambda r: "/debtors" in r.url):
+                root.locator("#debtor_query").press_sequentially("Debtor 2")
+                root.locator("#debtor_query").press("Enter")
+        else:
+            root.locator("#debtor_query").fill("Debtor 2")
+            with page.expect_navigation():
+                root.locator("#debtor_query").press("Enter")
+            root = page.locator("main")
+        expect(root.locator("#debtor-results input[data-debtor]")).to_have_count(1)
+        expect(root.locator("#debtor-results")).to_contain_text("Debtor 2")
+        if not javascript:      # the search without JavaScript chose "only the debtors I choose": back to all
+            root.locator("input[name=debtor_scope][value=all]").check()
+        root.locator("#description").fill("November invoices")
+        with page.expect_navigation(url="**/runs/*"):
+            root.locator("#description").press("Enter")
+        expect(page.locator("main")).to_contain_text("November invoices")
