@@ -333,3 +333,16 @@ def test_the_mode_on_the_run_page_is_read_once(app, client, auth, users):
     # Elsewhere (no visible word) the badge reads the word once, not the letter.
     overview = client.get("/profiles/").get_data(as_text=True)
     assert '<abbr class="badge" title="Test export" aria-hidden="true">T</abbr><span class="visually-hidden"> Test</span>' in overview
+
+
+@pytest.mark.parametrize("locale, text", [("en", "31/10/2027, 02:30 occurs twice"), ("nl", "31-10-2027, 02:30"),
+                                          ("da", "31.10.2027 02.30")])
+def test_an_ambiguous_run_at_is_written_in_the_users_locale(app, client, auth, payments, locale, text):
+    from portal.exporting import services
+    with app.app_context():
+        run_id = services.start_run(payments, mode="test", window_start="2026-10-01", window_end="2026-10-31",
+                                    run_at_local=datetime(2027, 10, 31, 2, 30)).id
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": _csrf(client)})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert text in page and "2027-10-31 02:30" not in page
