@@ -212,6 +212,32 @@ class Formats:
         return self._once[key]
 
 
+def wall_clock_text(local, fmt=DATE_STYLE):
+    """A wall-clock time of the organisation's zone (naive, or its text "YYYY-MM-DD HH:MM") as the user's
+    locale writes it, without converting it: a time someone typed, which may not exist in the zone (the
+    skipped hour) or exist twice. Text that is no such time is returned as it is."""
+    if isinstance(local, str):
+        try:
+            local = datetime.fromisoformat(local.strip())
+        except ValueError:
+            return local
+    locale = get_locale()
+    if locale is None:
+        return local.strftime("%Y-%m-%d %H:%M")
+    return _join(locale, fmt, local.replace(tzinfo=None))
+
+
+def time_range_text(starts, ends, fmt=DATE_STYLE):
+    """Two stored (UTC) times in the organisation's zone: "02-10-2026, 08:00–12:00" (the end's date too
+    when it is another day)."""
+    f = Formats()
+    start_local, end_local = _aware(starts).astimezone(f.zone), _aware(ends).astimezone(f.zone)
+    if start_local.date() != end_local.date() or f.locale is None:
+        return f"{f.datetime(starts, fmt)}–{f.datetime(ends, fmt)}"
+    end_text = babel_dates.format_time(end_local, _patterns(f.locale, fmt)[1], locale=f.locale)
+    return f"{f.datetime(starts, fmt)}–{end_text}"
+
+
 def datetime_filter(value, fmt=DATE_STYLE, offset=True):
     return Formats().datetime(value, fmt, offset) if value is not None else ""
 
@@ -237,4 +263,4 @@ def init_app(app, babel):
                 "html_lang": str(get_locale()).replace("_", "-"), "org_timezone": app.config["PORTAL_TIMEZONE"]}
 
 
-__all__ = ["select_locale", "language_code", "babel_locale", "org_timezone", "datetime_filter", "date_filter", "number_filter", "date"]
+__all__ = ["wall_clock_text", "time_range_text", "select_locale", "language_code", "babel_locale", "org_timezone", "datetime_filter", "date_filter", "number_filter", "date"]

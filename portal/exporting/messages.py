@@ -3,9 +3,12 @@
 Report items store a code and parameters; they are rendered here in whatever locale is active, so a
 report can be shown in any language (the worker forces the starter's locale).
 """
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_decimal, lazy_gettext as _l, ngettext, pgettext
+
+from ..i18n import time_range_text
 
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -109,6 +112,7 @@ PLURAL_REPORT_MESSAGES = {  # %(count)s is the count as the locale writes it (ng
         "%(departments)s.", n, **params),
 }
 AMOUNT_PARAMS = ("debit", "credit", "amount")  # money: two decimals, the locale's separators
+RANGE_PARAMS = ("first", "second")  # with <name>_starts and <name>_ends: a time range in the reader's locale
 
 
 def _localised(params):
@@ -119,6 +123,13 @@ def _localised(params):
             try:
                 shown[name] = format_decimal(Decimal(str(shown[name])), format="#,##0.00")
             except (InvalidOperation, ValueError):
+                pass
+    for name in RANGE_PARAMS:   # a record and its stored (UTC) times: "H241 (02-10-2026, 08:00–12:00)"
+        starts, ends = shown.pop(f"{name}_starts", None), shown.pop(f"{name}_ends", None)
+        if starts and ends and name in shown:
+            try:
+                shown[name] = f"{shown[name]} ({time_range_text(datetime.fromisoformat(starts), datetime.fromisoformat(ends))})"
+            except (TypeError, ValueError):
                 pass
     return shown
 

@@ -7,6 +7,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import babel_locale
 from ..models.exporting import ReportItem, Severity
 from .formats.base import neutralise
 from .messages import SEVERITY_LABELS, report_message
@@ -22,7 +23,7 @@ def report(run_id, locale=None, limit=None):
     """``{"run": run, "counts": {...}, "items": [{severity, severity_label, record_key, code, message,
     provider_message}]}`` with every text in ``locale`` (default: the run's)."""
     run = require_run(run_id)
-    with force_locale(locale or run.locale):
+    with force_locale(babel_locale(locale or run.locale)):
         return {"run": run, "counts": dict(run.counts or {}), "items": list(_items(run.id, limit))}
 
 
@@ -43,7 +44,7 @@ def report_csv(run_id, locale=None):
     run = require_run(run_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    with force_locale(locale or run.locale):
+    with force_locale(babel_locale(locale or run.locale)):
         writer.writerow([str(h) for h in CSV_HEADERS])
         for item in _items(run.id):
             message = f"{item['message']} ({RESOLVED})" if item["resolved"] else item["message"]

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import wall_clock_text
 from .errors import ExportError
 
 
@@ -37,13 +38,15 @@ def resolve_local(local, tz):
         raise ExportError(
             _l("%(time)s does not exist in the time zone %(zone)s: the clocks skip that hour for daylight "
                "saving time. Choose another time."),
-            code="run_at_nonexistent", time=local.strftime("%Y-%m-%d %H:%M"), zone=str(tz))
+            code="run_at_nonexistent", time=wall_clock_text(local), zone=str(tz))
     ambiguous = first.utcoffset() != second.utcoffset()
     return ResolvedTime(utc=first.astimezone(timezone.utc).replace(tzinfo=None), offset=_offset_text(first),
                         ambiguous=ambiguous)
 
 
 def ambiguity_notice(local_text, offset, zone):
-    """The message shown when an ambiguous time was resolved."""
+    """The message shown when an ambiguous time was resolved. ``local_text``: the wall-clock time, as
+    stored ("YYYY-MM-DD HH:MM") or a datetime; shown in the user's locale."""
     return _l("%(time)s occurs twice in %(zone)s (the clocks go back that night); the export is scheduled at "
-              "the first one, UTC%(offset)s.") % {"time": local_text, "zone": zone, "offset": offset}
+              "the first one, UTC%(offset)s.") % {"time": wall_clock_text(local_text), "zone": zone,
+                                                  "offset": offset}

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from babel import numbers as babel_numbers
+from flask_babel import gettext
 
 
 def _decimal_text(locale, raw):
@@ -28,6 +29,13 @@ def cell(f, kind, value):
         if kind == "date":
             day = value if isinstance(value, date) else date.fromisoformat(str(value))
             return f.date(day, "short")
+        if kind == "bool":
+            # JSON true/false (or the text a file holds for it), as a word of the user's language.
+            if value is True or str(value).lower() == "true":
+                return f.once(gettext, "Yes")
+            if value is False or str(value).lower() == "false":
+                return f.once(gettext, "No")
+            return value
         if kind == "decimal" and f.locale is not None:
             return f.once(_decimal_text, f.locale, str(value))
     except (ValueError, TypeError, InvalidOperation):

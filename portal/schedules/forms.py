@@ -1,13 +1,34 @@
 """The schedule form: frequency, day, time of day, time window, test or production, the profile's own
 parameters (booking date rule, description, debtor selection for invoices)."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from ..forms import PortalForm
 from ..runs.forms import MODE_CHOICES
-from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, weekday_names
+from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, time_of_day, weekday_names
 from .timetable import LAST_DAY
+
+
+# A time of day as the pages write it: "06:00", or Danish "06.00" (either is taken in every language).
+TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+def time_text(hour, minute):
+    """The field's value: the time as the user's language writes it on the pages ("06.00" in Danish),
+    when that is a form the field takes; "HH:MM" otherwise (a 12-hour English, "6:00 AM")."""
+    text = time_of_day(hour, minute)
+    return text if TIME_OF_DAY.match(text) else f"{hour:02d}:{minute:02d}"
+
+
+def _default_time():
+    return time_text(6, 0)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def _number(value):
@@ -23,9 +44,9 @@ class ScheduleForm(PortalForm):
                            validators=[InputRequired(_l("Choose how often the export runs."))])
     weekday = SelectField(_l("Day of the week"), coerce=_number, validators=[Optional()])
     day = SelectField(_l("Day of the month"), coerce=_number, default=1, validators=[Optional()])
-    time = StringField(_l("Time of day"), default="06:00", validators=[
+    time = StringField(_l("Time of day"), default=_default_time, filters=[_strip], validators=[
         InputRequired(_l("Enter a time of day between 00:00 and 23:59.")),
-        Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message=_l("Enter a time of day between 00:00 and 23:59."))])
+        Regexp(TIME_OF_DAY, message=_l("Enter a time of day between 00:00 and 23:59."))])
     window = SelectField(_l("Time window"), choices=list(WINDOW_LABELS.items()), default="previous_month")
     mode = RadioField(_l("Test / Production"), choices=MODE_CHOICES, default="test")
     booking_date_rule = SelectField(_l("Booking date"), choices=list(BOOKING_DATE_RULE_LABELS.items()),
@@ -43,7 +64,7 @@ class ScheduleForm(PortalForm):
         self.frequency.data = schedule.frequency
         self.weekday.data = schedule.weekday if schedule.weekday is not None else 0
         self.day.data = schedule.day if schedule.day is not None else 1
-        self.time.data = f"{schedule.hour:02d}:{schedule.minute:02d}"
+        self.time.data = time_text(schedule.hour, schedule.minute)
         self.window.data, self.mode.data = schedule.window, schedule.mode
         params = schedule.params or {}
         self.booking_date_rule.data = params.get("booking_date_rule", "window_end")
@@ -51,7 +72,7 @@ class ScheduleForm(PortalForm):
         self.debtors.data = ", ".join(params.get("debtor_numbers") or [])
 
     def values(self):
-        hour, minute = (int(part) for part in self.time.data.split(":"))
+        hour, minute = (int(part) for part in TIME_OF_DAY.match(self.time.data).groups())
         return {"frequency": self.frequency.data, "hour": hour, "minute": minute, "weekday": self.weekday.data,
                 "day": self.day.data, "window": self.window.data, "mode": self.mode.data,
                 "params": {"booking_date_rule": self.booking_date_rule.data,

@@ -21,10 +21,15 @@ def weekday_names():
     return [(i, names[i]) for i in range(7)]
 
 
+def time_of_day(hour, minute):
+    """The locale's own short time of day (Danish "22.50", the others "22:50")."""
+    return format_time(clock(hour, minute), "short", locale=get_locale() or "en_GB")
+
+
 def describe(schedule):
     """E.g. "Monthly on day 3 at 06:00", in the current language."""
     # The locale's own time of day, as every page writes times (Danish "22.50", not "22:50").
-    time = format_time(clock(schedule.hour, schedule.minute), "short", locale=get_locale() or "en_GB")
+    time = time_of_day(schedule.hour, schedule.minute)
     if schedule.frequency == "daily":
         return _("Daily at %(time)s", time=time)
     if schedule.frequency == "weekly":

@@ -142,6 +142,20 @@
   });
   window.addEventListener("resize", function () { markScrollAreas(document); });
 
+  // Run page: the panel is swapped every second while the run works. Only a change of its status or
+  // phase (the panel's data-announce) goes into the small live region, not every progress tick.
+  function announceRun(first) {
+    var live = document.getElementById("run-live"), panel = document.getElementById("run-panel");
+    if (!live || !panel) { return; }
+    var text = panel.getAttribute("data-announce") || "";
+    if (first) { live.setAttribute("data-last", text); return; }
+    if (text !== live.getAttribute("data-last")) {
+      live.setAttribute("data-last", text);
+      live.textContent = text;
+    }
+  }
+  document.addEventListener("htmx:afterSettle", function () { announceRun(false); });
+
   document.addEventListener("DOMContentLoaded", function () {
     markScrollAreas(document);
     document.documentElement.classList.add("js");
@@ -160,5 +174,6 @@
     });
     initDebtorPicker(document);
     initWindowPresets(document);
+    announceRun(true);
   });
 })();

@@ -44,7 +44,7 @@ def test_skipped_hour_is_refused(ctx):
     with pytest.raises(ExportError) as refused:
         services.start_run(profile.id, run_at_local=datetime(2027, 3, 28, 2, 30))
     assert refused.value.code == "run_at_nonexistent"
-    assert "2027-03-28 02:30" in str(refused.value) and "Europe/Amsterdam" in str(refused.value)
+    assert "28/03/2027, 02:30" in str(refused.value) and "Europe/Amsterdam" in str(refused.value)
     assert db.session.query(Run).count() == 0
 
 
@@ -55,7 +55,7 @@ def test_ambiguous_hour_takes_the_first_offset_and_says_so(ctx):
     assert run.params["run_at_offset"] == "+02:00"
     assert run.run_at == datetime(2027, 10, 31, 0, 30)
     notice = ambiguity_notice(run.params["run_at_local"], run.params["run_at_offset"], "Europe/Amsterdam")
-    assert "UTC+02:00" in notice and "2027-10-31 02:30" in notice
+    assert "UTC+02:00" in notice and "31/10/2027, 02:30" in notice
     plain = resolve_local(datetime(2027, 10, 31, 4, 0), org_timezone())
     assert not plain.ambiguous and plain.offset == "+01:00"
 

@@ -419,10 +419,12 @@ def test_overlapping_hours_are_every_overlapping_pair(ctx):
                 expected.append((a.starts_at, a.id, b.id, numbers[a.employee_id]))
     expected.sort()
 
-    def name(r):
-        return f"H{r.id} ({run_ctx.local(r.starts_at):%Y-%m-%d %H:%M}–{run_ctx.local(r.ends_at):%H:%M})"
+    def name(r):   # the record and its stored times: the report writes them in its reader's locale
+        return (f"H{r.id}", r.starts_at.isoformat(sep=" ", timespec="seconds"),
+                r.ends_at.isoformat(sep=" ", timespec="seconds"))
     by_id = {r.id: r for r in made}
     found = get_type("hours").set_issues(run_ctx)
     assert len(expected) > 20
-    assert [(i.params["employee"], i.params["first"], i.params["second"], i.record_key) for i in found] == [
-        (number, name(by_id[a]), name(by_id[b]), f"H{a}") for _s, a, b, number in expected]
+    assert [(i.params["employee"], (i.params["first"], i.params["first_starts"], i.params["first_ends"]),
+             (i.params["second"], i.params["second_starts"], i.params["second_ends"]), i.record_key)
+            for i in found] == [(number, name(by_id[a]), name(by_id[b]), f"H{a}") for _s, a, b, number in expected]

@@ -146,6 +146,11 @@ def test_overlapping_hours_name_both_rows(ctx):
     assert items[0]["severity"] == "warning"
     # Local time (Amsterdam, UTC+1 in November) in the message.
     assert "08:00" in message
+    # In the reader's locale, not ISO: "02/11/2026, 08:00–12:00" (British English), Danish "02.11.2026 08.00–12.00".
+    assert f"H{regs[0].id} (02/11/2026, 08:00–12:00)" in message, message
+    danish = report(run.id, locale="da")["items"][0]["message"]
+    assert f"H{regs[0].id} (02.11.2026 08.00–12.00)" in danish and f"H{regs[1].id} (02.11.2026 11.00–15.00)" in danish, danish
+    assert "2026-11-02" in report(run.id, locale="sv")["items"][0]["message"]
 
 
 def test_missing_values_are_row_errors(ctx):

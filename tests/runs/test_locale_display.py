@@ -251,3 +251,43 @@ def test_dutch_words_for_a_run_are_the_glossarys(app):
         assert gettext("Open export %(run)s", run=22) == "Öppna export 22"
     with app.test_request_context(), force_locale("da"):
         assert gettext("Open export %(run)s", run=22) == "Åbn eksport 22"
+
+
+def _prepared_journal(app):
+    with app.app_context():
+        factories.company()
+        p = factories.profile("Loner", export_type="journal_entries")
+        r = factories.run(p, status="prepared", mode="production")
+        db.session.add(PreparedRow(run_id=r.id, seq=1, record_key="J1", payload={
+            "account": "7010", "debit": "10.00", "credit": "0.00", "is_correction": True}))
+        db.session.add(PreparedRow(run_id=r.id, seq=2, record_key="J2", payload={
+            "account": "7020", "debit": "0.00", "credit": "10.00", "is_correction": False}))
+        db.session.commit()
+        return r.id
+
+
+@pytest.mark.parametrize("code, yes, no", [("en", "Yes", "No"), ("sv", "Ja", "Nej"), ("da", "Ja", "Nej"),
+                                           ("nl", "Ja", "Nee")])
+def test_a_true_false_column_says_yes_or_no_in_the_users_language(app, client, auth, users, code, yes, no):
+    """Correction on a journal run's Prepared data: a word of the user's language, not Python's True/False."""
+    run_id = _prepared_journal(app)
+    auth.login("staff")
+    _language(client, code)
+    cells = _cells(client.get(f"/runs/{run_id}/prepared").get_data(as_text=True))
+    assert yes in cells and no in cells, repr(cells)
+    assert "True" not in cells and "False" not in cells
+
+
+@pytest.mark.parametrize("code, verb", [("en", "Export"), ("nl", "Exporteren"), ("sv", "Exportera"),
+                                        ("da", "Eksporter")])
+def test_the_export_buttons_say_the_verb(app, client, auth, users, code, verb):
+    """The button that exports (run page and Prepared data) names the operation, GLOSSARY's verb."""
+    run_id = _prepared_payment(app)
+    auth.login("staff")
+    _language(client, code)
+    for path in (f"/runs/{run_id}", f"/runs/{run_id}/prepared"):
+        page = client.get(path).get_data(as_text=True)
+        buttons = re.findall(r'<button type="submit"[^>]*>([^<]*)</button>', page)
+        assert verb in buttons, (path, buttons)
+        if code != "en":
+            assert not {"Export", "Eksport"} & set(buttons), (path, buttons)

@@ -50,7 +50,11 @@ def test_live_panel_polls_with_progress_and_time_left_then_stops(app, client, au
         run_id = r.id
     auth.login("staff")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
-    assert 'aria-live="polite"' in page
+    # Only the status line is live (filled by portal.js when it changes), not the panel swapped every second.
+    assert page.count('aria-live') == 1 and 'id="flashes" aria-live="polite"' in page   # the flashes' only
+    assert '<p id="run-live" class="visually-hidden" role="status"></p>' in page
+    assert page.index('id="run-live"') < page.index('id="run-panel"')
+    assert 'data-announce="Status: Exporting"' in page
     assert "250 of 1,000 records" in page
     assert "about 2 minutes left" in page  # 250 in 30 s: 750 more take about 90 s
     assert 'hx-trigger="load delay:1s"' in page and f'hx-get="/runs/{run_id}/panel"' in page
@@ -62,6 +66,7 @@ def test_live_panel_polls_with_progress_and_time_left_then_stops(app, client, au
         db.session.commit()
     fragment = client.get(f"/runs/{run_id}/panel", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "hx-trigger" not in fragment  # the run ended: the partial stops asking
+    assert 'data-announce="Status: Exported"' in fragment and "run-live" not in fragment
 
 
 def test_panel_in_dutch(app, client, auth, users):
@@ -314,3 +319,30 @@ def test_prepared_data_opened_from_scenarios_closes_back_to_scenarios(app, clien
     # Opened from the run page (or with another site as next): back to the run.
     response = client.post(f"/runs/{run_id}/prepared", data={**close, "next": "https://evil.example/"})
     assert response.headers["Location"].endswith(f"/runs/{run_id}")
+
+
+def test_the_mode_on_the_run_page_is_read_once(app, client, auth, users):
+    """Not "T Test Test": the letter is hidden from screen readers and the visible word follows it."""
+    with app.app_context():
+        run_id = factories.run(factories.profile(), status="exported", mode="test").id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    (dd,) = re.findall(r"<dt>Test / Production</dt><dd>(.*?)</dd>", page)
+    assert '<abbr class="badge" title="Test export" aria-hidden="true">T</abbr>' in dd
+    assert "visually-hidden" not in dd and dd.count("Test") == 2    # the tooltip and the visible word
+    # Elsewhere (no visible word) the badge reads the word once, not the letter.
+    overview = client.get("/profiles/").get_data(as_text=True)
+    assert '<abbr class="badge" title="Test export" aria-hidden="true">T</abbr><span class="visually-hidden"> Test</span>' in overview
+
+
+@pytest.mark.parametrize("locale, text", [("en", "31/10/2027, 02:30 occurs twice"), ("nl", "31-10-2027, 02:30"),
+                                          ("da", "31.10.2027 02.30")])
+def test_an_ambiguous_run_at_is_written_in_the_users_locale(app, client, auth, payments, locale, text):
+    from portal.exporting import services
+    with app.app_context():
+        run_id = services.start_run(payments, mode="test", window_start="2026-10-01", window_end="2026-10-31",
+                                    run_at_local=datetime(2027, 10, 31, 2, 30)).id
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": _csrf(client)})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert text in page and "2027-10-31 02:30" not in page

@@ -354,3 +354,22 @@ def test_the_production_confirmation_names_the_offset_at_the_start(app, client, 
     page = client.post(f"/profiles/{profiles['payments']}/start", data=data).get_data(as_text=True)
     assert f"It starts at {says}." in page
     assert ("occurs twice in Europe/Amsterdam" in page) is twice and "(GMT" not in page
+
+
+@pytest.mark.parametrize("locale, text", [
+    ("en", "28/03/2027, 02:30 does not exist"),
+    ("nl", "28-03-2027, 02:30 bestaat niet"),
+    ("sv", "2027-03-28 02:30 finns inte"),
+    ("da", "28.03.2027 02.30 findes ikke"),
+])
+def test_a_run_at_that_does_not_exist_is_written_in_the_users_locale(app, client, auth, profiles, locale, text):
+    """The skipped hour's refusal names the time as the user's language writes times, not ISO."""
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/")})
+    _, fields = _form(client, f"/profiles/{profiles['payments']}/start")
+    page = client.post(f"/profiles/{profiles['payments']}/start",
+                       data=dict(fields, preset="previous_month", mode="test", run_at="2027-03-28T02:30")).get_data(as_text=True)
+    assert text in page and 'id="run_at-errors"' in page
+    if locale != "sv":    # Swedish writes ISO dates
+        assert "2027-03-28 02:30" not in page
+    assert _runs(app) == []

@@ -77,3 +77,56 @@ def test_the_overview_filters_runs_started_by_a_schedule(app, client, auth, user
     by_run = {line.split(",")[0].lstrip("\ufeff"): line for line in lines[1:]}
     assert "schedule Daily at 06:00" in by_run[str(scheduled_run)]
     assert "schedule" not in "".join(line for key, line in by_run.items() if key != str(scheduled_run))
+
+
+def _time_value(page):
+    import re
+    (value,) = re.findall(r'<input[^>]*name="time"[^>]*value="([^"]*)"', page) or re.findall(
+        r'<input[^>]*value="([^"]*)"[^>]*name="time"', page)
+    return value
+
+
+def test_a_danish_time_is_taken_as_the_pages_write_it(app, client, auth, users):
+    """The schedule list writes Danish times "06.00": the form shows its time so, and takes "HH.MM"
+    (and "HH:MM") in every language."""
+    profile_id = _setup(app, users, locale="da")
+    auth.login("staff")
+    page = client.get(f"/profiles/{profile_id}/schedules/new").get_data(as_text=True)
+    assert _time_value(page) == "06.00" and "TT.MM i tidszonen" in page
+    token = auth.csrf_token(f"/profiles/{profile_id}/schedules/new")
+    fields = {"csrf_token": token, "frequency": "daily", "day": "1", "weekday": "0", "window": "previous_month",
+              "mode": "test"}
+    for bad in ("25.00", "06,00", "6.0", "06.00\x00", "9" * 30):
+        refused = client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, time=bad))
+        assert refused.status_code == 400, bad
+        if "\x00" not in bad:    # a NUL byte is refused before the form, with the portal's own message
+            assert "Angiv et tidspunkt mellem 00.00 og 23.59." in refused.get_data(as_text=True), bad
+    with app.app_context():
+        assert db.session.query(Schedule).count() == 0
+    saved = client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, time=" 22.50 "),
+                        follow_redirects=True)
+    assert "Dagligt kl. 22.50" in saved.get_data(as_text=True)
+    with app.app_context():
+        schedule = db.session.query(Schedule).one()
+        assert (schedule.hour, schedule.minute) == (22, 50)
+        schedule_id = schedule.id
+    edit = client.get(f"/profiles/{profile_id}/schedules/{schedule_id}/edit").get_data(as_text=True)
+    assert _time_value(edit) == "22.50"
+    # What the edit form shows is taken back as it is, and so is "HH:MM".
+    client.post(f"/profiles/{profile_id}/schedules/{schedule_id}/edit", data=dict(fields, time="22.50"))
+    client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, time="07:15"))
+    with app.app_context():
+        assert sorted((s.hour, s.minute) for s in db.session.query(Schedule)) == [(7, 15), (22, 50)]
+
+
+def test_other_languages_show_and_take_hh_mm(app, client, auth, users):
+    profile_id = _setup(app, users, locale="nl")
+    auth.login("staff")
+    page = client.get(f"/profiles/{profile_id}/schedules/new").get_data(as_text=True)
+    assert _time_value(page) == "06:00"
+    token = auth.csrf_token(f"/profiles/{profile_id}/schedules/new")
+    client.post(f"/profiles/{profile_id}/schedules/new", data={
+        "csrf_token": token, "frequency": "daily", "day": "1", "weekday": "0", "window": "previous_month",
+        "mode": "test", "time": "06.30"})
+    with app.app_context():
+        assert [(s.hour, s.minute) for s in db.session.query(Schedule)] == [(6, 30)]

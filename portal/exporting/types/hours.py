@@ -119,10 +119,12 @@ class Hours(ExportType):
         pairs.sort(key=lambda pair: (pair[2], pair[1], pair[4]))
         issues = []
         for number, id1, s1, e1, id2, s2, e2 in pairs:
-            def name(rid, s, e):
-                return f"H{rid} ({ctx.local(s):%Y-%m-%d %H:%M}–{ctx.local(e):%H:%M})"
+            # The times as stored (UTC, ISO): the report writes them in its reader's locale and the
+            # organisation's zone ("H241 (02-10-2026, 08:00–12:00)", messages._localised).
             issues.append(Issue(Severity.WARNING, "hours_overlap",
-                                {"employee": number, "first": name(id1, s1, e1), "second": name(id2, s2, e2)},
+                                {"employee": number, "first": f"H{id1}", "first_starts": iso(s1),
+                                 "first_ends": iso(e1), "second": f"H{id2}", "second_starts": iso(s2),
+                                 "second_ends": iso(e2)},
                                 record_key=f"H{id1}"))
         return issues
 
