@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq import get_current_job
@@ -181,14 +182,15 @@ def _work(run, target, number):
         except (TransientError, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
-                fail_run(run_id, _reason(exc), attempt=number)
+                fail_run(run_id, _unexpected(exc, run_id), attempt=number)
                 raise
             if _retry_or_fail(run_id, exc, number) == "failed":
                 raise        # the RQ job fails too: never reported as a success
             return "retrying"
         except Exception as exc:
             db.session.rollback()
-            fail_run(run_id, _reason(exc), attempt=number)
+            fail_run(run_id, _reason(exc) if isinstance(exc, (ExportError, FormatError)) else _unexpected(exc, run_id),
+                     attempt=number)
             raise
         finally:
             if progress is not None:
@@ -201,8 +203,9 @@ def _transient_db_error(exc):
 
 
 def _reason(exc):
-    """A reason a person can read, in the run's locale: our own errors' messages; for anything else the
-    class and first line only (no statement parameters, which might hold data)."""
+    """A reason a person can read, in the run's locale: our own errors' messages; for a temporary error
+    (retried: a provider's time-out, a locked database) the class and first line only (no statement
+    parameters, which might hold data). An unexpected error's reason is ``_unexpected``'s."""
     if isinstance(exc, FormatError):
         return exc.message[:500]
     if isinstance(exc, ExportError):
@@ -211,6 +214,17 @@ def _reason(exc):
     if isinstance(exc, DBAPIError):
         text = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
     return f"{type(exc).__name__}: {text}"[:500]
+
+
+UNEXPECTED = _l("An unexpected error stopped this export. The portal's log has the details (export %(run)s); "
+                "if it happens again, tell your administrator.")
+
+
+def _unexpected(exc, run_id):
+    """The reason of a run an unexpected error (a bug, a database refusal) stopped: a message in the run's
+    locale for the people who read it; the exception itself, with its traceback, goes to the log."""
+    log.error("run %s: unexpected error", run_id, exc_info=(type(exc), exc, exc.__traceback__))
+    return str(UNEXPECTED % {"run": run_id})
 
 
 def _retry_or_fail(run_id, exc, number):

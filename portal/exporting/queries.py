@@ -21,6 +21,7 @@ from ..models.exporting import (
     ACTIVE_STATUSES, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow,
     ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
 )
+from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
 from .errors import ExportError
 from .types import all_types, get_type
@@ -67,6 +68,22 @@ def profiles_by_type(include_archived=False):
 
 def run_count(profile_id):
     return db.session.execute(select(func.count()).select_from(Run).where(Run.profile_id == profile_id)).scalar_one()
+
+
+def has_delivery_history(profile_id):
+    """Whether the profile has exports that later exports build on with its export type, provider and
+    integration account (``services.check_fixed_settings``): ledger entries that count (what production
+    exports delivered: record keys, fingerprints and payloads of its export type, delivered to its
+    provider), production documents Visma.net holds (later changes update, credit or void them through
+    the same account, roll back or not), or a run — test or production — that has not finished: it
+    prepares or exports with the profile as it is when it goes on."""
+    pid = profile_id
+    ledger = select(LedgerEntry.id).where(LedgerEntry.profile_id == pid, LedgerEntry.rolled_back.is_(False))
+    unfinished = select(Run.id).where(Run.profile_id == pid, Run.status.in_([s.value for s in ACTIVE_STATUSES]))
+    at_visma = (select(VismaDocument.id).join(Run, Run.id == VismaDocument.run_id)
+                .where(Run.profile_id == pid, Run.mode == RunMode.PRODUCTION.value,
+                       VismaDocument.mode == RunMode.PRODUCTION.value, VismaDocument.state.in_(("sent", "sending"))))
+    return bool(db.session.execute(select(ledger.exists() | unfinished.exists() | at_visma.exists())).scalar())
 
 
 def companies():

@@ -46,11 +46,48 @@ def create_profile(*, name, export_type, provider="file", options=None, sync_typ
     return profile
 
 
+SETTINGS_FIXED = _l("The export type and the provider of this export profile cannot be changed: it has production "
+                    "exports, or an export that has not finished, that depend on them. To export other data or to "
+                    "another provider, create a new export profile; this one can be archived.")
+SETTINGS_FIXED_VISMA = _l("The export type, the provider and the integration account of this export profile cannot be "
+                          "changed: it has production exports, or an export that has not finished, that depend on "
+                          "them. To export other data or to another provider or account, create a new export "
+                          "profile; this one can be archived.")
+
+
+def _account_of(provider, options):
+    return (options or {}).get("account_id") if provider == "visma_net" else None
+
+
+def fixed_settings_reason(profile):
+    """Why the profile's fixed settings cannot change, in the user's language (for the form's hint)."""
+    return SETTINGS_FIXED_VISMA if profile.provider == "visma_net" else SETTINGS_FIXED
+
+
+def fixed_settings(profile):
+    """Whether the profile's export type, provider and integration account are fixed (its exports'
+    history depends on them: ``queries.has_delivery_history``). The other settings stay editable: the
+    ledger compares the export type's record keys and values, whatever the file format, the columns, the
+    company, the sync type or the item classes and sales account (a record then simply looks changed)."""
+    return queries.has_delivery_history(profile.id)
+
+
+def check_fixed_settings(profile, *, export_type, provider, options):
+    """Refuse a change of a fixed setting (``fixed_settings``): an ExportError, and nothing changes."""
+    account, saved_account = _account_of(provider, options), _account_of(profile.provider, profile.options)
+    unchanged = (export_type == profile.export_type and provider == profile.provider
+                 and str(account or "") == str(saved_account or ""))
+    if not unchanged and fixed_settings(profile):
+        raise ExportError(fixed_settings_reason(profile), code="settings_fixed")
+
+
 def update_profile(profile_id, *, user=None, **changes):
     profile = _profile(profile_id)
     values = {k: getattr(profile, k) for k in
               ("name", "export_type", "provider", "options", "sync_type", "company_id", "default_window")}
     values.update(changes)
+    check_fixed_settings(profile, export_type=values["export_type"], provider=values["provider"],
+                         options=values["options"])
     _apply_profile(profile, **values)
     profile.updated_by_id = _user_id(user)
     audit.record(user, "profile.update", profile)

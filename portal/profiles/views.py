@@ -107,14 +107,39 @@ def _options_context(form, data, saved=None):
     return {"form": form, "columns": columns, "format_fields": form.format_fields()}, chosen
 
 
+def _keep_fixed_settings(form, profile):
+    """A profile whose export type, provider and integration account are fixed: the page shows them as
+    text. A POST that changes one (a crafted form) is refused with the reason, and the form goes on with
+    the saved values — also where the POST leaves them out."""
+    posted = {name: getattr(form, name).data if name in request.form else None
+              for name in ("export_type", "provider", "account_id")}
+    saved_account = (profile.options or {}).get("account_id") if profile.provider == "visma_net" else None
+    refusal = None
+    try:
+        services.check_fixed_settings(
+            profile, export_type=posted["export_type"] or profile.export_type,
+            provider=posted["provider"] or profile.provider,
+            options={"account_id": posted["account_id"] if posted["account_id"] is not None else saved_account})
+    except ExportError as exc:
+        refusal = exc
+    form.export_type.data, form.provider.data = profile.export_type, profile.provider
+    form.account_id.data = str(saved_account or "")
+    return refusal
+
+
 def _form_page(profile):
     form = _form()
     if profile is not None and not form.is_submitted():
         form.load(profile)
+    fixed = profile is not None and services.fixed_settings(profile)
+    refusal = _keep_fixed_settings(form, profile) if fixed and form.is_submitted() else None
     saved = (profile.options or {}).get("columns") if profile else None
     context, chosen = _options_context(form, request.form, saved)
+    context["fixed"] = services.fixed_settings_reason(profile) if fixed else None
     action = "move" if request.form.get("move") else request.form.get("action", "save")
-    if action == "save" and form.validate_on_submit():
+    if refusal is not None:
+        attach_error(form, refusal)
+    elif action == "save" and form.validate_on_submit():
         if chosen == [] and context["columns"]:
             flash(_("Choose at least one column."), "error")
         else:

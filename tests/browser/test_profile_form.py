@@ -123,3 +123,39 @@ def test_every_kind_of_profile_can_be_created_and_edited(app, live_server, brows
         with page.expect_navigation():
             page.locator("main button[name=action][value=save]").click()
         expect(page.locator("#error-summary")).to_contain_text("Give the export profile a name.")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_profile_with_production_exports_shows_its_type_and_provider_fixed(app, live_server, browser, users,
+                                                                              javascript):
+    """After a production export, the export type and the provider are text with the reason; the other
+    settings (here the file format, whose options come by htmx or the Show button) still change and save."""
+    from portal.exporting import services
+    from tests import factories
+    from tests.browser.checks import axe_violations
+    with app.app_context():
+        zorg, _, _ = factories.companies()
+        factories.payments(zorg, 3)
+        db.session.commit()
+        profile = services.create_profile(name="Kassabetalingen", export_type="payments", options={"format": "csv"})
+        assert factories.start_and_run(profile, mode="production").status == "exported"
+        profile_id = profile.id
+    base = live_server.url
+    with watched_page(browser, javascript) as page:
+        sign_in(page, base, "consultant")
+        page.goto(f"{base}/profiles/{profile_id}/edit")
+        expect(page.locator("#fixed-settings-hint")).to_contain_text("cannot be changed")
+        expect(page.locator("#export_type-fixed")).to_contain_text("Payments")
+        expect(page.locator("#provider-fixed")).to_contain_text("File")
+        expect(page.locator("select[name=export_type], select[name=provider]")).to_have_count(0)
+        if javascript:                      # axe-core runs in the page: only with JavaScript
+            assert axe_violations(page, impacts=None) == []
+        _choose(page, javascript, "format", "xlsx")
+        expect(page.locator("#profile-options input[name=skip_headers]")).to_be_visible()
+        expect(page.locator("#export_type-fixed")).to_contain_text("Payments")
+        page.fill("input[name=name]", "Kassabetalingen (Excel)")
+        with page.expect_navigation():
+            page.locator("main button[name=action][value=save]").click()
+        expect(page.locator(".flash-success")).to_be_visible()
+        saved = _saved(app, "Kassabetalingen (Excel)")
+        assert (saved.export_type, saved.provider, saved.options["format"]) == ("payments", "file", "xlsx")
