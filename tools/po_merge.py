@@ -4,6 +4,7 @@
 Register once per clone:  git config merge.po-union.driver "python3 tools/po_merge.py %O %A %B"
 (.gitattributes names it for translations/*/LC_MESSAGES/*.po). Where only one side changed a
 translation since the common ancestor, that change wins; where both did, ours wins and it is reported.
+An entry one side deleted and the other left as it was stays deleted.
 """
 import os
 import sys
@@ -32,6 +33,8 @@ def main(base_path, ours_path, theirs_path):
         mine = ours.get(message.id, message.context)
         before = base.get(message.id, message.context) if base is not None else None
         if mine is None:
+            if before is not None and before.string == message.string:
+                continue  # our side deleted it and theirs did not change it: it stays deleted
             ours[message.id] = message
         elif not mine.string or (isinstance(mine.string, tuple) and not any(mine.string)):
             mine.string = message.string
@@ -40,6 +43,12 @@ def main(base_path, ours_path, theirs_path):
                 mine.string = message.string  # only their side changed it: a correction, take it
             else:
                 print(f"po-union: kept ours for {message.id!r}", file=sys.stderr)
+    if base is not None:
+        for message in list(ours):
+            before = base.get(message.id, message.context) if message.id else None
+            if before is not None and theirs.get(message.id, message.context) is None \
+                    and before.string == message.string:
+                ours.delete(message.id, context=message.context)  # their side deleted it; ours kept it as it was
     with open(ours_path, "wb") as handle:
         write_po(handle, ours, width=100, sort_output=True, omit_header=False)
     return 0
