@@ -464,6 +464,72 @@ def roll_back_plans(profile_ids):
     return plans
 
 
+@dataclass
+class ProcessPlan:
+    """What Process / Process all with a delivering operation would do to one scenario: the run it starts
+    (over ``window``) or exports (``run``), and where the data goes."""
+    profile: ExportProfile
+    window: tuple
+    run: Run | None = None          # export: the prepared production export it exports
+    refusal: str | None = None      # why the provider would refuse it now (e.g. its Visma.net account)
+
+    @property
+    def sends_to_visma(self):
+        return self.profile.provider == "visma_net"
+
+    @property
+    def file_format(self):
+        return (self.profile.options or {}).get("format", "")
+
+
+# The scenario operations that deliver data in production: Process asks first (like Start export does).
+DELIVERING_OPERATIONS = ("prepare_and_export", "export")
+
+
+def process_plans(profile_ids, operation):
+    """([ProcessPlan], [left-out profile]) for Process with ``operation``: the selected scenarios whose
+    status fits it (as the scenarios table lists them), and the selected ones that do not."""
+    from . import windows
+    from .providers import get_provider
+    fitting = {row.profile.id: row for row in scenarios(operation)}
+    plans, left_out = [], []
+    for profile_id in dict.fromkeys(profile_ids):
+        row = fitting.get(profile_id)
+        if row is None:
+            profile = get_profile(profile_id)
+            if profile is not None:
+                left_out.append(profile)
+            continue
+        if operation == "export":
+            plan = ProcessPlan(row.profile, (row.run.window_start, row.run.window_end), row.run)
+        else:
+            plan = ProcessPlan(row.profile, windows.default_window(row.profile))
+        try:   # the provider's own check at the start (the command makes it again)
+            get_provider(row.profile.provider).check_start(row.profile, "production")
+        except ExportError as exc:
+            plan.refusal = str(exc)
+        plans.append(plan)
+    return plans, left_out
+
+
+# --- cancel: what it would do ----------------------------------------------------------------------------
+
+@dataclass
+class CancelPlan:
+    prepared_rows: int = 0        # the run's prepared rows: kept, but no longer exported
+    delivered_rows: int = 0       # rows already delivered: they stay delivered
+    recorded: int = 0             # ledger entries of the run: they stay recorded (a cancelled run is final)
+
+
+def cancel_plan(run):
+    """What cancelling ``run`` keeps (``services.cancel_run`` changes only its status)."""
+    prepared, delivered = db.session.execute(
+        select(func.count(), func.count().filter(PreparedRow.processed.is_(True)))
+        .where(PreparedRow.run_id == run.id)).one()
+    return CancelPlan(prepared_rows=prepared, delivered_rows=delivered,
+                      recorded=run.recorded_count() if run.is_production else 0)
+
+
 # --- the overview of every export: filtered, sorted and paged in the database ---------------------------
 # One query for the page (runs joined with their profile and starter, and whether their report has an
 # error), one for the count, one for the totals per status: whatever the page size. The filters use the

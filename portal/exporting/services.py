@@ -361,8 +361,7 @@ def _lift_stop_and_export(profile_id, *, user=None, skip_reason=None):
 def cancel_run(run_id, *, user=None):
     """Cancel a scheduled, queued, prepared or partially processed run (a running one cannot be)."""
     run = _run(run_id, lock=True)
-    if run.status not in (RunStatus.SCHEDULED.value, RunStatus.QUEUED.value, RunStatus.PREPARED.value,
-                          RunStatus.PARTIALLY_PROCESSED.value):
+    if not run.can_cancel:
         raise ExportError(_l("Export %(run)s is %(status)s and cannot be cancelled."), code="not_cancellable",
                           run=run.id, status=status_label(run.status))
     job_id = run.job_id

@@ -44,6 +44,8 @@ WORKING_STATUSES = (S.PREPARING, S.EXPORTING)
 FINAL_STATUSES = (S.EXPORTED, S.FAILED, S.CANCELLED, S.ROLLED_BACK)
 # Prepared data waits for an export in these: it can be exported, and its rows' Active can change.
 EXPORTABLE_STATUSES = (S.PREPARED, S.PARTIALLY_PROCESSED)
+# A run in one of these can be cancelled (``services.cancel_run``; the run page offers it).
+CANCELLABLE_STATUSES = (S.SCHEDULED, S.QUEUED, S.PREPARED, S.PARTIALLY_PROCESSED)
 
 
 def can_become(status, target):

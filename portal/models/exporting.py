@@ -13,7 +13,8 @@ from ..extensions import db
 from ..exporting.errors import ExportError
 from ..exporting.messages import status_label
 from ..exporting.states import (  # noqa: F401  (re-exported: the statuses belong with the run)
-    ACTIVE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus, can_become,
+    ACTIVE_STATUSES, CANCELLABLE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus,
+    can_become,
 )
 from .base import TimestampMixin, utcnow
 
@@ -184,6 +185,12 @@ class Run(db.Model):
     def rows_editable(self):
         """Prepared rows can be ticked or unticked (and the run exported) only in these statuses."""
         return self.status in {s.value for s in EXPORTABLE_STATUSES}
+
+    @property
+    def can_cancel(self):
+        """Whether the run can be cancelled (``services.cancel_run``): it has not started working, or waits
+        with prepared data for an export."""
+        return self.status in {s.value for s in CANCELLABLE_STATUSES}
 
     @property
     def percent(self):

@@ -17,7 +17,7 @@ from ..exporting.types import get_type
 from ..i18n import org_timezone
 from ..models import Permission
 from ..validation import parse_id, parse_ids, parse_int, parse_page
-from ..web import attach_error, is_htmx, render, safe_next
+from ..web import attach_error, confirmed, is_htmx, render, safe_next
 from . import bp
 from .forms import ConfirmForm, StartExportForm, field_for_error
 
@@ -237,16 +237,23 @@ def report_csv(run_id):
                        "Content-Disposition": f'attachment; filename="report-{run.id}.csv"'}
 
 
-@bp.route("/runs/<id:run_id>/cancel", methods=["POST"])
+@bp.route("/runs/<id:run_id>/cancel", methods=["GET", "POST"])
 @permission_required(*RUNNERS)
 def cancel(run_id):
+    """Cancel, only on the confirmation's Yes: a GET or a POST straight here shows what cancelling keeps
+    and ends (a dialog, or a page of its own)."""
     run = _run_or_404(run_id)
+    if not confirmed():
+        return render("runs/confirm_cancel.html", block="dialog", run=run, plan=queries.cancel_plan(run),
+                      form=ConfirmForm(), next=safe_next(request.values.get("next"), ""))
+    was_scheduled = run.status == "scheduled"
     try:
         services.cancel_run(run.id, user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     else:
-        flash(_("The scheduled export was cancelled."), "success")
+        flash(_("The scheduled export was cancelled.") if was_scheduled else _("The export was cancelled."),
+              "success")
     return _redirect(_next_or(url_for("runs.run", run_id=run.id)))
 
 
@@ -323,16 +330,23 @@ def process():
     back = url_for("runs.scenarios", operation=operation, skip_headers="1" if skip_headers else None)
     if operation not in queries.OPERATIONS:
         flash(_("Choose an operation."), "error")
-        return redirect(back)
+        return _redirect(back)
     if process_all:
         ids = [row.profile.id for row in queries.scenarios(operation)]
     if not ids:
         flash(_("Select at least one scenario, or choose Process all."), "error")
-        return redirect(back)
-    if operation == "roll_back" and request.form.get("confirmed") != "yes":
-        # Roll back says exactly what it will undo before it does it.
-        plans = queries.roll_back_plans(ids)
-        return render("runs/confirm_roll_back_many.html", plans=plans, skip_headers=skip_headers, form=form)
+        return _redirect(back)
+    if request.form.get("confirmed") != "yes":
+        if operation == "roll_back":
+            # Roll back says exactly what it will undo before it does it.
+            plans = queries.roll_back_plans(ids)
+            return render("runs/confirm_roll_back_many.html", block="dialog", plans=plans,
+                          skip_headers=skip_headers, form=form)
+        if operation in queries.DELIVERING_OPERATIONS:
+            # A production export delivers (to Visma.net: for good): which, over what, and where, before Yes.
+            plans, left_out = queries.process_plans(ids, operation)
+            return render("runs/confirm_process.html", block="dialog", plans=plans, left_out=left_out,
+                          operation=operation, skip_headers=skip_headers, form=form)
     results = services.process(ids, operation, skip_headers=skip_headers, user=current_user,
                                locale=str(get_locale()))
     done = [run for _pid, run, error in results if run is not None]
@@ -342,7 +356,7 @@ def process():
     if done:
         flash(ngettext("%(num)s scenario was processed.", "%(num)s scenarios were processed.", len(done)),
               "success")
-    return redirect(back)
+    return _redirect(back)
 
 
 # -- Prepared data, mapping history -------------------------------------------------------------

@@ -124,6 +124,11 @@ def test_staff_schedule_a_production_run_for_tomorrow_and_cancel_it(app, live_se
     expect(page.locator("#run-panel")).to_contain_text("Europe/Amsterdam (UTC+0")
     shot(page, "scheduled-run")
     page.click("text=Cancel scheduled export")
+    dialog = page.locator("dialog#dialog")          # it asks first, saying what cancelling does
+    expect(dialog.locator("#dialog-title")).to_be_focused()
+    expect(dialog).to_contain_text("The export does not start: nothing is prepared or delivered.")
+    with page.expect_navigation():
+        dialog.locator("button:has-text('Yes, cancel the export')").click()
     expect(page.locator("#run-panel")).to_contain_text("Cancelled")
     run = wait_for_run(app, lambda r: True)
     assert run.mode == "production" and run.status == "cancelled" and run.run_at is not None
@@ -186,8 +191,12 @@ def test_consultant_prepares_unticks_exports_sees_history_and_rolls_back_in_dani
 
     page.goto(f"{base}/scenarios?operation=export")
     page.check("#scenario-table input[name=profiles]")
+    page.click("button:has-text('Behandl') >> nth=0")
+    dialog = page.locator("dialog#dialog")          # a production export asks first: which, over what, where
+    expect(dialog.locator("#dialog-title")).to_have_text("Eksporter disse scenarier?")
+    expect(dialog).to_contain_text("Kassabetalingen")
     with page.expect_navigation():
-        page.click("button:has-text('Behandl') >> nth=0")
+        dialog.locator("button:has-text('Ja, eksporter 1 scenarie')").click()
     run = wait_for_run(app, lambda r: r.status in ("exported", "failed", "partially_processed"))
     # The unticked row was not delivered and can still be ticked and exported: Partially processed
     # (seed 000, as Visma.net's Schedule export scenarios).
@@ -203,9 +212,10 @@ def test_consultant_prepares_unticks_exports_sees_history_and_rolls_back_in_dani
 
     page.check("#scenario-table input[name=profiles]")
     page.click("button:has-text('Behandl') >> nth=0")
-    expect(page.locator("h1")).to_have_text("Rul disse scenarier tilbage?")
-    expect(page.locator("main")).to_contain_text("De 39 poster, som denne produktionseksport registrerede")
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.locator("#dialog-title")).to_have_text("Rul disse scenarier tilbage?")
+    expect(dialog).to_contain_text("De 39 poster, som denne produktionseksport registrerede")
     shot(page, "roll-back-confirmation-da")
-    page.click("button:has-text('Rul tilbage')")
+    dialog.locator("button:has-text('Rul tilbage')").click()
     run = wait_for_run(app, lambda r: r.status == "rolled_back", timeout=10)
     assert run.operation == "roll_back"

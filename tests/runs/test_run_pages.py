@@ -169,8 +169,12 @@ def test_scenarios_prepare_untick_export_history_and_roll_back(app, client, auth
         assert inactive == [int(row_ids[0])]
 
     # Export through the scenarios table, with Skip headers.
-    client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "export", "scope": "all",
-                                            "skip_headers": "1"})
+    # It asks first (a production export delivers); Yes exports.
+    confirm = client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "export", "scope": "all",
+                                                       "skip_headers": "1"}).get_data(as_text=True)
+    assert "Export these scenarios?" in confirm and _runs(app)[0].status == "prepared"
+    client.post("/scenarios/process", data={"csrf_token": csrf, "operation": "export", "confirmed": "yes",
+                                            "profiles": str(payments), "skip_headers": "1"})
     with app.app_context():
         run = factories.run_job(run.id)
         # Seed 000: the unticked row is left, so the run is Partially processed (tick it to export it later).
@@ -297,7 +301,8 @@ def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/runs/{run_id}")
     # A path on this site is followed.
-    response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": _csrf(client), "next": "/scenarios"})
+    response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": _csrf(client), "next": "/scenarios",
+                                                            "confirmed": "yes"})
     assert response.headers["Location"] == "/scenarios"
 
 

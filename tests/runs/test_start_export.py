@@ -169,10 +169,14 @@ def test_scheduled_production_run_for_tomorrow_then_cancelled(app, client, auth,
     assert run.status == "scheduled" and run.run_at is not None
     panel = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Scheduled: starts at" in panel and "UTC+0" in panel
-    assert client.get(f"/runs/{run.id}/cancel").status_code == 405  # never a GET that changes state
+    assert client.get(f"/runs/{run.id}/cancel").status_code == 200  # a GET only asks: it changes nothing
     assert client.post(f"/runs/{run.id}/cancel", data={}).status_code == 400  # CSRF checked
     assert _runs(app)[0].status == "scheduled"
-    client.post(f"/runs/{run.id}/cancel", data={"csrf_token": fields["csrf_token"]})
+    # A POST without the confirmation's Yes asks too (what cancelling does), and changes nothing.
+    asked = client.post(f"/runs/{run.id}/cancel", data={"csrf_token": fields["csrf_token"]}).get_data(as_text=True)
+    assert "The export does not start: nothing is prepared or delivered." in asked
+    assert _runs(app)[0].status == "scheduled"
+    client.post(f"/runs/{run.id}/cancel", data={"csrf_token": fields["csrf_token"], "confirmed": "yes"})
     assert _runs(app)[0].status == "cancelled"
 
 
