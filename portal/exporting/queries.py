@@ -133,9 +133,11 @@ def list_runs(*, profile_id=None, statuses=None, mode=None, offset=0, limit=50):
     return db.session.execute(stmt.offset(offset).limit(limit)).scalars().all()
 
 
-def latest_run(profile_id, statuses=None):
-    """The profile's newest run (among ``statuses``; by default any but a cancelled one)."""
+def latest_run(profile_id, statuses=None, mode=None):
+    """The profile's newest run (among ``statuses``; by default any but a cancelled one; of ``mode``)."""
     stmt = select(Run).where(Run.profile_id == profile_id)
+    if mode:
+        stmt = stmt.where(Run.mode == mode)
     if statuses:
         stmt = stmt.where(Run.status.in_([getattr(st, "value", st) for st in statuses]))
     else:

@@ -284,11 +284,14 @@ def _queue_export(run, *, skip_headers=None, user=None):
                  window_start=run.window_start, window_end=run.window_end)
 
 
-def process(profile_ids, operation, *, skip_headers=None, user=None, mode="production", locale=None):
+def process(profile_ids, operation, *, skip_headers=None, user=None, mode="production", locale=None,
+            confirmed_runs=None):
     """*Process* (selected profiles) and *Process all*: one operation on each profile.
 
     prepare / prepare_and_export start a run over the profile's default window; export exports the
-    profile's latest prepared or partially processed run; roll_back rolls back its latest run. Returns a
+    profile's latest prepared or partially processed run of ``mode`` (the scenarios' production); roll_back
+    rolls back its latest run of ``mode``. ``confirmed_runs`` ({profile id: run id}): the runs a confirmation
+    named — when the run to export or roll back is another one now, that profile is refused. Returns a
     list of ``(profile_id, run or None, error or None)``: one profile's refusal does not stop the others.
     """
     if operation not in {o.value for o in Operation}:
@@ -300,22 +303,34 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
                 run = start_run(profile_id, user=user, mode=mode, operation=operation, skip_headers=skip_headers,
                                 locale=locale)
             elif operation == Operation.EXPORT.value:
-                run = queries.latest_run(profile_id, EXPORTABLE_STATUSES)
+                run = queries.latest_run(profile_id, EXPORTABLE_STATUSES, mode=mode)
                 if run is None:
                     raise ExportError(_l("%(name)s has nothing prepared to export."), code="nothing_prepared",
                                       name=_profile(profile_id).name)
+                _check_confirmed(run, confirmed_runs)
                 run = request_export(run.id, skip_headers=skip_headers, user=user)
             else:
-                run = queries.latest_run(profile_id, queries.SCENARIO_FITS["roll_back"])
+                run = queries.latest_run(profile_id, queries.SCENARIO_FITS["roll_back"], mode=mode)
                 if run is None:
                     raise ExportError(_l("%(name)s has no export to roll back."), code="nothing_to_roll_back",
                                       name=_profile(profile_id).name)
+                _check_confirmed(run, confirmed_runs)
                 run = roll_back(run.id, user=user)
             results.append((profile_id, run, None))
         except ExportError as error:
             db.session.rollback()
             results.append((profile_id, None, error))
     return results
+
+
+def _check_confirmed(run, confirmed_runs):
+    """The run a confirmation named for this profile is still the one to process (another was prepared,
+    exported or rolled back in between: refused, to be checked and confirmed again)."""
+    expected = (confirmed_runs or {}).get(run.profile_id)
+    if confirmed_runs is not None and run.profile_id in confirmed_runs and expected != run.id:
+        raise ExportError(_l("%(name)s changed since you confirmed: the export to process is now export %(run)s. "
+                             "Check it and confirm again."), code="scenario_changed",
+                          name=run.profile.name, run=run.id)
 
 
 def resume_sync(profile_id, *, user=None):

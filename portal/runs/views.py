@@ -347,8 +347,11 @@ def process():
             plans, left_out = queries.process_plans(ids, operation)
             return render("runs/confirm_process.html", block="dialog", plans=plans, left_out=left_out,
                           operation=operation, skip_headers=skip_headers, form=form)
+    # The exports the confirmation named: Yes exports or rolls back those, or says they changed.
+    confirmed_runs = {pid: parse_id(request.form.get(f"run_{pid}")) for pid in ids
+                      if request.form.get(f"run_{pid}")}
     results = services.process(ids, operation, skip_headers=skip_headers, user=current_user,
-                               locale=str(get_locale()))
+                               locale=str(get_locale()), confirmed_runs=confirmed_runs)
     done = [run for _pid, run, error in results if run is not None]
     for _pid, _run, error in results:
         if error is not None:

@@ -91,6 +91,37 @@ def test_process_export_asks_first_and_leaves_out_what_does_not_fit(app, client,
     assert _runs(app)[0].status == "prepared"                    # nothing exported before Yes
 
 
+def test_yes_exports_the_production_export_the_confirmation_named_not_a_newer_test_export(
+        app, client, auth, payments):
+    """The confirmation names the latest prepared production export; Yes exports that one — not a newer
+    prepared test export of the same profile — and refuses when another became the one to export since."""
+    with app.app_context():
+        kassa = db.session.get(factories.ExportProfile, payments["file"])
+        named = factories.run(kassa, mode="production", status="prepared").id
+        test_run = factories.run(kassa, mode="test", status="prepared").id
+    auth.login("staff")
+    csrf = factories.csrf_token(client)
+    page = client.post("/scenarios/process", data={
+        "csrf_token": csrf, "operation": "export", "profiles": [str(payments["file"])]}).get_data(as_text=True)
+    assert f"Export {named}" in page and f'name="run_{payments["file"]}" value="{named}"' in page
+    # Meanwhile the named one is cancelled and another prepared: it is no longer the one to export.
+    with app.app_context():
+        db.session.get(Run, named).status = "cancelled"
+        db.session.commit()
+        newer = factories.run(db.session.get(factories.ExportProfile, payments["file"]), mode="production",
+                              status="prepared").id
+    refused = client.post("/scenarios/process", follow_redirects=True, data={
+        "csrf_token": csrf, "operation": "export", "confirmed": "yes", "profiles": [str(payments["file"])],
+        f"run_{payments['file']}": str(named)}).get_data(as_text=True)
+    assert f"Kassa changed since you confirmed: the export to process is now export {newer}." in refused
+    assert {r.id: r.status for r in _runs(app)} == {named: "cancelled", test_run: "prepared", newer: "prepared"}
+    client.post("/scenarios/process", data={
+        "csrf_token": csrf, "operation": "export", "confirmed": "yes", "profiles": [str(payments["file"])],
+        f"run_{payments['file']}": str(newer)})
+    states = {r.id: r.status for r in _runs(app)}
+    assert states[test_run] == "prepared" and states[newer] != "prepared"     # the production one, not the test
+
+
 def test_process_confirmation_says_now_what_the_provider_would_refuse(app, client, auth, payments):
     with app.app_context():
         db.session.execute(db.update(IntegrationAccount).values(refresh_token_encrypted=None))
