@@ -138,7 +138,7 @@ def _enter_in_debtor_search(values):
     ``action`` (the Start export button sends ``start``): taken as a search when the debtor search field
     holds a text not searched for yet (``debtor_searched``: the text of the results shown), as Enter in
     that field means; Enter elsewhere starts the export."""
-    if is_htmx():       # with JavaScript, Enter in the search field searches by itself (portal.js)
+    if is_htmx() or values.get("js"):   # with JavaScript, Enter in the search field searches by itself
         return False
     query = (values.get("debtor_query") or "").strip()
     return "action" not in values and bool(query) and query != (values.get("debtor_searched") or "").strip()

@@ -77,6 +77,13 @@
     });
     // Enter in the search field searches (the form's default button starts the export).
     var query = root.querySelector("#debtor_query");
+    if (query && query.form && !query.form.querySelector('input[name="js"]')) {
+      // Tells the server Enter was not meant for the search (this handler took that): also on the page
+      // opened on its own, which posts without htmx.
+      var marker = document.createElement("input");
+      marker.type = "hidden"; marker.name = "js"; marker.value = "1";
+      query.form.appendChild(marker);
+    }
     if (query) {
       query.addEventListener("keydown", function (event) {
         if (event.key === "Enter") { event.preventDefault(); htmx.trigger(query, "search"); }

@@ -143,9 +143,10 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
             assert "/runs/" in page.url
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["dialog", "plain-page"])
+@pytest.mark.parametrize("javascript, in_dialog", [(True, True), (True, False), (False, False)],
+                         ids=["dialog", "page-with-javascript", "plain-page"])
 def test_enter_in_the_description_starts_the_export_and_enter_in_the_search_searches(
-        app, live_server, browser, invoices, javascript):
+        app, live_server, browser, invoices, javascript, in_dialog):
     """Enter in a field submits the form's default button: Start export, not the debtor search's Search
     (which came first in the form: Enter in the description searched, switched the selection to "only
     the debtors I choose" and the next start was refused). Enter in the search field still searches."""
@@ -153,7 +154,7 @@ def test_enter_in_the_description_starts_the_export_and_enter_in_the_search_sear
     base = live_server.url
     with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
         sign_in(page, base, "staff")
-        if javascript:
+        if in_dialog:
             root = _open_start(page, base)
         else:
             page.goto(f"{base}/profiles/{invoices}/start")
