@@ -191,6 +191,19 @@ def test_cancel_a_prepared_export_from_its_page_after_a_confirmation(app, client
     assert f'href="/runs/{run_id}/cancel"' not in client.get(f"/runs/{run_id}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("status", ["scheduled", "queued", "prepared", "partially_processed"])
+def test_the_run_page_offers_cancel_once_with_an_id_that_keeps_focus(app, client, auth, payments, status):
+    """One Cancel a page (a scheduled export showed it twice: in its notice and in the actions), with an
+    id: the live panel is swapped every second, and htmx puts focus back on an element with the same id."""
+    with app.app_context():
+        run = factories.run(db.session.get(factories.ExportProfile, payments["file"]), mode="production",
+                            status=status, **({"run_at": datetime(2030, 1, 1, 9)} if status == "scheduled" else {}))
+        run_id = run.id
+    auth.login("staff")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert page.count(f'href="/runs/{run_id}/cancel"') == 1 and page.count('id="run-cancel"') == 1
+
+
 def test_cancel_of_a_partially_processed_visma_export_says_what_stays(app, client, auth, payments):
     with app.app_context():
         run = factories.run(db.session.get(factories.ExportProfile, payments["visma"]), mode="production",
