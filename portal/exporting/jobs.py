@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import create_app
 from ..extensions import db
+from ..integrations.visma.errors import VismaNetError
 from ..models import utcnow
 from ..models.exporting import (
     MappingHistoryEntry, Operation, ReportItem, Run, RunMode, RunStatus, Severity, WORKING_STATUSES,
@@ -189,8 +190,8 @@ def _work(run, target, number):
             return "retrying"
         except Exception as exc:
             db.session.rollback()
-            fail_run(run_id, _reason(exc) if isinstance(exc, (ExportError, FormatError)) else _unexpected(exc, run_id),
-                     attempt=number)
+            readable = isinstance(exc, (ExportError, FormatError, VismaNetError))
+            fail_run(run_id, _reason(exc) if readable else _unexpected(exc, run_id), attempt=number)
             raise
         finally:
             if progress is not None:
@@ -210,6 +211,8 @@ def _reason(exc):
         return exc.message[:500]
     if isinstance(exc, ExportError):
         return str(exc)[:500]
+    if isinstance(exc, VismaNetError):       # Visma.net's own words (a refusal the user can act on), verbatim
+        return f"Visma.net: {exc}"[:500]
     text = str(exc).splitlines()[0] if str(exc) else ""
     if isinstance(exc, DBAPIError):
         text = str(exc.orig).splitlines()[0] if exc.orig is not None else ""

@@ -38,3 +38,22 @@ def test_an_unexpected_error_fails_the_run_with_words_not_the_exception(ctx, mon
     # The detail is in the log, with the run it belongs to.
     [record] = [r for r in caplog.records if r.name == "portal.exporting.jobs" and r.exc_info]
     assert f"run {run.id}" in record.getMessage() and record.exc_info[0] is KeyError
+
+
+def test_a_refusal_of_visma_net_keeps_its_own_words(ctx, monkeypatch):
+    """Not unexpected: Visma.net's refusal (e.g. missing rights) is something the user can act on — its
+    text, verbatim, is the run's reason."""
+    from portal.integrations.visma.errors import VismaNetApiError
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
+    db.session.commit()
+    profile = services.create_profile(name="Kassabetalingen", export_type="payments", options={"format": "csv"})
+
+    def refused(run, progress):
+        raise VismaNetApiError(403, "The user has no rights to customer invoices.")
+    monkeypatch.setattr(engine, "export", refused)
+    with pytest.raises(VismaNetApiError):
+        factories.start_and_run(profile, "test")
+    run = db.session.execute(select(Run).order_by(Run.id.desc())).scalars().first()
+    assert run.status == "failed"
+    assert run.error_reason == "Visma.net: The user has no rights to customer invoices."
