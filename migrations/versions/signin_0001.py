@@ -15,6 +15,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("previous_login_at", sa.DateTime(), nullable=True))
+    # Users who signed in before: their last sign-in is the best "previous" there is (never "first").
+    op.execute(sa.text("UPDATE users SET previous_login_at = last_login_at"))
 
 
 def downgrade():
