@@ -26,6 +26,9 @@ def _open_start(page, base):
     page.click("text=Start export >> nth=0")
     dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
+    # portal.js moves focus to the heading after the swap, once htmx has processed the new content (its
+    # search field's triggers): typing before that sends no search.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'dialog-title'")
     return dialog
 
 
