@@ -23,7 +23,9 @@ from ..models.exporting import (
 )
 from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
+from . import windows
 from .errors import ExportError
+from .providers import get_provider
 from .types import all_types, get_type
 
 S = RunStatus
@@ -491,8 +493,6 @@ DELIVERING_OPERATIONS = ("prepare_and_export", "export")
 def process_plans(profile_ids, operation):
     """([ProcessPlan], [left-out profile]) for Process with ``operation``: the selected scenarios whose
     status fits it (as the scenarios table lists them), and the selected ones that do not."""
-    from . import windows
-    from .providers import get_provider
     fitting = {row.profile.id: row for row in scenarios(operation)}
     plans, left_out = [], []
     for profile_id in dict.fromkeys(profile_ids):
