@@ -326,8 +326,7 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
 def _check_confirmed(run, confirmed_runs):
     """The run a confirmation named for this profile is still the one to process (another was prepared,
     exported or rolled back in between: refused, to be checked and confirmed again)."""
-    expected = (confirmed_runs or {}).get(run.profile_id)
-    if confirmed_runs is not None and run.profile_id in confirmed_runs and expected != run.id:
+    if confirmed_runs and run.profile_id in confirmed_runs and confirmed_runs[run.profile_id] != run.id:
         raise ExportError(_l("%(name)s changed since you confirmed: the export to process is now export %(run)s. "
                              "Check it and confirm again."), code="scenario_changed",
                           name=run.profile.name, run=run.id)
