@@ -299,11 +299,11 @@ def prepared_rows(run_id, errors_only=False, *, after=None, before=None, last=Fa
 
 
 def row_states(run_id, row_ids):
-    """{row id: active} of the rows among ``row_ids`` whose Active can still change."""
-    return dict(db.session.execute(
-        select(PreparedRow.id, PreparedRow.active)
-        .where(PreparedRow.run_id == run_id, PreparedRow.id.in_(row_ids),
-               PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))).all())
+    """{row id: (id, active, processed, invalid)} of the run's rows among ``row_ids`` — delivered and invalid
+    rows too: a tick changed on a row delivered meanwhile must be refused, not lost (``set_rows_active``)."""
+    return {row.id: row for row in db.session.execute(
+        select(PreparedRow.id, PreparedRow.active, PreparedRow.processed, PreparedRow.invalid)
+        .where(PreparedRow.run_id == run_id, PreparedRow.id.in_(row_ids))).all()}
 
 
 def mapping_history(profile_id, limit=200):

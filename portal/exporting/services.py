@@ -412,12 +412,14 @@ def roll_back(run_id, *, user=None):
     return run
 
 
+ROWS_LOCKED = _l("Rows can only be changed while the export is prepared or partially processed.")
+
+
 def set_row_active(run_id, row_id, active):
     """Tick or untick a prepared row before export (only for prepared or partially processed runs)."""
     run = _run(run_id, lock=True)
     if not run.rows_editable:
-        raise ExportError(_l("Rows can only be changed while the export is prepared or partially processed."),
-                          code="rows_locked")
+        raise ExportError(ROWS_LOCKED, code="rows_locked")
     row = db.session.get(PreparedRow, row_id)
     if row is None or row.run_id != run.id:
         raise ExportError(_l("That row does not belong to this export."), code="unknown_row")
@@ -430,10 +432,22 @@ def set_row_active(run_id, row_id, active):
 
 def set_rows_active(run_id, shown_ids, active_ids, *, user=None):
     """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
-    Returns how many changed."""
-    current = queries.row_states(run_id, shown_ids) if shown_ids else {}
-    changed = [(row_id, row_id in active_ids) for row_id, active in current.items()
-               if bool(active) != (row_id in active_ids)]
+    Returns how many changed.
+
+    A page shown before the run was exported (another tab, a worker) may still post ticks: a change to a
+    row that can no longer change — the run is no longer prepared or partially processed, or the row was
+    delivered meanwhile — is refused and nothing is saved; dropping it silently would let the user
+    believe a delivered row was left out. Invalid rows are never delivered: a tick on them changes nothing."""
+    states = queries.row_states(run_id, shown_ids) if shown_ids else {}
+    changed = [(row.id, row.id in active_ids) for row in states.values()
+               if not row.invalid and bool(row.active) != (row.id in active_ids)]
+    if not changed:
+        return 0
+    if not _run(run_id).rows_editable:
+        raise ExportError(ROWS_LOCKED, code="rows_locked")
+    if any(states[row_id].processed for row_id, _active in changed):
+        raise ExportError(_l("Your selections were not saved: a row you changed was delivered in the meantime. "
+                             "Open Prepared data again to see what is left to export."), code="row_processed")
     for row_id, active in changed:
         set_row_active(run_id, row_id, active)
     if changed:
