@@ -142,13 +142,15 @@ def prepare(run, progress):
     # Fresh statistics of the current ledger before it is joined (the last production run may have filled
     # it): finding what changed plans a join of the whole window with it.
     _analyze("ledger_current")
-    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx))
+    outside = _outside_window(export_type, ctx, dialect, provider_cls)
+    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx), outside=outside)
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         spec.select = changed.read(export_type, spec.select, spec.source_id)
         spec.window = changed.window
         spec.removals_found = changed.removals_found
+        spec.outside = outside
         return changed.finish(_prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect,
                                                  progress))
     source = changed.read(export_type, _routed(run_id, export_type.select(ctx), export_type, provider_cls),
@@ -206,6 +208,9 @@ def prepare(run, progress):
         low, high, company_id, subjects = changed.scope
         args = dict(seq_base=seq, low=low, high=high, company_id=company_id, subjects=subjects,
                     window=changed.window, key=changed.key, found=changed.removals_found)
+        if outside is not None and not changed.removals_found:
+            # A change-time window: gone from the source in scope, whatever the window (``_outside_window``).
+            args.update(window=outside[0], key=_outside_key(outside, changed))
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -568,12 +573,40 @@ def _removal_scope(export_type, ctx):
     return low, high, ctx.company_id, subjects
 
 
+def _outside_window(export_type, ctx, dialect, provider_cls):
+    """A type whose window is a change time (``ExportType.window_is_change_time``): (the source SELECT in the
+    run's scope whatever the time — company, debtors, the provider's routing —, its record key as SQL or
+    None: the key the type's ``changed_since`` names). A ledger record of the window is removed only when
+    this has no row of its key: a record that left the window by being changed again is not gone. None
+    for the other types (leaving the window is leaving the source)."""
+    if not export_type.window_is_change_time:
+        return None
+    everywhen = ctx.without_window()
+    spec = export_type.sql_source(everywhen, dialect)
+    source, key = (spec.select, spec.record_key) if spec is not None else (export_type.select(everywhen), None)
+    system = getattr(provider_cls, "finance_system", None)
+    routed = export_type.route(source, system) if system else None
+    return (source if routed is None else routed), key
+
+
+def _outside_key(outside, changed):
+    """The record key as SQL for ``outside`` (the row-by-row engine's: the one ``changed_since`` named)."""
+    key = outside[1] if outside[1] is not None else changed.key
+    if key is None:
+        raise TypeError("an export type whose window is a change time declares its record key as SQL "
+                        "(sql_source, or changed_since)")
+    return key
+
+
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     """The current ledger's records in the window (and scope) whose key the source no longer has
     (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
     low, high, company_id, subjects = _removal_scope(export_type, ctx)
     source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
-    return sync.removals_against(run_id, profile_id, source, spec.record_key, seq_base=seq_base, low=low,
+    key = spec.record_key
+    if spec.outside is not None:        # a change-time window: the source in scope, whatever the window
+        source, key = spec.outside
+    return sync.removals_against(run_id, profile_id, source, key, seq_base=seq_base, low=low,
                                  high=high, company_id=company_id, subjects=subjects)
 
 

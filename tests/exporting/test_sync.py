@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from portal.exporting import queries, services, sync
+from portal.exporting.types import get_type
 from portal.extensions import db
 from portal.models import Payment
 
@@ -100,3 +101,34 @@ def test_window_limits_removals(ctx):
     december = start_and_run(profile, "production", window_start="2026-12-01", window_end="2026-12-31")
     assert rows_of(december) == []
     assert len(sync.current_ledger(profile.id)) == 3
+
+
+@pytest.mark.parametrize("engine", ["one statement", "row by row"])
+def test_a_product_changed_after_its_delivery_is_not_removed_by_the_next_window(ctx, monkeypatch, engine):
+    """Products' window is over their change time (``updated_at``): an item edited after its delivery leaves
+    the window it was delivered in. A daily 'last 7 days' run must not deliver it as removed (Visma.net
+    would set the item Inactive) nor drop it from the ledger; an item deleted from the source is removed."""
+    if engine == "row by row":
+        monkeypatch.setattr(type(get_type("products")), "sql_source", lambda self, ctx, dialect: None)
+    zorg, _, _ = factories.companies()
+    made = factories.products(zorg, 4, at=datetime(2026, 11, 10, 8, 0))
+    db.session.commit()
+    profile = services.create_profile(name="Items", export_type="products", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    first = start_and_run(profile, "production", window_start="2026-11-04", window_end="2026-11-10")
+    assert first.status == "exported" and len(rows_of(first)) == 4
+    # 12 November: one item's price changes (its change time moves to 12 November), another is deleted.
+    made[2].sales_price = Decimal("11.95")
+    made[2].updated_at = datetime(2026, 11, 12, 6, 0)
+    db.session.delete(made[3])
+    db.session.commit()
+    for mode in ("test", "production"):     # the same on both
+        second = start_and_run(profile, mode, window_start="2026-11-05", window_end="2026-11-11")
+        assert second.status == "exported", second.error_reason
+        assert [(r["item_code"], r["mutation"]) for r in rows_of(second)] == [("ITEM0003", "removed")]
+    ledger = sync.current_ledger(profile.id)
+    assert "ZORG/ITEM0002" in ledger and "ZORG/ITEM0003" not in ledger
+    # The run whose window holds its new change time delivers it as changed.
+    third = start_and_run(profile, "production", window_start="2026-11-06", window_end="2026-11-12")
+    assert [(r["item_code"], r["mutation"], r["sales_price"]) for r in rows_of(third)] == [
+        ("ITEM0002", "changed", 11.95)]

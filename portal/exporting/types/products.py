@@ -17,6 +17,9 @@ class Products(ExportType):
     model = Product
     stop_on_error = True
     window_kind = "datetime"
+    # The window is over ``updated_at``: a product edited after its delivery leaves the window it was
+    # delivered in; it is removed only when it is gone from the source (``ExportType``).
+    window_is_change_time = True
     required = ("item_code", "description")
 
     def columns(self):
