@@ -98,8 +98,8 @@ class Changes:
         self.window = None       # the unfiltered SELECT of the window (None: nothing was left out)
         self.window_count = None
         self.removals_found = False     # the removals are in ``changed_sources`` (``sync.removals_found``)
-        # A type whose window is a change time: (the source in scope whatever the window, its key as SQL or
-        # None: ``key``). A record the window lacks is gone only when this lacks it too (``engine._outside_window``).
+        # A type whose window is a change time: (the source in scope whatever the window, its key as SQL). A
+        # record the window lacks is gone only when this lacks it too (``engine._outside_window``).
         self.outside = outside
 
     def read(self, export_type, source, source_id):
@@ -177,7 +177,6 @@ class Changes:
         if db.session.execute(select(literal(1)).where(candidates).limit(1)).first() is None:
             return
         source, key = self.outside
-        key = self.key if key is None else key
         db.session.execute(delete(ChangedSource).where(
             candidates, ChangedSource.record_key.in_(source.with_only_columns(key).where(key.is_not(None)))))
 

@@ -210,7 +210,7 @@ def prepare(run, progress):
                     window=changed.window, key=changed.key, found=changed.removals_found)
         if outside is not None and not changed.removals_found:
             # A change-time window: gone from the source in scope, whatever the window (``_outside_window``).
-            args.update(window=outside[0], key=_outside_key(outside, changed))
+            args.update(window=outside[0], key=outside[1])
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -575,27 +575,21 @@ def _removal_scope(export_type, ctx):
 
 def _outside_window(export_type, ctx, dialect, provider_cls):
     """A type whose window is a change time (``ExportType.window_is_change_time``): (the source SELECT in the
-    run's scope whatever the time — company, debtors, the provider's routing —, its record key as SQL or
-    None: the key the type's ``changed_since`` names). A ledger record of the window is removed only when
-    this has no row of its key: a record that left the window by being changed again is not gone. None
-    for the other types (leaving the window is leaving the source)."""
+    run's scope whatever the time — company, debtors, the provider's routing —, its record key as SQL:
+    ``record_key_sql``). A ledger record of the window is removed only when this has no row of its key: a
+    record that left the window by being changed again is not gone. None for the other types (leaving the
+    window is leaving the source)."""
     if not export_type.window_is_change_time:
         return None
+    key = export_type.record_key_sql()
+    if key is None:
+        raise TypeError(f"{export_type.key}: a type whose window is a change time declares record_key_sql()")
     everywhen = ctx.without_window()
     spec = export_type.sql_source(everywhen, dialect)
-    source, key = (spec.select, spec.record_key) if spec is not None else (export_type.select(everywhen), None)
+    source = spec.select if spec is not None else export_type.select(everywhen)
     system = getattr(provider_cls, "finance_system", None)
     routed = export_type.route(source, system) if system else None
     return (source if routed is None else routed), key
-
-
-def _outside_key(outside, changed):
-    """The record key as SQL for ``outside`` (the row-by-row engine's: the one ``changed_since`` named)."""
-    key = outside[1] if outside[1] is not None else changed.key
-    if key is None:
-        raise TypeError("an export type whose window is a change time declares its record key as SQL "
-                        "(sql_source, or changed_since)")
-    return key
 
 
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):

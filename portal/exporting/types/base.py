@@ -161,6 +161,12 @@ class ExportType:
     def record_key(self, payload):
         raise NotImplementedError
 
+    def record_key_sql(self):
+        """The record key as SQL over the type's source tables (equal to ``record_key``), right in any
+        statement that reads them (``select``, ``sql_source``); None: not declared. A type whose window is
+        a change time declares it: its removals are found by key in the source outside the window."""
+        return None
+
     def sql_source(self, ctx, dialect):
         """The payload, record key and validations as SQL (``sql.SqlSource``), so that the engine prepares
         the run by one statement; None (the default): the engine builds payloads row by row in Python.

@@ -85,10 +85,14 @@ class Products(ExportType):
     def record_key(self, payload):
         return f"{payload['company_code']}/{payload['item_code']}"
 
+    def record_key_sql(self):
+        # The company's code looked up by id: right whatever the statement joins or aliases.
+        code = select(Company.code).where(Company.id == Product.company_id).correlate_except(Company.__table__) \
+            .scalar_subquery()
+        return sql.concat(code, "/", Product.item_code)
+
     def changed_since(self, stmt, changes):
         # Incremental runs read only what changed (``exporting.changes``): the product (a change of its kit
         # components moves its marker too: a trigger) and its company (by id).
-        code = select(Company.code).where(Company.id == Product.company_id).correlate_except(Company.__table__) \
-            .scalar_subquery()
-        return changes.only(stmt, key=sql.concat(code, "/", Product.item_code),
+        return changes.only(stmt, key=self.record_key_sql(),
                             markers=(Product.row_version, marker_of(Company, Product.company_id)))
