@@ -220,6 +220,7 @@ def prepare(run, progress):
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
     marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
+    _hold_back_groups(run_id, export_type, db.session.connection().dialect.name)
     return changed.finish(_finish_prepare(run, counts, progress, removed, marked))
 
 
@@ -338,7 +339,37 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
             left_out = db.session.execute(removals["count"]).scalar()
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
+    _hold_back_groups(run_id, export_type, dialect)
     return _finish_prepare(run, counts, progress, removed, marked=total + removed)
+
+
+def _hold_back_groups(run_id, export_type, dialect):
+    """A type delivered in whole groups (``ExportType.whole_groups``: a journal, one per company and period,
+    which must balance): a group of the run with an invalid row is held back whole. Its other rows become
+    invalid too, each with a report item naming the line that holds it back (the group's first invalid
+    line by key). One INSERT … SELECT and one UPDATE over the run's groups; the groups are found among the
+    run's problem rows (``ix_prepared_rows_problem``), before either statement changes a row."""
+    if not export_type.whole_groups:
+        return
+    bad = PreparedRow.__table__.alias("bad")
+    holders = (select(bad.c.group_key, func.min(bad.c.record_key).label("holder"))
+               .where(bad.c.run_id == run_id,
+                      or_(bad.c.error.isnot(None), bad.c.invalid.is_(True)), bad.c.invalid.is_(True))
+               .group_by(bad.c.group_key).subquery("holders"))
+    rows = PreparedRow.__table__
+    held = and_(rows.c.run_id == run_id, rows.c.invalid.is_(False), rows.c.group_key == holders.c.group_key)
+    if db.session.execute(select(literal(1)).select_from(rows).where(held).limit(1)).first() is None:
+        return
+    code = export_type.held_back_code
+    params = [("record", rows.c.record_key), ("line", holders.c.holder)]
+    db.session.execute(insert(ReportItem).from_select(
+        ["run_id", "row_id", "record_key", "severity", "code", "params", "created_at"],
+        select(literal(run_id), rows.c.id, rows.c.record_key, literal(Severity.ERROR.value, String),
+               literal(code, String), sql.json_object(params, dialect), literal(utcnow(), DateTime))
+        .where(held).order_by(rows.c.group_key, rows.c.seq)))
+    # (SQLite evaluates an UPDATE … FROM's join before it changes a row, as PostgreSQL does: the holders
+    # are the lines invalid before this statement.)
+    db.session.execute(update(rows).where(held).values(invalid=True, error=_sql_message(code, params)))
 
 
 def _chunk_bounds(spec, chunk):
@@ -695,6 +726,8 @@ def export(run, progress):
     columns = _delivery_columns(profile, export_type)
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
                        PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))
+    if export_type.whole_groups:
+        deliverable = _whole_groups_only(run_id, deliverable, export_type)
     total = db.session.execute(select(func.count()).where(deliverable)).scalar()
     progress.phase("exporting", total)
     # The file prepare wrote while inserting the rows holds exactly the deliverable rows (the same
@@ -832,6 +865,26 @@ def export(run, progress):
     db.session.commit()
     progress.stop_clock()
     return status
+
+
+def _whole_groups_only(run_id, deliverable, export_type):
+    """A type delivered in whole groups (``ExportType.whole_groups``, journals): a group with a row left
+    unticked (Active off, valid, not delivered) waits, whole — its rows stay, the run is Partially
+    processed, and ticking the row and exporting again delivers the whole group. A report item (information)
+    per waiting group names its first unticked line. ``deliverable`` kept to the other groups (a key-only
+    ``NOT IN``, read once), or as it is when no row is unticked."""
+    unticked = PreparedRow.__table__.alias("unticked")
+    waiting = (select(unticked.c.group_key, func.min(unticked.c.record_key).label("line"))
+               .where(unticked.c.run_id == run_id, unticked.c.active.is_(False), unticked.c.processed.is_(False),
+                      unticked.c.invalid.is_(False)).group_by(unticked.c.group_key))
+    groups = db.session.execute(waiting).all()
+    if not groups:
+        return deliverable
+    _add_items(run_id, [Issue(Severity.INFO, f"{export_type.held_back_code}_unticked", {"line": line},
+                              record_key=line) for _group, line in groups])
+    return and_(deliverable, PreparedRow.group_key.not_in(
+        select(unticked.c.group_key).where(unticked.c.run_id == run_id, unticked.c.active.is_(False),
+                                           unticked.c.processed.is_(False), unticked.c.invalid.is_(False))))
 
 
 _DELIVERY_COLUMNS = (PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,

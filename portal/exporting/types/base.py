@@ -128,6 +128,11 @@ class ExportType:
     # source in the run's scope (company, debtors, routing) whatever its change time now — not when it
     # merely left the window (``engine._outside_window``; ``sync.removals_against``, ``changes``).
     window_is_change_time = False
+    # Delivered in whole groups (``group_key``; journals: one per company and period, which must balance):
+    # a group with an invalid row is held back whole, each other row reported with ``held_back_code``
+    # (``engine._hold_back_groups``); a group with a row left unticked waits, whole, for the next export.
+    whole_groups = False
+    held_back_code = None
 
     # -- declarations ------------------------------------------------------------------------
     def columns(self):
