@@ -726,7 +726,9 @@ def export(run, progress):
     columns = _delivery_columns(profile, export_type)
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
                        PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))
-    if export_type.whole_groups:
+    if export_type.whole_groups and run.operation == Operation.EXPORT.value:
+        # (Rows can be unticked only while a run waits with prepared data: an export of it, never the
+        # export of a prepare-and-export run.)
         deliverable = _whole_groups_only(run_id, deliverable, export_type)
     total = db.session.execute(select(func.count()).where(deliverable)).scalar()
     progress.phase("exporting", total)
