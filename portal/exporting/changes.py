@@ -29,9 +29,9 @@ found). A window row without a ledger entry there, or whose entry is not newer t
 (a record whose entry lies outside the window's range is read too: harmless, as above); a ledger entry
 without a window row is gone from the source: a removal (``record_key`` in ``changed_sources``,
 ``sync.removals_found``; a type whose window is a change time keeps only the keys the source lacks in its
-scope whatever the window: ``_keep_gone``). That is PostgreSQL's plan (a hash full join: each side read once). SQLite
-keeps two key-only anti-joins, one each way (the rows to read: a probe of the current ledger's primary key
-per window row; the removals: ``NOT IN`` the window's keys, ``sync.removals_against``): its full outer join
+scope whatever the window: ``_keep_gone``). That is PostgreSQL's plan (a hash full join: each side read
+once). SQLite keeps two key-only anti-joins, one each way (the rows to read: a probe of the current
+ledger's primary key per window row; the removals: ``NOT IN`` the window's keys, ``sync.removals_against``): its full outer join
 runs the unmatched side as a scan of the whole ``ledger_current`` (every profile's, payloads included),
 and with the ledger side as a subquery it probes it by a scan per window row — measured at 1,000,000: no
 faster than the two anti-joins at best. incremental_new has no removals: one key-only anti-join against

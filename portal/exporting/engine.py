@@ -143,7 +143,8 @@ def prepare(run, progress):
     # it): finding what changed plans a join of the whole window with it.
     _analyze("ledger_current")
     outside = _outside_window(export_type, ctx, dialect, provider_cls)
-    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx), outside=outside)
+    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx),
+                              outside=outside)
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
