@@ -20,6 +20,7 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Department, utcnow
 from ..models.exporting import (
+    DELIVERY_ORDER,
     LedgerCurrent, MappingHistoryEntry, Mutation, Operation, PreparedRow, ReportItem, Run, RunFile, RunMode,
     RunStatus, Severity, error_count,
 )
@@ -753,7 +754,7 @@ def export(run, progress):
     if writing is None:
         provider.begin()
     try:
-        done, last_group, last_seq, stopped = 0, "", -1, False
+        done, last, stopped = 0, ("", -1, 0), False
         # A file the database can write itself (CSV, JSON Lines): one streaming query, no Python per row.
         from_database = getattr(provider, "write_from_database", None)
         if writing is not None:
@@ -800,14 +801,14 @@ def export(run, progress):
             # A provider that answers per row: a page at a time by key (its results are committed between).
             rows = db.session.execute(
                 select(*_DELIVERY_COLUMNS)
-                .where(deliverable, tuple_(PreparedRow.group_key, PreparedRow.seq) > tuple_(last_group, last_seq))
-                .order_by(PreparedRow.group_key, PreparedRow.seq).limit(provider.batch_size)).all()
+                .where(deliverable, tuple_(*DELIVERY_ORDER) > tuple_(*last))
+                .order_by(*DELIVERY_ORDER).limit(provider.batch_size)).all()
             if not rows:
                 break
             results = provider.deliver(batch_of(rows))
             if results is not None:
                 _record_results(run_id, export_pass, results, provider_cls)
-            last_group, last_seq = rows[-1].group_key, rows[-1].seq
+            last = (rows[-1].group_key, rows[-1].seq, rows[-1].id)
             done += len(rows)
             progress.advance(done)
             if provider.stopped:        # the provider stopped on error itself (it sent nothing after it)
@@ -903,7 +904,7 @@ def _delivery_stream(deliverable, size):
     a page at a time by key, each page one statement — a read left open across batches would lock every
     other writer out (no WAL): the heartbeat's thread, the progress on another pooled connection.
     """
-    order = (PreparedRow.group_key, PreparedRow.seq)
+    order = DELIVERY_ORDER
     stmt = select(*_DELIVERY_COLUMNS).where(deliverable).order_by(*order)
     if db.session.connection().dialect.name != "sqlite":
         with db.engine.connect() as own:
@@ -915,13 +916,13 @@ def _delivery_stream(deliverable, size):
         return
 
     def pages():
-        last = ("", -1)
+        last = ("", -1, 0)
         while True:
             rows = db.session.execute(stmt.where(tuple_(*order) > tuple_(*last)).limit(size)).all()
             if not rows:
                 return
             yield rows
-            last = (rows[-1].group_key, rows[-1].seq)
+            last = (rows[-1].group_key, rows[-1].seq, rows[-1].id)
     yield pages()
 
 

@@ -18,8 +18,8 @@ from ..i18n import org_timezone
 from ..models import Company, Debtor, IntegrationAccount, User, utcnow
 from ..models.overview import RunStatusCount
 from ..models.exporting import (
-    ACTIVE_STATUSES, WORKING_STATUSES, ExportProfile, LedgerCurrent, LedgerEntry, MappingHistoryEntry, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
+    ACTIVE_STATUSES, DELIVERY_ORDER, WORKING_STATUSES, ExportProfile, LedgerCurrent, LedgerEntry,
+    MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
 )
 from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
@@ -284,7 +284,7 @@ def prepared_rows(run_id, errors_only=False, *, after=None, before=None, last=Fa
     conditions = [PreparedRow.run_id == run_id]
     if errors_only:
         conditions.append(prepared_problem())
-    order = (PreparedRow.group_key, PreparedRow.seq, PreparedRow.id)
+    order = DELIVERY_ORDER
     keys = {}
     for name, row_id in (("after", after), ("before", before)):
         if row_id is not None:

@@ -4,13 +4,19 @@ from datetime import date
 
 import pytest
 
+from sqlalchemy import select
+
 from portal.exporting import services, sync
 from portal.exporting.errors import ExportError
+from portal.exporting.providers.visma_net import VismaNetProvider
 from portal.extensions import db
+from portal.models import PreparedRow
+
+from tests.exporting.test_delivery_order import PAYMENTS, twin_seqs
 
 from .conftest import (  # noqa: F401
-    NOVEMBER, assert_valid, companies, documents, invoices, payments, payroll, products, purchase_orders, received,
-    records, rows, run_now,
+    NOVEMBER, assert_valid, companies, documents, execute, invoices, payments, payroll, products, purchase_orders,
+    received, records, rows, run_now,
 )
 
 WINDOW = {"window_start": "2026-11-01", "window_end": "2026-11-30"}
@@ -246,3 +252,23 @@ def test_a_test_run_shows_the_documents_and_sends_nothing(sctx, openapi):
         assert sync.current_ledger(profile.id) == {}
     assert received() == before          # not one request: nothing written, nothing even read
     assert records() == []
+
+
+def test_rows_sharing_a_seq_are_each_sent_to_visma_net_once(vctx, monkeypatch):
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    payments(zorg, PAYMENTS)
+    db.session.commit()
+    run = services.start_run(vctx.profile("payments").id, mode="production", operation="prepare", **WINDOW)
+    run = execute(run.id)
+    assert run.status == "prepared", run.error_reason
+    twin_seqs(run)          # rows that entered the window while the run prepared share a seq (see that test)
+    monkeypatch.setattr(VismaNetProvider, "batch_size", 3)     # a page of three rows a request round
+    services.request_export(run.id)
+    run = execute(run.id)
+    assert run.status == "exported", run.error_reason
+    sent = sorted(body["paymentRef"]["value"] for _kind, _number, body in records("customerPayment"))
+    assert len(sent) == PAYMENTS and len(set(sent)) == PAYMENTS
+    assert db.session.execute(select(db.func.count()).where(
+        PreparedRow.run_id == run.id, PreparedRow.processed.is_(True))).scalar() == PAYMENTS
