@@ -174,7 +174,7 @@ def test_migrating_a_populated_database_down_and_up_keeps_every_row(own_sqlite):
         assert _foreign_keys_enforced()
 
 
-def test_the_upgrade_gives_rows_left_behind_what_their_keys_rules_say(own_sqlite, tmp_path):
+def test_the_upgrade_gives_rows_left_behind_what_their_keys_rules_say(own_sqlite, tmp_path, caplog):
     with own_sqlite.app_context():
         upgrade(revision="signin_0001")
         assert _foreign_keys_enforced()
@@ -209,3 +209,5 @@ def test_the_upgrade_gives_rows_left_behind_what_their_keys_rules_say(own_sqlite
         # no rule (NO ACTION): left as it was — nothing says what it should become
         assert _all(Employee.department_id) == [department_id]
         assert [row[0] for row in db.session.execute(text("PRAGMA foreign_key_check")).all()] == ["employees"]
+        # and the migration names it
+        assert "employees: 1 row(s) refer to a row of departments that does not exist" in caplog.text
