@@ -50,17 +50,17 @@ def _all(column):
 
 def test_a_row_that_points_at_nothing_is_refused(any_app):
     with any_app.app_context():
-        profile = factories.profile("Payments")
+        profile_id = factories.profile("Payments").id
         for statement in (
             "INSERT INTO schedule_starts (schedule_id, due_at, state, late, created_at) "
             "VALUES (987654, '2026-11-01 05:00:00', 'skipped', false, '2026-11-01 05:00:00')",
-            f"UPDATE export_profiles SET company_id = 987654 WHERE id = {profile.id}",
+            f"UPDATE export_profiles SET company_id = 987654 WHERE id = {profile_id}",
         ):
             with pytest.raises(IntegrityError):
                 db.session.execute(text(statement))
             db.session.rollback()
         assert db.session.execute(select(ScheduleStart)).all() == []
-        assert factories.profile("Invoices").company_id is None
+        assert db.session.get(ExportProfile, profile_id).company_id is None
 
 
 def test_the_database_deletes_and_empties_what_points_at_a_deleted_row(any_app):
