@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from portal import create_app
+from portal.demo.seed import DEMO_PROFILES, seed, seed_profiles, seed_users
 from portal.extensions import db
 from portal.models import Department, Employee, User
 from portal.models.exporting import ExportProfile
@@ -149,7 +150,6 @@ def _foreign_keys_enforced():
 
 
 def test_migrating_a_populated_database_down_and_up_keeps_every_row(own_sqlite):
-    from portal.demo.seed import DEMO_PROFILES, seed, seed_profiles, seed_users
     with own_sqlite.app_context():
         upgrade()
         seed_users()

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from portal.demo.constants import DEBTOR_COUNT, DEBTOR_NUMBER_FIRST, DEMO_USERS
 from portal.demo.seed import LARGE_TABLES, month_start, periods_for, seed
+from portal.exporting.services import create_profile
 from portal.extensions import db
 from portal.models import (
-    Company, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent, Payment, Product,
-    PurchaseOrder, PurchaseOrderLine, TimeRegistration, User,
+    AdministrationMapping, Company, Debtor, Department, Employee, ExportProfile, IntegrationAccount, InvoiceLine,
+    JournalLine, KitComponent, Payment, Product, PurchaseOrder, PurchaseOrderLine, TimeRegistration, User,
 )
 
 
@@ -223,8 +224,6 @@ def test_reset_keeps_the_companies_that_profiles_and_the_integration_point_at(an
     """``--reset`` deletes the source data, not the companies: a profile set to a company and the Visma.net
     integration's administration of it stay (the database's foreign keys refused the reset, on SQLite as on
     PostgreSQL, or deleted the administration with the company)."""
-    from portal.exporting.services import create_profile
-    from portal.models import AdministrationMapping, ExportProfile, IntegrationAccount
     runner = any_app.test_cli_runner()
     with any_app.app_context():
         assert runner.invoke(args=["demo", "seed", "--size", "100"]).exit_code == 0
