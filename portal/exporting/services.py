@@ -380,6 +380,7 @@ def cancel_run(run_id, *, user=None):
     job_id = run.job_id
     transition(run, RunStatus.CANCELLED)
     run.finished_at = utcnow()
+    visma_net.end_stops(run, "cancelled", user=user, at=run.finished_at)   # a stopped sync ends with its run
     audit.record(user, "run.cancel", run)
     db.session.commit()
     if job_id:
@@ -406,6 +407,7 @@ def roll_back(run_id, *, user=None):
     transition(run, RunStatus.ROLLED_BACK)
     run.operation = Operation.ROLL_BACK.value
     run.finished_at = utcnow()
+    visma_net.end_stops(run, "rolled_back", user=user, at=run.finished_at)
     audit.record(user, "run.roll_back", run, mode=run.mode)
     db.session.commit()
     return run

@@ -470,9 +470,11 @@ def resume_sync(profile_id):
     except ExportError as exc:
         flash(str(exc), "error")
     else:
-        flash(_("The sync of %(name)s goes on from the rejected record.", name=profile.name), "success")
         if run is not None:
+            flash(_("The sync of %(name)s goes on from the rejected record.", name=profile.name), "success")
             return redirect(url_for("runs.run", run_id=run.id))
+        flash(_("The sync of %(name)s is no longer stopped, but its stopped export cannot go on: nothing was "
+                "sent. Start a new export to send the data.", name=profile.name), "warning")
     return _back(profile.id)
 
 
@@ -485,7 +487,9 @@ def skip_record(profile_id):
     except ExportError as exc:
         flash(str(exc), "error")
     else:
-        flash(_("The record was skipped; the sync of %(name)s goes on.", name=profile.name), "success")
         if run is not None:
+            flash(_("The record was skipped; the sync of %(name)s goes on.", name=profile.name), "success")
             return redirect(url_for("runs.run", run_id=run.id))
+        flash(_("The sync of %(name)s is no longer stopped, but its stopped export cannot go on: nothing was "
+                "sent. Start a new export to send the data.", name=profile.name), "warning")
     return _back(profile.id)

@@ -742,6 +742,23 @@ def lift_stop(profile, *, user=None, skip_reason=None):
     return stop
 
 
+def end_stops(run, ended, *, user=None, at=None):
+    """The export a stopped sync stopped in was cancelled or rolled back (``ended``: "cancelled" or
+    "rolled_back"): its stop ends with it — the system message and Resume go, as nothing is left to resume
+    (the next export prepares the source again and sends what it holds then). Recorded in the run's history
+    (``run_history``) and its report. The caller commits. Returns the stops ended."""
+    stops = db.session.execute(select(SyncStop).where(SyncStop.run_id == run.id, SyncStop.resumed_at.is_(None))
+                               .with_for_update()).scalars().all()
+    for stop in stops:
+        stop.ended = ended
+        stop.resumed_at = at or utcnow()
+        stop.resumed_by_id = user if isinstance(user, int) or user is None else user.id
+        db.session.add(ReportItem(run_id=run.id, row_id=stop.row_id, record_key=stop.record_key,
+                                  severity=Severity.INFO, code=f"sync_stop_{ended}",
+                                  params={"record": stop.record_key, "user": _user_name(user)}))
+    return stops
+
+
 def run_history(run_id):
     """The run's history of stopped syncs (seed 004), oldest first: when the sync stopped at which
     record with Visma.net's message, and who resumed it — or skipped the record, with the reason — when.

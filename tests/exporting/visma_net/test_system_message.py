@@ -176,3 +176,67 @@ def test_a_resume_that_cannot_go_on_changes_nothing(sctx):
         raise AssertionError("the stop was lifted twice")
     assert db.session.execute(db.select(db.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "run.resume")).scalar() == 1
+
+
+def _cancel(client, auth, rid):
+    return client.post(f"/runs/{rid}/cancel", follow_redirects=True,
+                       data={"csrf_token": auth.csrf_token(f"/runs/{rid}"), "confirmed": "yes"})
+
+
+def test_cancelling_the_stopped_export_ends_the_stop(vctx):
+    """A stopped export cancelled: nothing is left to resume, so the system message (with Resume) goes,
+    the run's history says who ended the stop by cancelling, and production runs are no longer refused."""
+    from portal.exporting import services
+    pid, rid = _stopped(vctx)
+    client, auth = _login(vctx.app, "staff")
+    assert "System message" in client.get("/").get_data(as_text=True)
+    page = _cancel(client, auth, rid).get_data(as_text=True)
+    assert "The export was cancelled." in page
+    db.session.expire_all()
+    assert stop_state(pid) is None
+    for path in ("/", f"/profiles/{pid}", "/profiles/"):
+        assert "System message" not in client.get(path).get_data(as_text=True), path
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    history = page[page.index('id="sync-history"'):]
+    history = history[:history.index("</table>")]
+    assert MESSAGE in history and "Cancelled the export: the sync no longer waits for Resume." in history
+    assert "Resumed the sync" not in history
+    assert any(i["message"].endswith("cancelled the export: the sync stopped at record R000002 no longer waits "
+                                     "for Resume.") for i in report(rid, locale="en")["items"])
+    # The next production export is not refused: it prepares the source again.
+    run = services.start_run(pid, mode="production", **WINDOW)
+    assert run.status in ("queued", "preparing")
+    # Resume now says the sync has not stopped, rather than that it goes on.
+    answer = client.post(f"/profiles/{pid}/sync/resume", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}")})
+    text = answer.get_data(as_text=True)
+    assert "The sync of this export profile has not stopped." in text and "goes on" not in text
+
+
+def test_rolling_back_the_stopped_export_ends_the_stop(sctx):
+    from portal.exporting import services
+    pid, rid = _stopped(sctx)
+    services.roll_back(rid)
+    db.session.expire_all()
+    assert stop_state(pid) is None
+    client, _auth = _login(sctx.app, "staff")
+    assert "System message" not in client.get("/").get_data(as_text=True)
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    assert "Rolled back the export: the sync no longer waits for Resume." in page
+
+
+def test_resume_with_no_export_left_says_nothing_was_sent(sctx):
+    """A stop whose export cannot go on (stopped before this change: its export cancelled, the stop left
+    standing): Resume lifts it and says truthfully that nothing was sent — not that the sync goes on."""
+    from portal.models import Run
+    pid, rid = _stopped(sctx)
+    run = db.session.get(Run, rid)
+    run.status = "cancelled"          # as a cancel before this change left it: the stop stays
+    db.session.commit()
+    client, auth = _login(sctx.app, "staff")
+    answer = client.post(f"/profiles/{pid}/sync/resume", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}")})
+    text = html.unescape(answer.get_data(as_text=True))
+    assert "goes on from the rejected record" not in text
+    assert "is no longer stopped, but its stopped export cannot go on: nothing was sent." in text
+    assert "System message" not in client.get("/").get_data(as_text=True)
