@@ -8,6 +8,8 @@ from portal.exporting.providers.visma_net import stop_state
 from portal.exporting.report import report
 from portal.models.audit import AuditEntry
 
+from tests.notifications.conftest import smtp  # noqa: F401  (fixture)
+
 from .conftest import WINDOW, companies, documents, execute, faults, payments, records, rows, run_now
 
 MESSAGE = "Payment method 'CASH' is not active for branch MAIN. <Activate> it under Payment methods."
@@ -240,3 +242,26 @@ def test_resume_with_no_export_left_says_nothing_was_sent(sctx):
     assert "goes on from the rejected record" not in text
     assert "is no longer stopped, but its stopped export cannot go on: nothing was sent." in text
     assert "System message" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_stopped_pass_sends_one_mail_that_says_it_stopped(vctx, smtp):
+    """A real stop (Visma.net rejects a payment): the pass's last phase begins after the stop, yet the
+    pass is told once — "Sync stopped" — also to those who only asked for finished production exports;
+    the pass that Resume then finishes says it finished."""
+    from portal.exporting import services
+    from portal.notifications import services as notifications
+    from tests.notifications.conftest import use_smtp
+    from tests.notifications.test_outbox import _user
+    use_smtp(vctx.app, smtp)
+    notifications.set_subscriptions(_user("both@example.com", "en"), None, ["production_finished", "sync_stopped"])
+    notifications.set_subscriptions(_user("finished@example.com", "en"), None, ["production_finished"])
+    pid, rid = _stopped(vctx)
+    notifications.tick()
+    assert sorted((m["to"], m["subject"]) for m in smtp.received()) == [
+        ("both@example.com", "Sync stopped: payments"), ("finished@example.com", "Sync stopped: payments")]
+    services.resume_sync(pid)
+    assert execute(rid).status == "exported"
+    notifications.tick()
+    finished = sorted((m["to"], m["subject"]) for m in smtp.received() if "finished" in m["subject"])
+    assert finished == [("both@example.com", "Production export finished: payments"),
+                        ("finished@example.com", "Production export finished: payments")]
