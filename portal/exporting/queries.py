@@ -720,7 +720,8 @@ def _counted_totals(filters):
 
 def overview_rows(filters, batch=2000):
     """Every filtered run, streamed in the page's order (memory stays flat for 100,000 runs)."""
-    query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by))
+    query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by),
+                                    undefer(Run.error_total))
              .order_by(*_overview_order(filters)).execution_options(yield_per=batch))
     yield from db.session.execute(query).scalars()
 

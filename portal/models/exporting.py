@@ -402,14 +402,24 @@ def unresolved_error():
     return and_(ReportItem.severity == Severity.ERROR.value, ReportItem.resolved.is_(False))
 
 
+def _error_total(run_id):
+    return (select(func.count(func.distinct(func.coalesce(ReportItem.row_id, -ReportItem.id))))
+            .where(ReportItem.run_id == run_id, unresolved_error()))
+
+
 def error_count(run_id):
     """The run's errors: each failed row once (a row rejected in two export passes, or rejected and
-    stopping the sync, is one error), each error without a row once; resolved errors do not count."""
-    return db.session.execute(select(func.count(func.distinct(func.coalesce(ReportItem.row_id, -ReportItem.id))))
-                              .where(ReportItem.run_id == run_id, unresolved_error())).scalar()
+    stopping the sync, is one error), each error without a row once (a failed run's reason); resolved
+    errors do not count. The one number of a run's errors: the report, the run page's counts and the
+    overview CSV (``Run.error_total``) all read it — never the snapshot in ``counts``, which an export
+    pass writes and a failure, a skip or a resolve after it does not."""
+    return db.session.execute(_error_total(run_id)).scalar()
 
 
 # Whether the run's report holds an error (that still counts): loaded with the run only where a list asks
 # for it (``undefer``), otherwise on first use.
 Run.report_has_errors = column_property(
     exists().where(ReportItem.run_id == Run.id, unresolved_error()), deferred=True)
+# ``error_count`` of the run, as a column: loaded where a list asks for it (``undefer``), else on first use.
+Run.error_total = column_property(
+    _error_total(Run.id).correlate_except(ReportItem).scalar_subquery(), deferred=True)
