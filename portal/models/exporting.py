@@ -37,6 +37,10 @@ class Operation(str, enum.Enum):
     ROLL_BACK = "roll_back"
 
 
+# A run in these has no "Completed on" (``Run.completed_at``): it waits to start, works, or was cancelled.
+_NOT_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES,
+                                             RunStatus.CANCELLED))
+
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
 
@@ -172,8 +176,12 @@ class Run(db.Model):
     @property
     def completed_at(self):
         """The run's "Completed on": when it finished — not for a cancelled run, which did not complete
-        (its ``finished_at`` is when it was cancelled: ``cancelled_at``)."""
-        return None if self.status == RunStatus.CANCELLED.value else self.finished_at
+        (its ``finished_at`` is when it was cancelled: ``cancelled_at``), nor while it is queued or working
+        again (an export of a prepared or partially processed run: ``finished_at`` is still the end of its
+        prepare or of its previous pass, which the Mapping history keeps)."""
+        if self.status in _NOT_COMPLETED:
+            return None
+        return self.finished_at
 
     @property
     def cancelled_at(self):
