@@ -265,3 +265,38 @@ def test_a_stopped_pass_sends_one_mail_that_says_it_stopped(vctx, smtp):
     finished = sorted((m["to"], m["subject"]) for m in smtp.received() if "finished" in m["subject"])
     assert finished == [("both@example.com", "Production export finished: payments"),
                         ("finished@example.com", "Production export finished: payments")]
+
+
+def test_a_corrected_source_is_sent_by_cancelling_and_preparing_again(vctx):
+    """Visma.net rejects payment type NOPE and the sync stops; the source is corrected to CARD. The system
+    message says that Resume sends the prepared data (NOPE again) and how to send the corrected source:
+    cancel the stopped export (its link) and prepare again — which sends CARD."""
+    from portal.models import Payment
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    made = payments(zorg, 4, types=("CARD", "CARD", "NOPE", "CARD"))
+    db.session.commit()
+    profile = vctx.profile("payments")
+    pid = profile.id
+    stopped = run_now(profile, **WINDOW)
+    rid = stopped.id
+    assert stopped.status == "partially_processed" and stop_state(pid).record_key.endswith("R000002")
+    db.session.get(Payment, made[2].id).payment_type = "CARD"       # the source corrected
+    db.session.commit()
+    client, auth = _login(vctx.app, "staff")
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    assert (f"Resume sends the prepared data of export {rid} from the rejected record on, as it was prepared: "
+            "a correction made in the source since then is not in it.") in page
+    assert f"To send the corrected source, cancel export {rid}" in page
+    assert f'href="/runs/{rid}/cancel?next=' in page and f"Cancel export {rid}" in page
+    confirm = client.get(f"/runs/{rid}/cancel?next=/").get_data(as_text=True)
+    assert "confirmed" in confirm
+    answer = client.post(f"/runs/{rid}/cancel", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token("/"), "confirmed": "yes", "next": "/"})
+    assert "System message" not in answer.get_data(as_text=True)
+    again = run_now(db.session.get(type(profile), pid), **WINDOW)
+    assert again.status == "exported", again.error_reason
+    sent = {body["paymentRef"]["value"].split("~")[0]: body for _k, _n, body in records("customerPayment")}
+    assert len(sent) == 4
+    assert [body["paymentMethod"]["value"] for ref, body in sent.items() if ref.endswith("R000002")] == ["CARD"]
