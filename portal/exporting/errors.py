@@ -34,4 +34,12 @@ class IllegalTransition(ExportError):
 
 
 class TransientError(Exception):
-    """A temporary failure (database connection, provider timeout): the job is retried with back-off."""
+    """A temporary failure (database connection, provider timeout): the job is retried with back-off.
+
+    The exception's text is technical (a path, a status, an exception class): it goes to the log only.
+    ``problem`` names what happened for the people who read the run (``messages.TEMPORARY_PROBLEMS``,
+    e.g. ``visma_timeout``); None: a temporary error the portal has no words for (the log has it)."""
+
+    def __init__(self, technical="", problem=None):
+        super().__init__(technical)
+        self.problem = problem
