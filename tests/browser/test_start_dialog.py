@@ -32,6 +32,14 @@ def _open_start(page, base):
     return dialog
 
 
+def _start_form(page, base, profile_id, javascript):
+    """Start export in the dialog (JavaScript on) or as a page of its own (off): what holds the form."""
+    if javascript:
+        return _open_start(page, base)
+    page.goto(f"{base}/profiles/{profile_id}/start")
+    return page.locator("main")
+
+
 def test_debtor_search_in_the_dialog_logs_no_error(live_server, page, invoices):
     base = live_server.url
     sign_in(page, base, "staff")
@@ -85,11 +93,7 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
     with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
         page.set_default_timeout(20000)
         sign_in(page, base, "staff")
-        if javascript:
-            root = _open_start(page, base)
-        else:
-            page.goto(f"{base}/profiles/{invoices}/start")
-            root = page.locator("main")
+        root = _start_form(page, base, invoices, javascript)
         root.locator("input[name=preset][value=custom]").check()
         root.locator("input[name=debtor_scope][value=selected]").check()
         if javascript:
@@ -193,11 +197,7 @@ def test_a_refused_start_focuses_its_summary_and_each_group_of_choices_says_its_
     with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
         page.set_default_timeout(20000)
         sign_in(page, base, "staff")
-        if javascript:
-            root = _open_start(page, base)
-        else:
-            page.goto(f"{base}/profiles/{invoices}/start")
-            root = page.locator("main")
+        root = _start_form(page, base, invoices, javascript)
 
         def submit():
             if javascript:

@@ -276,22 +276,29 @@ def test_rows_are_written_in_the_viewers_language_and_time_zone(app, client, aut
         assert sum(f'title="{test}"' in row for row in rows) == 2
 
 
+def _runs_that_ended(app, locale, *ended):
+    """A profile with runs that ended (``(status, attempts)``) at 10:05 on 2 March 2026, Amsterdam time,
+    and an exported run completed at 09:30 that day; the manager reads in ``locale``.
+    Returns (profile id, the ended runs' ids, the exported run's id)."""
+    from portal.models import User
+    with app.app_context():
+        profile = factories.profile("Salarisjournaal")
+        ids = [factories.run(profile, status=status, attempts=attempts, started_at=datetime(2026, 3, 2, 9),
+                             finished_at=datetime(2026, 3, 2, 9, 5)).id for status, attempts in ended]
+        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
+                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
+        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
+        db.session.commit()
+        return profile.id, ids, exported
+
+
 @pytest.mark.parametrize("locale, cancelled_on", [("en", "Cancelled on 02/03/2026, 10:05"),
                                                    ("nl", "Geannuleerd op 02-03-2026, 10:05")])
 def test_a_cancelled_export_is_not_shown_as_completed(app, client, auth, users, locale, cancelled_on):
     """Completed on, in the overview, Show exports and the overview's CSV: an export that was cancelled
     (after it ran a while, or before it ever ran) did not complete; its row says when it was cancelled,
     and the column still sorts by when each export ended."""
-    from portal.models import User
-    with app.app_context():
-        profile = factories.profile("Salarisjournaal")
-        cancelled = [factories.run(profile, status="cancelled", attempts=attempts, started_at=datetime(2026, 3, 2, 9),
-                                   finished_at=datetime(2026, 3, 2, 9, 5)).id for attempts in (1, 0)]
-        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
-                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
-        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
-        db.session.commit()
-        profile_id = profile.id
+    profile_id, cancelled, exported = _runs_that_ended(app, locale, ("cancelled", 1), ("cancelled", 0))
     auth.login("manager")
     completed = {"en": "02/03/2026, 09:30", "nl": "02-03-2026, 09:30"}[locale]
     for url in ("/overview/?sort=finished&dir=desc", f"/profiles/{profile_id}/runs"):
@@ -319,16 +326,7 @@ def test_a_failed_export_is_not_shown_as_completed(app, client, auth, users, loc
     """A failed export did not complete either: the overview's and Show exports' Completed on cell says
     when it failed ("Failed on …", sorted by when it ended), the run page says "Failed on", and the CSV
     leaves Completed on empty and gives the time under Failed on (its last column)."""
-    from portal.models import User
-    with app.app_context():
-        profile = factories.profile("Salarisjournaal")
-        failed = factories.run(profile, status="failed", attempts=3, started_at=datetime(2026, 3, 2, 9),
-                               finished_at=datetime(2026, 3, 2, 9, 5), error_reason="Visma.net did not answer").id
-        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
-                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
-        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
-        db.session.commit()
-        profile_id = profile.id
+    profile_id, (failed,), exported = _runs_that_ended(app, locale, ("failed", 3))
     auth.login("manager")
     when = {"en": "02/03/2026, 10:05", "nl": "02-03-2026, 10:05", "sv": "2026-03-02 10:05",
             "da": "02.03.2026 10.05"}[locale]
