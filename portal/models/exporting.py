@@ -37,9 +37,10 @@ class Operation(str, enum.Enum):
     ROLL_BACK = "roll_back"
 
 
-# A run in these has no "Completed on" (``Run.completed_at``): it waits to start, works, or was cancelled.
+# A run in these has no "Completed on" (``Run.completed_at``): it waits to start, works, was cancelled or
+# failed.
 _NOT_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES,
-                                             RunStatus.CANCELLED))
+                                             RunStatus.CANCELLED, RunStatus.FAILED))
 
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
@@ -175,10 +176,11 @@ class Run(db.Model):
 
     @property
     def completed_at(self):
-        """The run's "Completed on": when it finished — not for a cancelled run, which did not complete
-        (its ``finished_at`` is when it was cancelled: ``cancelled_at``), nor while it is queued or working
-        again (an export of a prepared or partially processed run: ``finished_at`` is still the end of its
-        prepare or of its previous pass, which the Mapping history keeps)."""
+        """The run's "Completed on": when it finished — not for a cancelled or failed run, which did not
+        complete (its ``finished_at`` is when it was cancelled or failed: ``cancelled_at``, ``failed_at``),
+        nor while it is queued or working again (an export of a prepared or partially processed run:
+        ``finished_at`` is still the end of its prepare or of its previous pass, which the Mapping history
+        keeps)."""
         if self.status in _NOT_COMPLETED:
             return None
         return self.finished_at
@@ -188,6 +190,12 @@ class Run(db.Model):
         """When a cancelled run was cancelled (its ``finished_at``), else None: the lists' and the CSV's
         "Completed on" say it for what it is."""
         return self.finished_at if self.status == RunStatus.CANCELLED.value else None
+
+    @property
+    def failed_at(self):
+        """When a failed run failed (its ``finished_at``), else None: the lists' and the CSV's "Completed
+        on" say it for what it is, as for a cancelled run."""
+        return self.finished_at if self.status == RunStatus.FAILED.value else None
 
     @property
     def rows_editable(self):
