@@ -278,7 +278,8 @@ def roll_back(run_id):
     run = _run_or_404(run_id)
     form = ConfirmForm()
     plan = queries.roll_back_plan(run)
-    if form.validate_on_submit():
+    # Irreversible: only the confirmation's Yes rolls back; a POST straight to it is asked first.
+    if form.validate_on_submit() and confirmed():
         try:
             services.roll_back(run.id, user=current_user)
         except ExportError as exc:
