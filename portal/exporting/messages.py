@@ -75,6 +75,11 @@ REPORT_MESSAGES = {
                                 "profile that covers all companies."),
     "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
                              "credit %(credit)s. Its lines are not exported."),
+    "journal_held_back": _l("Journal line %(record)s is held back: line %(line)s of the same journal is "
+                            "invalid, and a journal is exported whole or not at all."),
+    "journal_held_back_unticked": _l("Journal line %(line)s is not active: the other lines of its journal "
+                                     "wait for it, as a journal is exported whole. Tick it and export again "
+                                     "to export the journal."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
     "sync_resumed": _l("%(user)s resumed the sync at record %(record)s."),
     "sync_skipped": _l("%(user)s skipped record %(record)s: %(reason)s"),

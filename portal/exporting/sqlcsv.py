@@ -23,7 +23,7 @@ from sqlalchemy import table as sa_table
 
 from ..extensions import db
 from .formats.jsonl import _encode_string
-from ..models.exporting import PreparedRow
+from ..models.exporting import DELIVERY_ORDER, PreparedRow
 
 FORMATS = ("csv", "jsonl")
 _NEUTRALISE_FIRST = ("=", "+", "-", "@", "\t", "\r")
@@ -261,13 +261,14 @@ def write(fmt, writer, deliverable, columns, progress=None):
     is not in final form — the caller drops the file and writes row by row."""
     connection = db.session.connection()
     raw = connection.connection.driver_connection
-    order = (PreparedRow.group_key, PreparedRow.seq)
+    order = DELIVERY_ORDER
     pg = connection.dialect.name == "postgresql"
     if pg:
         dialect = _Dialect(connection.dialect.name, columns)
     else:
         # SQLite: chunks by key (see ``_write_sqlite``), the key after which a chunk starts a parameter.
-        after = tuple_(bindparam("after_group", "", String), bindparam("after_seq", -1, Integer))
+        after = tuple_(bindparam("after_group", "", String), bindparam("after_seq", -1, Integer),
+                       bindparam("after_id", 0, Integer))
         dialect = _Dialect(connection.dialect.name, columns, rows=lambda rows: (
             rows.where(deliverable, tuple_(*order) > after).order_by(*order).limit(SQLITE_CHUNK).offset(0)))
     cells, predicates = _cells(dialect, columns, fmt)
@@ -279,7 +280,7 @@ def write(fmt, writer, deliverable, columns, progress=None):
         stmt = select(*cells).select_from(dialect.source()).where(deliverable).order_by(*order)
         count = _write_pg(fmt, writer, raw, _sql(stmt, connection))
     else:
-        key = (dialect.row.group_key, dialect.row.seq)
+        key = (dialect.row.group_key, dialect.row.seq, dialect.row.id)
         stmt = select(*cells, *key).select_from(dialect.source()).order_by(*key)
         compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
         count = _write_sqlite(fmt, writer, raw, compiled, progress)
@@ -435,7 +436,7 @@ def _write_sqlite(fmt, writer, raw, compiled, progress):
 
     raw.create_function("portal_odd_row", 1, odd_row)
     sql, names, values = str(compiled), compiled.positiontup, dict(compiled.params)
-    cells = itemgetter(slice(None, -2))         # the key columns (group_key, seq) end each row
+    cells = itemgetter(slice(None, -3))         # the key columns (group_key, seq, id) end each row
     if fmt == "csv":
         writerows = writer._writer.writerows
 
@@ -462,7 +463,7 @@ def _write_sqlite(fmt, writer, raw, compiled, progress):
             progress.advance(count)
         if len(rows) < SQLITE_CHUNK:
             break
-        values["after_group"], values["after_seq"] = rows[-1][-2:]
+        values["after_group"], values["after_seq"], values["after_id"] = rows[-1][-3:]
     return count
 
 

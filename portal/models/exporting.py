@@ -282,6 +282,13 @@ class PreparedRow(db.Model):
     )
 
 
+# The order in which a run's rows are delivered and shown: by group (e.g. a journal), then ``seq``, and the
+# row's id last, so that the order is unique and a page by key never skips a row. (``seq`` is unique within
+# a run only when no source row entered the window while the run prepared: each chunk of source ids is
+# numbered from where the previous chunk should have ended, so an extra row in a chunk shares its ``seq``.)
+DELIVERY_ORDER = (PreparedRow.group_key, PreparedRow.seq, PreparedRow.id)
+
+
 class LedgerEntry(db.Model):
     """What a production run delivered. Append-only; entries of a rolled-back run stop counting."""
     __tablename__ = "ledger_entries"

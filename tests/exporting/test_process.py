@@ -12,6 +12,7 @@ from portal.exporting.providers.file import FileProvider
 from portal.exporting.report import report
 from portal.extensions import db
 from portal.models import Run
+from portal.models.exporting import PreparedRow
 from portal.queue import queue
 
 from tests import factories
@@ -114,8 +115,10 @@ def test_transient_errors_are_retried_with_back_off(ctx, flaky_provider):
 
 
 def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
-    """An SIE voucher must balance: an incremental run that would deliver only part of a journal fails,
-    with the file format's own explanation, and records nothing."""
+    """An SIE voucher must balance: a run whose prepared journal no longer balances when it is written
+    fails, with the file format's own explanation, and records nothing. (A journal with an invalid or
+    unticked line is held back whole — ``test_whole_journals.py`` —, so the prepared data is changed
+    behind the portal's back here.)"""
     from portal.exporting.jobs import execute_run
     from portal.models import JournalLine, LedgerEntry
     zorg, _, _ = factories.companies()
@@ -128,7 +131,7 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     first = services.start_run(profile.id, mode="production", **window)
     execute(first)
     assert db.session.get(Run, first.id).status == "exported"
-    # Lines 3 and 4 keep the journal balanced; line 3 alone (line 4 unticked in Prepared data) does not.
+    # Lines 3 and 4 keep the journal balanced; line 4's prepared credit changed afterwards does not.
     db.session.add_all([JournalLine(company_id=zorg.id, payroll_run_ref="PR-1", run_period=factories.NOVEMBER[0],
                                     about_period=factories.NOVEMBER[0], line_no=n, account=account, debit=debit,
                                     credit=credit, description="c")
@@ -137,7 +140,9 @@ def test_a_failing_run_is_failed_visibly_with_its_reason(ctx):
     second = services.start_run(profile.id, mode="production", operation="prepare", **window)
     execute(second)
     [fourth] = [r for r in queries.prepared_rows(second.id, per_page=100).items if r.record_key == "PR-1/4"]
-    services.set_row_active(second.id, fourth.id, False)
+    fourth = db.session.get(PreparedRow, fourth.id)
+    fourth.payload = dict(fourth.payload, credit="2.00")
+    db.session.commit()
     services.request_export(second.id)
     with pytest.raises(Exception) as failure:
         execute_run(second.id)
