@@ -147,7 +147,8 @@ def _form_page(profile):
                 if profile is None:
                     saved_profile = services.create_profile(user=current_user, **form.values(chosen))
                 else:
-                    saved_profile = services.update_profile(profile.id, user=current_user, **form.values(chosen))
+                    saved_profile = services.update_profile(profile.id, user=current_user,
+                                                           **form.values(chosen, saved=profile))
             except ExportError as exc:
                 attach_error(form, exc, ERROR_FIELDS.get(exc.code))
             else:
