@@ -117,6 +117,9 @@ class ExportType:
     # stays unprocessed until someone resolves the problem and exports again (resumes).
     stop_on_error = False
     formats = ("csv", "jsonl", "xlsx")
+    # The columns that tell a person which record a prepared row is (the label of its Active checkbox on
+    # the Prepared data page). None: its record key (an invoice number and line, a receipt number…).
+    label_columns = None
 
     # -- declarations ------------------------------------------------------------------------
     def columns(self):
