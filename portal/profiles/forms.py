@@ -84,8 +84,8 @@ class ProfileForm(PortalForm):
                     flag = None
                 getattr(self, name).data = (FormatOptions.__dataclass_fields__[name].default
                                             if flag is None else flag)
-        if "line_terminator" in options:  # saved before the names: the characters themselves
-            self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
+        # Saved before the names (and the writer's default): the characters themselves.
+        self.line_terminator.data = _LINE_ENDING_NAMES.get(self.line_terminator.data, self.line_terminator.data)
 
     def used_fields(self):
         """The option fields the chosen provider (and file format) reads: the page shows only these,

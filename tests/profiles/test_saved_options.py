@@ -39,11 +39,14 @@ def test_a_seeded_profile_keeps_its_translated_headers_when_only_the_company_cha
         zorg_id = db.session.execute(db.select(Company.id).filter_by(code="ZORG")).scalar()
     page = client.get(f"/profiles/{profile_id}/edit").get_data(as_text=True)
     assert _checkbox(page, "translated_headers") and not _checkbox(page, "skip_headers")
+    endings = re.search(r'<select[^>]* name="line_terminator"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert [_attrs(tag)["value"] for tag in re.findall(r"<option[^>]*>", endings)
+            if "selected" in _attrs(tag)] == ["crlf"]              # the writer's default, shown as chosen
     response = client.post(f"/profiles/{profile_id}/edit", data=_form_data(page, company_id=str(zorg_id)))
     assert response.status_code == 302
     options = _options(app, profile_id)
     assert options["translated_headers"] is True and options["skip_headers"] is False
-    assert (options["delimiter"], options["encoding"]) == (";", "utf-8-sig")
+    assert (options["delimiter"], options["encoding"], options["line_terminator"]) == (";", "utf-8-sig", "crlf")
     with app.app_context():
         factories.journal(db.session.get(Company, zorg_id), "R-11", date(2026, 11, 1),
                           [("7010", "10.00", "0", "Salaries"), ("2910", "0", "10.00", "")])
