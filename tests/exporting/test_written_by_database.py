@@ -144,9 +144,10 @@ def test_a_changed_journal_line_gets_its_reversal_first(ctx, monkeypatch, fmt):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, monkeypatch, fmt):
-    """A prepared value not in final form (here an amount without its two decimals) in the middle of the
-    run: the database's attempt fails on that row, its half file is dropped, the row-by-row writer
-    writes the file (and converts the value)."""
+    """A prepared value not in final form (here an amount with more decimals than its two, which the
+    writer rounds; fewer the database pads itself) in the middle of the run: the database's attempt
+    fails on that row, its half file is dropped, the row-by-row writer writes the file (and converts the
+    value)."""
     zorg, _, _ = factories.companies()
     factories.payments(zorg, 40)
     db.session.commit()
@@ -156,7 +157,7 @@ def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, m
                              window_end="2026-11-30")
     execute(run)
     row = db.session.execute(select(PreparedRow).where(PreparedRow.run_id == run.id, PreparedRow.seq == 30)).scalar()
-    row.payload = dict(row.payload, amount="41.5")
+    row.payload = dict(row.payload, amount="41.505")
     db.session.commit()
     failed = []
     real = sqlcsv.write
@@ -178,7 +179,7 @@ def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, m
     assert len(files) == 1 and files[0].rows == 40
     with open(files[0].path, encoding="utf-8") as handle:
         text = handle.read()
-    assert ("41.50" in text) and ("41.5," not in text) and ('41.5}' not in text)
+    assert ("41.51" in text) and ("41.505" not in text)
     leftovers = [p.name for p in __import__("pathlib").Path(files[0].path).parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
     assert run.counts["processed"] == 40

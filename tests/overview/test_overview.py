@@ -197,8 +197,11 @@ def test_pages_sorted_by_profile_with_filters_keep_the_order_of_the_sort(any_app
     with any_app.app_context():
         from portal.demo.seed import seed_users
         seed_users()
-        made = [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa", export_type="invoices"),
-                factories.profile("Beta", export_type="invoices"), factories.profile("Alfa")]
+        from portal.exporting import services
+        made = [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa", export_type="invoices")]
+        for earlier in made:      # a name is free again once its profile is archived (names are unique in use)
+            services.archive_profile(earlier.id)
+        made += [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa")]
         profiles = [p.id for p in made]
         seed_runs(profiles, 400, [factories.user_id("staff")])
         runs = db.session.execute(db.select(Run.id, Run.profile_id, Run.mode, Run.status, Run.started_at)).all()
