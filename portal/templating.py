@@ -9,7 +9,7 @@ from flask_babel import format_decimal, format_timedelta, lazy_gettext as _l
 from .exporting.debtor_selection import form_value as debtor_value, label as debtor_label
 from .exporting.messages import (
     MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, attempt_outcome,
-    operation_label, report_message,
+    operation_label, report_message, report_record,
 )
 from .exporting.scheduling import ambiguity_notice
 from .exporting.types import all_types
@@ -77,6 +77,7 @@ def init_app(app):
         count_label=_label(COUNT_LABELS), provider_label=_label(PROVIDER_LABELS),
         permission_label=_label(PERMISSION_LABELS), type_label=type_label, attempt_outcome=attempt_outcome,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
+        report_record=report_record,
         status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
         dialog_heading=dialog_heading, dialog_hx=dialog_hx, choice_attrs=choice_attrs, debtor_label=debtor_label,
         debtor_value=debtor_value)

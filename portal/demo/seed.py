@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..admin.services import create_user
 from ..bulk import bulk_insert
-from ..exporting.services import create_profile  # the engine's validation, as a consultant's would
+from ..exporting.services import create_profile, name_key  # the engine's validation, as a consultant's would
 from ..extensions import db
 from ..models import (
     Company, CostCentre, CostUnit, Debtor, Department, Employee, ExportProfile, InvoiceLine, JournalLine,
@@ -600,10 +600,10 @@ DEMO_PROFILES = [
 def seed_profiles():
     """The demo's export profiles, by name: those that exist are left as they are."""
     consultant = db.session.execute(db.select(User).filter_by(email="consultant@example.com")).scalar_one()
-    existing = set(db.session.execute(db.select(ExportProfile.name)).scalars())
+    existing = {name_key(name) for name in db.session.execute(db.select(ExportProfile.name)).scalars()}
     added = 0
     for name, export_type, options, sync_type in DEMO_PROFILES:
-        if name not in existing:
+        if name_key(name) not in existing:
             create_profile(name=name, export_type=export_type, options=options, sync_type=sync_type,
                            user=consultant)
             added += 1

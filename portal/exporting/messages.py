@@ -3,10 +3,10 @@
 Report items store a code and parameters; they are rendered here in whatever locale is active, so a
 report can be shown in any language (the worker forces the starter's locale).
 """
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_decimal, lazy_gettext as _l, ngettext, pgettext
+from flask_babel import format_date, format_decimal, lazy_gettext as _l, ngettext, pgettext
 
 from ..i18n import time_range_text
 
@@ -153,6 +153,30 @@ PLURAL_REPORT_MESSAGES = {  # %(count)s is the count as the locale writes it (ng
 }
 AMOUNT_PARAMS = ("debit", "credit", "amount")  # money: two decimals, the locale's separators
 RANGE_PARAMS = ("first", "second")  # with <name>_starts and <name>_ends: a time range in the reader's locale
+MONTH_PARAMS = ("period",)  # a journal's period (its first day, ISO): the month as the reader says it
+
+
+def month_text(value):
+    """``2026-10-01`` as the reader's language names the month: "oktober 2026", "October 2026"."""
+    return format_date(date.fromisoformat(str(value)), "LLLL y")
+
+
+# What names the record of an item about more than one row (the report's Row column): a journal is its
+# company and period, not the engine's group key (``ZORG|2026-10-01``).
+RECORD_LABELS = {
+    "journal_unbalanced": lambda params: f"{params['company']}, {month_text(params['period'])}",
+}
+
+
+def report_record(code, params, record_key):
+    """The report item's Row as a person reads it (its record key, or what ``RECORD_LABELS`` makes)."""
+    label = RECORD_LABELS.get(code)
+    if label is not None:
+        try:
+            return label(params or {})
+        except (KeyError, TypeError, ValueError):
+            pass
+    return record_key or ""
 
 
 def _localised(params):
@@ -163,6 +187,12 @@ def _localised(params):
             try:
                 shown[name] = format_decimal(Decimal(str(shown[name])), format="#,##0.00")
             except (InvalidOperation, ValueError):
+                pass
+    for name in MONTH_PARAMS:
+        if name in shown:
+            try:
+                shown[name] = month_text(shown[name])
+            except (TypeError, ValueError):
                 pass
     for name in RANGE_PARAMS:   # a record and its stored (UTC) times: "H241 (02-10-2026, 08:00–12:00)"
         starts, ends = shown.pop(f"{name}_starts", None), shown.pop(f"{name}_ends", None)

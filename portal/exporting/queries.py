@@ -107,6 +107,16 @@ def columns_for(profile):
         return []
 
 
+def label_columns_for(profile):
+    """The columns whose values name a prepared row for a person, in order ([]: its record key)."""
+    try:
+        export_type = get_type(profile.export_type)
+    except ExportError:
+        return []
+    by_key = {column.key: column for column in export_type.columns()}
+    return [by_key[key] for key in export_type.label_columns or () if key in by_key]
+
+
 # --- runs -----------------------------------------------------------------------------------------
 
 def get_run(run_id):

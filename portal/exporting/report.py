@@ -10,7 +10,7 @@ from ..extensions import db
 from ..i18n import babel_locale
 from ..models.exporting import ReportItem, Severity
 from .formats.base import neutralise
-from .messages import SEVERITY_LABELS, report_message
+from .messages import SEVERITY_LABELS, report_message, report_record
 from .queries import require_run
 
 CSV_HEADERS = (_l("Severity"), _l("Record"), _l("Message"), _l("Message code"), _l("Provider message"))
@@ -34,7 +34,8 @@ def _items(run_id, limit=None):
     for item in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield {"id": item.id, "severity": item.severity, "severity_label": str(SEVERITY_LABELS.get(item.severity,
                                                                                                   item.severity)),
-               "record_key": item.record_key or "", "row_id": item.row_id, "code": item.code,
+               "record_key": report_record(item.code, item.params, item.record_key), "row_id": item.row_id,
+               "code": item.code,
                "params": item.params, "message": report_message(item.code, item.params),
                "provider_message": item.provider_message or "", "resolved": bool(item.resolved)}
 

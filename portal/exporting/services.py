@@ -5,6 +5,7 @@ features call to change something; every read is in ``queries.py``. No ``request
 Every refusal is an ``ExportError`` with a translatable message; nothing is changed when one is raised.
 """
 import logging
+import unicodedata
 from datetime import date, datetime
 
 from flask import current_app
@@ -39,10 +40,28 @@ def create_profile(*, name, export_type, provider="file", options=None, sync_typ
     _apply_profile(profile, name=name, export_type=export_type, provider=provider, options=options or {},
                    sync_type=sync_type, company_id=company_id, default_window=default_window)
     db.session.add(profile)
-    db.session.flush()
-    audit.record(user, "profile.create", profile)
-    db.session.commit()
+    with _name_guard(profile.name):
+        db.session.flush()
+        audit.record(user, "profile.create", profile)
+        db.session.commit()
     return profile
+
+
+class _name_guard:
+    """Another session that took the name between the check and the commit: the database's unique index
+    refuses it (``uq_export_profiles_name_in_use``); the user gets the same message as from the check."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        if isinstance(error, IntegrityError) and "uq_export_profiles_name_in_use" in str(error):
+            db.session.rollback()
+            raise ExportError(NAME_TAKEN, code="name_taken", name=self.name) from None
+        return False
 
 
 SETTINGS_FIXED = _l("The export type and the provider of this export profile cannot be changed: it has production "
@@ -89,8 +108,9 @@ def update_profile(profile_id, *, user=None, **changes):
                          options=values["options"])
     _apply_profile(profile, **values)
     profile.updated_by_id = _user_id(user)
-    audit.record(user, "profile.update", profile)
-    db.session.commit()
+    with _name_guard(profile.name):
+        audit.record(user, "profile.update", profile)
+        db.session.commit()
     return profile
 
 
@@ -98,13 +118,16 @@ def archive_profile(profile_id, *, user=None, archived=True):
     """Archive (or use again) a profile. Archiving pauses its schedules (no export can start by them);
     using the profile again leaves them paused, for the user to resume."""
     profile = _profile(profile_id)
+    if not archived and profile.archived:
+        _check_name_free(profile.name, profile.id, NAME_TAKEN_RESTORE)
     profile.archived = archived
     if archived:
         db.session.execute(update(Schedule).where(Schedule.profile_id == profile.id, Schedule.paused.is_(False))
                            .values(paused=True, next_start_at=None))
     profile.updated_by_id = _user_id(user)
-    audit.record(user, "profile.archive" if archived else "profile.restore", profile)
-    db.session.commit()
+    with _name_guard(profile.name):
+        audit.record(user, "profile.archive" if archived else "profile.restore", profile)
+        db.session.commit()
     return profile
 
 
@@ -134,10 +157,32 @@ def delete_profile(profile_id, *, user=None):
     return "deleted"
 
 
+def name_key(name):
+    """A profile name as two names are compared: trimmed, case and width folded (Løn = LØN = løn)."""
+    return unicodedata.normalize("NFKC", (name or "").strip()).casefold()
+
+
+NAME_TAKEN = _l("Another export profile is already called %(name)s. Choose another name.")
+NAME_TAKEN_RESTORE = _l("Another export profile in use is already called %(name)s. Give this one another name "
+                        "(Edit), then use it again.")
+
+
+def _check_name_free(name, profile_id=None, message=NAME_TAKEN):
+    """Refuse a name another profile in use (not archived) has: lists, filters, Scenarios and mails name
+    profiles by name only. Compared in Python (``name_key``): SQLite's lower() folds ASCII only."""
+    wanted = name_key(name)
+    others = db.session.execute(select(ExportProfile.id, ExportProfile.name).where(
+        ExportProfile.archived.is_(False))).all()
+    if any(name_key(other) == wanted for other_id, other in others if other_id != profile_id):
+        raise ExportError(message, code="name_taken", name=name)
+
+
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
     name = (name or "").strip()
     if not name:
         raise ExportError(_l("Give the export profile a name."), code="name_required")
+    if not profile.archived:
+        _check_name_free(name, profile.id)
     export_type_obj = get_type(export_type)
     provider_cls = get_provider(provider)
     if sync_type not in {s.value for s in SyncType}:

@@ -143,19 +143,29 @@ def _column(dialect, column):
         cell = func.coalesce(cast(value, String), _text(""))
         simple = or_(absent, dialect.is_integer(key))
     elif column.kind == "decimal":
-        cell = func.coalesce(value, _text(""))
+        # The payload holds a decimal with at most the column's scale of decimals (a quantity without its
+        # trailing zeros: ``1``, ``1.5``); the cell is it padded to the scale, as ``to_decimal`` writes it.
         scale = column.scale
         if scale < 1:
             return None, None
+        zeros = "0" * scale
         if dialect.pg:
-            canonical = value.op("~")(_text(rf"^-?(0|[1-9][0-9]*)\.[0-9]{{{scale}}}$"))
+            point = func.strpos(value, _text("."))
+            canonical = value.op("~")(_text(rf"^-?(0|[1-9][0-9]*)(\.[0-9]{{1,{scale}}})?$"))
+            negative_zero = and_(value.op("~")(_text("^-")), not_(value.op("~")(_text("[1-9]"))))
         else:
+            point = func.instr(value, _text("."))
+            decimals = func.length(value) - point
             canonical = and_(or_(value.op("GLOB")("[0-9]*"), value.op("GLOB")("-[0-9]*")),
                              not_(func.substr(value, 2).op("GLOB")("*[^0-9.]*")),
-                             value.op("GLOB")("*." + "[0-9]" * scale),
                              not_(value.op("GLOB")("*.*.*")),
-                             not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))))
-        canonical = and_(canonical, value != "-0." + "0" * scale)
+                             not_(or_(value.op("GLOB")("0[0-9]*"), value.op("GLOB")("-0[0-9]*"))),
+                             or_(point == 0, and_(decimals >= 1, decimals <= scale)))
+            negative_zero = and_(value.op("GLOB")("-*"), not_(value.op("GLOB")("*[1-9]*")))
+        padded = value + case((point == 0, _text("." + zeros)),
+                              else_=func.substr(_text(zeros), 1, scale - (func.length(value) - point)))
+        cell = case((value == "", _text("")), else_=func.coalesce(padded, _text("")))
+        canonical = and_(canonical, not_(negative_zero))
         simple = or_(absent, and_(dialect.is_string(key), or_(value == "", canonical)))
     elif column.kind == "date":
         cell = func.coalesce(value, _text(""))
@@ -195,7 +205,7 @@ def _json_column(dialect, column):
     elif column.kind == "int":
         cell = func.coalesce(cast(value, String), null)
     elif column.kind == "decimal":
-        cell = case((empty, null), else_=value)
+        cell = case((empty, null), else_=cell)
     elif column.kind == "date":
         cell = case((empty, null), else_=_text('"') + value + _text('"'))
     elif column.kind == "datetime":

@@ -27,7 +27,12 @@ DIMENSION_KINDS = DimensionMapping.KINDS
 
 
 class IntegrationError(ValueError):
-    """A translatable reason why a change was refused; nothing was changed."""
+    """A translatable reason why a change was refused; nothing was changed. ``field``: the form field it is
+    about (None: the form as a whole, or the one the view names)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 class AuthorisationFailed(Exception):
@@ -294,14 +299,14 @@ def add_mapping(account, company_id, branch_number, known_branches, user=None):
     company_id = parse_id(company_id)  # an id beyond the integer range is no company, not an overflow
     company = db.session.get(Company, company_id) if company_id else None
     if company is None:
-        raise IntegrationError(_l("Choose one of our companies."))
+        raise IntegrationError(_l("Choose one of our companies."), field="company")
     names = dict(known_branches)
     if branch_number not in names:
-        raise IntegrationError(_l("Choose a branch that exists at Visma.net."))
+        raise IntegrationError(_l("Choose a branch that exists at Visma.net."), field="branch")
     if db.session.execute(db.select(AdministrationMapping.id).filter_by(
             account_id=account.id, company_id=company.id)).first():
         raise IntegrationError(_l("%(company)s is already mapped in this integration account.",
-                                  company=company.name))
+                                  company=company.name), field="company")
     mapping = AdministrationMapping(account=account, company=company, visma_company_id=account.company_id,
                                     visma_company_name=account.company_name or "",
                                     branch_number=branch_number, branch_name=names[branch_number])

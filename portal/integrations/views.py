@@ -234,7 +234,7 @@ def new_mapping(account_id):
             mapping = services.add_mapping(account, form.company.data, form.branch.data, context["branches"],
                                            current_user)
         except IntegrationError as exc:
-            attach_error(form, exc, "company")
+            attach_error(form, exc, exc.field or "company")
         else:
             flash(_("%(company)s is mapped to branch %(branch)s.", company=mapping.company.name,
                     branch=mapping.branch_number), "success")

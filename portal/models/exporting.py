@@ -82,7 +82,12 @@ class ExportProfile(TimestampMixin, db.Model):
     created_by = db.relationship("User", foreign_keys=[created_by_id])
     updated_by = db.relationship("User", foreign_keys=[updated_by_id])
 
-    __table_args__ = (db.Index("ix_export_profiles_name", "name"),)
+    __table_args__ = (
+        db.Index("ix_export_profiles_name", "name"),
+        # One name per profile in use (the service compares them case folded: ``services.name_key``).
+        db.Index("uq_export_profiles_name_in_use", text("lower(name)"), unique=True,
+                 postgresql_where=text("archived = FALSE"), sqlite_where=text("archived = FALSE")),
+    )
 
 
 class Run(db.Model):

@@ -4,6 +4,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..exporting import windows
+from ..exporting.formats.base import FormatOptions, to_bool
 from ..exporting.messages import SYNC_TYPE_LABELS
 from ..forms import PortalForm
 from ..validation import parse_id
@@ -41,8 +42,9 @@ class ProfileForm(PortalForm):
     quotechar = SelectField(_l("Quote character"), choices=QUOTECHARS)
     encoding = SelectField(_l("Encoding"), choices=ENCODINGS)
     line_terminator = SelectField(_l("Line endings"), choices=LINE_ENDINGS)
-    skip_headers = BooleanField(_l("Skip headers"))
-    translated_headers = BooleanField(_l("Translated headers (in the language of the person who starts the export)"))
+    skip_headers = BooleanField(_l("Skip headers"), default=FormatOptions.skip_headers)
+    translated_headers = BooleanField(_l("Translated headers (in the language of the person who starts the export)"),
+                                      default=FormatOptions.translated_headers)
 
     # Visma.net: the integration account that sends, the item classes (products), the sales account (invoices).
     # Not checked against the choices here: the engine refuses an unknown account, next to this field.
@@ -62,7 +64,9 @@ class ProfileForm(PortalForm):
         self.company_id.choices = [("", _l("All companies"))] + [(str(c.id), c.name) for c in companies]
 
     def load(self, profile):
-        """Fill from a saved profile (first GET of the edit page)."""
+        """Fill from a saved profile (first GET of the edit page). An option the profile does not store
+        shows what its files use: the writer's default (``FormatOptions``) — translated headers, not
+        the checkbox's unticked."""
         for name in ("name", "export_type", "provider", "sync_type", "default_window"):
             getattr(self, name).data = getattr(profile, name)
         self.company_id.data = str(profile.company_id or "")
@@ -70,8 +74,18 @@ class ProfileForm(PortalForm):
         for name in self.OPTION_FIELDS + self.VISMA_FIELDS:
             if name in options:
                 getattr(self, name).data = str(options[name]) if name == "account_id" else options[name]
-        if "line_terminator" in options:  # saved before the names: the characters themselves
-            self.line_terminator.data = _LINE_ENDING_NAMES.get(options["line_terminator"], options["line_terminator"])
+            elif name in FormatOptions.__dataclass_fields__:
+                getattr(self, name).data = FormatOptions.__dataclass_fields__[name].default
+        for name in ("skip_headers", "translated_headers"):     # stored as text by an API or an import
+            if name in options:
+                try:
+                    flag = to_bool(options[name])
+                except ValueError:
+                    flag = None
+                getattr(self, name).data = (FormatOptions.__dataclass_fields__[name].default
+                                            if flag is None else flag)
+        # Saved before the names (and the writer's default): the characters themselves.
+        self.line_terminator.data = _LINE_ENDING_NAMES.get(self.line_terminator.data, self.line_terminator.data)
 
     def used_fields(self):
         """The option fields the chosen provider (and file format) reads: the page shows only these,
@@ -93,7 +107,10 @@ class ProfileForm(PortalForm):
     def format_fields(self):
         return FORMAT_FIELDS.get(self.format.data or "csv", ())
 
-    def values(self, columns):
+    def values(self, columns, saved=None):
+        """The profile's fields as the services take them. ``saved``: the profile being edited — the
+        options this form does not show (an Excel sheet's title, SIE 4's series and voucher numbering…)
+        are kept as they are, as long as the provider stays the same."""
         options = {}
         if self.provider.data == "file":
             fmt = self.format.data or "csv"
@@ -111,6 +128,10 @@ class ProfileForm(PortalForm):
                 options["account_id"] = account_id
             else:
                 options.pop("account_id", None)
+        if saved is not None and saved.provider == self.provider.data:
+            shown = set(self.OPTION_FIELDS + self.VISMA_FIELDS) | {"columns"}
+            options = {**{name: value for name, value in (saved.options or {}).items() if name not in shown},
+                       **options}
         return {"name": self.name.data, "export_type": self.export_type.data, "provider": self.provider.data,
                 "sync_type": self.sync_type.data, "default_window": self.default_window.data,
                 "company_id": parse_id(self.company_id.data), "options": options}

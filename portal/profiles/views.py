@@ -18,7 +18,7 @@ READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 MANAGERS = (Permission.MANAGE_EXPORTS,)
 
 # The engine's error codes → the form field they are about.
-ERROR_FIELDS = {"name_required": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
+ERROR_FIELDS = {"name_required": "name", "name_taken": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
                 "unknown_sync_type": "sync_type", "unknown_company": "company_id", "unknown_window": "default_window",
                 "unknown_format": "format", "format_not_available": "format",
                 "account_required": "account_id", "item_classes_required": "item_class_stock"}
@@ -147,7 +147,8 @@ def _form_page(profile):
                 if profile is None:
                     saved_profile = services.create_profile(user=current_user, **form.values(chosen))
                 else:
-                    saved_profile = services.update_profile(profile.id, user=current_user, **form.values(chosen))
+                    saved_profile = services.update_profile(profile.id, user=current_user,
+                                                           **form.values(chosen, saved=profile))
             except ExportError as exc:
                 attach_error(form, exc, ERROR_FIELDS.get(exc.code))
             else:
@@ -189,7 +190,11 @@ def archive(profile_id):
     if request.method == "POST" and not ConfirmForm().validate_on_submit():
         abort(400)
     if request.method == "POST" and request.form.get("restore") == "1":
-        services.archive_profile(profile.id, user=current_user, archived=False)
+        try:
+            services.archive_profile(profile.id, user=current_user, archived=False)
+        except ExportError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("profiles.index", archived=1))
         flash(_("The export profile %(name)s is back in use.", name=profile.name), "success")
         return redirect(url_for("profiles.index"))
     if not confirmed():

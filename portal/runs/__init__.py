@@ -15,5 +15,6 @@ def init_app(app):
     app.register_blueprint(bp)
     app.jinja_env.globals["sync_stops"] = views.sync_stops
     app.jinja_env.globals["value_text"] = cells.cell
+    app.jinja_env.globals["record_label"] = cells.record_label
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
                         _l("Prepare, export and roll back several export profiles at once."), order=20)

@@ -41,3 +41,13 @@ def cell(f, kind, value):
     except (ValueError, TypeError, InvalidOperation):
         return value
     return value
+
+
+def record_label(f, label_columns, row):
+    """What names a prepared row for a person (its Active checkbox's label): the values of the export
+    type's label columns as the page shows them (an employee and a start time), else its record key
+    (an invoice number and line) — never an internal sequence number."""
+    payload = row.payload or {}
+    parts = [str(cell(f, column.kind, payload.get(column.key))) for column in label_columns or ()]
+    parts = [part for part in parts if part]
+    return ", ".join(parts) if parts else (row.record_key or "")

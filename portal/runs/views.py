@@ -441,6 +441,7 @@ def prepared(run_id):
         abort(404)
     editable = current_user.can(*RUNNERS) and run.rows_editable
     return render("runs/prepared.html", block="dialog", run=run, page=page, columns=queries.columns_for(run.profile),
+                  label_columns=queries.label_columns_for(run.profile),
                   errors_only=errors_only, editable=editable, form=form, next=next_url)
 
 

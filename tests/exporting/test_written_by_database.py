@@ -144,9 +144,10 @@ def test_a_changed_journal_line_gets_its_reversal_first(ctx, monkeypatch, fmt):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, monkeypatch, fmt):
-    """A prepared value not in final form (here an amount without its two decimals) in the middle of the
-    run: the database's attempt fails on that row, its half file is dropped, the row-by-row writer
-    writes the file (and converts the value)."""
+    """A prepared value not in final form (here an amount with more decimals than its two, which the
+    writer rounds; fewer the database pads itself) in the middle of the run: the database's attempt
+    fails on that row, its half file is dropped, the row-by-row writer writes the file (and converts the
+    value)."""
     zorg, _, _ = factories.companies()
     factories.payments(zorg, 40)
     db.session.commit()
@@ -156,7 +157,7 @@ def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, m
                              window_end="2026-11-30")
     execute(run)
     row = db.session.execute(select(PreparedRow).where(PreparedRow.run_id == run.id, PreparedRow.seq == 30)).scalar()
-    row.payload = dict(row.payload, amount="41.5")
+    row.payload = dict(row.payload, amount="41.505")
     db.session.commit()
     failed = []
     real = sqlcsv.write
@@ -178,7 +179,7 @@ def test_an_odd_row_makes_the_database_give_up_and_the_rows_go_row_by_row(ctx, m
     assert len(files) == 1 and files[0].rows == 40
     with open(files[0].path, encoding="utf-8") as handle:
         text = handle.read()
-    assert ("41.50" in text) and ("41.5," not in text) and ('41.5}' not in text)
+    assert ("41.51" in text) and ("41.505" not in text)
     leftovers = [p.name for p in __import__("pathlib").Path(files[0].path).parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
     assert run.counts["processed"] == 40
@@ -358,3 +359,62 @@ def test_a_database_write_interrupted_leaves_no_half_file_and_the_retry_writes_i
     assert len(files) == 1 and files[0].rows == 30 and files[0].sha256 == reference.sha256
     assert sorted(p.name for p in directory.iterdir()) == [files[0].name]
     assert run.counts["processed"] == 30 and len(sync.current_ledger(profile.id)) == 30
+
+
+QUANTITIES = ["1", "1.5", "1.2345", "-2", "0.0001", "12345.6789", "-0.25"]
+
+
+def _invoices_with_quantities(zorg):
+    debtor_list = factories.debtors(zorg, 2)
+    lines = factories.invoice_lines(zorg, debtor_list, len(QUANTITIES))
+    for line, quantity in zip(lines, QUANTITIES):
+        line.quantity = Decimal(quantity)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_invoice_quantities_keep_their_four_decimals_written_by_the_database(ctx, monkeypatch, fmt):
+    """A quantity has up to four decimals (the import takes them): every file writes all four — never
+    1.23 for 1.2345 — and the database writes the quantities the payload holds without trailing zeros
+    (``1``, ``1.5``) itself, exactly as the row-by-row writer pads them."""
+    zorg, _, _ = factories.companies()
+    _invoices_with_quantities(zorg)
+    profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": fmt},
+                                      sync_type="full")
+    written, run = _both_ways(monkeypatch, profile)
+    assert run.counts["processed"] == len(QUANTITIES)
+    if fmt == "jsonl":
+        quantities = [line.split(b'"quantity":')[1].split(b",")[0] for line in written.splitlines()]
+    else:
+        header, *lines = written.decode().splitlines()
+        position = header.split(",").index("Quantity")
+        quantities = [line.split(",")[position].encode() for line in lines]
+    assert sorted(quantities) == sorted([b"1.0000", b"1.5000", b"1.2345", b"-2.0000", b"0.0001",
+                                         b"12345.6789", b"-0.2500"])
+
+
+def test_purchase_order_quantities_keep_their_four_decimals(ctx, monkeypatch):
+    zorg, _, _ = factories.companies()
+    lines = factories.purchase_orders(zorg, 2)
+    lines[0].quantity, lines[1].quantity = Decimal("2.5"), Decimal("0.3333")
+    db.session.commit()
+    profile = services.create_profile(name="Orders", export_type="purchase_orders", options={"format": "csv"},
+                                      sync_type="full")
+    written, _ = _both_ways(monkeypatch, profile)
+    assert b",2.5000,3.20" in written and b",0.3333,3.20" in written
+
+
+def test_invoice_quantities_in_xlsx_have_four_decimals(ctx, tmp_path):
+    zorg, _, _ = factories.companies()
+    _invoices_with_quantities(zorg)
+    profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "xlsx"},
+                                      sync_type="full")
+    run = start_and_run(profile, "test")
+    assert run.status == "exported", run.error_reason
+    header, *rows = _sheet(files_of(run)[0].path)
+    position = [value for value, _, _ in header].index("Quantity")
+    cells = [row[position] for row in rows]
+    assert sorted(Decimal(str(value)) for value, _, _ in cells) == sorted(Decimal(q) for q in QUANTITIES)
+    assert {number_format for _, number_format, _ in cells} == {"0.0000"}
+    unit_price = [value for value, _, _ in header].index("Unit price")
+    assert {row[unit_price][1] for row in rows} == {"0.00"}

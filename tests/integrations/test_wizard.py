@@ -84,6 +84,10 @@ def test_a_mapping_needs_a_branch_that_exists_at_visma_net(app, consultant, comp
                            {"company": companies["ZORG"], "branch": "ATLANTIS"},
                            csrf_from_path=f"/integrations/{account_id}/setup/administrations")
     assert page.status_code == 400 and "Choose a branch that exists at Visma.net." in page.text
+    # At the branch field (its errors, which the field points to), not under the company.
+    errors = re.search(r'<ul class="errors" id="branch-errors">(.*?)</ul>', page.text, re.S)
+    assert errors and "Choose a branch that exists at Visma.net." in errors.group(1)
+    assert 'aria-describedby="branch-errors"' in page.text and 'id="company-errors"' not in page.text
     page = consultant.post(f"/integrations/{account_id}/administrations",
                            {"company": companies["ZORG"], "branch": "SOUTH"},
                            csrf_from_path=f"/integrations/{account_id}/setup/administrations")

@@ -159,15 +159,17 @@ def test_100000_runs_page_without_n_plus_one(any_app):
 
 
 def test_pages_sorted_by_profile_show_every_run_once_in_a_unique_order(any_app):
-    """Two profiles with the same name: sorted by profile, their runs come profile by profile (ties by the
-    profile's id, then the run's), and the pages (taken over the runs' ids only) neither repeat nor skip
-    a run; the count shown is the sum of the totals per status."""
-    from portal.exporting import queries
+    """Two profiles with the same name (one archived: a name is free again once its profile is archived):
+    sorted by profile, their runs come profile by profile (ties by the profile's id, then the run's), and
+    the pages (taken over the runs' ids only) neither repeat nor skip a run; the count shown is the sum of
+    the totals per status."""
+    from portal.exporting import queries, services
     with any_app.app_context():
         from portal.demo.seed import seed_users
         seed_users()
-        profiles = [factories.profile("Zelfde naam").id, factories.profile("Zelfde naam").id,
-                    factories.profile("Aardig").id]
+        archived = factories.profile("Zelfde naam").id
+        services.archive_profile(archived)
+        profiles = [archived, factories.profile("Zelfde naam").id, factories.profile("Aardig").id]
         seed_runs(profiles, 130, [factories.user_id("staff")])
         runs = db.session.execute(db.select(Run.id, Run.profile_id, Run.status)).all()
         rank = {profiles[2]: 0, min(profiles[:2]): 1, max(profiles[:2]): 2}
@@ -195,8 +197,11 @@ def test_pages_sorted_by_profile_with_filters_keep_the_order_of_the_sort(any_app
     with any_app.app_context():
         from portal.demo.seed import seed_users
         seed_users()
-        made = [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa", export_type="invoices"),
-                factories.profile("Beta", export_type="invoices"), factories.profile("Alfa")]
+        from portal.exporting import services
+        made = [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa", export_type="invoices")]
+        for earlier in made:      # a name is free again once its profile is archived (names are unique in use)
+            services.archive_profile(earlier.id)
+        made += [factories.profile("Beta", export_type="invoices"), factories.profile("Alfa")]
         profiles = [p.id for p in made]
         seed_runs(profiles, 400, [factories.user_id("staff")])
         runs = db.session.execute(db.select(Run.id, Run.profile_id, Run.mode, Run.status, Run.started_at)).all()

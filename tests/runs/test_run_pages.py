@@ -107,6 +107,34 @@ def test_report_with_errors_shows_severity_row_message_and_triangle(app, client,
     assert "INV000001" in csv and "debtor_blocked" in csv
 
 
+@pytest.mark.parametrize("locale, row, message", [
+    ("en", "THUIS, October 2026", "The journal of THUIS for October 2026 is not balanced"),
+    ("nl", "THUIS, oktober 2026", "THUIS voor oktober 2026"),
+    ("sv", "THUIS, oktober 2026", "THUIS för oktober 2026"),
+    ("da", "THUIS, oktober 2026", "THUIS for oktober 2026"),
+])
+def test_an_unbalanced_journal_is_named_by_company_and_month_in_the_report(app, client, auth, users, locale, row,
+                                                                           message):
+    """Not the engine's group key (THUIS|2026-10-01) nor an ISO date: the journal as a person reads it, on
+    the page and in the report's CSV."""
+    with app.app_context():
+        p = factories.profile()
+        r = factories.run(p, status="partially_processed", counts={"records": 2, "errors": 1})
+        db.session.add(factories.ReportItem(run_id=r.id, record_key="THUIS|2026-10-01", severity="error",
+                                            code="journal_unbalanced",
+                                            params={"company": "THUIS", "period": "2026-10-01",
+                                                    "debit": "200.00", "credit": "150.00"}))
+        db.session.commit()
+        run_id = r.id
+    auth.login("manager")
+    client.post("/language", data={"locale": locale, "csrf_token": factories.csrf_token(client, "/")})
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert f"<td>{row}</td>" in page and message in page
+    assert "THUIS|2026-10-01" not in page and "2026-10-01" not in page
+    csv = client.get(f"/runs/{run_id}/report.csv").get_data(as_text=True)
+    assert row in csv and "THUIS|2026-10-01" not in csv
+
+
 def test_show_exports_filters_and_pages(app, client, auth, users):
     with app.app_context():
         p = factories.profile()

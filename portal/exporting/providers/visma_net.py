@@ -891,7 +891,10 @@ def document_summary(document):
                         "Customer %(customer)s, %(num)s lines, %(amount)s", len(lines),
                         customer=value("customerNumber"), amount=money(total))
     if kind == "customerPayment":
-        return _l("Customer %(customer)s, %(amount)s by %(method)s") % {
+        # Visma.net's amount is always positive: the type says whether the money came in or went back.
+        message = (_l("Refund to customer %(customer)s, %(amount)s by %(method)s") if value("type") == "Refund"
+                   else _l("Customer %(customer)s, %(amount)s by %(method)s"))
+        return message % {
             "customer": value("customer"), "amount": money(value("paymentAmount")), "method": value("paymentMethod")}
     if kind in ("purchaseorder", "purchaseorderUpdate"):
         lines = body.get("lines") or []

@@ -133,6 +133,9 @@ class ExportType:
     # (``engine._hold_back_groups``); a group with a row left unticked waits, whole, for the next export.
     whole_groups = False
     held_back_code = None
+    # The columns that tell a person which record a prepared row is (the label of its Active checkbox on
+    # the Prepared data page). None: its record key (an invoice number and line, a receipt number…).
+    label_columns = None
 
     # -- declarations ------------------------------------------------------------------------
     def columns(self):

@@ -17,6 +17,7 @@ from .base import ExportType, Issue, iso, marker_of
 @register
 class Hours(ExportType):
     key = "hours"
+    label_columns = ("employee_name", "starts_at")    # the record key is the registration's id (H123)
     label = _l("Hours")
     model = TimeRegistration
     window_kind = "datetime"

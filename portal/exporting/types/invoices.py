@@ -36,7 +36,7 @@ class Invoices(ExportType):
             Column("debtor_name", _l("Debtor name"), "text"),
             Column("product_code", _l("Product code"), "text"),
             Column("description", _l("Description"), "text"),
-            Column("quantity", _l("Quantity"), "decimal"),
+            Column("quantity", _l("Quantity"), "decimal", scale=4),
             Column("unit_price", _l("Unit price"), "decimal"),
             Column("amount", _l("Amount"), "decimal"),
             Column("vat_code", _l("VAT code"), "text"),

@@ -30,7 +30,7 @@ class PurchaseOrders(ExportType):
             Column("line_no", _l("Line"), "int"),
             Column("item_code", _l("Item code"), "text"),
             Column("description", _l("Description"), "text"),
-            Column("quantity", _l("Quantity"), "decimal"),
+            Column("quantity", _l("Quantity"), "decimal", scale=4),
             Column("unit_cost", _l("Unit cost"), "decimal"),
         ]
 

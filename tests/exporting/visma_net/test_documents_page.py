@@ -44,3 +44,31 @@ def test_the_run_page_lists_the_documents_sent_and_downloads_them_as_one_file(sc
     assert [(d["state"], d["visma_number"]) for d in data["documents"]] == [("sent", "000001"), ("sent", "000002")]
     assert data["documents"][0]["body"]["customer"] == {"value": "10001"}
     assert client.get("/runs/999999/documents.json").status_code == 404
+
+
+def test_a_refund_says_it_is_a_refund_in_every_language(sctx):
+    """Visma.net's payment amount is always positive; its type says Refund. The summary must say so too,
+    or a refund of 3.25 reads as a payment of 3.25."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from portal.exporting.providers.visma_net import document_summary
+    from portal.models.visma_delivery import VismaDocument
+    zorg, _thuis, _test = companies()
+    sctx.authorise()
+    sctx.map(zorg)
+    made = payments(zorg, 2)
+    made[1].amount = Decimal("-3.25")
+    db.session.commit()
+    run = run_now(sctx.profile("payments"), mode="test", **WINDOW)
+    page = _client(sctx.app).get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "Customer 10001, 12.50 by CASH" in page and "Refund to customer 10002, 3.25 by CARD" in page
+    documents = db.session.execute(db.select(VismaDocument).where(VismaDocument.run_id == run.id)
+                                   .order_by(VismaDocument.id)).scalars().all()
+    for locale, payment, refund in (
+            ("nl", "Klant 10001, 12,50 via CASH", "Terugbetaling aan klant 10002, 3,25 via CARD"),
+            ("sv", "Kund 10001, 12,50 med CASH", "Återbetalning till kund 10002, 3,25 med CARD"),
+            ("da", "Kunde 10001, 12,50 med CASH", "Tilbagebetaling til kunde 10002, 3,25 med CARD")):
+        with sctx.app.test_request_context("/"), force_locale(locale):
+            assert [str(document_summary(d)) for d in documents] == [payment, refund]
