@@ -4,6 +4,8 @@ Views show ``str(error)`` (rendered in the current locale); the API may use ``er
 """
 from flask_babel import lazy_gettext as _l
 
+from .messages import stored_message
+
 
 class ExportError(Exception):
     """A refusal the user can act on. ``message`` is a lazy translatable string with %(name)s places."""
@@ -23,6 +25,10 @@ class ExportError(Exception):
 
     def __str__(self):
         return self.render()
+
+    def stored(self):
+        """The message and its parameters as JSON, to be shown later in the reader's language."""
+        return stored_message(self.message, self.params)
 
 
 class IllegalTransition(ExportError):

@@ -27,6 +27,7 @@ from ..queue import queue, redis_connection
 from . import attempts, engine
 from .errors import ExportError, TransientError
 from .formats import FormatError
+from .messages import stored_message, stored_text, verbatim
 from .states import transition
 
 log = logging.getLogger(__name__)
@@ -204,19 +205,19 @@ def _transient_db_error(exc):
 
 
 def _reason(exc):
-    """A reason a person can read, in the run's locale: our own errors' messages; for a temporary error
-    (retried: a provider's time-out, a locked database) the class and first line only (no statement
-    parameters, which might hold data). An unexpected error's reason is ``_unexpected``'s."""
-    if isinstance(exc, FormatError):
-        return exc.message[:500]
-    if isinstance(exc, ExportError):
-        return str(exc)[:500]
-    if isinstance(exc, VismaNetError):       # Visma.net's own words (a refusal the user can act on), verbatim
-        return f"Visma.net: {exc}"[:500]
+    """Why a run stopped, as a stored message (``messages.stored_message``) that every reader sees in
+    their own language: our own errors' messages with their parameters; Visma.net's own words (a refusal
+    the user can act on) verbatim; for a temporary error (retried: a provider's time-out, a locked
+    database) the class and first line only (no statement parameters, which might hold data). An
+    unexpected error's reason is ``_unexpected``'s."""
+    if isinstance(exc, (FormatError, ExportError)):
+        return exc.stored()
+    if isinstance(exc, VismaNetError):
+        return verbatim(f"Visma.net: {exc}"[:500])
     text = str(exc).splitlines()[0] if str(exc) else ""
     if isinstance(exc, DBAPIError):
         text = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
-    return f"{type(exc).__name__}: {text}"[:500]
+    return verbatim(f"{type(exc).__name__}: {text}"[:500])
 
 
 UNEXPECTED = _l("An unexpected error stopped this export. The portal's log has the details (export %(run)s); "
@@ -224,10 +225,18 @@ UNEXPECTED = _l("An unexpected error stopped this export. The portal's log has t
 
 
 def _unexpected(exc, run_id):
-    """The reason of a run an unexpected error (a bug, a database refusal) stopped: a message in the run's
-    locale for the people who read it; the exception itself, with its traceback, goes to the log."""
+    """The reason of a run an unexpected error (a bug, a database refusal) stopped: a message for the
+    people who read it; the exception itself, with its traceback, goes to the log."""
     log.error("run %s: unexpected error", run_id, exc_info=(type(exc), exc, exc.__traceback__))
-    return str(UNEXPECTED % {"run": run_id})
+    return stored_message(UNEXPECTED, {"run": run_id})
+
+
+def reason_fields(reason):
+    """A run's reason as its two columns: the text in the current locale (the run's, while the worker
+    runs it: for the log and the attempts' history) and the stored message every reader sees in their
+    own language (``Run.reason_text``)."""
+    message = stored_message(reason)
+    return stored_text(message)[:500], message
 
 
 def _retry_or_fail(run_id, exc, number):
@@ -244,11 +253,13 @@ def _retry_or_fail(run_id, exc, number):
         fail_run(run_id, _reason(exc), attempt=number)
         return "failed"
     transition(run, RunStatus.QUEUED)
-    run.error_reason = _reason(exc)
+    text, message = reason_fields(_reason(exc))
+    run.error_reason, run.error_message = text, message
     run.phase = None
-    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, _reason(exc))
+    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, text)
     db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="retrying",
-                              params={"reason": _reason(exc), "attempt": used + 1, "max": limit}))
+                              params={"reason": text, "reason_message": message, "attempt": used + 1,
+                                      "max": limit}))
     job_id = new_job_id(run_id)
     run.job_id = job_id
     db.session.commit()
@@ -260,18 +271,22 @@ def _retry_or_fail(run_id, exc, number):
 
 def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attempt=None):
     """Fail a run that is still working (compare-and-set; with ``attempt``, only while that attempt is
-    the run's), with its reason and a report item; the attempt ends as failed."""
+    the run's), with its reason (a stored message, or text) and a report item; the attempt ends as
+    failed."""
     now = utcnow()
+    reason, message = reason_fields(reason)
     conditions = [Run.id == run_id, Run.status.in_([s.value for s in statuses])]
     if attempt is not None:
         conditions.append(Run.attempts == attempt)
     changed = db.session.execute(
         update(Run).where(*conditions)
-        .values(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None, updated_at=now)
+        .values(status=RunStatus.FAILED.value, error_reason=reason, error_message=message, finished_at=now,
+                phase=None, updated_at=now)
     ).rowcount
     if changed:
         db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": Severity.ERROR, "code": code,
-                                                 "params": {"reason": reason}, "created_at": now}])
+                                                 "params": {"reason": reason, "reason_message": message},
+                                                 "created_at": now}])
         if attempt is not None:
             attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
     db.session.commit()
