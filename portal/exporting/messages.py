@@ -92,6 +92,13 @@ REPORT_MESSAGES = {
                       "nothing from it was recorded. Start it again."),
     "visma_not_mapped": _l("%(company)s is not mapped to a Visma.net branch in the integration account: record "
                            "%(record)s is not sent."),
+    "visma_account_not_authorised": _l(
+        "Integration account %(account)s is not authorised at Visma.net: no record can be sent through it, and "
+        "its administrations cannot be mapped to Visma.net branches until it is. Authorise it under Integration "
+        "accounts → %(account)s → Authorise."),
+    "visma_account_reauthorise": _l(
+        "Visma.net no longer accepts the authorisation of integration account %(account)s: no record can be sent "
+        "through it. Authorise it again under Integration accounts → %(account)s → Re-authorise."),
     "visma_invalid_document": _l("The document for record %(record)s does not match Visma.net's API description: "
                                  "%(problem)s"),
     "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
