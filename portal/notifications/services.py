@@ -207,10 +207,20 @@ def _run_link(run_id):
     return f"{current_app.config.get('PORTAL_BASE_URL', '').rstrip('/')}/runs/{run_id}"
 
 
+def mail_language(user):
+    """The language of a user's mails: their setting; on "Browser language", the one the portal last used
+    for them (``User.browser_locale``, noted on every page they open); else the portal's default."""
+    languages = current_app.config["LANGUAGES"]
+    if user.locale in languages:
+        return user.locale
+    if user.browser_locale in languages:
+        return user.browser_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def render_mail(notification, user):
     """(subject, body) in the recipient's own language, with the run's facts and a link to it."""
-    locale = user.locale if user.locale in current_app.config["LANGUAGES"] else \
-        current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = mail_language(user)
     context = {"notification": notification, "user": user, "profile": notification.profile,
                "run": db.session.get(Run, notification.run_id) if notification.run_id else None,
                "params": notification.params or {}, "base_url": current_app.config.get("PORTAL_BASE_URL", ""),
