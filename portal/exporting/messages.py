@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, format_decimal, gettext, lazy_gettext as _l, ngettext, pgettext
 from flask_babel.speaklater import LazyString
 
-from ..i18n import Formats, time_range_text
+from ..i18n import Formats, time_range_text, wall_clock_text
 
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -81,6 +81,11 @@ REPORT_MESSAGES = {
                                 "profile that covers all companies."),
     "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
                              "credit %(credit)s. Its lines are not exported."),
+    "journal_held_back": _l("Journal line %(record)s is held back: line %(line)s of the same journal is "
+                            "invalid, and a journal is exported whole or not at all."),
+    "journal_held_back_unticked": _l("Journal line %(line)s is not active: the other lines of its journal "
+                                     "wait for it, as a journal is exported whole. Tick it and export again "
+                                     "to export the journal."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
     "sync_resumed": _l("%(user)s resumed the sync at record %(record)s."),
     "sync_skipped": _l("%(user)s skipped record %(record)s: %(reason)s"),
@@ -106,11 +111,51 @@ REPORT_MESSAGES = {
     "attempts_exhausted": _l("The worker running this export stopped during each of its %(attempts)s attempts; "
                              "the export failed and nothing from it was recorded. Start it again."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
+    # After TEMPORARY_PROBLEMS' sentence for params["problem"] (``_render``).
+    "temporary_error": _l("Attempt %(attempt)s of %(max)s follows."),
+    "temporary_error_failed": _l("The export failed: %(reason)s"),    # rendered by ``_render``
 }
 
 
 def status_label(status):
     return STATUS_LABELS.get(status, status)
+
+
+# What a temporary error (retried with back-off) was, in words a user reads; the technical text (an
+# exception, a path, a status) goes to the log only. Keys: ``TransientError.problem``.
+TEMPORARY_PROBLEMS = {
+    "visma_timeout": _l("Visma.net did not answer in time."),
+    "visma_unreachable": _l("Visma.net could not be reached."),
+    "visma_server_error": _l("Visma.net answered with a server error."),
+    "visma_rate_limited": _l("Visma.net's limit on the number of requests was reached."),
+    "visma_connect_unreachable": _l("Visma Connect could not be reached to refresh the tokens."),
+    "visma_unavailable": _l("Visma.net could not be used for the moment."),
+    "database": _l("The database was busy or could not be reached."),
+    "unknown": _l("A temporary error occurred; the portal's log has the details (export %(run)s)."),
+}
+
+
+def temporary_problem(problem, run_id):
+    """What a temporary error was, in the current locale (an unknown ``problem``: the generic words)."""
+    return str(TEMPORARY_PROBLEMS.get(problem) or TEMPORARY_PROBLEMS["unknown"]) % {"run": run_id}
+
+
+def temporary_reason(problem, run_id, attempts=None):
+    """A run's reason after a temporary error (with ``attempts``: once they ran out), as a stored message
+    (``stored_text`` words it in the reader's language, as ``temporary_problem``/``attempts_ran_out``)."""
+    message = {"temporary": problem, "run": run_id}
+    if attempts is not None:
+        message["attempts"] = attempts
+    return message
+
+
+def attempts_ran_out(problem, run_id, attempts):
+    """A run's reason once its attempts ran out on temporary errors, in the current locale."""
+    return " ".join([temporary_problem(problem, run_id), ngettext(
+        "The export was tried %(count)s time and has stopped: start it again later. If it keeps failing, tell "
+        "your administrator.",
+        "The export was tried %(count)s times and has stopped: start it again later. If it keeps failing, tell "
+        "your administrator.", attempts, count=format_decimal(attempts))])
 
 
 # Messages with a count: the noun takes the count's plural form in every language.
@@ -153,6 +198,12 @@ def _localised(params):
 
 
 def _render(code, params):
+    if code == "temporary_error":   # what happened, in the reader's language, then the attempt that follows
+        return " ".join([temporary_problem(params.get("problem"), params.get("run")),
+                         str(REPORT_MESSAGES[code]) % _localised(params)])
+    if code == "temporary_error_failed":     # … and once the attempts ran out
+        return str(REPORT_MESSAGES["run_failed"]) % {"reason": attempts_ran_out(
+            params.get("problem"), params.get("run"), int(params.get("attempts") or 0))}
     if code in PLURAL_REPORT_MESSAGES:
         count = int((params or {}).get("count") or 0)
         return PLURAL_REPORT_MESSAGES[code](count, {**_localised(params), "count": format_decimal(count)})
@@ -176,7 +227,8 @@ def report_message(code, params):
 # {"msgid": English source text, "params": {...}} (gettext), with "context" (pgettext) or "plural" and "n"
 # (ngettext); {"text": ...} for words that are not ours to translate (a provider's, verbatim). A parameter
 # is JSON: a nested stored message (a lazy label), {"decimal": "2323.30"} (shown with the reader's
-# separators and as many decimals), {"date": ISO} or {"datetime": ISO (UTC)} (the reader's date format).
+# separators and as many decimals), {"date": ISO} or {"datetime": ISO (UTC)} (the reader's date format),
+# {"wall_clock": "YYYY-MM-DDTHH:MM"} (a time as entered). ``temporary_reason`` has a form of its own.
 
 
 def stored_message(message, params=None):
@@ -233,6 +285,8 @@ def _shown(value):
             return str(value["decimal"])
         places = max(0, -number.as_tuple().exponent) if number.is_finite() else 0
         return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
+    if "wall_clock" in value:       # a time as entered in the organisation's zone (``i18n.wall_clock_text``)
+        return wall_clock_text(value["wall_clock"])
     if "datetime" in value or "date" in value:
         try:
             if "datetime" in value:
@@ -258,6 +312,10 @@ def stored_text(message):
         return ""
     if not isinstance(message, dict):
         return str(message)
+    if "temporary" in message:           # ``temporary_reason``
+        if message.get("attempts") is not None:
+            return attempts_ran_out(message["temporary"], message.get("run"), int(message["attempts"]))
+        return temporary_problem(message["temporary"], message.get("run"))
     if "msgid" not in message:
         return str(message.get("text", ""))
     params = {name: _shown(value) for name, value in (message.get("params") or {}).items()}

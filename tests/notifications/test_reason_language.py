@@ -15,6 +15,7 @@ from portal.exporting.jobs import execute_run
 from portal.exporting.report import report
 from portal.extensions import db
 from portal.models import JournalLine, Permission, Run
+from portal.models.exporting import PreparedRow
 from portal.notifications import services
 from portal.schedules import services as schedules
 from portal.schedules.models import ScheduleStart
@@ -29,8 +30,8 @@ AMOUNT, ZERO = Decimal("2323.30"), Decimal("0")
 
 
 def _unbalanced_sie_run(locale):
-    """An SIE production run, started by a user of ``locale``, that fails: with one line of a journal
-    unticked its voucher does not balance (debit and credit differ by 2323.30)."""
+    """An SIE production run, started by a user of ``locale``, that fails: one line of a journal changed in
+    its prepared data, its voucher does not balance (debit and credit differ by 2323.30)."""
     zorg, _, _ = factories.companies()
     factories.journal(zorg, "PR-1", factories.NOVEMBER[0], [("4000", "10.00", "0", "a"), ("2910", "0", "10.00", "b")])
     db.session.commit()
@@ -46,7 +47,9 @@ def _unbalanced_sie_run(locale):
     run = engine.start_run(profile.id, mode="production", operation="prepare", locale=locale, **window)
     execute(run)
     [fourth] = [r for r in queries.prepared_rows(run.id, per_page=100).items if r.record_key == "PR-1/4"]
-    engine.set_row_active(run.id, fourth.id, False)
+    fourth = db.session.get(PreparedRow, fourth.id)
+    fourth.payload = dict(fourth.payload, credit="0.00")     # changed behind the portal's back (test_process)
+    db.session.commit()
     engine.request_export(run.id)
     with pytest.raises(Exception):
         execute_run(run.id)
