@@ -298,9 +298,11 @@ def _shown(value):
 
 
 def _translated(message, params):
-    if "plural" in message:
-        return ngettext(message["msgid"], message["plural"], int(message.get("n") or 0), **params)
-    text = pgettext(message["context"], message["msgid"]) if "context" in message else gettext(message["msgid"])
+    # Variables, not subscripts, in the calls: the extractor would take a literal key for a message.
+    msgid, plural, context = message["msgid"], message.get("plural"), message.get("context")
+    if plural is not None:
+        return ngettext(msgid, plural, int(message.get("n") or 0), **params)
+    text = pgettext(context, msgid) if context is not None else gettext(msgid)
     return text % params if params else text
 
 
