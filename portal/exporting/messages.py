@@ -210,6 +210,13 @@ def _render(code, params):
     return str(REPORT_MESSAGES[code]) % _localised(params)
 
 
+def lazy_report_message(code, **params):
+    """A report message with its parameters as a lazy string: worded in the locale of the moment it is
+    shown, and stored as its message (``stored_message``) when it is a parameter of an error's."""
+    message = REPORT_MESSAGES[code]
+    return LazyString(message._func, *message._args, **params)
+
+
 def report_message(code, params):
     if code not in REPORT_MESSAGES and code not in PLURAL_REPORT_MESSAGES:
         return code

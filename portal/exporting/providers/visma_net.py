@@ -40,7 +40,7 @@ from ...models.exporting import ExportProfile, LedgerCurrent, PreparedRow, Repor
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from ..errors import ExportError, TransientError
-from ..messages import REPORT_MESSAGES, report_message
+from ..messages import lazy_report_message, report_message
 from ..types.base import Issue
 from ..types import sql
 from . import register
@@ -105,13 +105,13 @@ class VismaNetProvider(Provider):
                                  "solved."), code="sync_stopped", name=profile.name, system_message=stop.message)
         account = db.session.get(IntegrationAccount, int((profile.options or {}).get("account_id") or 0))
         code = _authorisation_code(account)
-        if code == "visma_account_not_authorised":
-            # Said first and with where to do it (not the account page's own sentence, nor row errors).
-            raise ExportError(REPORT_MESSAGES[code], code="account_not_authorised", account=account.name)
         problem = account_problem(account)
+        if code == "visma_account_not_authorised":
+            # Where to authorise it, too (the account page's own sentence does not say: it is that page).
+            problem = lazy_report_message(code, account=account.name)
         if problem is not None:
             raise ExportError(_l("%(name)s cannot send to Visma.net: %(problem)s"), code="account_problem",
-                              name=profile.name, problem=str(problem))
+                              name=profile.name, problem=problem)   # lazy: worded when shown
 
     @classmethod
     def run_issues(cls, profile, mode):

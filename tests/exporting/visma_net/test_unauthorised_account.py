@@ -35,7 +35,9 @@ def test_a_test_run_through_a_never_authorised_account_says_so_first(vctx):
 
     with pytest.raises(ExportError) as refused:
         engine.start_run(profile.id, mode="production", **WINDOW)
-    assert refused.value.code == "account_not_authorised"
+    assert refused.value.code == "account_problem"
+    assert str(refused.value).startswith("payments cannot send to Visma.net: Integration account Visma.net "
+                                         "Zorggroep is not authorised")
     assert "Integration accounts → Visma.net Zorggroep → Authorise" in str(refused.value)
 
 
