@@ -89,6 +89,10 @@ REPORT_MESSAGES = {
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
     "sync_resumed": _l("%(user)s resumed the sync at record %(record)s."),
     "sync_skipped": _l("%(user)s skipped record %(record)s: %(reason)s"),
+    "sync_stop_cancelled": _l("%(user)s cancelled the export: the sync stopped at record %(record)s no longer "
+                              "waits for Resume."),
+    "sync_stop_rolled_back": _l("%(user)s rolled back the export: the sync stopped at record %(record)s no "
+                                "longer waits for Resume."),
     "visma_by_hand": _l("Visma.net cannot take back or change record %(record)s through its API (%(kind)s, "
                         "Visma.net document %(document)s): correct it at Visma.net by hand."),
     "provider_rejected": _l("Record %(record)s was rejected by %(provider)s."),

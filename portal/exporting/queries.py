@@ -23,7 +23,7 @@ from ..models.exporting import (
 )
 from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
-from . import windows
+from . import debtor_selection, windows
 from .errors import ExportError
 from .providers import get_provider
 from .types import all_types, get_type
@@ -300,11 +300,11 @@ def prepared_rows(run_id, errors_only=False, *, after=None, before=None, last=Fa
 
 
 def row_states(run_id, row_ids):
-    """{row id: active} of the rows among ``row_ids`` whose Active can still change."""
-    return dict(db.session.execute(
-        select(PreparedRow.id, PreparedRow.active)
-        .where(PreparedRow.run_id == run_id, PreparedRow.id.in_(row_ids),
-               PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))).all())
+    """{row id: (id, active, processed, invalid)} of the run's rows among ``row_ids`` — delivered and invalid
+    rows too: a tick changed on a row delivered meanwhile must be refused, not lost (``set_rows_active``)."""
+    return {row.id: row for row in db.session.execute(
+        select(PreparedRow.id, PreparedRow.active, PreparedRow.processed, PreparedRow.invalid)
+        .where(PreparedRow.run_id == run_id, PreparedRow.id.in_(row_ids))).all()}
 
 
 def mapping_history(profile_id, limit=200):
@@ -334,17 +334,22 @@ def search_debtors(query, company_id=None, limit=DEBTOR_RESULTS):
     if text:
         stmt = stmt.where(or_(Debtor.number.startswith(text, autoescape=True),
                               func.lower(Debtor.name).contains(text.lower(), autoescape=True)))
-    found = db.session.execute(stmt.order_by(Debtor.name, Debtor.number).limit(limit + 1)).scalars().all()
+    found = db.session.execute(stmt.options(joinedload(Debtor.company)).order_by(Debtor.name, Debtor.number)
+                               .limit(limit + 1)).scalars().all()
     return found[:limit], len(found) > limit
 
 
-def debtors_by_number(numbers, company_id=None):
-    if not numbers:
-        return []
-    stmt = select(Debtor).where(Debtor.number.in_(list(numbers)))
-    if company_id is not None:
-        stmt = stmt.where(Debtor.company_id == company_id)
-    return db.session.execute(stmt.order_by(Debtor.name)).scalars().all()
+def chosen_debtors(form_values, company_id=None):
+    """The debtors the Start export picker posted (``debtor_selection.form_value``: company and number),
+    those that exist, in company-and-number order."""
+    return debtor_selection.lookup(debtor_selection.from_form(form_values), company_id)
+
+
+def run_debtors(run):
+    """The debtors of a run's debtor selection, each with its company (``debtor_selection.Chosen``); a run
+    started before debtors were stored with their company: every debtor of the profile's companies with
+    those numbers, which is what it exported."""
+    return debtor_selection.chosen(run.params, run.profile.company_id)
 
 
 @dataclass
@@ -720,7 +725,8 @@ def _counted_totals(filters):
 
 def overview_rows(filters, batch=2000):
     """Every filtered run, streamed in the page's order (memory stays flat for 100,000 runs)."""
-    query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by))
+    query = (_base(filters).options(contains_eager(Run.profile), contains_eager(Run.started_by),
+                                    undefer(Run.error_total))
              .order_by(*_overview_order(filters)).execution_options(yield_per=batch))
     yield from db.session.execute(query).scalars()
 

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import db
 from ..i18n import org_timezone
-from ..models import Company, Debtor, User, utcnow
+from ..models import Company, User, utcnow
 from ..models.exporting import (
     ExportProfile, MappingHistoryEntry, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
 )
 from ..schedules.models import Schedule
-from . import jobs, queries, sync, windows
+from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
 from .messages import status_label
 from .providers import get_provider, visma_net
@@ -173,10 +173,13 @@ def scheduled_start(run_at_local):
 
 
 def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_export", window_start=None,
-              window_end=None, run_at_local=None, booking_date=None, description=None, debtor_numbers=None,
-              skip_headers=None, idempotency_key=None, locale=None):
+              window_end=None, run_at_local=None, booking_date=None, description=None, debtors=None,
+              debtor_numbers=None, skip_headers=None, idempotency_key=None, locale=None):
     """Create a run (committed) and enqueue its job after the commit. Returns the ``Run``.
 
+    ``debtors``: the debtor selection (``debtor_selection.resolve``: debtor ids, stored selections, or
+    ``CODE/number`` texts); ``debtor_numbers``, the older name, numbers (or ``CODE/number``) alone — a
+    number that debtors of several companies have is refused. Stored as ``params["debtors"]``.
     ``run_at_local`` is a naive date-time in the organisation's time zone. The same ``idempotency_key``
     (e.g. the form's one-time token) returns the run it created before instead of a second one.
     """
@@ -200,7 +203,9 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if window_start > window_end:
         raise ExportError(_l("The time window ends before it starts."), code="window_reversed")
     params = {"window_start": window_start.isoformat(), "window_end": window_end.isoformat()}
-    extra = {"booking_date": booking_date, "description": description, "debtor_numbers": debtor_numbers}
+    if debtors in (None, "", [], ()):
+        debtors = debtor_numbers
+    extra = {"booking_date": booking_date, "description": description, "debtors": debtors}
     for name, value in extra.items():
         if value in (None, "", [], ()):
             continue
@@ -212,8 +217,8 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
         params["booking_date"] = _as_date(params["booking_date"], "booking_date").isoformat()
     if "description" in params:
         params["description"] = str(params["description"]).strip()[:200]
-    if "debtor_numbers" in params:
-        params["debtor_numbers"] = _check_debtors(params["debtor_numbers"], profile.company_id)
+    if "debtors" in params:
+        params["debtors"] = _check_debtors(params["debtors"], profile.company_id)
     if skip_headers is not None:
         params["skip_headers"] = bool(skip_headers)
     ctx = SourceContext(window_start, window_end, profile.company_id, params, org_timezone())
@@ -256,7 +261,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
 
 
 _PARAM_NAMES = {"booking_date": _l("a booking date"), "description": _l("a description"),
-                "debtor_numbers": _l("a debtor selection")}
+                "debtors": _l("a debtor selection")}
 
 
 def request_export(run_id, *, skip_headers=None, user=None):
@@ -380,6 +385,7 @@ def cancel_run(run_id, *, user=None):
     job_id = run.job_id
     transition(run, RunStatus.CANCELLED)
     run.finished_at = utcnow()
+    visma_net.end_stops(run, "cancelled", user=user, at=run.finished_at)   # a stopped sync ends with its run
     audit.record(user, "run.cancel", run)
     db.session.commit()
     if job_id:
@@ -406,17 +412,20 @@ def roll_back(run_id, *, user=None):
     transition(run, RunStatus.ROLLED_BACK)
     run.operation = Operation.ROLL_BACK.value
     run.finished_at = utcnow()
+    visma_net.end_stops(run, "rolled_back", user=user, at=run.finished_at)
     audit.record(user, "run.roll_back", run, mode=run.mode)
     db.session.commit()
     return run
+
+
+ROWS_LOCKED = _l("Rows can only be changed while the export is prepared or partially processed.")
 
 
 def set_row_active(run_id, row_id, active):
     """Tick or untick a prepared row before export (only for prepared or partially processed runs)."""
     run = _run(run_id, lock=True)
     if not run.rows_editable:
-        raise ExportError(_l("Rows can only be changed while the export is prepared or partially processed."),
-                          code="rows_locked")
+        raise ExportError(ROWS_LOCKED, code="rows_locked")
     row = db.session.get(PreparedRow, row_id)
     if row is None or row.run_id != run.id:
         raise ExportError(_l("That row does not belong to this export."), code="unknown_row")
@@ -429,10 +438,22 @@ def set_row_active(run_id, row_id, active):
 
 def set_rows_active(run_id, shown_ids, active_ids, *, user=None):
     """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
-    Returns how many changed."""
-    current = queries.row_states(run_id, shown_ids) if shown_ids else {}
-    changed = [(row_id, row_id in active_ids) for row_id, active in current.items()
-               if bool(active) != (row_id in active_ids)]
+    Returns how many changed.
+
+    A page shown before the run was exported (another tab, a worker) may still post ticks: a change to a
+    row that can no longer change — the run is no longer prepared or partially processed, or the row was
+    delivered meanwhile — is refused and nothing is saved; dropping it silently would let the user
+    believe a delivered row was left out. Invalid rows are never delivered: a tick on them changes nothing."""
+    states = queries.row_states(run_id, shown_ids) if shown_ids else {}
+    changed = [(row.id, row.id in active_ids) for row in states.values()
+               if not row.invalid and bool(row.active) != (row.id in active_ids)]
+    if not changed:
+        return 0
+    if not _run(run_id).rows_editable:
+        raise ExportError(ROWS_LOCKED, code="rows_locked")
+    if any(states[row_id].processed for row_id, _active in changed):
+        raise ExportError(_l("Your selections were not saved: a row you changed was delivered in the meantime. "
+                             "Open Prepared data again to see what is left to export."), code="row_processed")
     for row_id, active in changed:
         set_row_active(run_id, row_id, active)
     if changed:
@@ -490,18 +511,9 @@ def _as_date(value, name):
         raise ExportError(_l("%(value)s is not a date (use YYYY-MM-DD)."), code="bad_date", value=value) from None
 
 
-def _check_debtors(numbers, company_id):
-    if isinstance(numbers, str):
-        numbers = [n.strip() for n in numbers.replace(";", ",").split(",")]
-    numbers = sorted({str(n).strip() for n in numbers if str(n).strip()})
-    stmt = select(Debtor.number).where(Debtor.number.in_(numbers))
-    if company_id is not None:
-        stmt = stmt.where(Debtor.company_id == company_id)
-    known = set(db.session.execute(stmt).scalars())
-    unknown = [n for n in numbers if n not in known]
-    if unknown:
-        raise ExportError(_l("Unknown debtors: %(numbers)s."), code="unknown_debtors", numbers=", ".join(unknown[:10]))
-    return numbers
+def _check_debtors(references, company_id):
+    """The debtor selection as stored (``debtor_selection.resolve``: each debtor by company and number)."""
+    return debtor_selection.resolve(references, company_id)
 
 
 __all__ = ["create_profile", "update_profile", "archive_profile", "delete_profile", "start_run", "request_export",

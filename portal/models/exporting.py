@@ -37,6 +37,11 @@ class Operation(str, enum.Enum):
     ROLL_BACK = "roll_back"
 
 
+# A run in these has no "Completed on" (``Run.completed_at``): it waits to start, works, was cancelled or
+# failed.
+_NOT_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES,
+                                             RunStatus.CANCELLED, RunStatus.FAILED))
+
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
 
@@ -88,7 +93,8 @@ class Run(db.Model):
     mode = db.Column(db.String(12), nullable=False)
     operation = db.Column(db.String(24), nullable=False)
     # window_start/window_end (ISO dates, inclusive), and for invoices booking_date, description,
-    # debtor_numbers; skip_headers; run_at_local and run_at_offset when scheduled.
+    # debtors ([{"company_id", "number"}]: ``exporting.debtor_selection``; older runs: debtor_numbers);
+    # skip_headers; run_at_local and run_at_offset when scheduled.
     params = db.Column(db.JSON, nullable=False, default=dict)
     window_start = db.Column(db.Date, nullable=False)
     window_end = db.Column(db.Date, nullable=False)
@@ -184,8 +190,13 @@ class Run(db.Model):
     @property
     def completed_at(self):
         """The run's "Completed on": when it finished — not for a cancelled or failed run, which did not
-        complete (its ``finished_at`` is when it was cancelled or failed: ``cancelled_at``, ``failed_at``)."""
-        return None if self.status in (RunStatus.CANCELLED.value, RunStatus.FAILED.value) else self.finished_at
+        complete (its ``finished_at`` is when it was cancelled or failed: ``cancelled_at``, ``failed_at``),
+        nor while it is queued or working again (an export of a prepared or partially processed run:
+        ``finished_at`` is still the end of its prepare or of its previous pass, which the Mapping history
+        keeps)."""
+        if self.status in _NOT_COMPLETED:
+            return None
+        return self.finished_at
 
     @property
     def cancelled_at(self):
@@ -420,14 +431,24 @@ def unresolved_error():
     return and_(ReportItem.severity == Severity.ERROR.value, ReportItem.resolved.is_(False))
 
 
+def _error_total(run_id):
+    return (select(func.count(func.distinct(func.coalesce(ReportItem.row_id, -ReportItem.id))))
+            .where(ReportItem.run_id == run_id, unresolved_error()))
+
+
 def error_count(run_id):
     """The run's errors: each failed row once (a row rejected in two export passes, or rejected and
-    stopping the sync, is one error), each error without a row once; resolved errors do not count."""
-    return db.session.execute(select(func.count(func.distinct(func.coalesce(ReportItem.row_id, -ReportItem.id))))
-                              .where(ReportItem.run_id == run_id, unresolved_error())).scalar()
+    stopping the sync, is one error), each error without a row once (a failed run's reason); resolved
+    errors do not count. The one number of a run's errors: the report, the run page's counts and the
+    overview CSV (``Run.error_total``) all read it — never the snapshot in ``counts``, which an export
+    pass writes and a failure, a skip or a resolve after it does not."""
+    return db.session.execute(_error_total(run_id)).scalar()
 
 
 # Whether the run's report holds an error (that still counts): loaded with the run only where a list asks
 # for it (``undefer``), otherwise on first use.
 Run.report_has_errors = column_property(
     exists().where(ReportItem.run_id == Run.id, unresolved_error()), deferred=True)
+# ``error_count`` of the run, as a column: loaded where a list asks for it (``undefer``), else on first use.
+Run.error_total = column_property(
+    _error_total(Run.id).correlate_except(ReportItem).scalar_subquery(), deferred=True)

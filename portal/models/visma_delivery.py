@@ -63,3 +63,6 @@ class SyncStop(db.Model):
     resumed_at = db.Column(db.DateTime, nullable=True)
     resumed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     skip_reason = db.Column(db.Text, nullable=True)         # set when the record was skipped, not resumed
+    # Set when the stop ended with its export — "cancelled" or "rolled_back" (``resumed_at``: when, and
+    # ``resumed_by_id``: who) — rather than by Resume or Skip.
+    ended = db.Column(db.String(16), nullable=True)

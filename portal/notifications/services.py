@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
 from flask_mailman import EmailMessage, Mail
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..exporting.messages import stored_text
@@ -128,12 +128,14 @@ def _events(since):
         found.append(("run_failed", f"run_failed:{run.id}", run.profile_id, run.id, run.finished_at,
                       _reason_params(run.error_reason, run.error_message)))
     # A pass that ended because the sync stopped is told once, by the stop's mail ("Sync stopped"), not
-    # also as a finished production export.
-    stopped_this_pass = select(SyncStop.id).where(
-        SyncStop.run_id == Run.id, SyncStop.stopped_at >= func.coalesce(Run.phase_started_at, Run.started_at))
+    # also as a finished production export. Whether the latest pass stopped is what the engine wrote when
+    # it ended it (``counts["stopped_on_error"]``): a time comparison with the pass's phase start is not —
+    # the last phase ("finishing") starts after the stop.
     for run in db.session.execute(select(Run).where(
-            Run.mode == "production", Run.finished_at >= since, ~stopped_this_pass.exists(),
+            Run.mode == "production", Run.finished_at >= since,
             Run.status.in_([RunStatus.EXPORTED.value, RunStatus.PARTIALLY_PROCESSED.value]))).scalars():
+        if (run.counts or {}).get("stopped_on_error"):
+            continue
         found.append(("production_finished", f"production_finished:{run.id}:{run.export_passes}", run.profile_id,
                       run.id, run.finished_at, {}))
     for stop in db.session.execute(select(SyncStop).where(SyncStop.stopped_at >= since)).scalars():

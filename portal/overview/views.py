@@ -95,7 +95,7 @@ def download():
                 writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
                                  "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                                  run.window_start.isoformat(), run.window_end.isoformat(),
-                                 run.record_count, (run.counts or {}).get("errors", 0), neutralise(who_started(run, starts.get(run.id))),
+                                 run.record_count, run.error_total, neutralise(who_started(run, starts.get(run.id))),
                                  "" if run.never_ran else _iso(run.started_at), _iso(run.completed_at),
                                  _iso(run.cancelled_at), _iso(run.failed_at)])
             yield out.getvalue()

@@ -54,9 +54,31 @@
       parts.dialog.close();
     }
   });
+  // A dialog whose form says data-save-on-close (Prepared data) keeps what was changed in it when it is
+  // closed with Escape, as its Close button does: Escape presses that button when something changed.
+  // (The Close button, not a plain submit: htmx would send the last button focused, e.g. Export.)
+  function unsavedCloseButton(parts) {
+    var form = parts.body.querySelector("form[data-save-on-close]");
+    if (!form) { return null; }
+    var changed = Array.prototype.some.call(form.querySelectorAll("input[type=checkbox]"), function (box) {
+      return box.checked !== box.defaultChecked;
+    });
+    return changed ? form.querySelector("button[value=close]") : null;
+  }
+  document.addEventListener("cancel", function (event) {
+    var parts = dialogParts();
+    if (!parts || event.target !== parts.dialog) { return; }
+    var button = unsavedCloseButton(parts);
+    if (button && event.cancelable) {
+      event.preventDefault();   // stays open while it saves; the answer opens the run page (or Scenarios)
+      button.click();
+    }
+  }, true);
   document.addEventListener("close", function (event) {
     var parts = dialogParts();
     if (parts && event.target === parts.dialog) {
+      var button = unsavedCloseButton(parts);
+      if (button) { button.click(); return; }   // Escape that could not be held back: save all the same
       parts.body.innerHTML = "";
       if (opener && document.body.contains(opener)) { opener.focus(); }
       opener = null;

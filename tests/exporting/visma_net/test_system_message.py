@@ -8,6 +8,8 @@ from portal.exporting.providers.visma_net import stop_state
 from portal.exporting.report import report
 from portal.models.audit import AuditEntry
 
+from tests.notifications.conftest import smtp  # noqa: F401  (fixture)
+
 from .conftest import WINDOW, companies, documents, execute, faults, payments, records, rows, run_now
 
 MESSAGE = "Payment method 'CASH' is not active for branch MAIN. <Activate> it under Payment methods."
@@ -176,3 +178,125 @@ def test_a_resume_that_cannot_go_on_changes_nothing(sctx):
         raise AssertionError("the stop was lifted twice")
     assert db.session.execute(db.select(db.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "run.resume")).scalar() == 1
+
+
+def _cancel(client, auth, rid):
+    return client.post(f"/runs/{rid}/cancel", follow_redirects=True,
+                       data={"csrf_token": auth.csrf_token(f"/runs/{rid}"), "confirmed": "yes"})
+
+
+def test_cancelling_the_stopped_export_ends_the_stop(vctx):
+    """A stopped export cancelled: nothing is left to resume, so the system message (with Resume) goes,
+    the run's history says who ended the stop by cancelling, and production runs are no longer refused."""
+    from portal.exporting import services
+    pid, rid = _stopped(vctx)
+    client, auth = _login(vctx.app, "staff")
+    assert "System message" in client.get("/").get_data(as_text=True)
+    page = _cancel(client, auth, rid).get_data(as_text=True)
+    assert "The export was cancelled." in page
+    db.session.expire_all()
+    assert stop_state(pid) is None
+    for path in ("/", f"/profiles/{pid}", "/profiles/"):
+        assert "System message" not in client.get(path).get_data(as_text=True), path
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    history = page[page.index('id="sync-history"'):]
+    history = history[:history.index("</table>")]
+    assert MESSAGE in history and "Cancelled the export: the sync no longer waits for Resume." in history
+    assert "Resumed the sync" not in history
+    assert any(i["message"].endswith("cancelled the export: the sync stopped at record R000002 no longer waits "
+                                     "for Resume.") for i in report(rid, locale="en")["items"])
+    # The next production export is not refused: it prepares the source again.
+    run = services.start_run(pid, mode="production", **WINDOW)
+    assert run.status in ("queued", "preparing")
+    # Resume now says the sync has not stopped, rather than that it goes on.
+    answer = client.post(f"/profiles/{pid}/sync/resume", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}")})
+    text = answer.get_data(as_text=True)
+    assert "The sync of this export profile has not stopped." in text and "goes on" not in text
+
+
+def test_rolling_back_the_stopped_export_ends_the_stop(sctx):
+    from portal.exporting import services
+    pid, rid = _stopped(sctx)
+    services.roll_back(rid)
+    db.session.expire_all()
+    assert stop_state(pid) is None
+    client, _auth = _login(sctx.app, "staff")
+    assert "System message" not in client.get("/").get_data(as_text=True)
+    page = html.unescape(client.get(f"/runs/{rid}").get_data(as_text=True))
+    assert "Rolled back the export: the sync no longer waits for Resume." in page
+
+
+def test_resume_with_no_export_left_says_nothing_was_sent(sctx):
+    """A stop whose export cannot go on (stopped before this change: its export cancelled, the stop left
+    standing): Resume lifts it and says truthfully that nothing was sent — not that the sync goes on."""
+    from portal.models import Run
+    pid, rid = _stopped(sctx)
+    run = db.session.get(Run, rid)
+    run.status = "cancelled"          # as a cancel before this change left it: the stop stays
+    db.session.commit()
+    client, auth = _login(sctx.app, "staff")
+    answer = client.post(f"/profiles/{pid}/sync/resume", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}")})
+    text = html.unescape(answer.get_data(as_text=True))
+    assert "goes on from the rejected record" not in text
+    assert "is no longer stopped, but its stopped export cannot go on: nothing was sent." in text
+    assert "System message" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_stopped_pass_sends_one_mail_that_says_it_stopped(vctx, smtp):
+    """A real stop (Visma.net rejects a payment): the pass's last phase begins after the stop, yet the
+    pass is told once — "Sync stopped" — also to those who only asked for finished production exports;
+    the pass that Resume then finishes says it finished."""
+    from portal.exporting import services
+    from portal.notifications import services as notifications
+    from tests.notifications.conftest import use_smtp
+    from tests.notifications.test_outbox import _user
+    use_smtp(vctx.app, smtp)
+    notifications.set_subscriptions(_user("both@example.com", "en"), None, ["production_finished", "sync_stopped"])
+    notifications.set_subscriptions(_user("finished@example.com", "en"), None, ["production_finished"])
+    pid, rid = _stopped(vctx)
+    notifications.tick()
+    assert sorted((m["to"], m["subject"]) for m in smtp.received()) == [
+        ("both@example.com", "Sync stopped: payments"), ("finished@example.com", "Sync stopped: payments")]
+    services.resume_sync(pid)
+    assert execute(rid).status == "exported"
+    notifications.tick()
+    finished = sorted((m["to"], m["subject"]) for m in smtp.received() if "finished" in m["subject"])
+    assert finished == [("both@example.com", "Production export finished: payments"),
+                        ("finished@example.com", "Production export finished: payments")]
+
+
+def test_a_corrected_source_is_sent_by_cancelling_and_preparing_again(vctx):
+    """Visma.net rejects payment type NOPE and the sync stops; the source is corrected to CARD. The system
+    message says that Resume sends the prepared data (NOPE again) and how to send the corrected source:
+    cancel the stopped export (its link) and prepare again — which sends CARD."""
+    from portal.models import Payment
+    zorg, _thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg)
+    made = payments(zorg, 4, types=("CARD", "CARD", "NOPE", "CARD"))
+    db.session.commit()
+    profile = vctx.profile("payments")
+    pid = profile.id
+    stopped = run_now(profile, **WINDOW)
+    rid = stopped.id
+    assert stopped.status == "partially_processed" and stop_state(pid).record_key.endswith("R000002")
+    db.session.get(Payment, made[2].id).payment_type = "CARD"       # the source corrected
+    db.session.commit()
+    client, auth = _login(vctx.app, "staff")
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    assert (f"Resume sends the prepared data of export {rid} from the rejected record on, as it was prepared: "
+            "a correction made in the source since then is not in it.") in page
+    assert f"To send the corrected source, cancel export {rid}" in page
+    assert f'href="/runs/{rid}/cancel?next=' in page and f"Cancel export {rid}" in page
+    confirm = client.get(f"/runs/{rid}/cancel?next=/").get_data(as_text=True)
+    assert "confirmed" in confirm
+    answer = client.post(f"/runs/{rid}/cancel", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token("/"), "confirmed": "yes", "next": "/"})
+    assert "System message" not in answer.get_data(as_text=True)
+    again = run_now(db.session.get(type(profile), pid), **WINDOW)
+    assert again.status == "exported", again.error_reason
+    sent = {body["paymentRef"]["value"].split("~")[0]: body for _k, _n, body in records("customerPayment")}
+    assert len(sent) == 4
+    assert [body["paymentMethod"]["value"] for ref, body in sent.items() if ref.endswith("R000002")] == ["CARD"]
