@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "reasons_0001"
-down_revision = "sqlitefk_0001"
+down_revision = "stopend_0001"
 branch_labels = None
 depends_on = None
 
