@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "profilename_0001"
-down_revision = "stopend_0001"
+down_revision = "mail_language_0001"
 branch_labels = None
 depends_on = None
 

@@ -71,6 +71,14 @@ def end_session(user, token):
 
 
 
+def note_browser_locale(user, locale):
+    """The language the portal used for a user on "Browser language" (their own setting unset): kept for
+    their e-mails. Written only when it changed."""
+    if user.browser_locale != locale:
+        user.browser_locale = locale
+        db.session.commit()
+
+
 def remember_locale(user, locale):
     """A language the user chose (the switcher, or the sign-in page) becomes their setting."""
     user.locale = locale

@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, or_, select, update
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import ReportItem, Run, RunAttempt, RunFile, RunStatus, Severity, WORKING_STATUSES
-from .messages import report_message
+from .messages import REPORT_MESSAGES, stored_message, stored_text
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,11 @@ def give_up(run, last_seen, now, stale_before=None):
     if retry:
         values = dict(status=RunStatus.QUEUED.value, phase=None, updated_at=now)
     else:
+        message = stored_message(REPORT_MESSAGES["attempts_exhausted"], {"attempts": used})
         with force_locale(locale):
-            reason = report_message("attempts_exhausted", {"attempts": used})
-        values = dict(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None,
-                      updated_at=now)
+            reason = stored_text(message)
+        values = dict(status=RunStatus.FAILED.value, error_reason=reason, error_message=message, finished_at=now,
+                      phase=None, updated_at=now)
     changed = db.session.execute(update(Run).where(*conditions).values(**values)
                                  .execution_options(synchronize_session=False)).rowcount
     if changed != 1:

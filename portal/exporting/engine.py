@@ -135,6 +135,8 @@ def prepare(run, progress):
     # A retried job starts from a clean slate.
     db.session.execute(delete(PreparedRow).where(PreparedRow.run_id == run_id))
     db.session.execute(delete(ReportItem).where(ReportItem.run_id == run_id))
+    # What concerns the whole run (Visma.net: the account is not authorised) is said first.
+    _add_items(run_id, provider_cls.run_issues(profile, run.mode))
     dialect = db.session.connection().dialect.name
     # Incremental runs read only what changed since the ledger's entries were prepared (``changes``):
     # the watermark first, then the source, kept to what may have changed, before the dispatch.

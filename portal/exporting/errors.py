@@ -5,6 +5,7 @@ Views show ``str(error)`` (rendered in the current locale); the API may use ``er
 from flask_babel import lazy_gettext as _l
 
 from ..i18n import wall_clock_text
+from .messages import stored_message
 
 
 class ExportError(Exception):
@@ -26,6 +27,10 @@ class ExportError(Exception):
     def __str__(self):
         return self.render()
 
+    def stored(self):
+        """The message and its parameters as JSON, to be shown later in the reader's language."""
+        return stored_message(self.message, self.params)
+
 
 class NonexistentTime(ExportError):
     """*Run at* in the hour the clocks skip for daylight saving time. It carries its code and parameters —
@@ -42,6 +47,9 @@ class NonexistentTime(ExportError):
 
     def render(self):
         return str(self.message) % {**self.params, "time": wall_clock_text(self.params["time"])}
+
+    def stored(self):
+        return stored_message(self.message, {**self.params, "time": {"wall_clock": self.params["time"]}})
 
 
 class IllegalTransition(ExportError):

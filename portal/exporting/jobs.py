@@ -27,7 +27,7 @@ from ..queue import queue, redis_connection
 from . import attempts, engine
 from .errors import ExportError, TransientError
 from .formats import FormatError
-from .messages import attempts_ran_out, temporary_problem
+from .messages import stored_message, stored_text, temporary_reason, verbatim
 from .states import transition
 
 log = logging.getLogger(__name__)
@@ -205,13 +205,15 @@ def _transient_db_error(exc):
 
 
 def _reason(exc):
-    """A reason a person can read, in the run's locale: our own errors' messages, Visma.net's refusal.
-    A temporary error's reason is ``_temporary``'s, an unexpected error's ``_unexpected``'s."""
-    if isinstance(exc, FormatError):
-        return exc.message[:500]
+    """Why a run stopped, as a stored message (``messages.stored_message``) that every reader sees in
+    their own language: our own errors' messages with their parameters; Visma.net's own words (a refusal
+    the user can act on) verbatim. A temporary error's reason is ``_temporary``'s, an unexpected error's
+    ``_unexpected``'s."""
+    if isinstance(exc, (FormatError, ExportError)):
+        return exc.stored()
     if isinstance(exc, VismaNetError):       # Visma.net's own words (a refusal the user can act on), verbatim
-        return f"Visma.net: {exc}"[:500]
-    return str(exc)[:500]
+        return verbatim(f"Visma.net: {exc}"[:500])
+    return verbatim(str(exc)[:500])
 
 
 def _temporary(exc, run_id, number):
@@ -235,10 +237,18 @@ UNEXPECTED = _l("An unexpected error stopped this export. The portal's log has t
 
 
 def _unexpected(exc, run_id):
-    """The reason of a run an unexpected error (a bug, a database refusal) stopped: a message in the run's
-    locale for the people who read it; the exception itself, with its traceback, goes to the log."""
+    """The reason of a run an unexpected error (a bug, a database refusal) stopped: a message for the
+    people who read it; the exception itself, with its traceback, goes to the log."""
     log.error("run %s: unexpected error", run_id, exc_info=(type(exc), exc, exc.__traceback__))
-    return str(UNEXPECTED % {"run": run_id})
+    return stored_message(UNEXPECTED, {"run": run_id})
+
+
+def reason_fields(reason):
+    """A run's reason as its two columns: the text in the current locale (the run's, while the worker
+    runs it: for the log and the attempts' history) and the stored message every reader sees in their
+    own language (``Run.reason_text``)."""
+    message = stored_message(reason)
+    return stored_text(message)[:500], message
 
 
 def _retry_or_fail(run_id, exc, number):
@@ -254,11 +264,11 @@ def _retry_or_fail(run_id, exc, number):
     problem = _temporary(exc, run_id, number)
     if used >= limit:
         # The report item keeps the problem's code: each reader reads it in their own language.
-        fail_run(run_id, attempts_ran_out(problem, run_id, used), code="temporary_error_failed", attempt=number,
+        fail_run(run_id, temporary_reason(problem, run_id, used), code="temporary_error_failed", attempt=number,
                  params={"problem": problem, "run": run_id, "attempts": used})
         return "failed"
     transition(run, RunStatus.QUEUED)
-    run.error_reason = temporary_problem(problem, run_id)
+    run.error_reason, run.error_message = reason_fields(temporary_reason(problem, run_id))
     run.phase = None
     attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason)
     # The report says it in its reader's language: the problem's code, not its words.
@@ -275,19 +285,22 @@ def _retry_or_fail(run_id, exc, number):
 
 def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attempt=None, params=None):
     """Fail a run that is still working (compare-and-set; with ``attempt``, only while that attempt is
-    the run's), with its reason and a report item (``code`` with ``params``, by default the reason);
-    the attempt ends as failed."""
+    the run's), with its reason (a stored message, or text) and a report item (``code`` with ``params``,
+    by default the reason); the attempt ends as failed."""
     now = utcnow()
+    reason, message = reason_fields(reason)
     conditions = [Run.id == run_id, Run.status.in_([s.value for s in statuses])]
     if attempt is not None:
         conditions.append(Run.attempts == attempt)
     changed = db.session.execute(
         update(Run).where(*conditions)
-        .values(status=RunStatus.FAILED.value, error_reason=reason, finished_at=now, phase=None, updated_at=now)
+        .values(status=RunStatus.FAILED.value, error_reason=reason, error_message=message, finished_at=now,
+                phase=None, updated_at=now)
     ).rowcount
     if changed:
-        db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": Severity.ERROR, "code": code,
-                                                 "params": params or {"reason": reason}, "created_at": now}])
+        db.session.execute(insert(ReportItem), [{
+            "run_id": run_id, "severity": Severity.ERROR, "code": code,
+            "params": params or {"reason": reason, "reason_message": message}, "created_at": now}])
         if attempt is not None:
             attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
     db.session.commit()

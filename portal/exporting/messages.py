@@ -2,13 +2,19 @@
 
 Report items store a code and parameters; they are rendered here in whatever locale is active, so a
 report can be shown in any language (the worker forces the starter's locale).
+
+A reason kept for later (a failed run's, a skipped scheduled start's) is stored the same way: as a
+*stored message* (``stored_message``: the message's English source text and its parameters), rendered
+when it is read (``stored_text``) in the reader's language, with numbers and dates in the reader's
+locale — never as text in the language of whoever happened to start the run.
 """
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_date, format_decimal, lazy_gettext as _l, ngettext, pgettext
+from flask_babel import force_locale, format_date, format_decimal, gettext, lazy_gettext as _l, ngettext, pgettext
+from flask_babel.speaklater import LazyString
 
-from ..i18n import time_range_text
+from ..i18n import Formats, time_range_text, wall_clock_text
 
 STATUS_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -95,6 +101,13 @@ REPORT_MESSAGES = {
                       "nothing from it was recorded. Start it again."),
     "visma_not_mapped": _l("%(company)s is not mapped to a Visma.net branch in the integration account: record "
                            "%(record)s is not sent."),
+    "visma_account_not_authorised": _l(
+        "Integration account %(account)s is not authorised at Visma.net: no record can be sent through it, and "
+        "its administrations cannot be mapped to Visma.net branches until it is. Authorise it under Integration "
+        "accounts → %(account)s → Authorise."),
+    "visma_account_reauthorise": _l(
+        "Visma.net no longer accepts the authorisation of integration account %(account)s: no record can be sent "
+        "through it. Authorise it again under Integration accounts → %(account)s → Re-authorise."),
     "visma_invalid_document": _l("The document for record %(record)s does not match Visma.net's API description: "
                                  "%(problem)s"),
     "sync_stopped": _l("The sync has stopped until the problem is solved: Visma.net rejected record %(record)s. "
@@ -129,6 +142,15 @@ TEMPORARY_PROBLEMS = {
 def temporary_problem(problem, run_id):
     """What a temporary error was, in the current locale (an unknown ``problem``: the generic words)."""
     return str(TEMPORARY_PROBLEMS.get(problem) or TEMPORARY_PROBLEMS["unknown"]) % {"run": run_id}
+
+
+def temporary_reason(problem, run_id, attempts=None):
+    """A run's reason after a temporary error (with ``attempts``: once they ran out), as a stored message
+    (``stored_text`` words it in the reader's language, as ``temporary_problem``/``attempts_ran_out``)."""
+    message = {"temporary": problem, "run": run_id}
+    if attempts is not None:
+        message["attempts"] = attempts
+    return message
 
 
 def attempts_ran_out(problem, run_id, attempts):
@@ -180,8 +202,13 @@ def report_record(code, params, record_key):
 
 
 def _localised(params):
-    """The parameters as the reader's locale writes them: amounts and counts with its separators."""
+    """The parameters as the reader's locale writes them: amounts and counts with its separators; a
+    stored message (``<name>_message``, see ``stored_message``) in the reader's language instead of the
+    text ``<name>`` that was written when the item was made."""
     shown = dict(params or {})
+    for name in [n for n in shown if n.endswith("_message")]:
+        if isinstance(shown[name], dict):
+            shown[name[:-len("_message")]] = stored_text(shown.pop(name))
     for name in AMOUNT_PARAMS:
         if name in shown:
             try:
@@ -217,6 +244,13 @@ def _render(code, params):
     return str(REPORT_MESSAGES[code]) % _localised(params)
 
 
+def lazy_report_message(code, **params):
+    """A report message with its parameters as a lazy string: worded in the locale of the moment it is
+    shown, and stored as its message (``stored_message``) when it is a parameter of an error's."""
+    message = REPORT_MESSAGES[code]
+    return LazyString(message._func, *message._args, **params)
+
+
 def report_message(code, params):
     if code not in REPORT_MESSAGES and code not in PLURAL_REPORT_MESSAGES:
         return code
@@ -227,3 +261,113 @@ def report_message(code, params):
         from flask_babel import force_locale
         with force_locale("en"):
             return _render(code, params)
+
+
+# --- stored messages -------------------------------------------------------------------------------------
+#
+# {"msgid": English source text, "params": {...}} (gettext), with "context" (pgettext) or "plural" and "n"
+# (ngettext); {"text": ...} for words that are not ours to translate (a provider's, verbatim). A parameter
+# is JSON: a nested stored message (a lazy label), {"decimal": "2323.30"} (shown with the reader's
+# separators and as many decimals), {"date": ISO} or {"datetime": ISO (UTC)} (the reader's date format),
+# {"wall_clock": "YYYY-MM-DDTHH:MM"} (a time as entered). ``temporary_reason`` has a form of its own.
+
+
+def stored_message(message, params=None):
+    """``message`` (a lazy translatable string, or text that is not ours) with ``params``, as JSON that
+    ``stored_text`` renders later in any language."""
+    params = {name: _stored_param(value) for name, value in (params or {}).items()}
+    if isinstance(message, LazyString):
+        name, args = getattr(message._func, "__name__", ""), message._args
+        params.update({k: _stored_param(v) for k, v in (message._kwargs or {}).items()})
+        if name == "gettext" and len(args) == 1:
+            return {"msgid": args[0], "params": params}
+        if name == "pgettext" and len(args) == 2:
+            return {"context": args[0], "msgid": args[1], "params": params}
+        if name == "ngettext" and len(args) == 3:
+            return {"msgid": args[0], "plural": args[1], "n": args[2], "params": params}
+        message = str(message)
+    if isinstance(message, dict):       # stored already
+        return message
+    text = str(message)                 # text that is not ours to translate: kept as it is
+    try:
+        return {"text": text % {k: _shown(v) for k, v in params.items()} if params else text}
+    except (KeyError, TypeError, ValueError):
+        return {"text": text}
+
+
+def verbatim(text):
+    """Words that are not ours (a provider's message): stored as they are, shown as they are."""
+    return {"text": str(text)}
+
+
+def _stored_param(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, datetime):
+        return {"datetime": (value.replace(tzinfo=None) if value.tzinfo is None else
+                             value.astimezone(timezone.utc).replace(tzinfo=None)).isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, (LazyString, dict)):
+        return stored_message(value)
+    return str(value)
+
+
+def _shown(value):
+    """A stored parameter as the reader's locale writes it."""
+    if not isinstance(value, dict):
+        return value
+    if "decimal" in value:
+        try:
+            number = Decimal(value["decimal"])
+        except (InvalidOperation, TypeError, ValueError):
+            return str(value["decimal"])
+        places = max(0, -number.as_tuple().exponent) if number.is_finite() else 0
+        return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
+    if "wall_clock" in value:       # a time as entered in the organisation's zone (``i18n.wall_clock_text``)
+        return wall_clock_text(value["wall_clock"])
+    if "datetime" in value or "date" in value:
+        try:
+            if "datetime" in value:
+                return Formats().datetime(datetime.fromisoformat(value["datetime"]))
+            return Formats().date(date.fromisoformat(value["date"]))
+        except (TypeError, ValueError):
+            return str(value.get("datetime") or value.get("date"))
+    return stored_text(value)
+
+
+def _translated(message, params):
+    # Variables, not subscripts, in the calls: the extractor would take a literal key for a message.
+    msgid, plural, context = message["msgid"], message.get("plural"), message.get("context")
+    if plural is not None:
+        return ngettext(msgid, plural, int(message.get("n") or 0), **params)
+    text = pgettext(context, msgid) if context is not None else gettext(msgid)
+    return text % params if params else text
+
+
+def stored_text(message):
+    """A stored message in the current locale. Text (a reason stored before messages were stored, or
+    words that are not ours) is shown as it is; a translation with a broken placeholder falls back to
+    the English text."""
+    if message is None:
+        return ""
+    if not isinstance(message, dict):
+        return str(message)
+    if "temporary" in message:           # ``temporary_reason``
+        if message.get("attempts") is not None:
+            return attempts_ran_out(message["temporary"], message.get("run"), int(message["attempts"]))
+        return temporary_problem(message["temporary"], message.get("run"))
+    if "msgid" not in message:
+        return str(message.get("text", ""))
+    params = {name: _shown(value) for name, value in (message.get("params") or {}).items()}
+    try:
+        return _translated(message, params)
+    except (KeyError, TypeError, ValueError):
+        try:
+            with force_locale("en"):
+                return _translated(message, {name: _shown(value) for name, value in
+                                             (message.get("params") or {}).items()})
+        except (KeyError, TypeError, ValueError):
+            return str(message["msgid"])

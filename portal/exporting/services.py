@@ -328,7 +328,7 @@ def _queue_export(run, *, skip_headers=None, user=None):
     run.operation = Operation.EXPORT.value
     if skip_headers is not None:
         run.params = dict(run.params, skip_headers=bool(skip_headers))
-    run.error_reason = None
+    run.error_reason = run.error_message = None
     audit.record(user, "run.start", run, mode=run.mode, operation=Operation.EXPORT.value,
                  window_start=run.window_start, window_end=run.window_end)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import column_property
 
 from ..extensions import db
 from ..exporting.errors import ExportError
-from ..exporting.messages import status_label
+from ..exporting.messages import status_label, stored_text
 from ..exporting.states import (  # noqa: F401  (re-exported: the statuses belong with the run)
     ACTIVE_STATUSES, CANCELLABLE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus,
     can_become,
@@ -121,7 +121,11 @@ class Run(db.Model):
     job_id = db.Column(db.String(80), nullable=True)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     export_passes = db.Column(db.Integer, nullable=False, default=0)
+    # Why it failed: ``error_message`` the stored message (``exporting.messages.stored_message``) each
+    # reader sees in their own language; ``error_reason`` its text as written then (the run's language;
+    # the only one of runs that failed before messages were stored). Show ``reason_text``.
     error_reason = db.Column(db.Text, nullable=True)
+    error_message = db.Column(db.JSON, nullable=True)
     locale = db.Column(db.String(8), nullable=False, default="en")
     # The change-marker watermark its prepare took (``exporting.changes``): what it delivers is recorded
     # in the ledger with it, so that a later incremental run reads only records changed since.
@@ -145,6 +149,14 @@ class Run(db.Model):
     @property
     def is_production(self):
         return self.mode == RunMode.PRODUCTION.value
+
+    @property
+    def reason_text(self):
+        """Why it failed (or is tried again), in the current locale; a run that failed before reasons
+        were stored as messages shows the text it has."""
+        if self.error_message:
+            return stored_text(self.error_message)
+        return self.error_reason or ""
 
     @property
     def has_errors(self):

@@ -45,7 +45,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     # Comma-separated Permission values; small and read on every request with the user row.
     permissions_text = db.Column("permissions", db.String(255), nullable=False, default="")
-    locale = db.Column(db.String(8), nullable=True)
+    locale = db.Column(db.String(8), nullable=True)            # None: "Browser language"
+    # With "Browser language": the language the portal last used for the user (their browser's, or the one
+    # chosen for the session), so that their e-mails come in it too (``notifications.mail_language``).
+    browser_locale = db.Column(db.String(8), nullable=True)
     active = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped when the password changes or the user is deactivated: old sessions stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)

@@ -17,6 +17,7 @@ from flask_mailman import EmailMessage, Mail
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..exporting.messages import stored_text
 from ..extensions import db
 from ..i18n import babel_locale
 from ..models import Permission, User, utcnow
@@ -125,7 +126,7 @@ def _events(since):
     for run in db.session.execute(select(Run).where(
             Run.status == RunStatus.FAILED.value, Run.finished_at >= since)).scalars():
         found.append(("run_failed", f"run_failed:{run.id}", run.profile_id, run.id, run.finished_at,
-                      {"reason": run.error_reason or ""}))
+                      _reason_params(run.error_reason, run.error_message)))
     # A pass that ended because the sync stopped is told once, by the stop's mail ("Sync stopped"), not
     # also as a finished production export. Whether the latest pass stopped is what the engine wrote when
     # it ended it (``counts["stopped_on_error"]``): a time comparison with the pass's phase start is not —
@@ -144,8 +145,18 @@ def _events(since):
             ScheduleStart.state == "skipped", ScheduleStart.created_at >= since)).all():
         found.append(("schedule_skipped", f"schedule_skipped:{start.id}", schedule.profile_id, None,
                       start.created_at, {"schedule_id": schedule.id, "due_at": start.due_at.isoformat(),
-                                         "code": start.code or "", "reason": start.reason or ""}))
+                                         "code": start.code or "",
+                                         **_reason_params(start.reason, start.reason_message)}))
     return found
+
+
+def _reason_params(text, message):
+    """An event's reason: the stored message, which each mail renders in its recipient's language, and
+    the text as written then (all an event from before messages were stored has)."""
+    params = {"reason": text or ""}
+    if message:
+        params["reason_message"] = message
+    return params
 
 
 # Who hears of an event: its own subscribers, and for a stopped sync of a run also those who asked to hear
@@ -198,14 +209,24 @@ def _run_link(run_id):
     return f"{current_app.config.get('PORTAL_BASE_URL', '').rstrip('/')}/runs/{run_id}"
 
 
+def mail_language(user):
+    """The language of a user's mails: their setting; on "Browser language", the one the portal last used
+    for them (``User.browser_locale``, noted on every page they open); else the portal's default."""
+    languages = current_app.config["LANGUAGES"]
+    if user.locale in languages:
+        return user.locale
+    if user.browser_locale in languages:
+        return user.browser_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def render_mail(notification, user):
     """(subject, body) in the recipient's own language, with the run's facts and a link to it."""
-    locale = user.locale if user.locale in current_app.config["LANGUAGES"] else \
-        current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = mail_language(user)
     context = {"notification": notification, "user": user, "profile": notification.profile,
                "run": db.session.get(Run, notification.run_id) if notification.run_id else None,
                "params": notification.params or {}, "base_url": current_app.config.get("PORTAL_BASE_URL", ""),
-               "due_at": None}
+               "due_at": None, "reason": None}
     if (notification.params or {}).get("due_at"):
         context["due_at"] = datetime.fromisoformat(notification.params["due_at"])
     if context["run"] is not None:
@@ -216,6 +237,9 @@ def render_mail(notification, user):
                                    f"/schedules")
     # English as the portal writes it (PORTAL_ENGLISH_LOCALE: day/month/year, 24-hour), as on the pages.
     with force_locale(babel_locale(locale)):
+        params = notification.params or {}
+        context["reason"] = stored_text(params["reason_message"]) if params.get("reason_message") else \
+            params.get("reason")
         env = current_app.jinja_env
         subject = env.get_template("notifications/mail_subject.txt").render(**context).strip()
         body = env.get_template("notifications/mail_body.txt").render(**context)

@@ -1,6 +1,6 @@
 """Thin views: the user's notification subscriptions; unread notifications on the home page, read when
 the user opens the run."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,7 +38,8 @@ def settings():
     rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None))] if may_all else []
     rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id)) for p in profiles]
     return render("notifications/settings.html", rows=rows, events=EVENTS, labels=services.EVENT_LABELS,
-                  mail=services.mail_configured())
+                  mail=services.mail_configured(), mail_language=services.mail_language(current_user),
+                  language_set=current_user.locale in current_app.config["LANGUAGES"])
 
 
 def _profiles():

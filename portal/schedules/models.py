@@ -4,6 +4,7 @@
 written by whichever worker claims the start; the others find it taken and do nothing. A start is
 ``started`` (with its run) or ``skipped`` (with the reason, e.g. a production run was still active).
 """
+from ..exporting.messages import stored_text
 from ..extensions import db
 from ..models.base import TimestampMixin, utcnow
 
@@ -41,11 +42,18 @@ class ScheduleStart(db.Model):
     run_id = db.Column(db.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True)
     state = db.Column(db.String(12), nullable=False)              # started, skipped
     code = db.Column(db.String(60), nullable=True)                # why it was skipped
-    reason = db.Column(db.Text, nullable=True)
+    reason = db.Column(db.Text, nullable=True)                    # as written then (the schedule's language)
+    reason_message = db.Column(db.JSON, nullable=True)            # shown in the reader's: ``reason_text``
     late = db.Column(db.Boolean, nullable=False, default=False)   # made up after a missed start
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     schedule = db.relationship("Schedule")
     run = db.relationship("Run")
+
+    @property
+    def reason_text(self):
+        """Why it was skipped, in the current locale (a start skipped before reasons were stored as
+        messages: the text it has)."""
+        return stored_text(self.reason_message) if self.reason_message else (self.reason or "")
 
     __table_args__ = (db.UniqueConstraint("schedule_id", "due_at", name="uq_schedule_starts_once"),)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..exporting import debtor_selection, services as engine
 from ..exporting.errors import ExportError
+from ..exporting.messages import stored_text
 from ..exporting.types import get_type
 from ..extensions import db
 from ..i18n import org_timezone
@@ -188,7 +189,7 @@ def _start_due(schedule_id, now):
     elif booking_rule == "start_day":
         booking_date = timetable.local_day_of(due, tz)
     key = f"schedule-{schedule.id}-{due:%Y%m%dT%H%M}"
-    run, code, reason = None, None, None
+    run, code, reason, message = None, None, None, None
     try:
         with force_locale(schedule.locale):
             run = engine.start_run(
@@ -198,11 +199,13 @@ def _start_due(schedule_id, now):
                 idempotency_key=key, locale=schedule.locale)
     except ExportError as exc:
         db.session.rollback()
+        code, message = exc.code, exc.stored()
         with force_locale(schedule.locale):
-            code, reason = exc.code, str(exc)
+            reason = stored_text(message)
         log.warning("schedule %s: the start at %s was skipped: %s", schedule.id, due, code)
     start = ScheduleStart(schedule_id=schedule.id, due_at=due, run_id=run.id if run else None,
-                          state="started" if run else "skipped", code=code, reason=reason, late=late)
+                          state="started" if run else "skipped", code=code, reason=reason,
+                          reason_message=message, late=late)
     db.session.add(start)
     try:
         db.session.commit()

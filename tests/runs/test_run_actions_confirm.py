@@ -130,7 +130,9 @@ def test_process_confirmation_says_now_what_the_provider_would_refuse(app, clien
     page = client.post("/scenarios/process", data={
         "csrf_token": factories.csrf_token(client), "operation": "prepare_and_export",
         "scope": "all"}).get_data(as_text=True)
-    assert "Kassa Visma cannot send to Visma.net: This integration account is not authorised at Visma.net." in page
+    assert "Kassa Visma cannot send to Visma.net: Integration account " in page
+    assert "is not authorised at Visma.net: no record can be sent through it" in page
+    assert "Authorise it under Integration accounts → " in page
     assert f'name="profiles" value="{payments["visma"]}"' not in page     # Yes does not start it
     assert f'name="profiles" value="{payments["file"]}"' in page
     assert "Yes, start 1 production export" in page and "Data sent to Visma.net stays there" not in page

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from ..messages import stored_message, stored_text
+
 COLUMN_KINDS = ("text", "int", "decimal", "date", "datetime", "bool")
 ENCODINGS = ("utf-8", "utf-8-sig")
 LINE_TERMINATORS = ("\r\n", "\n")
@@ -76,12 +78,12 @@ class FormatError(Exception):
 
     @property
     def message(self):
-        """The message in the current locale."""
-        return str(MESSAGES[self.code]) % {k: _plain(v) for k, v in self.params.items()}
+        """The message in the current locale (an amount with the locale's separators)."""
+        return stored_text(self.stored())
 
-
-def _plain(value):
-    return value if isinstance(value, (int, Decimal)) else str(value)
+    def stored(self):
+        """The message and its parameters as JSON, to be shown later in the reader's language."""
+        return stored_message(MESSAGES[self.code], self.params)
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ class Sie4Writer(FileWriter):
         for period, (balance, _refs) in sorted(self._journals.items()):
             if balance != 0:
                 raise FormatError("sie_unbalanced", company=company_name or company_code,
-                                  period=period.strftime("%Y-%m"), difference=sie_amount(abs(balance)))
+                                  period=period.strftime("%Y-%m"), difference=abs(balance).quantize(_CENT))
         with open(self.temp_path, "w", encoding=ENCODING, errors="sie_replace", newline="",
                   buffering=1 << 20) as handle:
             write = handle.write

@@ -88,6 +88,13 @@ class Provider:
         """Raise ExportError when a run of ``profile`` in ``mode`` may not start or export now."""
 
     @classmethod
+    def run_issues(cls, profile, mode):
+        """Findings about the run as a whole (``types.base.Issue``), put first in its report when it is
+        prepared, before any row's: e.g. Visma.net's integration account is not authorised, which
+        otherwise shows only as every row's "not mapped". Default: none."""
+        return []
+
+    @classmethod
     def row_checks(cls, profile, company_id, record_key):
         """The provider's row validations (``types.sql.Check``, after the type's own) for ``profile``,
         over a row whose company id and record key are the SQL expressions ``company_id`` and

@@ -41,7 +41,8 @@ from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
 from .. import sync
 from ..errors import ExportError, TransientError
-from ..messages import report_message
+from ..messages import lazy_report_message, report_message
+from ..types.base import Issue
 from ..types import sql
 from . import register
 from . import visma_payloads as payloads
@@ -104,10 +105,23 @@ class VismaNetProvider(Provider):
                                  "from Visma.net: %(system_message)s — Resume the sync once the problem is "
                                  "solved."), code="sync_stopped", name=profile.name, system_message=stop.message)
         account = db.session.get(IntegrationAccount, int((profile.options or {}).get("account_id") or 0))
+        code = _authorisation_code(account)
         problem = account_problem(account)
+        if code == "visma_account_not_authorised":
+            # Where to authorise it, too (the account page's own sentence does not say: it is that page).
+            problem = lazy_report_message(code, account=account.name)
         if problem is not None:
             raise ExportError(_l("%(name)s cannot send to Visma.net: %(problem)s"), code="account_problem",
-                              name=profile.name, problem=str(problem))
+                              name=profile.name, problem=problem)   # lazy: worded when shown
+
+    @classmethod
+    def run_issues(cls, profile, mode):
+        """An integration account that is not authorised (never, or no longer) is the report's first
+        error, with where to authorise it: in a test run too, whose rows would otherwise each say only
+        that their company is not mapped (production does not start: ``check_start``)."""
+        account = db.session.get(IntegrationAccount, parse_id((profile.options or {}).get("account_id")) or 0)
+        code = _authorisation_code(account)
+        return [Issue(Severity.ERROR, code, {"account": account.name})] if code else []
 
     @classmethod
     def row_checks(cls, profile, company_id, record_key):
@@ -733,6 +747,13 @@ def _number(kind, answer):
     if kind == "KitSpecifications" and "/KitSpecifications/" in location:
         return location.split("/KitSpecifications/", 1)[1]
     return answer.resource_id
+
+
+def _authorisation_code(account):
+    """The report code of an account that cannot send for want of an authorisation, or None."""
+    if account is None or account.is_authorised:
+        return None
+    return "visma_account_reauthorise" if account.needs_reauthorisation else "visma_account_not_authorised"
 
 
 def _reauthorise(account, exc):
