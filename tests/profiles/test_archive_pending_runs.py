@@ -42,9 +42,9 @@ def test_archiving_cancels_the_exports_that_have_not_started_and_says_so_first(s
     app, client, ids = site
     url = f"/profiles/{ids['profile']}/archive"
     page = client.get(url).get_data(as_text=True)
-    assert "Its 2 exports that have not started yet (scheduled or queued) are cancelled: they will not run." in page
+    assert "Its 2 exports that are still waiting to start (scheduled or queued) are cancelled." in page
     dutch = client.get(url, headers={"Accept-Language": "nl"}).get_data(as_text=True)
-    assert "De 2 exports die nog niet zijn begonnen (ingepland of in wachtrij) worden geannuleerd" in dutch
+    assert "De 2 exports die nog wachten om te beginnen (ingepland of in wachtrij) worden geannuleerd" in dutch
     token = factories.csrf_token(client, f"/profiles/{ids['profile']}/edit")
     done = client.post(url, data={"csrf_token": token, "confirmed": "yes"}, follow_redirects=True)
     assert "Its 2 exports that had not started were cancelled." in done.get_data(as_text=True)
@@ -68,7 +68,7 @@ def test_a_profile_without_pending_exports_says_nothing_about_cancelling(site):
         for key in ("later", "queued"):
             services.cancel_run(ids[key])
     page = client.get(f"/profiles/{ids['profile']}/archive").get_data(as_text=True)
-    assert "have not started" not in page and "has not started" not in page
+    assert "waiting to start" not in page
 
 
 def test_the_job_of_an_archived_profile_refuses_to_run(site):
@@ -80,7 +80,8 @@ def test_the_job_of_an_archived_profile_refuses_to_run(site):
         assert factories.execute(ids["queued"]) == "archived"
         run = db.session.get(Run, ids["queued"])
         assert run.status == "failed" and run.attempts == 0
-        assert run.error_reason == "The export profile Kassabetalingen is archived: this export was not run."
+        assert run.error_reason == ("The export profile Kassabetalingen is archived: this export was refused and "
+                                    "nothing was exported.")
         assert queries.run_files(run.id) == []
         assert factories.execute(ids["queued"]) == "skipped"      # a second job changes nothing
         assert db.session.execute(db.select(db.func.count()).select_from(ReportItem)
