@@ -176,10 +176,26 @@ def delete_profile(profile_id, *, user=None):
     return "deleted"
 
 
+MAX_PROFILE_NAME = 120      # export_profiles.name
+MAX_DESCRIPTION = 200       # an invoice export's description (Visma.net's invoice text takes 255 with the reference)
+
+
+def check_description(value):
+    """An export's description, stripped; a longer one is refused, never cut (also for schedules)."""
+    text = str(value).strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise ExportError(_l("A description can have at most %(max)d characters."), code="description_too_long",
+                          max=MAX_DESCRIPTION)
+    return text
+
+
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
     name = (name or "").strip()
     if not name:
         raise ExportError(_l("Give the export profile a name."), code="name_required")
+    if len(name) > MAX_PROFILE_NAME:
+        raise ExportError(_l("A name can have at most %(max)d characters."), code="name_too_long",
+                          max=MAX_PROFILE_NAME)
     export_type_obj = get_type(export_type)
     provider_cls = get_provider(provider)
     if sync_type not in {s.value for s in SyncType}:
@@ -253,7 +269,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if "booking_date" in params:
         params["booking_date"] = _as_date(params["booking_date"], "booking_date").isoformat()
     if "description" in params:
-        params["description"] = str(params["description"]).strip()[:200]
+        params["description"] = check_description(params["description"])
     if "debtor_numbers" in params:
         params["debtor_numbers"] = _check_debtors(params["debtor_numbers"], profile.company_id)
     if skip_headers is not None:

@@ -18,7 +18,7 @@ READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 MANAGERS = (Permission.MANAGE_EXPORTS,)
 
 # The engine's error codes → the form field they are about.
-ERROR_FIELDS = {"name_required": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
+ERROR_FIELDS = {"name_required": "name", "name_too_long": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
                 "unknown_sync_type": "sync_type", "unknown_company": "company_id", "unknown_window": "default_window",
                 "unknown_format": "format", "format_not_available": "format",
                 "account_required": "account_id", "item_classes_required": "item_class_stock"}

@@ -14,6 +14,7 @@ def init_app(app):
     from ..models import Permission
     app.register_blueprint(bp)
     app.jinja_env.globals["sync_stops"] = views.sync_stops
+    app.jinja_env.globals["skip_reason_max"] = views.visma_net.SKIP_REASON_MAX
     app.jinja_env.globals["value_text"] = cells.cell
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],
                         _l("Prepare, export and roll back several export profiles at once."), order=20)

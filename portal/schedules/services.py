@@ -75,7 +75,7 @@ def _check(profile, *, frequency, hour, minute, weekday, day, window, mode, para
         clean["booking_date_rule"] = rule_name
     description = ((params or {}).get("description") or "").strip()
     if description and "description" in accepted:
-        clean["description"] = description[:200]
+        clean["description"] = engine.check_description(description)
     debtors = (params or {}).get("debtor_numbers")
     if debtors and "debtor_numbers" in accepted:
         clean["debtor_numbers"] = engine._check_debtors(debtors, profile.company_id)
