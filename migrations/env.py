@@ -96,14 +96,51 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _foreign_keys(connection, False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _report_dangling_references(connection)
+        finally:
+            if sqlite:
+                _foreign_keys(connection, True)
+
+
+def _foreign_keys(connection, on):
+    """SQLite: foreign keys enforced or not on ``connection`` (the portal's connections enforce them,
+    ``portal/extensions.py``). Off while migrating: batch mode copies a table, drops the original and
+    renames the copy, and with the keys enforced dropping a table that others point at would delete their
+    rows (ON DELETE CASCADE), empty their references (SET NULL) or fail — Alembic's "Dealing with
+    Referencing Foreign Keys". The pragma does nothing inside a transaction: any open one ends first, and
+    the setting is read back; a connection that cannot be set is closed, not returned to the pool."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    state = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    connection.commit()
+    if bool(state) != on:
+        connection.invalidate()
+        raise RuntimeError(f"SQLite did not turn foreign keys {'on' if on else 'off'}")
+
+
+def _report_dangling_references(connection):
+    """SQLite: the rows whose foreign key points at nothing after migrating (none are expected: migration
+    sqlitefk_0001 applied the keys' ON DELETE rules to what SQLite left behind before it enforced them)."""
+    dangling = {}
+    for table, _rowid, parent, _fk in connection.exec_driver_sql("PRAGMA foreign_key_check").all():
+        dangling[(table, parent)] = dangling.get((table, parent), 0) + 1
+    connection.commit()
+    for (table, parent), count in sorted(dangling.items()):
+        logger.warning("%s: %d row(s) refer to a row of %s that does not exist", table, count, parent)
 
 
 if context.is_offline_mode():

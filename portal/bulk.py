@@ -1,13 +1,11 @@
 """Bulk loading of rows into a table: COPY on PostgreSQL, chunked executemany elsewhere.
 
-Used by ``demo seed`` and the CSV import; ``delete_with_dependents`` deletes rows with what points at them. Rows are tuples in the order of ``columns``; they are
-consumed from any iterable (a generator streams), ``chunk_size`` at a time.
+Used by ``demo seed`` and the CSV import. Rows are tuples in the order of ``columns``; they are consumed
+from any iterable (a generator streams), ``chunk_size`` at a time.
 """
 from itertools import islice
 
-from sqlalchemy import delete, insert, select, text
-
-from .extensions import db
+from sqlalchemy import insert, text
 
 CHUNK_SIZE = 5000
 
@@ -63,20 +61,3 @@ def _copy(connection, table, columns, rows):
                 copy.write_row(row)
                 count += 1
     return count
-
-
-def delete_with_dependents(table, condition, _path=()):
-    """Delete ``table``'s rows that match ``condition``, and first what points at them: the rows of every
-    table whose foreign key says ``ON DELETE CASCADE`` (deleted the same way, in turn) or ``SET NULL``. What
-    PostgreSQL does by itself; SQLite, whose foreign keys the portal does not enforce, left a deleted
-    profile's schedules, their starts and its notification settings behind. In the session's transaction."""
-    for other in db.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column.table is not table or other in _path:
-                continue
-            keys = select(fk.column).where(condition)
-            if fk.ondelete == "CASCADE":
-                delete_with_dependents(other, fk.parent.in_(keys), (*_path, table))
-            elif fk.ondelete == "SET NULL":
-                db.session.execute(other.update().where(fk.parent.in_(keys)).values({fk.parent.name: None}))
-    db.session.execute(delete(table).where(condition))

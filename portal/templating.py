@@ -59,6 +59,15 @@ def dialog_hx(method, url):
     return Markup(f' hx-{method}="{escape(url)}" hx-target="#dialog-body"')
 
 
+def choice_attrs(f, **attrs):
+    """The attributes of each radio button of a group written option by option: with the group's
+    errors, each button points at them (``choice_errors``, shown in the group's fieldset) and is invalid,
+    as the ``field`` macro does for a single field. ``attrs``: the buttons' own attributes."""
+    if f.errors:
+        attrs.update({"aria-describedby": f"{f.id}-errors", "aria-invalid": "true"})
+    return attrs
+
+
 def init_app(app):
     app.jinja_env.globals.update(
         status_label=_label(STATUS_LABELS), mode_label=_label(MODE_LABELS),
@@ -68,6 +77,6 @@ def init_app(app):
         permission_label=_label(PERMISSION_LABELS), type_label=type_label, attempt_outcome=attempt_outcome,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
         status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
-        dialog_heading=dialog_heading, dialog_hx=dialog_hx)
+        dialog_heading=dialog_heading, dialog_hx=dialog_hx, choice_attrs=choice_attrs)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timedelta"] = timedelta_filter

@@ -7,8 +7,9 @@ portal (a profile with runs is archived, not deleted: ``exporting.services.delet
 guarded nothing the code does not. Code that ever deletes runs deletes their prepared rows with them (the
 ``ON DELETE CASCADE`` the key carried).
 
-SQLite never enforced it (the portal does not turn on ``PRAGMA foreign_keys``); dropping it there would
-copy the whole table, so it stays declared there and unenforced, as before.
+SQLite never enforced it (the portal did not turn on ``PRAGMA foreign_keys``); dropping it there would
+copy the whole table, so it stayed declared there and unenforced — until sqlitefk_0001, which drops it
+there too when SQLite starts enforcing foreign keys.
 
 Revision ID: i10i_0001
 """

@@ -13,7 +13,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--size", type=click.IntRange(min=100), default=None,
               help="Rows in each large table (journal lines, invoice lines, time registrations, payments, "
                    "purchase order lines, products). Default: a realistic year.")
-@click.option("--reset", is_flag=True, help="First delete all source data (not the users), then seed anew.")
+@click.option("--reset", is_flag=True, help="First delete all source data (not the users or the companies), then seed anew.")
 def seed_command(size, reset):
     """Fill the database with demo data. Running it twice changes nothing.
 

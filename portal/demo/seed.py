@@ -630,11 +630,13 @@ def _seed_orders(context, size, purchasable, inserted, report):
 
 
 def reset():
-    """Delete every source row (not the users), so that ``seed`` can fill the tables anew."""
+    """Delete every source row, so that ``seed`` can fill the tables anew — not the users, nor the
+    companies: export profiles and the Visma.net integration's administrations point at them (their
+    foreign keys would refuse the delete, or delete the administrations with it). The seed adds the
+    demo's companies by code where missing and keeps the others."""
     with db.engine.begin() as connection:
         for model in (KitComponent, PurchaseOrderLine, PurchaseOrder, Payment, TimeRegistration, InvoiceLine,
-                      JournalLine, Product, Supplier, Employee, Debtor, CostUnit, CostCentre, Department,
-                      Company):
+                      JournalLine, Product, Supplier, Employee, Debtor, CostUnit, CostCentre, Department):
             connection.execute(model.__table__.delete())
 
 

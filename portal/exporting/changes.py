@@ -28,9 +28,10 @@ keys and markers with the current ledger's keys for the window (its range and sc
 found). A window row without a ledger entry there, or whose entry is not newer than its markers, is read
 (a record whose entry lies outside the window's range is read too: harmless, as above); a ledger entry
 without a window row is gone from the source: a removal (``record_key`` in ``changed_sources``,
-``sync.removals_found``). That is PostgreSQL's plan (a hash full join: each side read once). SQLite
-keeps two key-only anti-joins, one each way (the rows to read: a probe of the current ledger's primary key
-per window row; the removals: ``NOT IN`` the window's keys, ``sync.removals_against``): its full outer join
+``sync.removals_found``; a type whose window is a change time keeps only the keys the source lacks in its
+scope whatever the window: ``_keep_gone``). That is PostgreSQL's plan (a hash full join: each side read
+once). SQLite keeps two key-only anti-joins, one each way (the rows to read: a probe of the current
+ledger's primary key per window row; the removals: ``NOT IN`` the window's keys, ``sync.removals_against``): its full outer join
 runs the unmatched side as a scan of the whole ``ledger_current`` (every profile's, payloads included),
 and with the ledger side as a subquery it probes it by a scan per window row — measured at 1,000,000: no
 faster than the two anti-joins at best. incremental_new has no removals: one key-only anti-join against
@@ -86,7 +87,7 @@ class Changes:
     counts the rest of the window as unchanged. ``scope``: (low, high, company id, subjects) of the
     removals, for incremental_all (the ledger's records of the window: ``sync.removals_against``)."""
 
-    def __init__(self, run, sync_type, dialect, scope=None):
+    def __init__(self, run, sync_type, dialect, scope=None, outside=None):
         self.run = run
         self.profile_id = run.profile_id
         self.sync_type = sync_type
@@ -97,6 +98,9 @@ class Changes:
         self.window = None       # the unfiltered SELECT of the window (None: nothing was left out)
         self.window_count = None
         self.removals_found = False     # the removals are in ``changed_sources`` (``sync.removals_found``)
+        # A type whose window is a change time: (the source in scope whatever the window, its key as SQL). A
+        # record the window lacks is gone only when this lacks it too (``engine._outside_window``).
+        self.outside = outside
 
     def read(self, export_type, source, source_id):
         """``source`` as the run must read it (unchanged for a full run or a type without markers); the
@@ -116,6 +120,8 @@ class Changes:
         if self.sync_type == "incremental_all" and self.scope is not None and self.dialect == "postgresql":
             with self._hash_memory():
                 db.session.execute(self._one_pass(source, source_id))
+            if self.outside is not None:
+                self._keep_gone(run_id)
             self.removals_found = True
         else:
             db.session.execute(insert(ChangedSource).from_select(
@@ -162,6 +168,17 @@ class Changes:
                 known.c.source_version.is_(None),          # an entry from before change markers: read
                 known.c.source_version <= window.c.newest))   # changed since its entry was prepared: read
         return insert(ChangedSource).from_select(["run_id", "source_id", "record_key"], found)
+
+    def _keep_gone(self, run_id):
+        """A change-time window (``outside``): of the keys the one pass found without a window row, those the
+        source still has in scope left the window by a later change — not removals (nor read: the run whose
+        window holds their new change time delivers them). One semi-join, only when there are such keys."""
+        candidates = and_(ChangedSource.run_id == run_id, ChangedSource.source_id.is_(None))
+        if db.session.execute(select(literal(1)).where(candidates).limit(1)).first() is None:
+            return
+        source, key = self.outside
+        db.session.execute(delete(ChangedSource).where(
+            candidates, ChangedSource.record_key.in_(source.with_only_columns(key).where(key.is_not(None)))))
 
     def only(self, stmt, key, markers):
         """``stmt`` kept to the records an incremental run must read (module docstring). ``key``: the

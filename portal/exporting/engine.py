@@ -143,13 +143,16 @@ def prepare(run, progress):
     # Fresh statistics of the current ledger before it is joined (the last production run may have filled
     # it): finding what changed plans a join of the whole window with it.
     _analyze("ledger_current")
-    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx))
+    outside = _outside_window(export_type, ctx, dialect, provider_cls)
+    changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx),
+                              outside=outside)
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         spec.select = changed.read(export_type, spec.select, spec.source_id)
         spec.window = changed.window
         spec.removals_found = changed.removals_found
+        spec.outside = outside
         return changed.finish(_prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect,
                                                  progress))
     source = changed.read(export_type, _routed(run_id, export_type.select(ctx), export_type, provider_cls),
@@ -207,6 +210,9 @@ def prepare(run, progress):
         low, high, company_id, subjects = changed.scope
         args = dict(seq_base=seq, low=low, high=high, company_id=company_id, subjects=subjects,
                     window=changed.window, key=changed.key, found=changed.removals_found)
+        if outside is not None and not changed.removals_found:
+            # A change-time window: gone from the source in scope, whatever the window (``_outside_window``).
+            args.update(window=outside[0], key=outside[1])
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -216,6 +222,7 @@ def prepare(run, progress):
     # Removals first: they are the ledger's records that no prepared row (changed or not) matches.
     marked = sum(sync.mutation_counts(run_id).values())
     sync.drop_undelivered(run_id, profile.id, profile.sync_type)
+    _hold_back_groups(run_id, export_type, db.session.connection().dialect.name)
     return changed.finish(_finish_prepare(run, counts, progress, removed, marked))
 
 
@@ -334,7 +341,37 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
             left_out = db.session.execute(removals["count"]).scalar()
             if left_out:
                 _add_items(run_id, [_removals_issue(left_out, provider_cls)])
+    _hold_back_groups(run_id, export_type, dialect)
     return _finish_prepare(run, counts, progress, removed, marked=total + removed)
+
+
+def _hold_back_groups(run_id, export_type, dialect):
+    """A type delivered in whole groups (``ExportType.whole_groups``: a journal, one per company and period,
+    which must balance): a group of the run with an invalid row is held back whole. Its other rows become
+    invalid too, each with a report item naming the line that holds it back (the group's first invalid
+    line by key). One INSERT … SELECT and one UPDATE over the run's groups; the groups are found among the
+    run's problem rows (``ix_prepared_rows_problem``), before either statement changes a row."""
+    if not export_type.whole_groups:
+        return
+    bad = PreparedRow.__table__.alias("bad")
+    holders = (select(bad.c.group_key, func.min(bad.c.record_key).label("holder"))
+               .where(bad.c.run_id == run_id,
+                      or_(bad.c.error.isnot(None), bad.c.invalid.is_(True)), bad.c.invalid.is_(True))
+               .group_by(bad.c.group_key).subquery("holders"))
+    rows = PreparedRow.__table__
+    held = and_(rows.c.run_id == run_id, rows.c.invalid.is_(False), rows.c.group_key == holders.c.group_key)
+    if db.session.execute(select(literal(1)).select_from(rows).where(held).limit(1)).first() is None:
+        return
+    code = export_type.held_back_code
+    params = [("record", rows.c.record_key), ("line", holders.c.holder)]
+    db.session.execute(insert(ReportItem).from_select(
+        ["run_id", "row_id", "record_key", "severity", "code", "params", "created_at"],
+        select(literal(run_id), rows.c.id, rows.c.record_key, literal(Severity.ERROR.value, String),
+               literal(code, String), sql.json_object(params, dialect), literal(utcnow(), DateTime))
+        .where(held).order_by(rows.c.group_key, rows.c.seq)))
+    # (SQLite evaluates an UPDATE … FROM's join before it changes a row, as PostgreSQL does: the holders
+    # are the lines invalid before this statement.)
+    db.session.execute(update(rows).where(held).values(invalid=True, error=_sql_message(code, params)))
 
 
 def _chunk_bounds(spec, chunk):
@@ -569,12 +606,34 @@ def _removal_scope(export_type, ctx):
     return low, high, ctx.company_id, subjects
 
 
+def _outside_window(export_type, ctx, dialect, provider_cls):
+    """A type whose window is a change time (``ExportType.window_is_change_time``): (the source SELECT in the
+    run's scope whatever the time — company, debtors, the provider's routing —, its record key as SQL:
+    ``record_key_sql``). A ledger record of the window is removed only when this has no row of its key: a
+    record that left the window by being changed again is not gone. None for the other types (leaving the
+    window is leaving the source)."""
+    if not export_type.window_is_change_time:
+        return None
+    key = export_type.record_key_sql()
+    if key is None:
+        raise TypeError(f"{export_type.key}: a type whose window is a change time declares record_key_sql()")
+    everywhen = ctx.without_window()
+    spec = export_type.sql_source(everywhen, dialect)
+    source = spec.select if spec is not None else export_type.select(everywhen)
+    system = getattr(provider_cls, "finance_system", None)
+    routed = export_type.route(source, system) if system else None
+    return (source if routed is None else routed), key
+
+
 def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
     """The current ledger's records in the window (and scope) whose key the source no longer has
     (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
     low, high, company_id, subjects = _removal_scope(export_type, ctx)
     source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
-    return sync.removals_against(run_id, profile_id, source, spec.record_key, seq_base=seq_base, low=low,
+    key = spec.record_key
+    if spec.outside is not None:        # a change-time window: the source in scope, whatever the window
+        source, key = spec.outside
+    return sync.removals_against(run_id, profile_id, source, key, seq_base=seq_base, low=low,
                                  high=high, company_id=company_id, subjects=subjects)
 
 
@@ -669,6 +728,10 @@ def export(run, progress):
     columns = _delivery_columns(profile, export_type)
     deliverable = and_(PreparedRow.run_id == run_id, PreparedRow.active.is_(True),
                        PreparedRow.processed.is_(False), PreparedRow.invalid.is_(False))
+    if export_type.whole_groups and run.operation == Operation.EXPORT.value:
+        # (Rows can be unticked only while a run waits with prepared data: an export of it, never the
+        # export of a prepare-and-export run.)
+        deliverable = _whole_groups_only(run_id, deliverable, export_type)
     total = db.session.execute(select(func.count()).where(deliverable)).scalar()
     progress.phase("exporting", total)
     # The file prepare wrote while inserting the rows holds exactly the deliverable rows (the same
@@ -806,6 +869,26 @@ def export(run, progress):
     db.session.commit()
     progress.stop_clock()
     return status
+
+
+def _whole_groups_only(run_id, deliverable, export_type):
+    """A type delivered in whole groups (``ExportType.whole_groups``, journals): a group with a row left
+    unticked (Active off, valid, not delivered) waits, whole — its rows stay, the run is Partially
+    processed, and ticking the row and exporting again delivers the whole group. A report item (information)
+    per waiting group names its first unticked line. ``deliverable`` kept to the other groups (a key-only
+    ``NOT IN``, read once), or as it is when no row is unticked."""
+    unticked = PreparedRow.__table__.alias("unticked")
+    waiting = (select(unticked.c.group_key, func.min(unticked.c.record_key).label("line"))
+               .where(unticked.c.run_id == run_id, unticked.c.active.is_(False), unticked.c.processed.is_(False),
+                      unticked.c.invalid.is_(False)).group_by(unticked.c.group_key))
+    groups = db.session.execute(waiting).all()
+    if not groups:
+        return deliverable
+    _add_items(run_id, [Issue(Severity.INFO, f"{export_type.held_back_code}_unticked", {"line": line},
+                              record_key=line) for _group, line in groups])
+    return and_(deliverable, PreparedRow.group_key.not_in(
+        select(unticked.c.group_key).where(unticked.c.run_id == run_id, unticked.c.active.is_(False),
+                                           unticked.c.processed.is_(False), unticked.c.invalid.is_(False))))
 
 
 _DELIVERY_COLUMNS = (PreparedRow.id, PreparedRow.record_key, PreparedRow.mutation, PreparedRow.payload,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import create_app
 from ..extensions import db
-from ..integrations.visma.errors import VismaNetError
+from ..integrations.visma.errors import VismaNetError, VismaNetUnavailable
 from ..models import utcnow
 from ..models.exporting import (
     ExportProfile, MappingHistoryEntry, Operation, ReportItem, Run, RunMode, RunStatus, Severity, WORKING_STATUSES,
@@ -27,7 +27,7 @@ from ..queue import queue, redis_connection
 from . import attempts, engine
 from .errors import ExportError, TransientError
 from .formats import FormatError
-from .messages import REPORT_MESSAGES
+from .messages import REPORT_MESSAGES, attempts_ran_out, temporary_problem
 from .states import transition
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def _work(run, target, number):
             db.session.rollback()
             log.warning("run %s: attempt %s was given up by the reconciler; this worker stops", run_id, number)
             return "given-up"
-        except (TransientError, OperationalError) as exc:
+        except (TransientError, VismaNetUnavailable, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, DBAPIError) and not _transient_db_error(exc):
                 fail_run(run_id, _unexpected(exc, run_id), attempt=number)
@@ -229,19 +229,29 @@ def _transient_db_error(exc):
 
 
 def _reason(exc):
-    """A reason a person can read, in the run's locale: our own errors' messages; for a temporary error
-    (retried: a provider's time-out, a locked database) the class and first line only (no statement
-    parameters, which might hold data). An unexpected error's reason is ``_unexpected``'s."""
+    """A reason a person can read, in the run's locale: our own errors' messages, Visma.net's refusal.
+    A temporary error's reason is ``_temporary``'s, an unexpected error's ``_unexpected``'s."""
     if isinstance(exc, FormatError):
         return exc.message[:500]
-    if isinstance(exc, ExportError):
-        return str(exc)[:500]
     if isinstance(exc, VismaNetError):       # Visma.net's own words (a refusal the user can act on), verbatim
         return f"Visma.net: {exc}"[:500]
+    return str(exc)[:500]
+
+
+def _temporary(exc, run_id, number):
+    """What a temporary error (retried: a provider's time-out, a locked database) was, as
+    ``TransientError.problem``. Its technical text — the class and first line only (no statement
+    parameters, which might hold data) — goes to the log, not to the people who read the run."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     if isinstance(exc, DBAPIError):
         text = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
-    return f"{type(exc).__name__}: {text}"[:500]
+    log.warning("run %s: attempt %s ended on a temporary error: %s: %s", run_id, number, type(exc).__name__,
+                text[:500])
+    if isinstance(exc, TransientError):
+        return exc.problem or "unknown"
+    if isinstance(exc, VismaNetUnavailable):    # a provider's call that did not say it: temporary as well
+        return f"visma_{exc.problem}"
+    return "database"
 
 
 UNEXPECTED = _l("An unexpected error stopped this export. The portal's log has the details (export %(run)s); "
@@ -265,15 +275,19 @@ def _retry_or_fail(run_id, exc, number):
         return "given-up"                   # the reconciler took this attempt over meanwhile
     run = db.session.get(Run, run_id)
     used, limit = attempts.tries(run_id), attempts.max_attempts()
+    problem = _temporary(exc, run_id, number)
     if used >= limit:
-        fail_run(run_id, _reason(exc), attempt=number)
+        # The report item keeps the problem's code: each reader reads it in their own language.
+        fail_run(run_id, attempts_ran_out(problem, run_id, used), code="temporary_error_failed", attempt=number,
+                 params={"problem": problem, "run": run_id, "attempts": used})
         return "failed"
     transition(run, RunStatus.QUEUED)
-    run.error_reason = _reason(exc)
+    run.error_reason = temporary_problem(problem, run_id)
     run.phase = None
-    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, _reason(exc))
-    db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="retrying",
-                              params={"reason": _reason(exc), "attempt": used + 1, "max": limit}))
+    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason)
+    # The report says it in its reader's language: the problem's code, not its words.
+    db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="temporary_error",
+                              params={"problem": problem, "run": run_id, "attempt": used + 1, "max": limit}))
     job_id = new_job_id(run_id)
     run.job_id = job_id
     db.session.commit()
@@ -283,9 +297,10 @@ def _retry_or_fail(run_id, exc, number):
     return "retrying"
 
 
-def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attempt=None):
+def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attempt=None, params=None):
     """Fail a run that is still working (compare-and-set; with ``attempt``, only while that attempt is
-    the run's), with its reason and a report item; the attempt ends as failed."""
+    the run's), with its reason and a report item (``code`` with ``params``, by default the reason);
+    the attempt ends as failed."""
     now = utcnow()
     conditions = [Run.id == run_id, Run.status.in_([s.value for s in statuses])]
     if attempt is not None:
@@ -296,7 +311,7 @@ def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attem
     ).rowcount
     if changed:
         db.session.execute(insert(ReportItem), [{"run_id": run_id, "severity": Severity.ERROR, "code": code,
-                                                 "params": {"reason": reason}, "created_at": now}])
+                                                 "params": params or {"reason": reason}, "created_at": now}])
         if attempt is not None:
             attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
     db.session.commit()

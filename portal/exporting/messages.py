@@ -75,6 +75,11 @@ REPORT_MESSAGES = {
                                 "profile that covers all companies."),
     "journal_unbalanced": _l("The journal of %(company)s for %(period)s is not balanced: debit %(debit)s, "
                              "credit %(credit)s. Its lines are not exported."),
+    "journal_held_back": _l("Journal line %(record)s is held back: line %(line)s of the same journal is "
+                            "invalid, and a journal is exported whole or not at all."),
+    "journal_held_back_unticked": _l("Journal line %(line)s is not active: the other lines of its journal "
+                                     "wait for it, as a journal is exported whole. Tick it and export again "
+                                     "to export the journal."),
     "hours_overlap": _l("Registered hours of employee %(employee)s overlap: %(first)s and %(second)s."),
     "sync_resumed": _l("%(user)s resumed the sync at record %(record)s."),
     "sync_skipped": _l("%(user)s skipped record %(record)s: %(reason)s"),
@@ -97,11 +102,42 @@ REPORT_MESSAGES = {
     "profile_archived_not_run": _l("The export profile %(profile)s is archived: this export was refused and nothing "
                                    "was exported."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
+    # After TEMPORARY_PROBLEMS' sentence for params["problem"] (``_render``).
+    "temporary_error": _l("Attempt %(attempt)s of %(max)s follows."),
+    "temporary_error_failed": _l("The export failed: %(reason)s"),    # rendered by ``_render``
 }
 
 
 def status_label(status):
     return STATUS_LABELS.get(status, status)
+
+
+# What a temporary error (retried with back-off) was, in words a user reads; the technical text (an
+# exception, a path, a status) goes to the log only. Keys: ``TransientError.problem``.
+TEMPORARY_PROBLEMS = {
+    "visma_timeout": _l("Visma.net did not answer in time."),
+    "visma_unreachable": _l("Visma.net could not be reached."),
+    "visma_server_error": _l("Visma.net answered with a server error."),
+    "visma_rate_limited": _l("Visma.net's limit on the number of requests was reached."),
+    "visma_connect_unreachable": _l("Visma Connect could not be reached to refresh the tokens."),
+    "visma_unavailable": _l("Visma.net could not be used for the moment."),
+    "database": _l("The database was busy or could not be reached."),
+    "unknown": _l("A temporary error occurred; the portal's log has the details (export %(run)s)."),
+}
+
+
+def temporary_problem(problem, run_id):
+    """What a temporary error was, in the current locale (an unknown ``problem``: the generic words)."""
+    return str(TEMPORARY_PROBLEMS.get(problem) or TEMPORARY_PROBLEMS["unknown"]) % {"run": run_id}
+
+
+def attempts_ran_out(problem, run_id, attempts):
+    """A run's reason once its attempts ran out on temporary errors, in the current locale."""
+    return " ".join([temporary_problem(problem, run_id), ngettext(
+        "The export was tried %(count)s time and has stopped: start it again later. If it keeps failing, tell "
+        "your administrator.",
+        "The export was tried %(count)s times and has stopped: start it again later. If it keeps failing, tell "
+        "your administrator.", attempts, count=format_decimal(attempts))])
 
 
 # Messages with a count: the noun takes the count's plural form in every language.
@@ -139,6 +175,12 @@ def _localised(params):
 
 
 def _render(code, params):
+    if code == "temporary_error":   # what happened, in the reader's language, then the attempt that follows
+        return " ".join([temporary_problem(params.get("problem"), params.get("run")),
+                         str(REPORT_MESSAGES[code]) % _localised(params)])
+    if code == "temporary_error_failed":     # … and once the attempts ran out
+        return str(REPORT_MESSAGES["run_failed"]) % {"reason": attempts_ran_out(
+            params.get("problem"), params.get("run"), int(params.get("attempts") or 0))}
     if code in PLURAL_REPORT_MESSAGES:
         count = int((params or {}).get("count") or 0)
         return PLURAL_REPORT_MESSAGES[code](count, {**_localised(params), "count": format_decimal(count)})

@@ -18,8 +18,8 @@ from ..i18n import org_timezone
 from ..models import Company, Debtor, IntegrationAccount, User, utcnow
 from ..models.overview import RunStatusCount
 from ..models.exporting import (
-    ACTIVE_STATUSES, DELIVERY_ORDER, WORKING_STATUSES, ExportProfile, LedgerEntry, MappingHistoryEntry, PreparedRow,
-    ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
+    ACTIVE_STATUSES, DELIVERY_ORDER, WORKING_STATUSES, ExportProfile, LedgerCurrent, LedgerEntry,
+    MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
 )
 from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
@@ -27,6 +27,7 @@ from . import windows
 from .errors import ExportError
 from .providers import get_provider
 from .types import all_types, get_type
+from .types.base import SourceContext
 
 S = RunStatus
 DEBTOR_RESULTS = 25
@@ -356,13 +357,18 @@ class ProductionPreview:
 
 
 def production_preview(profile, window_start, window_end):
-    """Read from the ledger (one grouped query): what is already recorded for the window."""
-    low, high = window_start.isoformat(), (window_end + timedelta(days=1)).isoformat()
+    """Read from the current ledger (one grouped query): the records it holds for the window now — each
+    record once, however often it was delivered; none that a roll back took out or a removal ended —
+    and the production runs that delivered them as they are. The window's bounds are the engine's
+    (``SourceContext.window_value_bounds``): for a type whose window is a time (payments, hours,
+    products), the local days in the organisation's time zone as the UTC times the ledger stores."""
+    kind = get_type(profile.export_type).window_kind
+    low, high = SourceContext(window_start, window_end, profile.company_id, {}, org_timezone()) \
+        .window_value_bounds(kind)
     counts = db.session.execute(
-        select(func.count(), func.count(func.distinct(LedgerEntry.run_id)))
-        .where(LedgerEntry.profile_id == profile.id, LedgerEntry.rolled_back.is_(False),
-               LedgerEntry.removed.is_(False), LedgerEntry.window_value >= low,
-               LedgerEntry.window_value < high)).one()
+        select(func.count(), func.count(func.distinct(LedgerCurrent.run_id)))
+        .where(LedgerCurrent.profile_id == profile.id, LedgerCurrent.window_value >= low,
+               LedgerCurrent.window_value < high)).one()
     last = db.session.execute(
         select(Run).where(Run.profile_id == profile.id, Run.mode == RunMode.PRODUCTION.value,
                           Run.status.in_([S.EXPORTED.value, S.PARTIALLY_PROCESSED.value]))

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask_babel import lazy_gettext as _l
 
 from ..i18n import wall_clock_text
-from .errors import ExportError
+from .errors import NonexistentTime
 
 
 @dataclass
@@ -27,7 +27,8 @@ def _offset_text(aware):
 
 
 def resolve_local(local, tz):
-    """``local`` is a naive wall-clock time in ``tz``. Returns ``ResolvedTime`` or raises ExportError."""
+    """``local`` is a naive wall-clock time in ``tz``. Returns ``ResolvedTime`` or raises NonexistentTime (an
+    ExportError)."""
     if local.tzinfo is not None:
         local = local.astimezone(tz).replace(tzinfo=None)
     first = local.replace(tzinfo=tz, fold=0)
@@ -35,10 +36,7 @@ def resolve_local(local, tz):
     # A time that does not exist does not survive the round trip through UTC.
     back = first.astimezone(timezone.utc).astimezone(tz)
     if back.replace(tzinfo=None) != local:
-        raise ExportError(
-            _l("%(time)s does not exist in the time zone %(zone)s: the clocks skip that hour for daylight "
-               "saving time. Choose another time."),
-            code="run_at_nonexistent", time=wall_clock_text(local), zone=str(tz))
+        raise NonexistentTime(local, tz)
     ambiguous = first.utcoffset() != second.utcoffset()
     return ResolvedTime(utc=first.astimezone(timezone.utc).replace(tzinfo=None), offset=_offset_text(first),
                         ambiguous=ambiguous)

@@ -171,15 +171,21 @@ class Run(db.Model):
 
     @property
     def completed_at(self):
-        """The run's "Completed on": when it finished — not for a cancelled run, which did not complete
-        (its ``finished_at`` is when it was cancelled: ``cancelled_at``)."""
-        return None if self.status == RunStatus.CANCELLED.value else self.finished_at
+        """The run's "Completed on": when it finished — not for a cancelled or failed run, which did not
+        complete (its ``finished_at`` is when it was cancelled or failed: ``cancelled_at``, ``failed_at``)."""
+        return None if self.status in (RunStatus.CANCELLED.value, RunStatus.FAILED.value) else self.finished_at
 
     @property
     def cancelled_at(self):
         """When a cancelled run was cancelled (its ``finished_at``), else None: the lists' and the CSV's
         "Completed on" say it for what it is."""
         return self.finished_at if self.status == RunStatus.CANCELLED.value else None
+
+    @property
+    def failed_at(self):
+        """When a failed run failed (its ``finished_at``), else None: the lists' and the CSV's "Completed
+        on" say it for what it is, as for a cancelled run."""
+        return self.finished_at if self.status == RunStatus.FAILED.value else None
 
     @property
     def rows_editable(self):

@@ -77,8 +77,8 @@ def index():
 @bp.route("/export.csv")
 @permission_required(Permission.VIEW_EXPORTS)
 def download():
-    """The filtered overview as CSV (UTF-8 with BOM), streamed. A cancelled export did not complete: its
-    time is under Cancelled on (the last column), and Completed on is empty."""
+    """The filtered overview as CSV (UTF-8 with BOM), streamed. A cancelled or failed export did not
+    complete: its time is under Cancelled on or Failed on (the last two columns), and Completed on is empty."""
     filters = parse_filters()
 
     def rows():
@@ -87,7 +87,7 @@ def download():
         out.write("\ufeff")
         writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
                          _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
-                         _("Completed on"), _("Cancelled on")])
+                         _("Completed on"), _("Cancelled on"), _("Failed on")])
         runs = queries.overview_rows(filters)
         while batch := list(islice(runs, 500)):
             starts = starts_of_runs([run.id for run in batch])     # "schedule …", as the page says it
@@ -97,7 +97,7 @@ def download():
                                  run.window_start.isoformat(), run.window_end.isoformat(),
                                  run.record_count, (run.counts or {}).get("errors", 0), neutralise(who_started(run, starts.get(run.id))),
                                  "" if run.never_ran else _iso(run.started_at), _iso(run.completed_at),
-                                 _iso(run.cancelled_at)])
+                                 _iso(run.cancelled_at), _iso(run.failed_at)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()

@@ -14,7 +14,6 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..bulk import delete_with_dependents
 from ..exporting import services as engine
 from ..exporting.errors import ExportError
 from ..exporting.types import get_type
@@ -134,9 +133,7 @@ def delete_schedule(profile_id, schedule_id):
     schedule = get_schedule(profile_id, schedule_id)
     if schedule is None:
         raise ExportError(_l("That schedule does not exist."), code="unknown_schedule")
-    # (with its starts, on SQLite too: its foreign keys are not enforced)
-    delete_with_dependents(Schedule.__table__, Schedule.__table__.c.id == schedule.id)
-    db.session.expunge(schedule)
+    db.session.delete(schedule)  # its starts go with it (their foreign key: ON DELETE CASCADE)
     db.session.commit()
 
 

@@ -22,7 +22,10 @@
     var parts = dialogParts();
     if (!parts || event.detail.target !== parts.body) { return; }
     if (!parts.dialog.open) { parts.dialog.showModal(); }
-    var focus = parts.body.querySelector("[autofocus], .field-error input, .field-error select, #dialog-title");
+    // A refused form: its error summary first (as on the page, where it has autofocus), which says what
+    // was refused and links to each field; else the first of these in the dialog (its heading, mostly).
+    var focus = parts.body.querySelector("#error-summary")
+      || parts.body.querySelector("[autofocus], .field-error input, .field-error select, #dialog-title");
     if (focus) { focus.focus(); }
     initDebtorPicker(parts.body);
     initWindowPresets(parts.body);

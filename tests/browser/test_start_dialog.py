@@ -35,6 +35,14 @@ def _open_start(page, base):
     return dialog
 
 
+def _start_form(page, base, profile_id, javascript):
+    """Start export in the dialog (JavaScript on) or as a page of its own (off): what holds the form."""
+    if javascript:
+        return _open_start(page, base)
+    page.goto(f"{base}/profiles/{profile_id}/start")
+    return page.locator("main")
+
+
 def test_debtor_search_in_the_dialog_logs_no_error(live_server, page, invoices):
     base = live_server.url
     sign_in(page, base, "staff")
@@ -97,11 +105,7 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
     with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
         page.set_default_timeout(20000)
         sign_in(page, base, "staff")
-        if javascript:
-            root = _open_start(page, base)
-        else:
-            page.goto(f"{base}/profiles/{invoices}/start")
-            root = page.locator("main")
+        root = _start_form(page, base, invoices, javascript)
         root.locator("input[name=preset][value=custom]").check()
         root.locator("input[name=debtor_scope][value=selected]").check()
         if javascript:
@@ -191,3 +195,57 @@ def test_enter_in_the_description_starts_the_export_and_enter_in_the_search_sear
         with page.expect_navigation(url="**/runs/*"):
             root.locator("#description").press("Enter")
         expect(page.locator("main")).to_contain_text("November invoices")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["dialog", "plain-page"])
+def test_a_refused_start_focuses_its_summary_and_each_group_of_choices_says_its_error(
+        app, live_server, browser, invoices, javascript):
+    """A refused Start export puts the keyboard on the error summary (in the dialog as on the page without
+    JavaScript), and a refused group of choices — time window, test or production, debtor selection —
+    says its error in its own fieldset, each of its buttons described by it (what a screen reader reads
+    with the button)."""
+    from tests.browser.checks import watched_page
+    base = live_server.url
+    with watched_page(browser, javascript, viewport={"width": 1280, "height": 900}) as page:
+        page.set_default_timeout(20000)
+        sign_in(page, base, "staff")
+        root = _start_form(page, base, invoices, javascript)
+
+        def submit():
+            if javascript:
+                with page.expect_response(lambda r: r.request.method == "POST"):
+                    root.locator("button[name=action][value=start]").click()
+            else:
+                with page.expect_navigation():
+                    root.locator("button[name=action][value=start]").click()
+
+        # Choices a browser cannot send by itself (an old page, a tampered one): refused in their fieldsets.
+        root.locator("input[name=preset][value=custom]").evaluate("radio => { radio.value = 'someday'; }")
+        root.locator("input[name=mode][value=production]").evaluate("radio => { radio.value = 'both'; }")
+        root.locator("input[name=preset][value=someday]").check()
+        root.locator("input[name=mode][value=both]").check()
+        submit()
+        summary = root.locator("#error-summary")
+        expect(summary).to_be_focused()
+        expect(summary.locator("a")).to_have_count(2)
+        for name in ("preset", "mode"):
+            message = root.locator(f"fieldset #{name}-errors")
+            expect(message).to_be_visible()
+            text = message.inner_text().strip()
+            assert text
+            for radio in root.locator(f"input[name={name}]").all():
+                expect(radio).to_have_accessible_description(text)
+                expect(radio).to_have_attribute("aria-invalid", "true")
+        # The debtor selection: "only the debtors I select" with none selected.
+        root.locator("input[name=preset][value=previous_month]").check()
+        root.locator("input[name=mode][value=test]").check()
+        root.locator("input[name=debtor_scope][value=selected]").check()
+        submit()
+        expect(summary).to_be_focused()
+        expect(summary.locator("a")).to_have_text("Debtor selection")
+        for radio in root.locator("input[name=debtor_scope]").all():
+            expect(radio).to_have_accessible_description("Select at least one debtor, or choose all debtors.")
+        for radio in root.locator("input[name=mode]").all():
+            expect(radio).to_have_accessible_description("")
+        if javascript:
+            expect(page.locator("dialog#dialog")).to_be_visible()

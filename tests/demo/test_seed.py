@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from portal.demo.constants import DEBTOR_COUNT, DEBTOR_NUMBER_FIRST, DEMO_USERS
 from portal.demo.seed import LARGE_TABLES, month_start, periods_for, seed
+from portal.exporting.services import create_profile
 from portal.extensions import db
 from portal.models import (
-    Company, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent, Payment, Product,
-    PurchaseOrder, PurchaseOrderLine, TimeRegistration, User,
+    AdministrationMapping, Company, Debtor, Department, Employee, ExportProfile, IntegrationAccount, InvoiceLine,
+    JournalLine, KitComponent, Payment, Product, PurchaseOrder, PurchaseOrderLine, TimeRegistration, User,
 )
 
 
@@ -217,3 +218,31 @@ def test_the_demo_has_file_export_profiles_that_staff_can_run(app, client, auth)
     auth.login("staff")
     page = client.get("/profiles/").get_data(as_text=True)
     assert "Payroll journals (CSV)" in page and "Invoices (Excel)" in page
+
+
+def test_reset_keeps_the_companies_that_profiles_and_the_integration_point_at(any_app):
+    """``--reset`` deletes the source data, not the companies: a profile set to a company and the Visma.net
+    integration's administration of it stay (the database's foreign keys refused the reset, on SQLite as on
+    PostgreSQL, or deleted the administration with the company)."""
+    runner = any_app.test_cli_runner()
+    with any_app.app_context():
+        assert runner.invoke(args=["demo", "seed", "--size", "100"]).exit_code == 0
+        zorg = db.session.execute(select(Company).filter_by(code="ZORG")).scalar_one()
+        profile = create_profile(name="ZORG journals", export_type="journal_entries", options={"format": "csv"},
+                                 sync_type="full", company_id=zorg.id)
+        account = IntegrationAccount(name="Zorggroep Visma")
+        account.administration_mappings.append(AdministrationMapping(
+            company_id=zorg.id, visma_company_id="1234567", branch_number="1"))
+        db.session.add(account)
+        db.session.commit()
+        profile_id, zorg_id = profile.id, zorg.id
+
+        result = runner.invoke(args=["demo", "seed", "--size", "200", "--reset"])
+
+        assert result.exit_code == 0, result.output
+        assert "journal_lines: 200" in result.output
+        db.session.expire_all()
+        assert db.session.get(ExportProfile, profile_id).company_id == zorg_id
+        assert db.session.execute(select(AdministrationMapping.company_id)).scalars().all() == [zorg_id]
+        assert db.session.execute(select(func.count()).select_from(JournalLine)
+                                  .where(JournalLine.company_id == zorg_id)).scalar() > 0

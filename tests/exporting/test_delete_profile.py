@@ -1,6 +1,6 @@
 """Deleting a profile without exports takes what belongs to it along — its schedules with their starts,
-its notification settings and notifications — on both databases (PostgreSQL's ON DELETE CASCADE did it;
-SQLite, whose foreign keys the portal does not enforce, left them behind)."""
+its notification settings and notifications — on both databases: their foreign keys' ON DELETE CASCADE,
+which SQLite enforces too (``portal/extensions.py``; before, it left them behind)."""
 from datetime import datetime
 
 from portal.exporting import services

@@ -48,6 +48,27 @@ def test_skipped_hour_is_refused(ctx):
     assert db.session.query(Run).count() == 0
 
 
+@pytest.mark.parametrize("locale, text", [
+    ("nl", "28-03-2027, 02:30 bestaat niet in de tijdzone Europe/Amsterdam: de klok slaat dat uur over voor de "
+           "zomertijd. Kies een ander tijdstip."),
+    ("sv", "2027-03-28 02:30 finns inte i tidszonen Europe/Amsterdam: klockan hoppar över den timmen vid "
+           "övergången till sommartid. Välj en annan tid."),
+])
+def test_the_skipped_hour_refusal_is_worded_where_it_is_shown(ctx, locale, text):
+    """Refused outside a request (as in a worker, or an API): the refusal carries its code and parameters
+    (the time as entered, the zone) and is worded — the time too — in the language where it is shown."""
+    from flask_babel import force_locale
+    profile = _profile()
+    with pytest.raises(ExportError) as refused:
+        services.start_run(profile.id, run_at_local=datetime(2027, 3, 28, 2, 30))
+    error = refused.value
+    assert error.code == "run_at_nonexistent"
+    assert error.params == {"time": "2027-03-28T02:30", "zone": "Europe/Amsterdam"}
+    with force_locale(locale):
+        assert str(error) == text
+    assert str(error).startswith("28/03/2027, 02:30 does not exist")     # and in English again
+
+
 def test_ambiguous_hour_takes_the_first_offset_and_says_so(ctx):
     profile = _profile()
     run = services.start_run(profile.id, run_at_local=datetime(2027, 10, 31, 2, 30))

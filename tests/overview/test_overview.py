@@ -227,11 +227,13 @@ def test_pages_sorted_by_profile_with_filters_keep_the_order_of_the_sort(any_app
 
 
 ROW_EXPECTED = {  # window, records, started (the hour that happens twice: told apart), finished
+    # (a failed export's Completed on says "Failed on", in the language: FAILED_ON)
     "en": ("29/03/2026 – 31/03/2026", "1,234,567", "25/10/2026, 02:30 (GMT+02:00)", "25/10/2026, 02:30 (GMT+01:00)"),
     "nl": ("29-03-2026 – 31-03-2026", "1.234.567", "25-10-2026, 02:30 (GMT+02:00)", "25-10-2026, 02:30 (GMT+01:00)"),
     "sv": ("2026-03-29 – 2026-03-31", "1\xa0234\xa0567", "2026-10-25 02:30 (GMT+02:00)", "2026-10-25 02:30 (GMT+01:00)"),
     "da": ("29.03.2026 – 31.03.2026", "1.234.567", "25.10.2026 02.30 (GMT+02:00)", "25.10.2026 02.30 (GMT+01:00)"),
 }
+FAILED_ON = {"en": "Failed on", "nl": "Mislukt op", "sv": "Misslyckad den", "da": "Fejlet den"}
 
 
 @pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
@@ -264,12 +266,30 @@ def test_rows_are_written_in_the_viewers_language_and_time_zone(app, client, aut
         assert len(rows) == 3, url
         for row in rows:
             assert f"<td>{window}</td>" in row and f'<td class="num">{records}</td>' in row
-            assert f"<td>{started}</td>" in row and f"<td>{finished}</td>" in row
+            status = re.search(r'class="nowrap"><a [^>]*>([^<]*)</a>', row).group(1)
+            ended = f"{FAILED_ON[locale]} {finished}" if status == failed else finished
+            assert f"<td>{started}</td>" in row and f"<td>{ended}</td>" in row
         statuses = sorted(re.search(r'class="nowrap"><a [^>]*>([^<]*)</a>', row).group(1) for row in rows)
         assert statuses == sorted([failed, failed, exported]), url
         assert [("warning-triangle" in row) for row in rows].count(True) == 2
         assert sum(f'title="{production}"' in row for row in rows) == 1
         assert sum(f'title="{test}"' in row for row in rows) == 2
+
+
+def _runs_that_ended(app, locale, *ended):
+    """A profile with runs that ended (``(status, attempts)``) at 10:05 on 2 March 2026, Amsterdam time,
+    and an exported run completed at 09:30 that day; the manager reads in ``locale``.
+    Returns (profile id, the ended runs' ids, the exported run's id)."""
+    from portal.models import User
+    with app.app_context():
+        profile = factories.profile("Salarisjournaal")
+        ids = [factories.run(profile, status=status, attempts=attempts, started_at=datetime(2026, 3, 2, 9),
+                             finished_at=datetime(2026, 3, 2, 9, 5)).id for status, attempts in ended]
+        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
+                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
+        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
+        db.session.commit()
+        return profile.id, ids, exported
 
 
 @pytest.mark.parametrize("locale, cancelled_on", [("en", "Cancelled on 02/03/2026, 10:05"),
@@ -278,16 +298,7 @@ def test_a_cancelled_export_is_not_shown_as_completed(app, client, auth, users, 
     """Completed on, in the overview, Show exports and the overview's CSV: an export that was cancelled
     (after it ran a while, or before it ever ran) did not complete; its row says when it was cancelled,
     and the column still sorts by when each export ended."""
-    from portal.models import User
-    with app.app_context():
-        profile = factories.profile("Salarisjournaal")
-        cancelled = [factories.run(profile, status="cancelled", attempts=attempts, started_at=datetime(2026, 3, 2, 9),
-                                   finished_at=datetime(2026, 3, 2, 9, 5)).id for attempts in (1, 0)]
-        exported = factories.run(profile, status="exported", attempts=1, started_at=datetime(2026, 3, 2, 8),
-                                 finished_at=datetime(2026, 3, 2, 8, 30)).id
-        db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale=locale))
-        db.session.commit()
-        profile_id = profile.id
+    profile_id, cancelled, exported = _runs_that_ended(app, locale, ("cancelled", 1), ("cancelled", 0))
     auth.login("manager")
     completed = {"en": "02/03/2026, 09:30", "nl": "02-03-2026, 09:30"}[locale]
     for url in ("/overview/?sort=finished&dir=desc", f"/profiles/{profile_id}/runs"):
@@ -308,6 +319,40 @@ def test_a_cancelled_export_is_not_shown_as_completed(app, client, auth, users, 
     for run_id in cancelled:
         assert by_id[run_id][completed_at] == "" and by_id[run_id][cancelled_at] == "2026-03-02T10:05:00+01:00"
     assert by_id[exported][completed_at] == "2026-03-02T09:30:00+01:00" and by_id[exported][cancelled_at] == ""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_a_failed_export_is_not_shown_as_completed(app, client, auth, users, locale):
+    """A failed export did not complete either: the overview's and Show exports' Completed on cell says
+    when it failed ("Failed on …", sorted by when it ended), the run page says "Failed on", and the CSV
+    leaves Completed on empty and gives the time under Failed on (its last column)."""
+    profile_id, (failed,), exported = _runs_that_ended(app, locale, ("failed", 3))
+    auth.login("manager")
+    when = {"en": "02/03/2026, 10:05", "nl": "02-03-2026, 10:05", "sv": "2026-03-02 10:05",
+            "da": "02.03.2026 10.05"}[locale]
+    completed = {"en": "02/03/2026, 09:30", "nl": "02-03-2026, 09:30", "sv": "2026-03-02 09:30",
+                 "da": "02.03.2026 09.30"}[locale]
+    for url in ("/overview/?sort=finished&dir=desc", f"/profiles/{profile_id}/runs"):
+        page = client.get(url).get_data(as_text=True)
+        rows = {int(re.search(r'href="/runs/(\d+)"', row).group(1)): row
+                for row in re.findall(r"<tr[^>]*>\s*<td><abbr.*?</tr>", page, re.S)}
+        assert f"<td>{FAILED_ON[locale]} {when}</td>" in rows[failed], url
+        assert f"<td>{completed}</td>" in rows[exported], url
+        if "sort=finished" in url:
+            assert list(rows) == [failed, exported]
+    completed_on = {"en": "Completed on", "nl": "Voltooid op", "sv": "Slutförd den", "da": "Fuldført den"}[locale]
+    page = client.get(f"/runs/{failed}").get_data(as_text=True)
+    assert f"<dt>{FAILED_ON[locale]}</dt><dd>{when}</dd>" in page and f"<dt>{completed_on}</dt>" not in page
+    page = client.get(f"/runs/{exported}").get_data(as_text=True)
+    assert f"<dt>{completed_on}</dt><dd>{completed}</dd>" in page and f"<dt>{FAILED_ON[locale]}</dt>" not in page
+    rows = list(csv.reader(io.StringIO(client.get("/overview/export.csv?sort=finished&dir=desc")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    header = rows[0]
+    assert header[-1] == FAILED_ON[locale]
+    completed_at = header.index(completed_on)
+    by_id = {int(row[0]): row for row in rows[1:]}
+    assert by_id[failed][completed_at] == "" and by_id[failed][-1] == "2026-03-02T10:05:00+01:00"
+    assert by_id[exported][completed_at] == "2026-03-02T09:30:00+01:00" and by_id[exported][-1] == ""
 
 
 @pytest.mark.parametrize("sort", ["finished", "window"])

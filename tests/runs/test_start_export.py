@@ -216,7 +216,7 @@ def test_selected_debtors_without_a_debtor_is_refused(app, client, auth, profile
 
 def _summary(page):
     """The error summary's heading and its lines as (link target or None, text)."""
-    found = re.search(r'<div class="flash flash-error error-summary" role="alert" id="error-summary">(.*?)</div>',
+    found = re.search(r'<div class="flash flash-error error-summary" role="alert" id="error-summary"[^>]*>(.*?)</div>',
                       page, re.S)
     if found is None:
         return None, []
@@ -259,6 +259,43 @@ def test_a_refused_start_lists_every_error_above_the_form_linked_to_its_field(
                        data=dict(fields, preset="previous_month", mode="test", debtor_scope="selected")).get_data(as_text=True)
     assert [target for target, _ in _summary(page)[1]] == ["debtor_scope-0"]
     assert 'id="debtor_scope-0"' in page and _runs(app) == []
+
+
+def _radios(page, name):
+    return re.findall(rf'<input[^>]*name="{name}"[^>]*>', page)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "dialog"])
+def test_the_error_of_a_group_of_choices_is_shown_in_its_fieldset_and_tied_to_its_buttons(
+        app, client, auth, profiles, htmx):
+    """Time window, Test / Production and Debtor selection: a refused choice is said in its own fieldset
+    (not only in the summary above the form), and every button of the group is described by that text
+    and marked invalid; the summary is what gets the focus (autofocus, also in the dialog)."""
+    auth.login("staff")
+    path = f"/profiles/{profiles['invoices']}/start"
+    _, fields = _form(client, path)
+    headers = {"HX-Request": "true"} if htmx else {}
+    page = client.post(path, headers=headers, data=dict(fields, preset="someday", mode="both")).get_data(as_text=True)
+    assert re.search(r'id="error-summary" tabindex="-1" autofocus>', page)
+    for name, legend in (("preset", "Time window"), ("mode", "Test / Production")):
+        fieldset = re.search(rf'<fieldset class="field field-error">\s*<legend>{re.escape(legend)}</legend>(.*?)</fieldset>',
+                             page, re.S)
+        assert fieldset, name
+        assert re.search(rf'<ul class="errors" id="{name}-errors"><li>[^<]+</li></ul>', fieldset.group(1)), name
+        radios = _radios(page, name)
+        assert len(radios) >= 2
+        for radio in radios:
+            assert 'aria-describedby="%s-errors"' % name in radio and 'aria-invalid="true"' in radio, radio
+    assert not any("aria-invalid" in radio for radio in _radios(page, "debtor_scope"))
+    # The debtor selection: its message under its buttons, and each button described by it.
+    page = client.post(path, headers=headers, data=dict(fields, preset="previous_month", mode="test",
+                                                        debtor_scope="selected")).get_data(as_text=True)
+    assert 'id="debtor_scope-errors"><li>Select at least one debtor, or choose all debtors.</li>' in page
+    for radio in _radios(page, "debtor_scope"):
+        assert 'aria-describedby="debtor_scope-errors"' in radio and 'aria-invalid="true"' in radio, radio
+    for name in ("preset", "mode"):
+        assert not any("aria-invalid" in radio or "aria-describedby" in radio for radio in _radios(page, name))
+    assert _runs(app) == []
 
 
 def test_a_start_without_errors_has_no_summary(client, auth, profiles):

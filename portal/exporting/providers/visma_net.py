@@ -520,7 +520,7 @@ class VismaNetProvider(Provider):
         if earlier.state == "sent":
             return earlier
         # Posted before, but the answer was never recorded (a crash, a time-out): ask Visma.net.
-        number = self._look_up(kind, ref, earlier.body, earlier) if method == "POST" else None
+        number = self._guarded(self._look_up, kind, ref, earlier.body, earlier) if method == "POST" else None
         if number is None:
             earlier.state = "lost"      # it never arrived (or an update, which is sent again): send it again
             db.session.commit()
@@ -546,7 +546,8 @@ class VismaNetProvider(Provider):
                 if number is not None:
                     return self._sent(document, number, None)
                 if attempt >= self.client.max_attempts:
-                    raise TransientError(f"Visma.net did not answer {path} after {attempt} attempts") from None
+                    raise TransientError(f"Visma.net did not answer {path} after {attempt} attempts ({exc})",
+                                         problem=f"visma_{exc.problem}") from None
                 self.client.sleep(self.client._backoff(attempt))
                 continue
             except VismaNetApiError as exc:
@@ -556,7 +557,7 @@ class VismaNetProvider(Provider):
             except ReauthorisationRequired as exc:
                 raise _reauthorise(self.account, exc) from None
             except VismaNetUnavailable as exc:
-                raise TransientError(str(exc)) from None
+                raise _temporary(exc) from None
             if number is not None:       # an update or an action on a document Visma.net already numbered
                 return self._sent(document, number, None)
             return self._sent(document, _number(kind, answer), answer.location)
@@ -567,7 +568,7 @@ class VismaNetProvider(Provider):
         except ReauthorisationRequired as exc:
             raise _reauthorise(self.account, exc) from None
         except VismaNetUnavailable as exc:
-            raise TransientError(str(exc)) from None
+            raise _temporary(exc) from None
 
     def _sent(self, document, number, location):
         document.state, document.visma_number, document.location = "sent", number, location
@@ -624,6 +625,12 @@ class VismaNetProvider(Provider):
                                   severity=Severity.ERROR, code="sync_stopped", params={"record": row.record_key},
                                   provider_message=message))
         db.session.commit()
+
+
+def _temporary(exc):
+    """Visma.net (or Visma Connect) unavailable after the client's retries: a temporary error of the run,
+    saying what happened (the client's technical text goes to the log only)."""
+    return TransientError(str(exc), problem=f"visma_{exc.problem}")
 
 
 def _local_date(value):

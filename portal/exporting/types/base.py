@@ -8,12 +8,12 @@ crashes), and its output columns with translatable headers.
 """
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from ...models.exporting import Severity
 from ..formats import Column
@@ -32,12 +32,17 @@ class Issue:
 
 @dataclass
 class SourceContext:
-    """What one run reads: time window (inclusive dates, org time zone), company scope, parameters."""
-    window_start: date
-    window_end: date
+    """What one run reads: time window (inclusive dates, org time zone), company scope, parameters.
+    A window of None (``without_window``): the scope whatever the time."""
+    window_start: date | None
+    window_end: date | None
     company_id: int | None
     params: dict
     tz: object  # ZoneInfo of the organisation
+
+    def without_window(self):
+        """The same scope and parameters, whatever the time (``ExportType.window_is_change_time``)."""
+        return replace(self, window_start=None, window_end=None)
 
     def utc_bounds(self):
         """[start, end) of the window in naive UTC, for datetime columns."""
@@ -117,6 +122,17 @@ class ExportType:
     # stays unprocessed until someone resolves the problem and exports again (resumes).
     stop_on_error = False
     formats = ("csv", "jsonl", "xlsx")
+    # The time window's column is a *change time* (products: ``updated_at``), not a date of the record's
+    # business (a payment's time, an invoice's date): a record leaves the window by being changed again,
+    # not only by going away. A ledger record of the window is then removed only when it is gone from the
+    # source in the run's scope (company, debtors, routing) whatever its change time now — not when it
+    # merely left the window (``engine._outside_window``; ``sync.removals_against``, ``changes``).
+    window_is_change_time = False
+    # Delivered in whole groups (``group_key``; journals: one per company and period, which must balance):
+    # a group with an invalid row is held back whole, each other row reported with ``held_back_code``
+    # (``engine._hold_back_groups``); a group with a row left unticked waits, whole, for the next export.
+    whole_groups = False
+    held_back_code = None
 
     # -- declarations ------------------------------------------------------------------------
     def columns(self):
@@ -149,6 +165,12 @@ class ExportType:
 
     def record_key(self, payload):
         raise NotImplementedError
+
+    def record_key_sql(self):
+        """The record key as SQL over the type's source tables (equal to ``record_key``), right in any
+        statement that reads them (``select``, ``sql_source``); None: not declared. A type whose window is
+        a change time declares it: its removals are found by key in the source outside the window."""
+        return None
 
     def sql_source(self, ctx, dialect):
         """The payload, record key and validations as SQL (``sql.SqlSource``), so that the engine prepares
@@ -196,6 +218,8 @@ class ExportType:
         return payload
 
     def window_filter(self, column, ctx):
+        if ctx.window_start is None:        # ``ctx.without_window()``
+            return true()
         if self.window_kind == "datetime":
             low, high = ctx.utc_bounds()
             return (column >= low) & (column < high)

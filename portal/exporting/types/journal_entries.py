@@ -23,6 +23,10 @@ class JournalEntries(ExportType):
     required = ("account", "company_code")
     supports_cancellation = True
     reverses_changes = True
+    # One journal per company and period, which balances: a journal with an invalid line is not delivered
+    # without it — the whole journal is held back (DESIGN §4).
+    whole_groups = True
+    held_back_code = "journal_held_back"
     formats = ("csv", "jsonl", "xlsx", "sie4")
 
     def columns(self):

@@ -17,6 +17,9 @@ class Products(ExportType):
     model = Product
     stop_on_error = True
     window_kind = "datetime"
+    # The window is over ``updated_at``: a product edited after its delivery leaves the window it was
+    # delivered in; it is removed only when it is gone from the source (``ExportType``).
+    window_is_change_time = True
     required = ("item_code", "description")
 
     def columns(self):
@@ -82,10 +85,14 @@ class Products(ExportType):
     def record_key(self, payload):
         return f"{payload['company_code']}/{payload['item_code']}"
 
+    def record_key_sql(self):
+        # The company's code looked up by id: right whatever the statement joins or aliases.
+        code = select(Company.code).where(Company.id == Product.company_id).correlate_except(Company.__table__) \
+            .scalar_subquery()
+        return sql.concat(code, "/", Product.item_code)
+
     def changed_since(self, stmt, changes):
         # Incremental runs read only what changed (``exporting.changes``): the product (a change of its kit
         # components moves its marker too: a trigger) and its company (by id).
-        code = select(Company.code).where(Company.id == Product.company_id).correlate_except(Company.__table__) \
-            .scalar_subquery()
-        return changes.only(stmt, key=sql.concat(code, "/", Product.item_code),
+        return changes.only(stmt, key=self.record_key_sql(),
                             markers=(Product.row_version, marker_of(Company, Product.company_id)))

@@ -143,11 +143,13 @@ class VismaNetClient:
                 response = self.http.request(method, url, params=params, json=json, headers=request_headers,
                                              timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                # Sent but not answered in time (a read time-out), or no connection at all.
                 sent = not isinstance(exc, requests.ConnectTimeout) and isinstance(exc, requests.Timeout)
                 if writes and sent and not retry_uncertain:
-                    raise VismaNetUncertain(f"{method} {path}: no answer in time ({type(exc).__name__})") from None
+                    raise VismaNetUncertain(f"{method} {path}: no answer in time ({type(exc).__name__})",
+                                            problem="timeout") from None
                 self._retry_or_give_up(attempt, method, path, None, self._backoff(attempt),
-                                       type(exc).__name__)
+                                       type(exc).__name__, "timeout" if sent else "unreachable")
                 continue
             self._note_rate_limit(response)
             status = response.status_code
@@ -165,13 +167,14 @@ class VismaNetClient:
                 continue
             if status == 429 or status >= 500:
                 if writes and status >= 500 and status != 503 and not retry_uncertain:
-                    raise VismaNetUncertain(f"{method} {path}: HTTP {status}", status=status)
+                    raise VismaNetUncertain(f"{method} {path}: HTTP {status}", status=status, problem="server_error")
                 wait = _retry_after_seconds(response.headers.get("Retry-After"))
                 if wait is None and status == 429:
                     wait = _int_header(response.headers, "X-RateLimit-Reset")
                 if wait is None:
                     wait = self._backoff(attempt)
-                self._retry_or_give_up(attempt, method, path, status, wait, f"HTTP {status}")
+                self._retry_or_give_up(attempt, method, path, status, wait, f"HTTP {status}",
+                                       "rate_limited" if status == 429 else "server_error")
                 continue
             if status >= 400:
                 raise VismaNetApiError.from_response(response, method, path)
@@ -182,15 +185,16 @@ class VismaNetClient:
         base = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
         return base * (0.5 + random.random() / 2)
 
-    def _retry_or_give_up(self, attempt, method, path, status, wait, what):
+    def _retry_or_give_up(self, attempt, method, path, status, wait, what, problem):
         if attempt >= self.max_attempts:
             message = f"{method} {path}: {what} after {attempt} attempts"
             tokens.record_problem(self.account_id, "api_unavailable", message)
-            raise VismaNetUnavailable(message, status=status, retry_after=wait if status == 429 else None)
+            raise VismaNetUnavailable(message, status=status, retry_after=wait if status == 429 else None,
+                                      problem=problem)
         if wait > self.max_wait:
             message = f"{method} {path}: {what}; Visma.net asks to wait {wait:.0f} s"
             tokens.record_problem(self.account_id, "rate_limited", message)
-            raise VismaNetUnavailable(message, status=status, retry_after=wait)
+            raise VismaNetUnavailable(message, status=status, retry_after=wait, problem=problem)
         log.warning("%s %s: %s, attempt %d of %d, retrying in %.1f s", method, path, what, attempt,
                     self.max_attempts, wait)
         self.sleep(wait)
@@ -211,7 +215,7 @@ class VismaNetClient:
             return
         if wait > self.max_wait:
             raise VismaNetUnavailable(f"The Visma.net rate limit is spent; it resets in {wait:.0f} s",
-                                      status=429, retry_after=wait)
+                                      status=429, retry_after=wait, problem="rate_limited")
         log.info("The Visma.net rate limit is spent; waiting %.1f s for its reset", wait)
         self.sleep(wait)
         self._not_before = 0.0

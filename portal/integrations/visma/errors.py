@@ -52,12 +52,20 @@ class VismaNetApiError(VismaNetError):
 
 class VismaNetUnavailable(VismaNetError):
     """Visma.net did not answer usefully after the retries (429, 5xx, time-outs), or asked us to wait
-    longer than we may. ``retry_after`` (seconds, or None) says when a later attempt may succeed."""
+    longer than we may. ``retry_after`` (seconds, or None) says when a later attempt may succeed.
 
-    def __init__(self, message, status=None, retry_after=None):
+    ``problem`` says what happened, for the words a user reads (the message is technical, for the log):
+    ``timeout`` (no answer in time), ``unreachable`` (no connection), ``server_error`` (5xx),
+    ``rate_limited`` (429 or the rate limit spent), ``connect_unreachable`` (Visma Connect, refreshing the
+    tokens) or ``unavailable`` (anything else)."""
+
+    PROBLEMS = ("timeout", "unreachable", "server_error", "rate_limited", "connect_unreachable", "unavailable")
+
+    def __init__(self, message, status=None, retry_after=None, problem="unavailable"):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.problem = problem if problem in self.PROBLEMS else "unavailable"
 
 
 class VismaNetUncertain(VismaNetUnavailable):

@@ -153,7 +153,7 @@ def _refresh_locked(account_id, stale_access_token, force):
             reason = f"Visma Connect could not be reached to refresh the token ({exc})"
             log.warning("Refreshing integration account %s: %s", account_id, reason)
             record_problem(account_id, "connect_unreachable", str(exc))
-            raise VismaNetUnavailable(reason) from None
+            raise VismaNetUnavailable(reason, problem="connect_unreachable") from None
         apply_token(account, token, now)
         session.commit()
         log.info("Refreshed the tokens of integration account %s", account_id)

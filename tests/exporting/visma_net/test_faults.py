@@ -132,3 +132,61 @@ def test_a_rejected_record_leaves_the_run_partially_processed_and_re_export_send
     assert len(received("POST", "/v2/customerinvoice")) == 5     # 4 + the one rejected, sent again once
     assert len(sync.current_ledger(profile.id)) == 4
     assert all(r.processed for r in rows(run))
+
+
+@pytest.mark.parametrize("fault", ["timeout", "unreachable"])
+def test_visma_net_that_does_not_answer_fails_the_run_in_words_once_the_attempts_ran_out(sctx, caplog, fault):
+    """Visma.net too slow (the sandbox's slow answers beyond VISMA_NET_HTTP_TIMEOUT) or not there at all:
+    the client's retries, then the run's attempts; then the run, its attempts and its report say what
+    happened in the starter's (or the reader's) language and how often it was tried — the technical text
+    (``ReadTimeout``, the path) goes to the log only."""
+    import socket
+    import time
+    from portal.exporting.errors import TransientError
+    from tests.factories import execute as run_job
+    profile = _payments_profile(sctx, 1)
+    sctx.app.config.update(VISMA_NET_MAX_ATTEMPTS=2)
+    if fault == "timeout":
+        sctx.app.config.update(VISMA_NET_HTTP_TIMEOUT=0.3)
+        faults(delay_seconds=1)
+    else:
+        with socket.socket() as closed:       # a port nobody listens on
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        sctx.app.config.update(VISMA_NET_API_URL=f"http://127.0.0.1:{port}/sandbox/api")
+    said = {"timeout": ("Visma.net antwoordde niet op tijd.", "Visma.net svarade inte i tid."),
+            "unreachable": ("Visma.net was niet bereikbaar.", "Visma.net kunde inte nås.")}[fault]
+    run = services.start_run(profile.id, mode="production", locale="nl", **WINDOW)
+    assert run_job(run.id) == "retrying"
+    run = execute_result(run.id)
+    assert run.status == "queued" and run.error_reason == said[0]
+    assert [i["message"] for i in report(run.id, locale="sv")["items"]] == [f"{said[1]} Försök 2 av 3 följer."]
+    assert run_job(run.id) == "retrying"
+    with pytest.raises(TransientError):
+        run_job(run.id)
+    run = execute_result(run.id)
+    assert run.status == "failed" and run.attempts == 3
+    assert run.error_reason == (f"{said[0]} De export is 3 keer geprobeerd en is gestopt: start hem later "
+                                "opnieuw. Meld het aan uw beheerder als het blijft mislukken.")
+    technical = "ReadTimeout" if fault == "timeout" else "ConnectionError"
+    assert f"after 2 attempts" in caplog.text and technical in caplog.text
+    # The run page, read by a Dutch manager (over HTTP): the words, the attempts; nothing of the exception.
+    import requests
+    from portal.demo.seed import seed_users
+    from portal.models import User
+    from tests.factories import csrf_from
+    seed_users()
+    db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale="nl"))
+    db.session.commit()
+    http = requests.Session()
+    form = http.get(sctx.url + "/auth/login", timeout=30).text
+    http.post(sctx.url + "/auth/login", timeout=30, data={"email": "manager@example.com", "password": "demo",
+                                                         "csrf_token": csrf_from(form)})
+    page = http.get(f"{sctx.url}/runs/{run.id}", timeout=30).text
+    assert '<html lang="nl"' in page
+    assert run.error_reason in page and f"De export is mislukt: {run.error_reason}" in page
+    for text in (technical, "TransientError", "VismaNet", "after 2 attempts"):
+        assert text not in page, text
+    if fault == "timeout":
+        faults(delay_seconds=0)
+        time.sleep(1.2)          # the sandbox's last slow answers finish before the server stops

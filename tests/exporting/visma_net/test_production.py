@@ -78,6 +78,74 @@ def test_journals_are_refused_for_a_test_company(vctx):
     assert received("POST") == []
 
 
+def test_a_journal_with_an_invalid_line_is_not_sent_in_part(vctx, openapi):
+    """A journal goes to Visma.net whole or not at all: one invalid line (no account) holds its journal
+    back — no journal transaction of the other lines — while the other company's journal is sent.
+    Once the line has its account, the next run sends the whole journal."""
+    from tests import factories
+    from portal.models import JournalLine
+    zorg, thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg, thuis)
+    lines = factories.journal(zorg, "PR-2026-11", NOVEMBER, [
+        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
+        ("1600", "0.00", "1800.00", "Net wages")])
+    lines[1].account = ""
+    factories.journal(thuis, "PR-T-2026-11", NOVEMBER, [("4000", "10.00", "0.00", "Wages"),
+                                                      ("1600", "0.00", "10.00", "Net")])
+    db.session.commit()
+    line_id = lines[1].id
+    profile = vctx.profile("journal_entries", sync_type="incremental_all")
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    sent = records("journaltransaction")
+    assert [body["description"]["value"].split()[1] for _kind, _number, body in sent] == ["THUIS"]
+    assert sorted(r.record_key for r in rows(run) if r.invalid) == ["PR-2026-11/1", "PR-2026-11/2", "PR-2026-11/3"]
+    db.session.get(JournalLine, line_id).account = "4100"
+    db.session.commit()
+    again = run_now(profile, **WINDOW)
+    assert again.status == "exported", again.error_reason
+    built = assert_valid(openapi, again)
+    (body,) = [d.body for d in built]
+    assert [line["accountNumber"]["value"] for line in body["journalTransactionLines"]] == ["4000", "4100", "1600"]
+    assert len(records("journaltransaction")) == 2
+
+
+def test_an_unticked_journal_line_keeps_its_journal_from_visma_net_until_it_is_ticked(vctx, openapi):
+    """Prepare / Export: with one line of ZORG's journal unticked, nothing of that journal is sent (the run
+    is Partially processed); ticked again and exported, the whole journal goes as one transaction."""
+    from tests import factories
+    from .conftest import execute
+    zorg, thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg, thuis)
+    factories.journal(zorg, "PR-2026-11", NOVEMBER, [
+        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
+        ("1600", "0.00", "1800.00", "Net wages")])
+    factories.journal(thuis, "PR-T-2026-11", NOVEMBER, [("4000", "10.00", "0.00", "Wages"),
+                                                      ("1600", "0.00", "10.00", "Net")])
+    db.session.commit()
+    profile = vctx.profile("journal_entries", sync_type="incremental_all")
+    run = services.start_run(profile.id, mode="production", operation="prepare", **WINDOW)
+    execute(run.id)
+    [second] = [r for r in rows(run) if r.record_key == "PR-2026-11/2"]
+    services.set_row_active(run.id, second.id, False)
+    services.request_export(run.id)
+    run = execute(run.id)
+    assert run.status == "partially_processed", run.error_reason
+    assert [body["description"]["value"].split()[1] for _k, _n, body in records("journaltransaction")] == ["THUIS"]
+    assert len(received("POST", "/v2/journaltransaction")) == 1       # no half journal tried (and refused)
+    services.set_row_active(run.id, second.id, True)
+    services.request_export(run.id)
+    run = execute(run.id)
+    assert run.status == "exported", run.error_reason
+    sent = records("journaltransaction")
+    assert len(sent) == 2 and len(received("POST", "/v2/journaltransaction")) == 2
+    assert [line["accountNumber"]["value"] for line in sent[1][2]["journalTransactionLines"]] == [
+        "4000", "4100", "1600"]
+    assert_valid(openapi, run)
+
+
 def test_invoices_with_booking_date_and_description_blocked_debtors_are_row_errors(vctx, openapi):
     zorg, _thuis, _test = companies()
     vctx.authorise()
