@@ -10,7 +10,7 @@ import csv
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 
 from flask_babel import format_decimal, lazy_gettext as _l
@@ -19,11 +19,11 @@ from sqlalchemy.exc import DBAPIError
 
 from .bulk import bulk_insert, chunks
 from .extensions import db
-from .validation import MAX_YEAR, MIN_YEAR, has_control_characters, year_in_range
 from .models import (
     Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
+from .validation import MAX_YEAR, MIN_YEAR, has_control_characters, year_in_range
 
 CHUNK_SIZE = 5000
 FINANCE_SYSTEMS = ("visma_net",)
@@ -65,7 +65,7 @@ def text(max_length):
 
 
 MAX_WHOLE_NUMBER = 2_000_000_000
-_WHOLE = re.compile(r"[0-9]+")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}(?:-01)?")
@@ -79,7 +79,7 @@ def integer(value):
     """A whole number in ASCII digits (as the portal's forms take them: no ``١٠٠``, ``１２``, ``1_000``)."""
     if not _WHOLE.fullmatch(value):
         raise Invalid(_l("is not a whole number"))
-    if len(value) > 12 or not 1 <= int(value) <= MAX_WHOLE_NUMBER:
+    if len(value.lstrip("+-")) > 12 or not 1 <= int(value) <= MAX_WHOLE_NUMBER:
         raise Invalid(_l("must be a whole number from 1 to %(last)s", last=format_decimal(MAX_WHOLE_NUMBER)))
     return int(value)
 

@@ -88,7 +88,7 @@ def test_good_numbers_still_load(app, tmp_path):
     ("2000000001", "must be a whole number from 1 to 2,000,000,000"),
     ("0", "must be a whole number from 1 to 2,000,000,000"),
     ("١", "is not a whole number"), ("１２", "is not a whole number"), ("1_0", "is not a whole number"),
-    ("-1", "is not a whole number"), ("1.0", "is not a whole number"),
+    ("-1", "must be a whole number from 1 to 2,000,000,000"), ("1.0", "is not a whole number"),
 ])
 def test_whole_numbers_say_their_range(app, tmp_path, line_no, reason):
     with app.app_context():
