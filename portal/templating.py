@@ -6,6 +6,7 @@ modules import only core, the models and the engine, never a feature package.
 """
 from flask_babel import format_decimal, format_timedelta, lazy_gettext as _l
 
+from .exporting.debtor_selection import form_value as debtor_value, label as debtor_label
 from .exporting.messages import (
     MODE_LABELS, PHASE_LABELS, SEVERITY_LABELS, STATUS_LABELS, SYNC_TYPE_LABELS, attempt_outcome,
     operation_label, report_message,
@@ -77,6 +78,8 @@ def init_app(app):
         permission_label=_label(PERMISSION_LABELS), type_label=type_label, attempt_outcome=attempt_outcome,
         ambiguity_notice=ambiguity_notice, export_types=all_types, report_message=report_message,
         status_labels=STATUS_LABELS, sync_type_labels=SYNC_TYPE_LABELS, mode_labels=MODE_LABELS,
-        dialog_heading=dialog_heading, dialog_hx=dialog_hx, choice_attrs=choice_attrs)
+        dialog_heading=dialog_heading, dialog_hx=dialog_hx, choice_attrs=choice_attrs, debtor_label=debtor_label,
+        debtor_value=debtor_value)
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["debtor_label"] = debtor_label
     app.jinja_env.filters["timedelta"] = timedelta_filter

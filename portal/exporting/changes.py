@@ -46,6 +46,7 @@ from sqlalchemy import and_, case, delete, func, insert, literal, literal_column
 
 from ..extensions import db
 from ..models.exporting import ChangedSource, LedgerCurrent
+from . import debtor_selection
 
 INCREMENTAL = ("incremental_all", "incremental_new")
 HASH_MEMORY_BYTES = 64 * 1024 * 1024
@@ -156,8 +157,8 @@ class Changes:
                       current.c.window_value < high]
         if company_id is not None:
             conditions.append(current.c.company_id == company_id)
-        if subjects:
-            conditions.append(current.c.subject_key.in_(list(subjects)))
+        if subjects:      # the debtor selection: by the ledger's company and subject (debtor number)
+            conditions.append(debtor_selection.condition(current.c.company_id, current.c.subject_key, subjects))
         known = select(current.c.record_key, current.c.source_version).where(*conditions).subquery("known")
         joined = window.outerjoin(known, known.c.record_key == window.c.record_key, full=True)
         found = select(literal(self.run.id), window.c.source_id,

@@ -24,7 +24,7 @@ from ..models.exporting import (
     LedgerCurrent, MappingHistoryEntry, Mutation, Operation, PreparedRow, ReportItem, Run, RunFile, RunMode,
     RunStatus, Severity, error_count,
 )
-from . import changes, sqlcsv, sync
+from . import changes, debtor_selection, sqlcsv, sync
 from .attempts import Outcome, check, end
 from .messages import report_message
 from .providers import get_provider
@@ -599,10 +599,10 @@ def _legacy_fingerprints(run_id, profile_id, export_type, sync_type):
 
 
 def _removal_scope(export_type, ctx):
-    """(low, high, company id, debtor numbers): the current ledger's records a run over ``ctx`` compares
-    for removals (``sync.removals_against``)."""
+    """(low, high, company id, subjects): the current ledger's records a run over ``ctx`` compares for
+    removals (``sync.removals_against``). Subjects: the debtor selection, ``[(company id, number)]``."""
     low, high = ctx.window_value_bounds(export_type.window_kind)
-    subjects = ctx.params.get("debtor_numbers") if export_type.takes("debtor_numbers") else None
+    subjects = debtor_selection.subjects(ctx.params) if export_type.takes("debtors") else None
     return low, high, ctx.company_id, subjects
 
 

@@ -23,7 +23,7 @@ from ..models.exporting import (
 )
 from ..models.visma_delivery import VismaDocument
 from ..pagination import KeysetPage, count_capped, keyset_page, paginate
-from . import windows
+from . import debtor_selection, windows
 from .errors import ExportError
 from .providers import get_provider
 from .types import all_types, get_type
@@ -334,17 +334,22 @@ def search_debtors(query, company_id=None, limit=DEBTOR_RESULTS):
     if text:
         stmt = stmt.where(or_(Debtor.number.startswith(text, autoescape=True),
                               func.lower(Debtor.name).contains(text.lower(), autoescape=True)))
-    found = db.session.execute(stmt.order_by(Debtor.name, Debtor.number).limit(limit + 1)).scalars().all()
+    found = db.session.execute(stmt.options(joinedload(Debtor.company)).order_by(Debtor.name, Debtor.number)
+                               .limit(limit + 1)).scalars().all()
     return found[:limit], len(found) > limit
 
 
-def debtors_by_number(numbers, company_id=None):
-    if not numbers:
-        return []
-    stmt = select(Debtor).where(Debtor.number.in_(list(numbers)))
-    if company_id is not None:
-        stmt = stmt.where(Debtor.company_id == company_id)
-    return db.session.execute(stmt.order_by(Debtor.name)).scalars().all()
+def chosen_debtors(form_values, company_id=None):
+    """The debtors the Start export picker posted (``debtor_selection.form_value``: company and number),
+    those that exist, in company-and-number order."""
+    return debtor_selection.lookup(debtor_selection.from_form(form_values), company_id)
+
+
+def run_debtors(run):
+    """The debtors of a run's debtor selection, each with its company (``debtor_selection.Chosen``); a run
+    started before debtors were stored with their company: every debtor of the profile's companies with
+    those numbers, which is what it exported."""
+    return debtor_selection.chosen(run.params, run.profile.company_id)
 
 
 @dataclass

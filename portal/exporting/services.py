@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import db
 from ..i18n import org_timezone
-from ..models import Company, Debtor, User, utcnow
+from ..models import Company, User, utcnow
 from ..models.exporting import (
     ExportProfile, MappingHistoryEntry, Operation, PreparedRow, ReportItem, Run, RunMode, RunStatus, Severity,
     SyncType,
 )
 from ..schedules.models import Schedule
-from . import jobs, queries, sync, windows
+from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
 from .messages import status_label
 from .providers import get_provider, visma_net
@@ -230,10 +230,13 @@ def scheduled_start(run_at_local):
 
 
 def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_export", window_start=None,
-              window_end=None, run_at_local=None, booking_date=None, description=None, debtor_numbers=None,
-              skip_headers=None, idempotency_key=None, locale=None):
+              window_end=None, run_at_local=None, booking_date=None, description=None, debtors=None,
+              debtor_numbers=None, skip_headers=None, idempotency_key=None, locale=None):
     """Create a run (committed) and enqueue its job after the commit. Returns the ``Run``.
 
+    ``debtors``: the debtor selection (``debtor_selection.resolve``: debtor ids, stored selections, or
+    ``CODE/number`` texts); ``debtor_numbers``, the older name, numbers (or ``CODE/number``) alone — a
+    number that debtors of several companies have is refused. Stored as ``params["debtors"]``.
     ``run_at_local`` is a naive date-time in the organisation's time zone. The same ``idempotency_key``
     (e.g. the form's one-time token) returns the run it created before instead of a second one.
     """
@@ -257,7 +260,9 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if window_start > window_end:
         raise ExportError(_l("The time window ends before it starts."), code="window_reversed")
     params = {"window_start": window_start.isoformat(), "window_end": window_end.isoformat()}
-    extra = {"booking_date": booking_date, "description": description, "debtor_numbers": debtor_numbers}
+    if debtors in (None, "", [], ()):
+        debtors = debtor_numbers
+    extra = {"booking_date": booking_date, "description": description, "debtors": debtors}
     for name, value in extra.items():
         if value in (None, "", [], ()):
             continue
@@ -269,8 +274,8 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
         params["booking_date"] = _as_date(params["booking_date"], "booking_date").isoformat()
     if "description" in params:
         params["description"] = check_description(params["description"])
-    if "debtor_numbers" in params:
-        params["debtor_numbers"] = _check_debtors(params["debtor_numbers"], profile.company_id)
+    if "debtors" in params:
+        params["debtors"] = _check_debtors(params["debtors"], profile.company_id)
     if skip_headers is not None:
         params["skip_headers"] = bool(skip_headers)
     ctx = SourceContext(window_start, window_end, profile.company_id, params, org_timezone())
@@ -313,7 +318,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
 
 
 _PARAM_NAMES = {"booking_date": _l("a booking date"), "description": _l("a description"),
-                "debtor_numbers": _l("a debtor selection")}
+                "debtors": _l("a debtor selection")}
 
 
 def request_export(run_id, *, skip_headers=None, user=None):
@@ -547,18 +552,9 @@ def _as_date(value, name):
         raise ExportError(_l("%(value)s is not a date (use YYYY-MM-DD)."), code="bad_date", value=value) from None
 
 
-def _check_debtors(numbers, company_id):
-    if isinstance(numbers, str):
-        numbers = [n.strip() for n in numbers.replace(";", ",").split(",")]
-    numbers = sorted({str(n).strip() for n in numbers if str(n).strip()})
-    stmt = select(Debtor.number).where(Debtor.number.in_(numbers))
-    if company_id is not None:
-        stmt = stmt.where(Debtor.company_id == company_id)
-    known = set(db.session.execute(stmt).scalars())
-    unknown = [n for n in numbers if n not in known]
-    if unknown:
-        raise ExportError(_l("Unknown debtors: %(numbers)s."), code="unknown_debtors", numbers=", ".join(unknown[:10]))
-    return numbers
+def _check_debtors(references, company_id):
+    """The debtor selection as stored (``debtor_selection.resolve``: each debtor by company and number)."""
+    return debtor_selection.resolve(references, company_id)
 
 
 __all__ = ["create_profile", "update_profile", "archive_profile", "delete_profile", "start_run", "request_export",

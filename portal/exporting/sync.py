@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, bindparam, false, func, insert, literal, nu
 from ..extensions import db
 from ..models import utcnow
 from ..models.exporting import ChangedSource, LedgerCurrent, PreparedRow
+from . import debtor_selection
 
 # The current ledger of one profile.
 CURRENT = """
@@ -103,9 +104,21 @@ def add_removals(run_id, profile_id, *, seq_base, low, high, company_id=None, su
         params["company"] = company_id
     stmt_params = []
     if subjects:
-        conditions.append("cur.subject_key IN :subjects")
-        params["subjects"] = list(subjects)
-        stmt_params.append(bindparam("subjects", expanding=True))
+        # The debtor selection: each debtor by the ledger's company and its subject (the debtor number).
+        per_company = {}
+        for subject_company, number in subjects:
+            per_company.setdefault(subject_company, set()).add(number)
+        either = []
+        for position, (subject_company, numbers) in enumerate(per_company.items()):
+            name = f"subjects_{position}"
+            params[name] = sorted(numbers)
+            stmt_params.append(bindparam(name, expanding=True))
+            if subject_company is None:
+                either.append(f"cur.subject_key IN :{name}")
+            else:
+                params[f"subject_company_{position}"] = subject_company
+                either.append(f"(cur.company_id = :subject_company_{position} AND cur.subject_key IN :{name})")
+        conditions.append("(" + " OR ".join(either) + ")")
     where = " AND ".join(conditions)
     if count_only:
         sql = text(f"SELECT COUNT(*) FROM ({CURRENT}) AS cur WHERE {where}").bindparams(*stmt_params)
@@ -153,7 +166,7 @@ def removals_against(run_id, profile_id, source, key, *, seq_base, low, high, co
     if company_id is not None:
         conditions.append(cur.c.company_id == company_id)
     if subjects:
-        conditions.append(cur.c.subject_key.in_(list(subjects)))
+        conditions.append(debtor_selection.condition(cur.c.company_id, cur.c.subject_key, subjects))
     return {"insert": _removed_rows(run_id, seq_base, cur, cur, conditions),
             "count": select(func.count()).select_from(cur).where(*conditions)}
 

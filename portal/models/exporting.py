@@ -88,7 +88,8 @@ class Run(db.Model):
     mode = db.Column(db.String(12), nullable=False)
     operation = db.Column(db.String(24), nullable=False)
     # window_start/window_end (ISO dates, inclusive), and for invoices booking_date, description,
-    # debtor_numbers; skip_headers; run_at_local and run_at_offset when scheduled.
+    # debtors ([{"company_id", "number"}]: ``exporting.debtor_selection``; older runs: debtor_numbers);
+    # skip_headers; run_at_local and run_at_offset when scheduled.
     params = db.Column(db.JSON, nullable=False, default=dict)
     window_start = db.Column(db.Date, nullable=False)
     window_end = db.Column(db.Date, nullable=False)

@@ -51,6 +51,8 @@ class Debtor(ChangeMarked, db.Model):
     name = db.Column(db.String(200), nullable=False)
     email = db.Column(db.String(254), nullable=True)
     blocked = db.Column(db.Boolean, nullable=False, default=False)
+    # A debtor is its company and its number (numbers are unique per company only): the pages name both.
+    company = db.relationship(Company, viewonly=True)
     __table_args__ = (db.UniqueConstraint("company_id", "number"), db.Index("ix_debtors_name", "name"))
 
 

@@ -20,7 +20,7 @@ ERROR_FIELDS = {
     "run_at_nonexistent": "run_at", "run_at_past": "run_at",
     "window_reversed": "window_end", "window_too_long": "window_end", "window_not_allowed": "window_end",
     "bad_date": "window_end",
-    "unknown_debtors": "debtor_scope",
+    "unknown_debtors": "debtor_scope", "ambiguous_debtors": "debtor_scope",
     "unknown_mode": "mode", "production_run_active": "mode", "description_too_long": "description",
 }
 

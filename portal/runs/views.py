@@ -8,7 +8,7 @@ from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.guards import permission_required
-from ..exporting import queries, services, windows
+from ..exporting import debtor_selection, queries, services, windows
 from ..exporting.errors import ExportError
 from ..exporting.formats import get_writer
 from ..exporting.providers import visma_net
@@ -60,8 +60,9 @@ def zone_offset(moment=None):
 # -- Start export -------------------------------------------------------------------------------
 
 def _selected_debtors(form_data, profile):
-    numbers = [n for n in form_data.getlist("debtors") if n.strip()]
-    return queries.debtors_by_number(numbers, profile.company_id), numbers
+    """The debtors ticked (each by company and number: ``debtor_selection.form_value``), and the values."""
+    values = [v for v in form_data.getlist("debtors") if v.strip()]
+    return queries.chosen_debtors(values, profile.company_id), values
 
 
 @bp.route("/profiles/<id:profile_id>/start", methods=["GET", "POST"])
@@ -73,8 +74,8 @@ def start(profile_id):
         export_type = get_type(profile.export_type)
     except ExportError:  # a type removed from the portal: nothing to start
         abort(404)
-    takes_debtors = export_type.takes("debtor_numbers")
-    selected, numbers = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
+    takes_debtors = export_type.takes("debtors")
+    selected, values = _selected_debtors(request.form, profile) if takes_debtors else ([], [])
     debtor_results, debtor_more, searched = [], False, None
     active_run = None
     action = request.form.get("action", "start")
@@ -88,8 +89,10 @@ def start(profile_id):
         form.debtor_scope.data = "selected"
     elif form.validate_on_submit():
         window_start, window_end = form.window()
-        debtor_numbers = numbers if takes_debtors and form.debtor_scope.data == "selected" else None
-        if debtor_numbers == []:
+        # Each ticked debtor by its company and number (numbers are unique per company only).
+        debtors = debtor_selection.from_form(values) if takes_debtors and form.debtor_scope.data == "selected" \
+            else None
+        if debtors == []:
             form.debtor_scope.errors.append(_("Select at least one debtor, or choose all debtors."))
         else:
             refused = None
@@ -103,7 +106,7 @@ def start(profile_id):
                     preview = queries.production_preview(profile, window_start, window_end)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                                   preview=preview, window=(window_start, window_end), selected=selected,
-                                  export_type=export_type, debtor_numbers=debtor_numbers,
+                                  export_type=export_type, debtors_chosen=bool(debtors),
                                   starts=starts, run_at_local=form.run_at.data,
                                   # the zone's offset at the start, not today's (summer and winter time)
                                   zone=zone_offset(starts.utc.replace(tzinfo=timezone.utc) if starts else None),
@@ -115,7 +118,7 @@ def start(profile_id):
                         window_start=window_start, window_end=window_end, run_at_local=form.run_at.data,
                         booking_date=form.booking_date.data if export_type.takes("booking_date") else None,
                         description=(form.description.data or None) if export_type.takes("description") else None,
-                        debtor_numbers=debtor_numbers, idempotency_key=form.form_token.data or None,
+                        debtors=debtors, idempotency_key=form.form_token.data or None,
                         locale=str(get_locale()))
                 except ExportError as exc:
                     refused = exc
@@ -159,9 +162,10 @@ def _attach_error(form, exc):
 def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
     company_id = parse_id(request.args.get("company"))
-    chosen = set(request.args.getlist("debtors"))
+    chosen = set(request.args.getlist("debtors"))      # ``debtor_selection.form_value``: company and number
     found, more = queries.search_debtors(request.args.get("debtor_query", ""), company_id)
-    return render("runs/_debtor_results.html", debtors=[d for d in found if d.number not in chosen], more=more)
+    return render("runs/_debtor_results.html", more=more,
+                  debtors=[d for d in found if debtor_selection.form_value(d) not in chosen])
 
 
 # -- The run panel ------------------------------------------------------------------------------
@@ -170,7 +174,7 @@ def _run_context(run):
     return {"run": run, "files": queries.run_files(run.id), "report": queries.report_items(run.id),
             "report_counts": queries.report_counts(run.id), "time_left": queries.time_left(run),
             "zone": zone_offset(run.run_at.replace(tzinfo=timezone.utc) if run.run_at else None),
-            **_documents_context(run)}
+            "run_debtors": queries.run_debtors(run), **_documents_context(run)}
 
 
 def _documents_context(run):
@@ -278,7 +282,8 @@ def roll_back(run_id):
     run = _run_or_404(run_id)
     form = ConfirmForm()
     plan = queries.roll_back_plan(run)
-    if form.validate_on_submit():
+    # Irreversible: only the confirmation's Yes rolls back; a POST straight to it is asked first.
+    if form.validate_on_submit() and confirmed():
         try:
             services.roll_back(run.id, user=current_user)
         except ExportError as exc:

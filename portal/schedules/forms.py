@@ -59,7 +59,9 @@ class ScheduleForm(PortalForm):
         self.day.choices = [(d, str(d)) for d in range(1, 32)] + [(LAST_DAY, _l("Last day of the month"))]
         return self
 
-    def load(self, schedule):
+    def load(self, schedule, debtors=()):
+        """The schedule's values; ``debtors``: its debtor selection as the field writes it
+        (``services.debtor_texts``)."""
         self.frequency.data = schedule.frequency
         self.weekday.data = schedule.weekday if schedule.weekday is not None else 0
         self.day.data = schedule.day if schedule.day is not None else 1
@@ -68,7 +70,7 @@ class ScheduleForm(PortalForm):
         params = schedule.params or {}
         self.booking_date_rule.data = params.get("booking_date_rule", "window_end")
         self.description.data = params.get("description", "")
-        self.debtors.data = ", ".join(params.get("debtor_numbers") or [])
+        self.debtors.data = ", ".join(debtors)
 
     def values(self):
         hour, minute = (int(part) for part in TIME_OF_DAY.match(self.time.data).groups())
@@ -76,5 +78,5 @@ class ScheduleForm(PortalForm):
                 "day": self.day.data, "window": self.window.data, "mode": self.mode.data,
                 "params": {"booking_date_rule": self.booking_date_rule.data,
                            "description": self.description.data or "",
-                           "debtor_numbers": [n.strip() for n in (self.debtors.data or "").replace(";", ",")
+                           "debtors": [n.strip() for n in (self.debtors.data or "").replace(";", ",")
                                               .split(",") if n.strip()]}}

@@ -20,7 +20,7 @@ class Schedule(TimestampMixin, db.Model):
     window = db.Column(db.String(24), nullable=False)             # timetable.WINDOWS
     mode = db.Column(db.String(12), nullable=False, default="test")
     # The profile's own parameters: booking_date_rule ("window_end" or "start_day"), description,
-    # debtor_numbers (a list).
+    # debtors ([{"company_id", "number"}]: ``exporting.debtor_selection``; before: debtor_numbers, numbers).
     params = db.Column(db.JSON, nullable=False, default=dict)
     paused = db.Column(db.Boolean, nullable=False, default=False)
     next_start_at = db.Column(db.DateTime, nullable=True)         # UTC; None while paused

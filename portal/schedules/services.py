@@ -14,7 +14,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..exporting import services as engine
+from ..exporting import debtor_selection, services as engine
 from ..exporting.errors import ExportError
 from ..exporting.types import get_type
 from ..extensions import db
@@ -75,10 +75,16 @@ def _check(profile, *, frequency, hour, minute, weekday, day, window, mode, para
     description = ((params or {}).get("description") or "").strip()
     if description and "description" in accepted:
         clean["description"] = engine.check_description(description)
-    debtors = (params or {}).get("debtor_numbers")
-    if debtors and "debtor_numbers" in accepted:
-        clean["debtor_numbers"] = engine._check_debtors(debtors, profile.company_id)
+    # Each debtor by its company and number (``debtor_selection``); ``debtor_numbers``: the older name.
+    debtors = (params or {}).get("debtors") or (params or {}).get("debtor_numbers")
+    if debtors and "debtors" in accepted:
+        clean["debtors"] = engine._check_debtors(debtors, profile.company_id)
     return rule, clean
+
+
+def debtor_texts(schedule):
+    """The schedule's debtor selection as its form writes it: ``CODE/number`` each."""
+    return debtor_selection.texts(schedule.params)
 
 
 def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=None, frequency, hour, minute=0,
@@ -188,7 +194,7 @@ def _start_due(schedule_id, now):
             run = engine.start_run(
                 schedule.profile_id, user=None, mode=schedule.mode, operation="prepare_and_export",
                 window_start=window_start, window_end=window_end, booking_date=booking_date,
-                description=params.get("description"), debtor_numbers=params.get("debtor_numbers"),
+                description=params.get("description"), debtors=debtor_selection.stored(params),
                 idempotency_key=key, locale=schedule.locale)
     except ExportError as exc:
         db.session.rollback()

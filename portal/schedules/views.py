@@ -21,7 +21,7 @@ RUNNERS = (Permission.IMPORT_EXPORT,)
 ERROR_FIELDS = {"schedule_frequency": "frequency", "schedule_time": "time", "schedule_weekday": "weekday",
                 "schedule_day": "day", "schedule_window": "window", "unknown_mode": "mode",
                 "schedule_booking_date": "booking_date_rule", "unknown_debtors": "debtors",
-                "description_too_long": "description"}
+                "ambiguous_debtors": "debtors", "description_too_long": "description"}
 
 
 def _profile_or_404(profile_id):
@@ -44,7 +44,7 @@ def index(profile_id):
 def _form_page(profile, schedule=None):
     form = ScheduleForm().fill_choices()
     if schedule is not None and not form.is_submitted():
-        form.load(schedule)
+        form.load(schedule, debtors=services.debtor_texts(schedule))
     if form.validate_on_submit():
         try:
             saved = services.save_schedule(profile.id, schedule_id=schedule.id if schedule else None,

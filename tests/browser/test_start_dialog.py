@@ -59,6 +59,48 @@ def test_debtor_search_in_the_dialog_logs_no_error(live_server, page, invoices):
     assert not problems, problems  # the page fixture checks again at the end
 
 
+@pytest.fixture
+def same_number(app, users):
+    """ZORG's debtor 10001 (Jansen) and THUIS's debtor 10001 (Pietersen), each with an invoice line."""
+    from portal.models import Debtor
+    with app.app_context():
+        zorg, thuis, _ = factories.companies()
+        jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
+        pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
+        db.session.add_all([jansen, pietersen])
+        db.session.flush()
+        factories.invoice_lines(zorg, [jansen], 1, start=1)
+        factories.invoice_lines(thuis, [pietersen], 1, start=2)
+        db.session.commit()
+        return factories.profile("Facturen", export_type="invoices", fmt="jsonl").id
+
+
+def test_two_companies_debtors_with_one_number_are_told_apart_in_the_dialog(live_server, page, same_number):
+    """Each debtor is shown with its company; ticking ZORG's 10001 leaves THUIS's 10001 in the results (it
+    is another debtor), and the export started with it names ZORG's debtor only."""
+    base = live_server.url
+    sign_in(page, base, "staff")
+    dialog = _open_start(page, base)
+    with page.expect_response(lambda r: "/debtors" in r.url):
+        dialog.locator("#debtor_query").fill("1000")
+    results = dialog.locator("#debtor-results")
+    expect(results.locator("input[data-debtor]")).to_have_count(2)
+    expect(results).to_contain_text("ZORG · Zorggroep Rivierenland B.V.")
+    expect(results).to_contain_text("THUIS · Thuiszorg Noord B.V.")
+    results.locator("li", has_text="Jansen").locator("input[data-debtor]").check()
+    expect(dialog.locator("#debtor-selected")).to_contain_text("Jansen")
+    with page.expect_response(lambda r: "/debtors" in r.url and "debtors=" in r.url):
+        dialog.locator("#debtor_query").fill("10001")
+    expect(results.locator("input[data-debtor]")).to_have_count(1)        # Pietersen: another debtor
+    expect(results).to_contain_text("Pietersen")
+    dialog.locator("input[name=preset][value=custom]").check()
+    dialog.locator("#window_start").fill("2026-11-01")
+    dialog.locator("#window_end").fill("2026-11-30")
+    dialog.locator("button[name=action][value=start]").click()
+    expect(page.locator("dl.run-facts")).to_contain_text("10001 · Jansen (ZORG)")
+    expect(page.locator("dl.run-facts")).not_to_contain_text("Pietersen")
+
+
 def test_text_with_a_nul_is_answered_in_the_dialog(live_server, page, invoices):
     base = live_server.url
     sign_in(page, base, "staff")

@@ -198,3 +198,72 @@ def test_only_invoices_take_booking_parameters_and_debtor_selection_limits_the_s
     with pytest.raises(ExportError) as error:
         services.start_run(profile.id, debtor_numbers=["99999"])
     assert error.value.code == "unknown_debtors"
+
+
+def _same_number_in_two_companies():
+    """ZORG's debtor 10001 (Jansen) and THUIS's debtor 10001 (Pietersen): numbers are unique per company only."""
+    from portal.models import Debtor
+    zorg, thuis, _ = factories.companies()
+    jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
+    pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
+    db.session.add_all([jansen, pietersen])
+    db.session.flush()
+    lines = factories.invoice_lines(zorg, [jansen], 1, start=1) + factories.invoice_lines(thuis, [pietersen], 1, start=2)
+    db.session.commit()
+    return zorg, thuis, jansen, pietersen, lines
+
+
+def test_a_debtor_selection_is_the_debtor_of_its_company_not_every_debtor_with_its_number(ctx):
+    """Choosing ZORG's debtor 10001 exports Jansen's invoices only, not those of THUIS's debtor 10001; and an
+    incremental run over that selection takes back only Jansen's delivered lines that are gone."""
+    zorg, thuis, jansen, pietersen, lines = _same_number_in_two_companies()
+    profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
+                                      sync_type="incremental_all")
+    run = start_and_run(profile, "test", debtors=[jansen.id])
+    assert {(r["company_code"], r["debtor_name"]) for r in rows_of(run)} == {("ZORG", "Jansen")}
+    assert run.params["debtors"] == [{"company_id": zorg.id, "number": "10001"}]
+    assert start_and_run(profile, "production").status == "exported"            # both delivered
+    for line in lines:                                                           # both gone since
+        db.session.delete(line)
+    factories.invoice_lines(zorg, [jansen], 1, start=3)
+    factories.invoice_lines(thuis, [pietersen], 1, start=4)
+    db.session.commit()
+    run = start_and_run(profile, "test", debtors=[{"company_id": thuis.id, "number": "10001"}])
+    assert {(r["company_code"], r["debtor_name"], r["invoice_number"], r["mutation"]) for r in rows_of(run)} == {
+        ("THUIS", "Pietersen", "INV000004", "new"), ("THUIS", "Pietersen", "INV000002", "removed")}
+    # Typed (a schedule, the API): the company's code before the number; the number alone is ambiguous.
+    run = start_and_run(profile, "test", debtor_numbers="ZORG/10001")
+    assert {(r["company_code"], r["invoice_number"], r["mutation"]) for r in rows_of(run)} == {
+        ("ZORG", "INV000003", "new"), ("ZORG", "INV000001", "removed")}
+    with pytest.raises(ExportError) as error:
+        services.start_run(profile.id, debtor_numbers=["10001"])
+    assert error.value.code == "ambiguous_debtors"
+    assert "ZORG/10001" in str(error.value) and "THUIS/10001" in str(error.value)
+
+
+def test_a_run_started_with_debtor_numbers_only_still_shows_and_runs_as_it_was_started(ctx):
+    """Runs stored before debtors were stored with their company hold ``debtor_numbers``: they still run
+    over those numbers in the profile's companies, and their page lists those debtors, with the company."""
+    from portal.demo.seed import seed_users
+    from tests.factories import AuthActions
+    seed_users()
+    from portal.models import Debtor
+    zorg, thuis, jansen, pietersen, lines = _same_number_in_two_companies()
+    bakker = Debtor(company_id=zorg.id, number="10002", name="Bakker")
+    db.session.add(bakker)
+    db.session.flush()
+    factories.invoice_lines(zorg, [bakker], 1, start=5)
+    db.session.commit()
+    profile = services.create_profile(name="Invoices ZORG", export_type="invoices", options={"format": "jsonl"},
+                                      company_id=zorg.id)
+    run = services.start_run(profile.id, mode="test", window_start="2026-11-01", window_end="2026-11-30",
+                             operation="prepare")
+    run.params = {key: value for key, value in run.params.items() if key != "debtors"} | {"debtor_numbers": ["10001"]}
+    db.session.commit()
+    factories.execute(run)
+    run = db.session.get(Run, run.id)
+    assert run.status == "prepared" and run.counts["records"] == 1
+    client = ctx.test_client()
+    AuthActions(client).login("staff")
+    page = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "<dd>10001 · Jansen (ZORG)</dd>" in page and "Pietersen" not in page

@@ -214,7 +214,7 @@ def test_roll_back_of_an_older_production_run_is_refused_with_an_explanation(app
     auth.login("staff")
     page = client.get(f"/runs/{ids[0]}/roll-back").get_data(as_text=True)
     assert f"Roll back export {ids[1]} first." in page
-    client.post(f"/runs/{ids[0]}/roll-back", data={"csrf_token": _csrf(client)})
+    client.post(f"/runs/{ids[0]}/roll-back", data={"csrf_token": _csrf(client), "confirmed": "yes"})
     assert _runs(app)[0].status == "exported"
 
 
@@ -297,7 +297,7 @@ def test_roll_back_does_not_redirect_to_another_site(app, client, auth, payments
                              status="exported").id
     auth.login("staff")
     response = client.post(f"/runs/{run_id}/roll-back",
-                           data={"csrf_token": _csrf(client), "next": "https://evil.example/phish"})
+                           data={"csrf_token": _csrf(client), "next": "https://evil.example/phish", "confirmed": "yes"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/runs/{run_id}")
     # A path on this site is followed.
@@ -351,3 +351,23 @@ def test_an_ambiguous_run_at_is_written_in_the_users_locale(app, client, auth, p
     client.post("/language", data={"locale": locale, "csrf_token": _csrf(client)})
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     assert text in page and "2027-10-31 02:30" not in page
+
+
+def test_roll_back_happens_only_on_the_confirmations_yes(app, client, auth, payments):
+    """A POST straight to Roll back (a crafted form, a resent request) is answered with the confirmation,
+    as Cancel is: only its Yes rolls back."""
+    with app.app_context():
+        p = db.session.get(factories.ExportProfile, payments)
+        run = factories.run(p, mode="production", status="exported")
+        db.session.add(LedgerEntry(profile_id=p.id, record_key="R0", fingerprint="f", run_id=run.id))
+        db.session.commit()
+        run_id = run.id
+    auth.login("staff")
+    asked = client.post(f"/runs/{run_id}/roll-back", data={"csrf_token": _csrf(client)})
+    assert asked.status_code == 200 and f"Roll back export {run_id} of" in asked.get_data(as_text=True)
+    assert 'name="confirmed" value="yes"' in asked.get_data(as_text=True)     # the confirmation's Yes sends it
+    assert _runs(app)[0].status == "exported"
+    done = client.post(f"/runs/{run_id}/roll-back", data={"csrf_token": _csrf(client), "confirmed": "yes"},
+                       follow_redirects=True)
+    assert "The export was rolled back." in done.get_data(as_text=True)
+    assert _runs(app)[0].status == "rolled_back"

@@ -24,7 +24,7 @@ def profiles(app, users):
         db.session.commit()
         payments = factories.profile("Kassa betalingen", export_type="payments")
         invoices = factories.profile("Facturen", export_type="invoices")
-        return {"payments": payments.id, "invoices": invoices.id}
+        return {"payments": payments.id, "invoices": invoices.id, "company": c.id}
 
 
 def _form(client, path):
@@ -188,7 +188,7 @@ def test_debtor_search_without_javascript_and_the_active_search(app, client, aut
                                  action="search_debtors")).get_data(as_text=True)
     assert "10002 · Debtor 2" in page and "Blocked" in page
     assert _runs(app) == []  # searching creates nothing
-    fragment = client.get("/debtors/search?debtor_query=1000&debtors=10001",
+    fragment = client.get(f"/debtors/search?debtor_query=1000&debtors={profiles['company']}:10001",
                           headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "10002" in fragment and "10001" not in fragment  # the selected one is listed already
     assert "<html" not in fragment
@@ -198,10 +198,11 @@ def test_invoice_export_with_selected_debtors(app, client, auth, profiles):
     auth.login("staff")
     _, fields = _form(client, f"/profiles/{profiles['invoices']}/start")
     data = dict(fields, preset="previous_month", mode="test", booking_date="2026-12-01", description="November care",
-                debtor_scope="selected", debtors=["10001", "10003"])
+                debtor_scope="selected", debtors=[f"{profiles['company']}:10001", f"{profiles['company']}:10003"])
     assert client.post(f"/profiles/{profiles['invoices']}/start", data=data).status_code == 302
     params = _runs(app)[0].params
-    assert params["debtor_numbers"] == ["10001", "10003"]
+    assert params["debtors"] == [{"company_id": profiles["company"], "number": "10001"},
+                                 {"company_id": profiles["company"], "number": "10003"}]
     assert params["booking_date"] == "2026-12-01" and params["description"] == "November care"
 
 
@@ -414,3 +415,49 @@ def test_a_run_at_that_does_not_exist_is_written_in_the_users_locale(app, client
     if locale != "sv":    # Swedish writes ISO dates
         assert "2027-03-28 02:30" not in page
     assert _runs(app) == []
+
+
+def test_the_picker_tells_two_companies_debtors_with_the_same_number_apart(any_app):
+    """Debtor numbers are unique per company only. For a profile over every company the picker shows each
+    debtor with its company, and ticking ZORG's debtor 10001 (Jansen) exports Jansen's invoices — not those
+    of THUIS's debtor 10001 (Pietersen). Without JavaScript (the form's Search) and with it (the search)."""
+    from portal.demo.seed import seed_users
+    from portal.exporting import services
+    from portal.models import Debtor
+    from tests.factories import AuthActions, execute, rows_of
+    client = any_app.test_client()
+    with any_app.app_context():
+        seed_users()
+        zorg, thuis, _ = factories.companies()
+        jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
+        pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
+        db.session.add_all([jansen, pietersen])
+        db.session.flush()
+        factories.invoice_lines(zorg, [jansen], 1, start=1)
+        factories.invoice_lines(thuis, [pietersen], 1, start=2)
+        db.session.commit()
+        profile_id = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
+                                             sync_type="full").id
+        zorg_id, thuis_id = zorg.id, thuis.id
+    AuthActions(client).login("staff")
+    found = client.get("/debtors/search?debtor_query=1000", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'value="{zorg_id}:10001"' in found and f'value="{thuis_id}:10001"' in found
+    assert "ZORG · Zorggroep Rivierenland B.V." in found and "THUIS · Thuiszorg Noord B.V." in found
+    path = f"/profiles/{profile_id}/start"
+    _, fields = _form(client, path)
+    window = dict(fields, preset="custom", window_start="2026-11-01", window_end="2026-11-30")
+    searched = client.post(path, data=dict(window, mode="test", debtor_query="1000", action="search_debtors"))
+    assert f'value="{thuis_id}:10001"' in searched.get_data(as_text=True)           # without JavaScript too
+    chosen = dict(window, debtor_scope="selected", debtors=[f"{zorg_id}:10001"])
+    asked = client.post(path, data=dict(chosen, mode="production")).get_data(as_text=True)
+    choices = asked[asked.index('id="production-choices"'):asked.index('id="production-preview"')]
+    assert "<dd>10001 · Jansen (ZORG)</dd>" in choices                              # the confirmation names it
+    assert client.post(path, data=dict(chosen, mode="test")).status_code == 302
+    with any_app.app_context():
+        run = _runs(any_app)[-1]
+        execute(run)
+        run = db.session.get(Run, run.id)
+        assert {(r["company_code"], r["debtor_name"]) for r in rows_of(run)} == {("ZORG", "Jansen")}
+        db.session.remove()
+    page = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "<dd>10001 · Jansen (ZORG)</dd>" in page

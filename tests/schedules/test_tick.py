@@ -175,3 +175,38 @@ def test_the_workers_maintenance_timer_runs_the_tick(ctx):
     db.session.expire_all()
     assert db.session.query(Run).count() == 1
     assert db.session.get(type(schedule), schedule.id).next_start_at > datetime.utcnow()
+
+
+def test_a_schedules_debtor_selection_names_each_debtor_by_company_and_number(ctx):
+    """Debtor numbers are unique per company only. A schedule of a profile over every company takes
+    ``ZORG/10001`` (the company's code before the number), refuses a number two companies have, shows
+    its selection so on its form, and its runs export that company's debtor only. A schedule saved
+    before (numbers alone) with such a number is skipped with the reason, not exported for both."""
+    from portal.demo.seed import seed_users
+    from portal.models import Debtor
+    from tests.factories import AuthActions
+    seed_users()
+    zorg, thuis, _ = factories.companies()
+    jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
+    db.session.add_all([jansen, Debtor(company_id=thuis.id, number="10001", name="Pietersen")])
+    db.session.commit()
+    profile = engine.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"})
+    with pytest.raises(ExportError) as refused:
+        services.save_schedule(profile.id, now=NOW, frequency="monthly", hour=6, day=3, window="previous_month",
+                               params={"debtors": ["10001"]})
+    assert refused.value.code == "ambiguous_debtors" and "ZORG/10001, THUIS/10001" in str(refused.value)
+    schedule = services.save_schedule(profile.id, now=NOW, frequency="monthly", hour=6, day=3,
+                                      window="previous_month", params={"debtors": ["ZORG/10001"]})
+    assert schedule.params["debtors"] == [{"company_id": zorg.id, "number": "10001"}]
+    client = ctx.test_client()
+    AuthActions(client).login("staff")
+    form = client.get(f"/profiles/{profile.id}/schedules/{schedule.id}/edit").get_data(as_text=True)
+    assert 'value="ZORG/10001"' in form
+    made = services.run_due_schedules(now=THIRD)
+    assert db.session.get(Run, made[0].run_id).params["debtors"] == [{"company_id": zorg.id, "number": "10001"}]
+    # Saved before debtors were stored with their company: the number alone, which two companies have.
+    schedule = db.session.get(type(schedule), schedule.id)
+    schedule.params = {"booking_date_rule": "window_end", "debtor_numbers": ["10001"]}
+    db.session.commit()
+    made = services.run_due_schedules(now=datetime(2027, 1, 3, 5, 0))
+    assert [(s.state, s.code) for s in made] == [("skipped", "ambiguous_debtors")]

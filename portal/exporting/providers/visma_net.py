@@ -39,6 +39,7 @@ from ...models import (
 from ...models.exporting import ExportProfile, LedgerCurrent, PreparedRow, ReportItem, Severity
 from ...models.visma_delivery import SyncStop, VismaDocument
 from ...sandbox import spec
+from .. import sync
 from ..errors import ExportError, TransientError
 from ..messages import report_message
 from ..types import sql
@@ -261,8 +262,13 @@ class VismaNetProvider(Provider):
         natural = f"invoice:{company}/{first['invoice_number']}"
         sales = self.options.get("sales_account")
         live = [r for r in rows if r.mutation != "removed"]
-        previous = self._latest(natural, kinds=("customerinvoice",), sent_only=True)
         path = payloads.KINDS["customerinvoice"]
+        # Lines delivered under another company (the invoice moved since): that invoice is credited first.
+        for delivered, moved in self._moved_out(rows, natural, "invoice", "invoice_number").items():
+            results = self._credit_moved_lines(delivered, moved)
+            if not all(r.ok for r in results):
+                return _all_failed(rows, results)
+        previous = self._latest(natural, kinds=("customerinvoice",), sent_only=True)
         if previous is None:
             if not live:
                 return self._by_hand(rows, None, natural)
@@ -294,15 +300,17 @@ class VismaNetProvider(Provider):
 
     def _payment(self, row, branch, company):
         """A new payment is created. A changed one: the delivered payment is voided and the new one
-        created; a removed one is voided."""
+        created; a removed one is voided. The delivered payment is the one of the company it was delivered
+        for: a payment moved to another company is voided there, and created under its new company."""
         p = row.payload
         natural = f"payment:{company}/{p['receipt_number']}"
-        previous = self._latest(natural, kinds=("customerPayment",), sent_only=True)
+        delivered = next(iter(self._moved_out([row], natural, "payment", "receipt_number")), natural)
+        previous = self._latest(delivered, kinds=("customerPayment",), sent_only=True)
         if row.mutation in ("changed", "removed") and previous is not None and previous.visma_number:
             void_ref = payloads.reference(f"VOID {previous.reference}", {"of": previous.reference})
             results = self._send("POST", f"/v1/customerPayment/{previous.visma_number}/action/void",
                                  "customerPaymentVoid", [row], void_ref, payloads.void_payment(previous.body),
-                                 natural, "void", number=previous.visma_number)
+                                 delivered, "void", number=previous.visma_number)
             if row.mutation == "removed" or not all(r.ok for r in results):
                 return results
         elif row.mutation == "removed":
@@ -317,6 +325,11 @@ class VismaNetProvider(Provider):
         a report item names it, to be cancelled at Visma.net by hand."""
         first = rows[0].payload
         natural = f"order:{company}/{first['order_number']}"
+        # An order delivered under another company (it moved since): that order is named to cancel by hand.
+        for delivered, moved in self._moved_out(rows, natural, "order", "order_number").items():
+            results = self._report_moved_order(delivered, moved)
+            if not all(r.ok for r in results):
+                return _all_failed(rows, results)
         previous = self._latest(natural, kinds=("purchaseorder",), sent_only=True)
         live = [r for r in rows if r.mutation != "removed"]
         if previous is None:
@@ -333,6 +346,55 @@ class VismaNetProvider(Provider):
         ref, body = payloads.purchase_order_update(changes, natural)
         return self._send("PUT", f"{payloads.KINDS['purchaseorder']}/{previous.visma_number}", "purchaseorderUpdate",
                           rows, ref, body, natural, "update", number=previous.visma_number)
+
+    # -- records moved to another company -------------------------------------------------------------
+    def _moved_out(self, rows, natural, prefix, number_field):
+        """{natural key of the delivered document: [rows]} for the changed ``rows`` that were delivered
+        under another company than they have now (the ledger's payload: what was delivered). Visma.net
+        holds their document under that company's reference; ``natural`` is the one they have now."""
+        changed = [r for r in rows if r.mutation == "changed"]
+        if not changed:
+            return {}
+        delivered = sync.delivered_payloads(self.profile.id, [r.record_key for r in changed])
+        moved = {}
+        for row in changed:
+            was = delivered.get(row.record_key) or {}
+            if was.get("company_code") is None or was.get(number_field) is None:
+                continue
+            earlier = f"{prefix}:{was['company_code']}/{was[number_field]}"
+            if earlier != natural:
+                moved.setdefault(earlier, []).append(row)
+        return moved
+
+    def _credit_moved_lines(self, delivered, moved):
+        """Invoice lines that moved to another company: the invoice they were delivered in (``delivered``)
+        is credited, and created again with its other lines, if any. Nothing when that invoice no longer
+        holds them (credited by an earlier attempt) or the portal holds no document of it."""
+        previous = self._latest(delivered, kinds=("customerinvoice",), sent_only=True)
+        keys = {r.record_key for r in moved}
+        if previous is None or not keys & set(previous.record_keys):
+            return []
+        kept = [(key, line) for key, line in zip(previous.record_keys, previous.body.get("invoiceLines") or [])
+                if key not in keys]
+        first = moved[0].payload
+        booked = payloads.as_date(first.get("booking_date") or first.get("invoice_date"))
+        credit_ref, credit = payloads.credit_note(previous.body, previous.visma_number, delivered[8:], on=booked)
+        results = self._send("POST", payloads.KINDS["customerCreditNote"], "customerCreditNote", moved, credit_ref,
+                             credit, delivered, "credit_note", keys=list(previous.record_keys))
+        if not kept or not all(r.ok for r in results):
+            return results
+        ref, body = payloads.new_invoice_version(previous.body, [line for _key, line in kept])
+        return self._send("POST", payloads.KINDS["customerinvoice"], "customerinvoice", moved, ref, body, delivered,
+                          "new_version", keys=[key for key, _line in kept])
+
+    def _report_moved_order(self, delivered, moved):
+        """An order moved to another company (its lines go with it): Visma.net's API cannot cancel the order
+        delivered under the old company (``delivered``), so a report item names it, to be cancelled at
+        Visma.net by hand. Nothing when the portal holds no document of it."""
+        previous = self._latest(delivered, kinds=("purchaseorder",), sent_only=True)
+        if previous is None:
+            return []
+        return self._by_hand(moved, previous, delivered)
 
     def _product(self, row, company, kit_components):
         """A new product is created (a kit then gets its kit specification); a changed one is updated
@@ -638,6 +700,12 @@ def _local_date(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc).astimezone(org_timezone()).date()
+
+
+def _all_failed(rows, results):
+    """Every row of a document fails as ``results``' first failure did (nothing of it was sent)."""
+    failed = next(r for r in results if not r.ok)
+    return [RowResult(row.row_id, False, failed.message, code=failed.code, params=failed.params) for row in rows]
 
 
 def _per_row(results):

@@ -5,6 +5,7 @@ from sqlalchemy import literal, select
 
 from ...models import Company, Debtor, InvoiceLine
 from ...models.exporting import Severity
+from .. import debtor_selection
 from ..formats import Column
 from . import register
 from . import sql
@@ -17,7 +18,7 @@ class Invoices(ExportType):
     label = _l("Invoices")
     model = InvoiceLine
     window_kind = "date"
-    accepted_params = frozenset({"booking_date", "description", "debtor_numbers"})
+    accepted_params = frozenset({"booking_date", "description", "debtors"})
     run_param_keys = frozenset({"booking_date", "booking_description"})
     required = ("debtor_number", "product_code", "amount")
     supports_cancellation = True
@@ -57,9 +58,10 @@ class Invoices(ExportType):
         stmt = stmt.where(self.window_filter(InvoiceLine.invoice_date, ctx))
         if ctx.company_id is not None:
             stmt = stmt.where(InvoiceLine.company_id == ctx.company_id)
-        numbers = ctx.params.get("debtor_numbers")
-        if numbers:
-            stmt = stmt.where(Debtor.number.in_(numbers))
+        # Each chosen debtor by its company and number (numbers are unique per company only).
+        chosen = debtor_selection.subjects(ctx.params)
+        if chosen:
+            stmt = stmt.where(debtor_selection.condition(Debtor.company_id, Debtor.number, chosen))
         return stmt
 
     def sql_source(self, ctx, dialect):
@@ -114,6 +116,8 @@ class Invoices(ExportType):
         return f"{payload['company_code']}|{payload['invoice_number']}"
 
     def subject_key(self, payload):
+        # The debtor number; with the row's company (``company_id``) it names the debtor (a debtor selection's
+        # removals: ``debtor_selection.condition`` over the ledger's company and subject).
         return payload["debtor_number"]
 
     def row_issues(self, payload, ctx):

@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.models import InvoiceLine, JournalLine, Payment, Product, PurchaseOrderLine
 
 from .conftest import (
-    NOVEMBER, WINDOW, companies, documents, invoices, payments, payroll, products, purchase_orders, received,
-    records, rows, run_now,
+    NOVEMBER, WINDOW, companies, department, documents, invoices, payments, payroll, products, purchase_orders,
+    received, records, rows, run_now,
 )
 
 
@@ -303,3 +303,99 @@ def test_a_second_attempt_of_a_moved_journal_run_posts_nothing_twice(sctx, monke
     assert sorted(b["financialPeriod"]["value"] for _k, _n, b in records("journaltransaction")) == [
         "202609", "202610", "202610"]
     assert sync.delivered_payloads(profile.id, ["PR-2026-11B/1"])["PR-2026-11B/1"]["journal_period"] == "2026-09-01"
+
+
+# -- A record moved to another company: its delivered document is taken back under the company it was
+# delivered for (the ledger's payload), then the record is created under its new company ----------------
+
+def test_a_payment_moved_to_another_company_is_voided_there_and_created_under_the_new_one(vctx):
+    """Booked on the wrong company (ZORG), corrected to THUIS: the ZORG payment at Visma.net is voided and
+    a THUIS payment created — one live payment, not two (found by review)."""
+    zorg, thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg, thuis)
+    payments(zorg, 1)
+    thuis_shop = department(thuis, "SHOP")
+    db.session.commit()
+    profile = vctx.profile("payments", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    payment = db.session.execute(db.select(Payment)).scalar_one()
+    payment.company_id, payment.department_id = thuis.id, thuis_shop.id
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert [(d.operation, d.natural, d.state) for d in documents(run)] == [
+        ("void", "payment:ZORG/R000000", "sent"), ("new", "payment:THUIS/R000000", "sent")]
+    held = records("customerPayment")
+    assert [b.get("voided", False) for _k, _n, b in held] == [True, False]      # one live payment
+    # Nothing more to do: the next run sends nothing.
+    assert documents(run_now(profile, **WINDOW)) == []
+
+
+def test_an_invoice_moved_to_another_company_is_credited_there_and_created_under_the_new_one(vctx):
+    """Booked on ZORG, corrected to THUIS (its debtor there): the ZORG invoice is credited and a THUIS
+    invoice created (found by review); a line of a two-line invoice moved alone leaves the ZORG invoice
+    created again with its other line."""
+    from portal.models import InvoiceLine
+    from tests import factories
+    zorg, thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg, thuis)
+    first, second = invoices(zorg, 2)
+    db.session.add(InvoiceLine(company_id=zorg.id, debtor_id=second.debtor_id, invoice_number=second.invoice_number,
+                               line_no=2, invoice_date=second.invoice_date, due_date=second.due_date,
+                               product_code="P9", description="Travel", quantity=Decimal("1"),
+                               unit_price=Decimal("10.00"), amount=Decimal("10.00"), vat_code="H",
+                               vat_amount=Decimal("2.10")))
+    thuis_debtor = factories.debtors(thuis, count=1)[0]
+    db.session.commit()
+    profile = vctx.profile("invoices", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    [(_k, zorg_first, _b), (_k2, zorg_second, _b2)] = records("customerinvoice")
+    moved = db.session.execute(db.select(InvoiceLine).filter_by(invoice_number=first.invoice_number)).scalar_one()
+    travel = db.session.execute(db.select(InvoiceLine).filter_by(line_no=2)).scalar_one()
+    for line in (moved, travel):
+        line.company_id, line.debtor_id = thuis.id, thuis_debtor.id
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    sent = [(d.operation, d.natural) for d in documents(run)]
+    assert sorted(sent) == sorted([
+        ("credit_note", f"invoice:ZORG/{first.invoice_number}"), ("new", f"invoice:THUIS/{first.invoice_number}"),
+        ("credit_note", f"invoice:ZORG/{second.invoice_number}"),
+        ("new_version", f"invoice:ZORG/{second.invoice_number}"), ("new", f"invoice:THUIS/{second.invoice_number}")])
+    notes = {b["invoiceText"]["value"] for _k, _n, b in records("customerCreditNote")}
+    assert notes == {f"Credit note for invoice {zorg_first}", f"Credit note for invoice {zorg_second}"}
+    created = [b for _k, _n, b in records("customerinvoice")][2:]
+    by_customer = sorted((b["customerNumber"]["value"], [l["lineNumber"]["value"] for l in b["invoiceLines"]])
+                         for b in created)
+    assert by_customer == [("10001", [1]), ("10001", [2]), ("10002", [1])], by_customer
+    assert documents(run_now(profile, **WINDOW)) == []
+
+
+def test_an_order_moved_to_another_company_is_reported_there_and_created_under_the_new_one(vctx):
+    """An order cannot be cancelled through Visma.net's API: an order moved from ZORG to THUIS gives a
+    report item naming the ZORG order (to cancel it by hand), and the THUIS order is created — not an
+    update of nothing, nor a silent second order."""
+    from portal.models import PurchaseOrder, Supplier
+    zorg, thuis, _test = companies()
+    vctx.authorise()
+    vctx.map(zorg, thuis)
+    purchase_orders(zorg, 1)
+    shop = department(thuis, "SHOP")
+    vendor = Supplier(company_id=thuis.id, number="70001", name="Supplier 70001")
+    db.session.add(vendor)
+    db.session.commit()
+    profile = vctx.profile("purchase_orders", sync_type="incremental_all")
+    assert run_now(profile, **WINDOW).status == "exported"
+    [(_k, zorg_order, _b)] = records("purchaseorder")
+    order = db.session.execute(db.select(PurchaseOrder)).scalar_one()
+    order.company_id, order.department_id, order.supplier_id = thuis.id, shop.id, vendor.id
+    db.session.commit()
+    run = run_now(profile, **WINDOW)
+    assert run.status == "exported", run.error_reason
+    assert [(d.operation, d.natural) for d in documents(run)] == [("new", "order:THUIS/PO00000")]
+    items = [i for i in report(run.id, locale="en")["items"] if i["code"] == "visma_by_hand"]
+    assert {i["record_key"] for i in items} == {"PO00000/1", "PO00000/2"}
+    assert f"Visma.net document {zorg_order}" in items[0]["message"]
+    assert len(records("purchaseorder")) == 2
