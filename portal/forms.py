@@ -4,10 +4,11 @@ in the user's language, from the portal's catalogue.
 Flask-WTF would take them from WTForms' bundled catalogues, which lack Danish altogether and have
 Swedish only in part; the portal's catalogue has them in en, nl, sv and da, in its own words.
 """
-from flask_babel import get_translations
+from flask_babel import format_number, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from wtforms.validators import StopValidation
 
 # WTForms' messages that the portal's fields and validators can show (listed so that extraction finds them).
 WTFORMS_MESSAGES = (
@@ -32,6 +33,33 @@ WTFORMS_MESSAGES = (
 def strip(value):
     """A text field's filter: the spaces around a pasted value are not part of it (an e-mail address)."""
     return value.strip() if isinstance(value, str) else value
+
+
+def too_long_message(maximum, length):
+    """The words for a text longer than its field takes, in the user's language."""
+    return ngettext("Enter at most %(max)s character; this has %(length)s.",
+                    "Enter at most %(max)s characters; this has %(length)s.", maximum,
+                    max=format_number(maximum), length=format_number(length))
+
+
+class MaxLength:
+    """A text field's longest value: a longer one is refused at the field with the limit and its length
+    (``message`` may name the field; it gets ``%(max)s`` and ``%(length)s``). Unlike WTForms' ``Length`` it
+    writes no ``maxlength`` attribute: a browser cuts a pasted or filled-in text at ``maxlength`` without
+    a word, and the user would save a shorter text than they gave."""
+
+    def __init__(self, maximum, message=None):
+        self.max = maximum
+        self.message = message
+        self.field_flags = {}
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length <= self.max:
+            return
+        if self.message is not None:
+            raise StopValidation(str(self.message) % {"max": format_number(self.max), "length": format_number(length)})
+        raise StopValidation(too_long_message(self.max, length))
 
 
 class PortalForm(FlaskForm):

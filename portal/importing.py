@@ -7,12 +7,13 @@ debtor number, employee number…, never database ids) and uniqueness. Every pro
 rows are validated and inserted in chunks, so memory stays flat however large the file is.
 """
 import csv
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import DBAPIError
 
@@ -22,6 +23,7 @@ from .models import (
     Company, CostCentre, CostUnit, Debtor, Department, Employee, InvoiceLine, JournalLine, KitComponent,
     Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration,
 )
+from .validation import MAX_YEAR, MIN_YEAR, has_control_characters, year_in_range
 
 CHUNK_SIZE = 5000
 FINANCE_SYSTEMS = ("visma_net",)
@@ -62,29 +64,37 @@ def text(max_length):
     return parse
 
 
+MAX_WHOLE_NUMBER = 2_000_000_000
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}(?:-01)?")
+
+
+def _out_of_years():
+    return _l("must lie in the years %(first)d to %(last)d", first=MIN_YEAR, last=MAX_YEAR)
+
+
 def integer(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(_l("is not a whole number")) from None
-    if number < 1 or number > 2_000_000_000:
-        raise Invalid(_l("must be a whole number from 1"))
-    return number
+    """A whole number in ASCII digits (as the portal's forms take them: no ``١٠٠``, ``１２``, ``1_000``)."""
+    if not _WHOLE.fullmatch(value):
+        raise Invalid(_l("is not a whole number"))
+    if len(value.lstrip("+-")) > 12 or not 1 <= int(value) <= MAX_WHOLE_NUMBER:
+        raise Invalid(_l("must be a whole number from 1 to %(last)s", last=format_decimal(MAX_WHOLE_NUMBER)))
+    return int(value)
 
 
-integer.kind = "whole number, 1 or more"
+integer.kind = f"whole number, 1 to {MAX_WHOLE_NUMBER:,}"
 
 
 def decimal(scale, non_negative=False):
+    """A number in ASCII digits with a point for decimals (no exponent such as ``1e2``, no other digits)."""
     limit = Decimal(10) ** (14 - scale)
 
     def parse(value):
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise Invalid(_l("is not a number (use a point for decimals, e.g. 1234.56)")) from None
-        if not number.is_finite():
+        if not _NUMBER.fullmatch(value) or len(value) > 40:
             raise Invalid(_l("is not a number (use a point for decimals, e.g. 1234.56)"))
+        number = Decimal(value)
         if number.as_tuple().exponent < -scale:
             raise Invalid(_l("has more than %(n)d decimals", n=scale))
         if abs(number) >= limit:
@@ -98,40 +108,55 @@ def decimal(scale, non_negative=False):
 
 def iso_date(value):
     try:
-        return date.fromisoformat(value)
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(_l("is not a date in the form YYYY-MM-DD")) from None
+    if not year_in_range(day):
+        raise Invalid(_out_of_years())
+    return day
 
 
-iso_date.kind = "date, YYYY-MM-DD"
+iso_date.kind = f"date, YYYY-MM-DD (years {MIN_YEAR}–{MAX_YEAR})"
 
 
 def period(value):
     """A month: YYYY-MM, or YYYY-MM-01. Stored as the first day of the month."""
     try:
+        if not _PERIOD.fullmatch(value):
+            raise ValueError(value)
         day = date.fromisoformat(value + "-01" if len(value) == 7 else value)
     except ValueError:
         raise Invalid(_l("is not a period in the form YYYY-MM")) from None
-    if day.day != 1:
-        raise Invalid(_l("is not a period in the form YYYY-MM"))
+    if not year_in_range(day):
+        raise Invalid(_out_of_years())
     return day
 
 
-period.kind = "period, YYYY-MM (or the first day of the month, YYYY-MM-01)"
+period.kind = f"period, YYYY-MM (or the first day of the month, YYYY-MM-01; years {MIN_YEAR}–{MAX_YEAR})"
 
 
 def iso_datetime(value):
-    """ISO 8601 date and time; with an offset it is converted to UTC, without one it is UTC already."""
+    """ISO 8601 date and time; with an offset it is converted to UTC, without one it is UTC already. The
+    years 1900–2999 only (before and after the conversion), as everywhere in the portal."""
     try:
+        if not value.isascii():
+            raise ValueError(value)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise Invalid(_l("is not a date and time in the form YYYY-MM-DDTHH:MM:SS")) from None
+    if not year_in_range(moment):
+        raise Invalid(_out_of_years())
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        if not year_in_range(moment):
+            raise Invalid(_out_of_years())
     return moment
 
 
-iso_datetime.kind = "date and time, ISO 8601 (YYYY-MM-DDTHH:MM:SS, UTC unless an offset such as +01:00 is given)"
+iso_datetime.kind = ("date and time, ISO 8601 (YYYY-MM-DDTHH:MM:SS, UTC unless an offset such as +01:00 is given; "
+                     f"years {MIN_YEAR}–{MAX_YEAR})")
 
 
 def boolean(value):
@@ -378,7 +403,11 @@ class RowValidator:
         values, problems, raw = {}, [], {}
         company_id = None
         for column in table.columns:
-            value = cells.get(column.name, "").strip()
+            value = cells.get(column.name, "")
+            if has_control_characters(value):   # before strip(), which would drop some of them silently
+                problems.append((column.name, _l("contains a control character (such as NUL); remove it")))
+                continue
+            value = value.strip()
             if value == "":
                 if column.required:
                     problems.append((column.name, _l("a value is required")))
@@ -434,6 +463,12 @@ def import_file(table_name, path, delimiter=",", display_name=None):
 
     def problem(line, column, reason):
         problems.append(Problem(name, line, column, reason))
+
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n' \
+            or has_control_characters(delimiter):
+        problem(None, "", _l("the delimiter %(delimiter)s cannot be used: give one character that is not a quote "
+                             "or a line break (e.g. ';')", delimiter=repr(delimiter)))
+        return 0, problems
 
     try:
         handle = open(path, newline="", encoding="utf-8-sig")

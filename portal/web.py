@@ -6,8 +6,10 @@ htmx-flask stays inside this module (``request.htmx``), so that it can be swappe
 import re
 from urllib.parse import urlsplit
 
-from flask import render_template, request
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
 from jinja2_fragments.flask import render_block
@@ -82,6 +84,44 @@ def attach_error(form, error, field=None):
         target.errors = [*target.errors, str(error)]
 
 
+SIGNED_OUT = _l("You were signed out — in another tab or window, or because your session ended — so what you "
+                "sent was not saved. Sign in to go on.")
+
+
+def return_path():
+    """The page the user was on when they sent the request (htmx's ``HX-Current-URL``, else the Referer),
+    as a path on this site to come back to after signing in; None when there is none, or it is elsewhere
+    or a sign-in page."""
+    url = request.headers.get("HX-Current-URL") or request.referrer
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return None if path is None or path.startswith("/auth/") else path
+
+
+def signed_out():
+    """The answer to a request that changes something from a session that is no longer signed in: to the
+    sign-in page, saying so, and back to the page the user was on after signing in. htmx gets a full-page
+    redirect (``HX-Redirect``), never a sign-in page inside a dialog."""
+    flash(str(SIGNED_OUT), "info")
+    login = url_for("auth.login", next=return_path())
+    if request.headers.get("HX-Request"):
+        # 204: htmx follows HX-Redirect and swaps nothing (and the browser logs no failed request)
+        return "", 204, {"HX-Redirect": login}
+    return redirect(login, code=303)
+
+
+def _was_signed_in_form():
+    """Whether the refused request came from a page only a signed-in user gets (its view needs a
+    permission) while nobody is signed in now: the user was signed out in the meantime, so the form's
+    token, which belonged to the session, is gone with it."""
+    view = current_app.view_functions.get(request.endpoint)
+    return not current_user.is_authenticated and hasattr(view, "required_permissions")
+
+
 def _error_page(status, title, message):
     if is_htmx():
         # A fragment, swapped where the request aimed; htmx needs 2xx to swap unless told otherwise.
@@ -106,6 +146,11 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
+        if _was_signed_in_form():
+            return signed_out()
+        if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+            flash(_("You have been signed out."), "info")      # Sign out on a page left open: done already
+            return redirect(url_for("auth.login"), code=303)
         return _error_page(400, _("The form has expired"),
                            _("The page was open too long or came from elsewhere. "
                              "Go back, reload the page and try again."))

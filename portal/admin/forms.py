@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PortalForm, strip
+from ..forms import MaxLength, PortalForm, strip
 from ..models.user import PERMISSION_LABELS
 
 
@@ -22,7 +22,7 @@ def _locale_choices():
 class UserForm(PortalForm):
     email = EmailField(_l("E-mail address"), filters=[strip], validators=[DataRequired(_l("Enter an e-mail address.")),
                                                         Email(_l("Enter a valid e-mail address."))])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[Optional(), MaxLength(120)])
     permissions = MultiCheckboxField(_l("Permissions"), choices=[SelectChoice(value, label) for value, label in PERMISSION_LABELS.items()])
     locale = SelectField(_l("Language"), choices=_locale_choices())
     active = BooleanField(_l("Active"), default=True)

@@ -6,6 +6,8 @@ from ..extensions import db
 from ..models import ROLES, Permission, User
 
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 120        # users.name
+MAX_EMAIL_LENGTH = 254       # users.email
 
 
 class UserError(ValueError):
@@ -25,12 +27,19 @@ def _check_password(password, allow_short=False):
                         field="password")
 
 
+def _check_name(name):
+    """A longer name is refused, never cut (the form says so at the field; this is for every other caller)."""
+    if name and len(name) > MAX_NAME_LENGTH:
+        raise UserError(_l("A name can have at most %(max)d characters.", max=MAX_NAME_LENGTH), field="name")
+
+
 def create_user(email, password, role=None, permissions=None, name="", locale=None, active=True,
                 allow_short_password=False, acting_user=None):
     """A new user (audited: by ``acting_user``, or by the system for the command line and the seed)."""
     email = User.normalise_email(email)
-    if not email or "@" not in email:
+    if not email or "@" not in email or len(email) > MAX_EMAIL_LENGTH:
         raise UserError(_l("Enter a valid e-mail address."), field="email")
+    _check_name(name)
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
         raise UserError(_l("A user with this e-mail address already exists."), field="email")
     _check_password(password, allow_short_password)
@@ -59,6 +68,7 @@ def update_user(user, permissions, locale, active, name, password=None, acting_u
         if not active:
             raise UserError(_l("You cannot deactivate your own account. "
                                "Ask another administrator to do it."), field="active")
+    _check_name(name)
     if password:
         _check_password(password)
     changes = [code for code, changed in (

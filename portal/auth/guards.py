@@ -5,6 +5,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..web import signed_out
+
 
 def _login_url():
     # full_path ends in "?" when there is no query string: the page to return to is without it.
@@ -12,7 +14,11 @@ def _login_url():
 
 
 def unauthorized():
-    """Not signed in (or the session expired). htmx gets a full-page redirect, never a login fragment."""
+    """Not signed in (or the session expired). htmx gets a full-page redirect, never a login fragment. A
+    request that changes something (a POST from a page opened while signed in) says the user was signed
+    out, and leads back to that page after signing in."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return signed_out()
     if request.headers.get("HX-Request"):
         response = redirect(_login_url())
         response.status_code = 401

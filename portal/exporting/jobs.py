@@ -21,13 +21,13 @@ from ..extensions import db
 from ..integrations.visma.errors import VismaNetError, VismaNetUnavailable
 from ..models import utcnow
 from ..models.exporting import (
-    MappingHistoryEntry, Operation, ReportItem, Run, RunMode, RunStatus, Severity, WORKING_STATUSES,
+    ExportProfile, MappingHistoryEntry, Operation, ReportItem, Run, RunMode, RunStatus, Severity, WORKING_STATUSES,
 )
 from ..queue import queue, redis_connection
 from . import attempts, engine
 from .errors import ExportError, TransientError
 from .formats import FormatError
-from .messages import stored_message, stored_text, temporary_reason, verbatim
+from .messages import REPORT_MESSAGES, stored_message, stored_text, temporary_reason, verbatim
 from .states import transition
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ def _execute(run_id):
     if run is None:
         log.warning("run %s does not exist; nothing to do", run_id)
         return "missing"
+    if _refuse_archived(run):
+        return "archived"
     target = RunStatus.EXPORTING if run.operation == Operation.EXPORT.value else RunStatus.PREPARING
     now = utcnow()
     job = get_current_job()
@@ -147,6 +149,30 @@ def _execute(run_id):
         return _work(run, target, number)
     finally:
         heartbeat.stop()
+
+
+def _refuse_archived(run):
+    """The safety net for a run whose profile was archived while it waited (archiving cancels such runs; a
+    run that slipped through, e.g. started as the profile was archived): it fails, unclaimed, with that
+    reason, and nothing of it runs. Returns whether it refused it."""
+    profile = db.session.get(ExportProfile, run.profile_id)
+    if profile is None or not profile.archived:
+        return False
+    now = utcnow()
+    with force_locale(run.locale):
+        reason, message = reason_fields(stored_message(REPORT_MESSAGES["profile_archived_not_run"],
+                                                       {"profile": profile.name}))
+    changed = db.session.execute(
+        update(Run).where(Run.id == run.id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.SCHEDULED.value]))
+        .values(status=RunStatus.FAILED.value, finished_at=now, phase=None, updated_at=now, error_reason=reason,
+                error_message=message)
+    ).rowcount
+    if changed:
+        db.session.add(ReportItem(run_id=run.id, severity=Severity.ERROR, code="profile_archived_not_run",
+                                  params={"profile": profile.name}, created_at=now))
+        log.warning("run %s: its export profile %s is archived; the run is not run", run.id, profile.id)
+    db.session.commit()
+    return bool(changed)        # a run no longer waiting: the claim below finds that out
 
 
 def _work(run, target, number):

@@ -114,6 +114,10 @@ REPORT_MESSAGES = {
                        "Resume it once the problem is solved."),
     "attempts_exhausted": _l("The worker running this export stopped during each of its %(attempts)s attempts; "
                              "the export failed and nothing from it was recorded. Start it again."),
+    "cancelled_profile_archived": _l("The export profile %(profile)s was archived before this export started: the "
+                                     "export was cancelled and nothing was exported."),
+    "profile_archived_not_run": _l("The export profile %(profile)s is archived: this export was refused and nothing "
+                                   "was exported."),
     "retrying": _l("A temporary error occurred (%(reason)s); attempt %(attempt)s of %(max)s follows."),
     # After TEMPORARY_PROBLEMS' sentence for params["problem"] (``_render``).
     "temporary_error": _l("Attempt %(attempt)s of %(max)s follows."),

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +19,8 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, User, utcnow
 from ..models.exporting import (
-    ExportProfile, MappingHistoryEntry, Operation, PreparedRow, Run, RunMode, RunStatus, SyncType,
+    ExportProfile, MappingHistoryEntry, Operation, PreparedRow, ReportItem, Run, RunMode, RunStatus, Severity,
+    SyncType,
 )
 from ..schedules.models import Schedule
 from . import debtor_selection, jobs, queries, sync, windows
@@ -114,21 +116,60 @@ def update_profile(profile_id, *, user=None, **changes):
     return profile
 
 
+PENDING_STATUSES = (RunStatus.SCHEDULED, RunStatus.QUEUED)   # a run that waits for its job: it has not started
+
+
 def archive_profile(profile_id, *, user=None, archived=True):
-    """Archive (or use again) a profile. Archiving pauses its schedules (no export can start by them);
-    using the profile again leaves them paused, for the user to resume."""
+    """Archive (or use again) a profile. Archiving pauses its schedules (no export can start by them) and
+    cancels its exports that have not started (scheduled with Run at, or queued), each with a report item
+    saying why; using the profile again leaves the schedules paused, for the user to resume, and the
+    cancelled exports cancelled. Returns the profile."""
     profile = _profile(profile_id)
     if not archived and profile.archived:
         _check_name_free(profile.name, profile.id, NAME_TAKEN_RESTORE)
     profile.archived = archived
+    cancelled = []
     if archived:
         db.session.execute(update(Schedule).where(Schedule.profile_id == profile.id, Schedule.paused.is_(False))
                            .values(paused=True, next_start_at=None))
+        cancelled = _cancel_pending_runs(profile, user)
     profile.updated_by_id = _user_id(user)
     with _name_guard(profile.name):
         audit.record(user, "profile.archive" if archived else "profile.restore", profile)
         db.session.commit()
+    for job_id in cancelled:
+        try:
+            jobs.cancel_job(job_id)
+        except RedisError as exc:     # the job finds the run cancelled (or its profile archived) and does nothing
+            log.warning("could not cancel job %s (%s)", job_id, type(exc).__name__)
     return profile
+
+
+def _cancel_pending_runs(profile, user):
+    """Cancel the profile's runs that have not started, each with a compare-and-set on its status (a run a
+    worker claims meanwhile is left to the job's own check); returns their job ids (to cancel in Redis after
+    the commit)."""
+    now, job_ids = utcnow(), []
+    pending = db.session.execute(select(Run).where(
+        Run.profile_id == profile.id, Run.status.in_([s.value for s in PENDING_STATUSES])).order_by(Run.id)).scalars()
+    for run in pending.all():
+        changed = db.session.execute(
+            update(Run).where(Run.id == run.id, Run.status == run.status)
+            .values(status=RunStatus.CANCELLED.value, finished_at=now, phase=None, updated_at=now)).rowcount
+        if changed != 1:
+            continue
+        db.session.add(ReportItem(run_id=run.id, severity=Severity.WARNING, code="cancelled_profile_archived",
+                                  params={"profile": profile.name}, created_at=now))
+        audit.record(user, "run.cancel", run, reason="profile_archived")
+        if run.job_id:
+            job_ids.append(run.job_id)
+    return job_ids
+
+
+def pending_run_count(profile_id):
+    """How many of the profile's exports have not started (what archiving cancels)."""
+    return db.session.execute(select(func.count()).select_from(Run).where(
+        Run.profile_id == profile_id, Run.status.in_([s.value for s in PENDING_STATUSES]))).scalar()
 
 
 def active_schedule_count(profile_id):
@@ -177,10 +218,26 @@ def _check_name_free(name, profile_id=None, message=NAME_TAKEN):
         raise ExportError(message, code="name_taken", name=name)
 
 
+MAX_PROFILE_NAME = 120      # export_profiles.name
+MAX_DESCRIPTION = 200       # an invoice export's description (Visma.net's invoice text takes 255 with the reference)
+
+
+def check_description(value):
+    """An export's description, stripped; a longer one is refused, never cut (also for schedules)."""
+    text = str(value).strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise ExportError(_l("A description can have at most %(max)d characters."), code="description_too_long",
+                          max=MAX_DESCRIPTION)
+    return text
+
+
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
     name = (name or "").strip()
     if not name:
         raise ExportError(_l("Give the export profile a name."), code="name_required")
+    if len(name) > MAX_PROFILE_NAME:
+        raise ExportError(_l("A name can have at most %(max)d characters."), code="name_too_long",
+                          max=MAX_PROFILE_NAME)
     if not profile.archived:
         _check_name_free(name, profile.id)
     export_type_obj = get_type(export_type)
@@ -261,7 +318,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     if "booking_date" in params:
         params["booking_date"] = _as_date(params["booking_date"], "booking_date").isoformat()
     if "description" in params:
-        params["description"] = str(params["description"]).strip()[:200]
+        params["description"] = check_description(params["description"])
     if "debtors" in params:
         params["debtors"] = _check_debtors(params["debtors"], profile.company_id)
     if skip_headers is not None:

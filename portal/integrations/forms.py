@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 from ..validation import coerce_id
 
 
 class AccountForm(PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name for the integration account.")),
-                                              Length(max=120)])
+                                              MaxLength(120)])
 
 
 class MappingForm(PortalForm):
@@ -21,7 +21,7 @@ class MappingForm(PortalForm):
 class DimensionsForm(PortalForm):
     cost_centre_enabled = BooleanField(_l("Use cost centres"))
     cost_centre_description = StringField(_l("Description of the cost centre dimension in Visma.net"),
-                                          validators=[Optional(), Length(max=200)])
+                                          validators=[Optional(), MaxLength(200)])
     cost_unit_enabled = BooleanField(_l("Use cost units"))
     cost_unit_description = StringField(_l("Description of the cost unit dimension in Visma.net"),
-                                        validators=[Optional(), Length(max=200)])
+                                        validators=[Optional(), MaxLength(200)])

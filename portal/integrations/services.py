@@ -55,10 +55,15 @@ def get_account(account_id):
     return db.session.get(IntegrationAccount, account_id)
 
 
+MAX_NAME_LENGTH = 120       # integration_accounts.name
+
+
 def create_account(name, user_id):
     name = (name or "").strip()
     if not name:
         raise IntegrationError(_l("Enter a name for the integration account."))
+    if len(name) > MAX_NAME_LENGTH:
+        raise IntegrationError(_l("A name can have at most %(max)d characters.", max=MAX_NAME_LENGTH))
     if db.session.execute(db.select(IntegrationAccount.id).filter_by(name=name)).first():
         raise IntegrationError(_l("An integration account with this name already exists."))
     account = IntegrationAccount(name=name, provider="visma_net", created_by_id=user_id,

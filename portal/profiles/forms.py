@@ -1,12 +1,12 @@
 """The profile form: name, export type, provider and its options, sync type, company, default window."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ..exporting import windows
 from ..exporting.formats.base import FormatOptions, to_bool
 from ..exporting.messages import SYNC_TYPE_LABELS
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 from ..validation import parse_id
 
 FORMATS = [("csv", "CSV"), ("jsonl", "JSON Lines"), ("xlsx", "Excel (XLSX)"), ("sie4", "SIE 4")]
@@ -30,8 +30,7 @@ COLUMN_FORMATS = ("csv", "xlsx", "jsonl")  # SIE 4 has a fixed layout: no column
 
 
 class ProfileForm(PortalForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the export profile a name.")), Length(
-        max=120, message=_l("A name can have at most %(max)d characters."))])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the export profile a name.")), MaxLength(120)])
     export_type = SelectField(_l("Export type"))
     provider = SelectField(_l("Provider"))
     sync_type = SelectField(_l("Sync type"), choices=list(SYNC_TYPE_LABELS.items()))

@@ -1,6 +1,6 @@
 """Thin views: the profiles page, one profile with its last runs, and profile management."""
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.guards import permission_required
@@ -18,7 +18,7 @@ READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 MANAGERS = (Permission.MANAGE_EXPORTS,)
 
 # The engine's error codes → the form field they are about.
-ERROR_FIELDS = {"name_required": "name", "name_taken": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
+ERROR_FIELDS = {"name_required": "name", "name_taken": "name", "name_too_long": "name", "unknown_export_type": "export_type", "unknown_provider": "provider",
                 "unknown_sync_type": "sync_type", "unknown_company": "company_id", "unknown_window": "default_window",
                 "unknown_format": "format", "format_not_available": "format",
                 "account_required": "account_id", "item_classes_required": "item_class_stock"}
@@ -200,9 +200,16 @@ def archive(profile_id):
     if not confirmed():
         return render("profiles/confirm_archive.html", block="dialog", profile=profile,
                       outcome=services.delete_outcome(profile.id),
-                      schedules=services.active_schedule_count(profile.id))
-    name = profile.name
+                      schedules=services.active_schedule_count(profile.id),
+                      pending=services.pending_run_count(profile.id))
+    name, pending = profile.name, services.pending_run_count(profile.id)
     outcome = services.delete_profile(profile.id, user=current_user)
-    flash(_("The export profile %(name)s was archived: its exports stay available.", name=name)
-          if outcome == "archived" else _("The export profile %(name)s was deleted.", name=name), "success")
+    if outcome == "archived":
+        message = _("The export profile %(name)s was archived: its exports stay available.", name=name)
+        if pending:
+            message += " " + ngettext("Its export that had not started was cancelled.",
+                                      "Its %(num)s exports that had not started were cancelled.", pending)
+    else:
+        message = _("The export profile %(name)s was deleted.", name=name)
+    flash(message, "success")
     return redirect(url_for("profiles.index"))

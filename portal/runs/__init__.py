@@ -14,6 +14,7 @@ def init_app(app):
     from ..models import Permission
     app.register_blueprint(bp)
     app.jinja_env.globals["sync_stops"] = views.sync_stops
+    app.jinja_env.globals["skip_reason_max"] = views.visma_net.SKIP_REASON_MAX
     app.jinja_env.globals["value_text"] = cells.cell
     app.jinja_env.globals["record_label"] = cells.record_label
     navigation.register(app, "runs.scenarios", _l("Scenarios"), [Permission.IMPORT_EXPORT],

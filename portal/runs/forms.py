@@ -3,10 +3,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from ..exporting import windows
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 from ..validation import Bounded
 
 FORM_TOKEN_LENGTH = 80  # the column that keeps it (Run.idempotency_key)
@@ -21,7 +21,7 @@ ERROR_FIELDS = {
     "window_reversed": "window_end", "window_too_long": "window_end", "window_not_allowed": "window_end",
     "bad_date": "window_end",
     "unknown_debtors": "debtor_scope", "ambiguous_debtors": "debtor_scope",
-    "unknown_mode": "mode", "production_run_active": "mode",
+    "unknown_mode": "mode", "production_run_active": "mode", "description_too_long": "description",
 }
 
 
@@ -42,8 +42,7 @@ class StartExportForm(PortalForm):
     run_at = DateTimeLocalField(_l("Run at"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                 validators=[Optional(), Bounded()])
     booking_date = DateField(_l("Booking date"), validators=[Optional(), Bounded()])
-    description = StringField(_l("Description"), validators=[Optional(), Length(
-        max=200, message=_l("A description can have at most %(max)d characters."))])
+    description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
     debtor_scope = RadioField(_l("Debtor selection"), choices=DEBTOR_SCOPE_CHOICES, default="all")
     debtor_query = StringField(_l("Search debtors"), validators=[Optional()])
     # A one-time token: the same form sent twice (double click, resend) creates one run.

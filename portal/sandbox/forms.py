@@ -1,9 +1,9 @@
 """The fault switches' form (the sandbox's human page)."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 
 PERIOD = Regexp(r"^\d{4}(0[1-9]|1[0-2])$", message=_l("Enter a period as YYYYMM, for example 202503."))
 
@@ -24,8 +24,8 @@ class FaultsForm(PortalForm):
     expire_tokens_after = _count(_l("Access tokens expire after this many more requests (0 = off)"), 100000)
     expire_tokens_now = BooleanField(_l("Expire every access token of this company now"))
     reject_reference = StringField(_l("Reject the next record with this reference or number"),
-                                   validators=[Optional(), Length(max=100)])
+                                   validators=[Optional(), MaxLength(100)])
     reject_message = TextAreaField(_l("Message of that rejection (empty: a Visma.net-like message)"),
-                                   validators=[Optional(), Length(max=500)])
+                                   validators=[Optional(), MaxLength(500)])
     close_period = StringField(_l("Close a financial period (YYYYMM)"), validators=[Optional(), PERIOD])
     open_period = StringField(_l("Open a financial period again (YYYYMM)"), validators=[Optional(), PERIOD])

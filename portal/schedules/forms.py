@@ -4,9 +4,9 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
-from ..forms import PortalForm
+from ..forms import MaxLength, PortalForm
 from ..runs.forms import MODE_CHOICES
 from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, time_of_day, weekday_names
 from .timetable import LAST_DAY
@@ -51,9 +51,8 @@ class ScheduleForm(PortalForm):
     mode = RadioField(_l("Test / Production"), choices=MODE_CHOICES, default="test")
     booking_date_rule = SelectField(_l("Booking date"), choices=list(BOOKING_DATE_RULE_LABELS.items()),
                                     default="window_end")
-    description = StringField(_l("Description"), validators=[Optional(), Length(
-        max=200, message=_l("A description can have at most %(max)d characters."))])
-    debtors = StringField(_l("Debtor selection"), validators=[Optional(), Length(max=2000)])
+    description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
+    debtors = StringField(_l("Debtor selection"), validators=[Optional(), MaxLength(2000)])
 
     def fill_choices(self):
         self.weekday.choices = weekday_names()

@@ -75,7 +75,7 @@ def _check(profile, *, frequency, hour, minute, weekday, day, window, mode, para
         clean["booking_date_rule"] = rule_name
     description = ((params or {}).get("description") or "").strip()
     if description and "description" in accepted:
-        clean["description"] = description[:200]
+        clean["description"] = engine.check_description(description)
     # Each debtor by its company and number (``debtor_selection``); ``debtor_numbers``: the older name.
     debtors = (params or {}).get("debtors") or (params or {}).get("debtor_numbers")
     if debtors and "debtors" in accepted:

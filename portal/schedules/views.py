@@ -21,7 +21,7 @@ RUNNERS = (Permission.IMPORT_EXPORT,)
 ERROR_FIELDS = {"schedule_frequency": "frequency", "schedule_time": "time", "schedule_weekday": "weekday",
                 "schedule_day": "day", "schedule_window": "window", "unknown_mode": "mode",
                 "schedule_booking_date": "booking_date_rule", "unknown_debtors": "debtors",
-                "ambiguous_debtors": "debtors"}
+                "ambiguous_debtors": "debtors", "description_too_long": "description"}
 
 
 def _profile_or_404(profile_id):

@@ -1,6 +1,9 @@
 """The Start export dialog with JavaScript: debtor search without console errors (hx-include and
 hx-disabled-elt that matched nothing were logged as errors), and a refused request (an expired form, a
-text with a NUL) shows the server's message in the dialog instead of doing nothing."""
+text with a NUL) shows the server's message in the dialog instead of doing nothing; sent after signing out
+in another tab, it leads to the sign-in page and back."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -111,17 +114,26 @@ def test_text_with_a_nul_is_answered_in_the_dialog(live_server, page, invoices):
     page.wait_for_url("**/runs/*")
 
 
-def test_an_expired_form_is_answered_in_the_dialog(live_server, page, invoices):
+def test_start_after_signing_out_in_another_tab_leads_to_sign_in_and_back(live_server, page, invoices):
+    """Not "the form has expired" in the dialog, under a header that still showed the user: the whole page
+    goes to the sign-in page, which says they were signed out; signing in leads back to the page."""
     base = live_server.url
     sign_in(page, base, "staff")
     dialog = _open_start(page, base)
+    came_from = page.url
     other = page.context.new_page()  # signs out in another tab
     other.goto(f"{base}/")
     other.locator("form[action$='/auth/logout'] button").click()
     other.wait_for_url("**/auth/login*")
     other.close()
     dialog.locator("button[name=action][value=start]").click()
-    expect(dialog.locator("[data-error-message]")).to_contain_text("The form has expired")
+    page.wait_for_url(re.compile(r"/auth/login\?next=/profiles/$"))
+    expect(page.locator("#flashes")).to_contain_text("You were signed out")
+    expect(page.locator("form[action$='/auth/logout']")).to_have_count(0)
+    page.fill("input[name=email]", "staff@example.com")
+    page.fill("input[name=password]", "demo")
+    page.click("main button[type=submit]")
+    page.wait_for_url(came_from)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["dialog", "plain-page"])

@@ -2,6 +2,7 @@
 management and the overview — the record, the time and Visma.net's message verbatim; Resume for Import
 and export, Skip with a reason for consultants, both recorded in the run's history (its report)."""
 import html
+import re
 
 from portal.extensions import db
 from portal.exporting.providers.visma_net import stop_state
@@ -300,3 +301,20 @@ def test_a_corrected_source_is_sent_by_cancelling_and_preparing_again(vctx):
     sent = {body["paymentRef"]["value"].split("~")[0]: body for _k, _n, body in records("customerPayment")}
     assert len(sent) == 4
     assert [body["paymentMethod"]["value"] for ref, body in sent.items() if ref.endswith("R000002")] == ["CARD"]
+
+
+def test_a_long_skip_reason_is_refused_not_cut(sctx):
+    """The reason field wrote maxlength="500": a browser cut a 5,000-character reason to 500 without a word
+    and the record was skipped with that. Now the field says its limit and a longer reason is refused."""
+    pid, _rid = _stopped(sctx)
+    client, auth = _login(sctx.app, "consultant")
+    page = client.get(f"/profiles/{pid}").get_data(as_text=True)
+    field = page[page.index('class="skip-record"'):]
+    field = field[:field.index("</form>")]
+    assert "maxlength" not in field and "At most 500 characters." in field
+    hint = re.search(r'<p class="hint" id="([^"]+)">', field).group(1)
+    assert f'name="reason" required aria-describedby="{hint}"' in field
+    answer = client.post(f"/profiles/{pid}/sync/skip", follow_redirects=True,
+                         data={"csrf_token": auth.csrf_token(f"/profiles/{pid}"), "reason": "x" * 5000})
+    assert "Keep the reason to 500 characters or fewer." in answer.get_data(as_text=True)
+    assert stop_state(pid) is not None and stop_state(pid).skip_reason is None

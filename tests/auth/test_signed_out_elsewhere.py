@@ -1,0 +1,112 @@
+"""A form sent after the user was signed out — in another tab, or because the session ended — leads to
+the sign-in page saying they were signed out (not "the form has expired, reload": a tester did, and the
+page still showed them signed in), and back to the page they were on after signing in. htmx requests
+get a full-page redirect (HX-Redirect), never a sign-in page inside the dialog."""
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Run, User
+
+from tests import factories
+
+SIGNED_OUT = "You were signed out — in another tab or window, or because your session ended — so what you sent " \
+             "was not saved. Sign in to go on."
+
+
+@pytest.fixture
+def profile_id(app, users):
+    with app.app_context():
+        zorg, _, _ = factories.companies()
+        factories.payments(zorg, 2)
+        db.session.commit()
+        return factories.profile("Kassa", export_type="payments", fmt="jsonl").id
+
+
+def _start_form(client, profile_id):
+    """The Start export form as the first tab shows it: its CSRF token."""
+    return factories.csrf_from(client.get(f"/profiles/{profile_id}/start").get_data(as_text=True))
+
+
+def _start(client, profile_id, token, **headers):
+    return client.post(f"/profiles/{profile_id}/start", headers=headers, data={
+        "csrf_token": token, "preset": "previous_month", "mode": "test", "action": "start"})
+
+
+def _runs(app):
+    with app.app_context():
+        return db.session.execute(db.select(db.func.count()).select_from(Run)).scalar()
+
+
+def test_start_export_after_signing_out_in_another_tab_says_so_and_comes_back(app, client, auth, profile_id):
+    auth.login("staff")
+    token = _start_form(client, profile_id)
+    auth.logout()                                       # the other tab
+    answer = _start(client, profile_id, token, Referer=f"http://localhost/profiles/{profile_id}")
+    assert answer.status_code == 303
+    location = urlsplit(answer.headers["Location"])
+    assert location.path == "/auth/login"
+    assert parse_qs(location.query) == {"next": [f"/profiles/{profile_id}"]}
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert SIGNED_OUT in page and "The form has expired" not in page
+    assert "staff@example.com" not in page and "/auth/logout" not in page      # the header: nobody signed in
+    assert _runs(app) == 0
+    back = client.post(answer.headers["Location"], data={
+        "email": "staff@example.com", "password": "demo", "csrf_token": factories.csrf_from(page)})
+    assert back.status_code == 302 and back.headers["Location"] == f"/profiles/{profile_id}"
+
+
+def test_htmx_gets_a_full_page_redirect_to_sign_in(app, client, auth, profile_id):
+    auth.login("staff")
+    token = _start_form(client, profile_id)
+    auth.logout()
+    answer = _start(client, profile_id, token, **{"HX-Request": "true",
+                                                  "HX-Current-URL": f"http://localhost/profiles/{profile_id}"})
+    assert answer.status_code == 204
+    assert answer.headers["HX-Redirect"] == f"/auth/login?next=/profiles/{profile_id}"
+    assert SIGNED_OUT in client.get(answer.headers["HX-Redirect"]).get_data(as_text=True)
+    assert _runs(app) == 0
+
+
+def test_a_session_ended_on_the_server_says_signed_out_too(app, client, auth, profile_id):
+    """The cookie (and its form token) is still there, the session is not: a deactivated user, a new
+    password, the session's time up."""
+    auth.login("staff")
+    token = _start_form(client, profile_id)
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.email == "staff@example.com")
+                           .values(session_version=User.session_version + 1))
+        db.session.commit()
+    answer = _start(client, profile_id, token, Referer=f"http://localhost/profiles/{profile_id}/start")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/auth/login?next=")
+    assert SIGNED_OUT in client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert _runs(app) == 0
+
+
+def test_the_way_back_is_only_a_page_of_this_site(app, client, auth, profile_id):
+    auth.login("staff")
+    token = _start_form(client, profile_id)
+    auth.logout()
+    for referer in ("https://evil.example/profiles/1", "http://localhost/auth/login?next=/x", None):
+        answer = _start(client, profile_id, token, **({"Referer": referer} if referer else {}))
+        assert answer.status_code == 303 and answer.headers["Location"] == "/auth/login", referer
+
+
+def test_still_signed_in_an_expired_form_is_still_an_expired_form(app, client, auth, profile_id):
+    auth.login("staff")
+    answer = _start(client, profile_id, "not-the-token")
+    assert answer.status_code == 400 and "The form has expired" in answer.get_data(as_text=True)
+    # Nobody signed in, on a page anyone may use (the language switcher): no "you were signed out".
+    auth.logout()
+    answer = client.post("/language", data={"csrf_token": "not-the-token", "locale": "nl"})
+    assert answer.status_code == 400 and SIGNED_OUT not in answer.get_data(as_text=True)
+
+
+def test_sign_out_on_a_page_left_open_after_signing_out_elsewhere(app, client, auth):
+    auth.login("staff")
+    token = factories.csrf_token(client, "/")
+    auth.logout()
+    answer = client.post("/auth/logout", data={"csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/auth/login"
+    assert "You have been signed out." in client.get("/auth/login").get_data(as_text=True)
