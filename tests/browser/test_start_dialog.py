@@ -157,6 +157,9 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
                 root.locator("button[name=action][value=start]").click()
         summary = root.locator("#error-summary")
         expect(summary).to_be_visible()
+        # The refused form puts the keyboard on its summary (in the dialog portal.js does, after the swap):
+        # wait for that, as a user does, before moving on from it — else it can take the focus back.
+        expect(summary).to_be_focused()
         expect(summary).to_contain_text("The export was not started: please check the following.")
         links = summary.locator("a")
         expect(links).to_have_count(2)
@@ -191,6 +194,7 @@ def test_a_refused_start_lists_its_errors_above_the_form_and_each_link_reaches_i
                 root.locator("button[name=action][value=start]").click()
         expect(summary.locator("a")).to_have_count(1)
         expect(summary.locator("a")).to_have_text("Debtor selection")
+        expect(summary).to_be_focused()
         summary.locator("a").focus()
         page.keyboard.press("Enter")
         expect(root.locator("#debtor_scope-0")).to_be_focused()
