@@ -2,7 +2,16 @@
 
 Text that a spreadsheet would run as a formula gets a leading apostrophe, as in CSV; a text that looks
 like an error value (``#N/A``) stays text. More rows than a sheet holds continue on a next sheet.
+
+A spreadsheet's date-time has no time zone: the clock time in the cell is what every reader sees. So
+date-times are written as the organisation's wall-clock time (the ``timezone`` option, an IANA name; the
+file provider passes ``PORTAL_TIMEZONE``), as every page shows them — not in UTC, which the portal stores
+and CSV and JSON Lines write with their ``Z``.
 """
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from . import register
@@ -38,6 +47,18 @@ def _clean_text(value):
     return neutralise(value)
 
 
+def _zone(name):
+    """The zone date-times are written in: the option, else the application's ``PORTAL_TIMEZONE``, else
+    UTC (a writer used outside the portal)."""
+    if not name and has_app_context():
+        name = current_app.config.get("PORTAL_TIMEZONE")
+    if not name:
+        return timezone.utc
+    if isinstance(name, str):
+        return ZoneInfo(name)
+    return name
+
+
 @register
 class XlsxWriter(FileWriter):
     format_name = "xlsx"
@@ -49,6 +70,7 @@ class XlsxWriter(FileWriter):
         self._workbook = Workbook(write_only=True)
         self._sheet_number = 0
         self._title = str(self.raw_options.get("sheet_title") or SHEET_TITLE)[:25]
+        self._zone = _zone(self.raw_options.get("timezone"))
         self._new_sheet()
         self._converters = [self._converter(column) for column in self.columns]
         self._plan = [(column.key, convert) for column, convert in zip(self.columns, self._converters)]
@@ -91,7 +113,14 @@ class XlsxWriter(FileWriter):
             return self._styled_converter(key, number_format, lambda value: to_decimal(value, scale))
         if kind == "date":
             return self._styled_converter(key, DATE_FORMAT, to_date)
-        return self._styled_converter(key, DATETIME_FORMAT, to_datetime)
+        zone = self._zone
+
+        def local(value):
+            moment = to_datetime(value)     # naive UTC
+            if moment is None:
+                return None
+            return moment.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+        return self._styled_converter(key, DATETIME_FORMAT, local)
 
     def _styled_converter(self, key, number_format, parse):
         def convert(value):
