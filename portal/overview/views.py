@@ -85,14 +85,17 @@ def download():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
-                         _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
+        writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("Company"), _("P/T"), _("Status"),
+                         _("From"), _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
                          _("Completed on"), _("Cancelled on"), _("Failed on")])
+        company_names = dict(queries.overview_choices()["companies"])
+        all_companies = _("All companies")
         runs = queries.overview_rows(filters)
         while batch := list(islice(runs, 500)):
             starts = starts_of_runs([run.id for run in batch])     # "schedule …", as the page says it
             for run in batch:
                 writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
+                                 neutralise(company_names.get(run.profile.company_id) or all_companies),
                                  "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                                  run.window_start.isoformat(), run.window_end.isoformat(),
                                  run.record_count, run.error_total, neutralise(who_started(run, starts.get(run.id))),
