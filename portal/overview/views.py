@@ -78,16 +78,19 @@ def index():
 @permission_required(Permission.VIEW_EXPORTS)
 def download():
     """The filtered overview as CSV (UTF-8 with BOM), streamed. A cancelled or failed export did not
-    complete: its time is under Cancelled on or Failed on (the last two columns), and Completed on is empty."""
+    complete: its time is under Cancelled on or Failed on (before the last column, Company), and Completed
+    on is empty."""
     filters = parse_filters()
 
     def rows():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("Company"), _("P/T"), _("Status"),
-                         _("From"), _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
-                         _("Completed on"), _("Cancelled on"), _("Failed on")])
+        # Company came last (after the columns that were there before it): a script that reads by position
+        # keeps working.
+        writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
+                         _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
+                         _("Completed on"), _("Cancelled on"), _("Failed on"), _("Company")])
         company_names = dict(queries.overview_choices()["companies"])
         all_companies = _("All companies")
         runs = queries.overview_rows(filters)
@@ -95,12 +98,12 @@ def download():
             starts = starts_of_runs([run.id for run in batch])     # "schedule …", as the page says it
             for run in batch:
                 writer.writerow([run.id, neutralise(run.profile.name), type_label(run.profile.export_type),
-                                 neutralise(company_names.get(run.profile.company_id) or all_companies),
                                  "P" if run.mode == "production" else "T", STATUS_LABELS.get(run.status, run.status),
                                  run.window_start.isoformat(), run.window_end.isoformat(),
                                  run.record_count, run.error_total, neutralise(who_started(run, starts.get(run.id))),
                                  "" if run.never_ran else _iso(run.started_at), _iso(run.completed_at),
-                                 _iso(run.cancelled_at), _iso(run.failed_at)])
+                                 _iso(run.cancelled_at), _iso(run.failed_at),
+                                 neutralise(company_names.get(run.profile.company_id) or all_companies)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
