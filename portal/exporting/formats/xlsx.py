@@ -62,6 +62,7 @@ def _zone(name):
 @register
 class XlsxWriter(FileWriter):
     format_name = "xlsx"
+    header_row = True
     extension = "xlsx"
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
