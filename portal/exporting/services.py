@@ -403,7 +403,9 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
     if operation not in {o.value for o in Operation}:
         raise ExportError(_l("Unknown operation: %(value)s."), code="unknown_operation", value=operation)
     results = []
-    for profile_id in profile_ids:
+    # Each profile once, however often the caller names it: each pass looks up the latest run again, so a
+    # repeated id would roll back (or export) the one before the one just processed too.
+    for profile_id in dict.fromkeys(profile_ids):
         try:
             if operation in (Operation.PREPARE.value, Operation.PREPARE_AND_EXPORT.value):
                 run = start_run(profile_id, user=user, mode=mode, operation=operation, skip_headers=skip_headers,

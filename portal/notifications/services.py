@@ -70,7 +70,7 @@ def save_subscriptions(user, chosen):
 
 
 def _set_subscriptions(user, profile_id, events):
-    events = [e for e in events if e in EVENTS]
+    events = [e for e in dict.fromkeys(events) if e in EVENTS]     # a repeated tick subscribes once
     existing = db.session.execute(select(Subscription).where(
         Subscription.user_id == user.id,
         Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id)
