@@ -163,9 +163,15 @@ def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
     company_id = parse_id(request.args.get("company"))
     chosen = set(request.args.getlist("debtors"))      # ``debtor_selection.form_value``: company and number
-    found, more = queries.search_debtors(request.args.get("debtor_query", ""), company_id)
-    return render("runs/_debtor_results.html", more=more,
-                  debtors=[d for d in found if debtor_selection.form_value(d) not in chosen])
+    query = request.args.get("debtor_query", "")
+    found, more = queries.search_debtors(query, company_id)
+    debtors = [d for d in found if debtor_selection.form_value(d) not in chosen]
+    if not is_htmx():
+        # Opened on its own (a link, an address typed in): a whole page with the search, not a bare list of
+        # checkboxes that belong in the Start export dialog's form.
+        return render("runs/debtor_search.html", debtors=debtors, more=more, query=query.strip(),
+                      company=company_id)
+    return render("runs/_debtor_results.html", more=more, debtors=debtors)
 
 
 # -- The run panel ------------------------------------------------------------------------------
