@@ -18,13 +18,20 @@ def _page(client, path):
     return client.get(path).get_data(as_text=True)
 
 
-def test_a_browser_language_user_gets_mails_in_the_language_their_browser_uses(ctx, smtp):
+def _subscriber_on_browser_language(ctx, smtp, email, accept_language):
+    """Mails on; a user on "Browser language" who hears of a profile's failed exports, and a test client
+    whose browser asks for ``accept_language``: (profile, user, client)."""
     use_smtp(ctx, smtp)
     profile = _profile()
-    sven = _user("sven@example.com", None)                           # "Browser language"
-    services.set_subscriptions(sven, profile.id, ["run_failed"])
+    user = _user(email, None)
+    services.set_subscriptions(user, profile.id, ["run_failed"])
     client = ctx.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv-SE,sv;q=0.9,en;q=0.5"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return profile, user, client
+
+
+def test_a_browser_language_user_gets_mails_in_the_language_their_browser_uses(ctx, smtp):
+    profile, sven, client = _subscriber_on_browser_language(ctx, smtp, "sven@example.com", "sv-SE,sv;q=0.9,en;q=0.5")
     AuthActions(client).login("sven@example.com")
     page = _page(client, "/notifications")
     assert "De skickas också till sven@example.com." in page
@@ -59,12 +66,7 @@ def test_the_notifications_page_names_the_language_of_a_users_setting(ctx, smtp)
 def test_a_browser_language_users_language_is_noted_when_they_sign_in(ctx, smtp):
     """Signing in is enough: a user on "Browser language" who signs in and opens no page after it (a
     scheduled export fails overnight) gets the mail in the language the portal showed them, not English."""
-    use_smtp(ctx, smtp)
-    profile = _profile()
-    freja = _user("freja@example.com", None)                         # "Browser language"
-    services.set_subscriptions(freja, profile.id, ["run_failed"])
-    client = ctx.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "da-DK,da;q=0.9"
+    profile, freja, client = _subscriber_on_browser_language(ctx, smtp, "freja@example.com", "da-DK,da;q=0.9")
     assert AuthActions(client).login("freja@example.com").status_code == 302      # the redirect not followed
     db.session.expire_all()
     assert db.session.get(User, freja.id).browser_locale == "da"
