@@ -100,10 +100,15 @@ def start(profile_id):
                 # A start time the export would refuse is said now, next to its field, not after "Yes".
                 try:
                     starts = services.scheduled_start(form.run_at.data) if form.run_at.data else None
+                    # The chosen debtors as the run takes them: the count is of what will go, not of
+                    # every debtor (a debtor the export would refuse is said now, at its field).
+                    subjects = debtor_selection.subjects(
+                        {debtor_selection.PARAM: debtor_selection.resolve(debtors, profile.company_id)}) \
+                        if debtors else None
                 except ExportError as exc:
                     refused = exc
                 else:
-                    preview = queries.production_preview(profile, window_start, window_end)
+                    preview = queries.production_preview(profile, window_start, window_end, debtors=subjects)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                                   preview=preview, window=(window_start, window_end), selected=selected,
                                   export_type=export_type, debtors_chosen=bool(debtors),
