@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload, load_only, undefer
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, IntegrationAccount, User, utcnow
-from ..models.overview import RunStatusCount
+from ..models.overview import COMPLETED_ON, RunStatusCount
 from ..models.exporting import (
     ACTIVE_STATUSES, DELIVERY_ORDER, WORKING_STATUSES, ExportProfile, LedgerCurrent, LedgerEntry,
     MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
@@ -565,7 +565,8 @@ def cancel_plan(run):
 
 OVERVIEW_PER_PAGE = 50
 OVERVIEW_SORTS = {
-    "started": Run.started_at, "finished": Run.finished_at, "profile": ExportProfile.name,
+    # Completed on: what the column shows (not ``finished_at``, which a prepared run exported again keeps).
+    "started": Run.started_at, "finished": COMPLETED_ON, "profile": ExportProfile.name,
     "status": Run.status, "mode": Run.mode, "window": Run.window_start,
 }
 
@@ -631,7 +632,7 @@ class OverviewFilters:
 def _nulls_last(column, order):
     """Only a nullable column needs NULLS LAST; on a NOT NULL one it would keep PostgreSQL from walking
     the index backwards (and make it sort 100,000 runs for a page of 50)."""
-    return order.nulls_last() if column.nullable else order
+    return order.nulls_last() if getattr(column, "nullable", True) else order
 
 
 def _utc(day, tz):

@@ -42,6 +42,9 @@ class Operation(str, enum.Enum):
 _NOT_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES,
                                              RunStatus.CANCELLED, RunStatus.FAILED))
 
+# A run in these shows no time under "Completed on" at all (a cancelled or failed one says when it ended).
+_NOT_SHOWN_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES))
+
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
 
