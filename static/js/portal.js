@@ -22,11 +22,14 @@
     var parts = dialogParts();
     if (!parts || event.detail.target !== parts.body) { return; }
     if (!parts.dialog.open) { parts.dialog.showModal(); }
-    // A refused form: its error summary first (as on the page, where it has autofocus), which says what
-    // was refused and links to each field; else the first of these in the dialog (its heading, mostly).
-    var focus = parts.body.querySelector("#error-summary")
-      || parts.body.querySelector("[autofocus], .field-error input, .field-error select, #dialog-title");
-    if (focus) { focus.focus(); }
+    // Where the new content has an element with autofocus (a refused form's error summary, which says
+    // what was refused and links to each field), htmx focuses it once the content settles, as the browser
+    // does on the page: focusing it here as well took the focus back from a link the person had already
+    // moved to. Else the first field in error, or the dialog's heading.
+    if (!parts.body.querySelector("[autofocus]")) {
+      var focus = parts.body.querySelector(".field-error input, .field-error select, #dialog-title");
+      if (focus) { focus.focus(); }
+    }
     initDebtorPicker(parts.body);
     initWindowPresets(parts.body);
     markScrollAreas(parts.body);
