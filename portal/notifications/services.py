@@ -210,8 +210,9 @@ def _run_link(run_id):
 
 
 def mail_language(user):
-    """The language of a user's mails: their setting; on "Browser language", the one the portal last used
-    for them (``User.browser_locale``, noted on every page they open); else the portal's default."""
+    """The language of a user's mails: their setting; on "Browser language", the one the portal last showed
+    them in (``User.browser_locale``, noted at sign-in and on the Notifications page:
+    ``auth.services.note_browser_locale``); else the portal's default."""
     languages = current_app.config["LANGUAGES"]
     if user.locale in languages:
         return user.locale
