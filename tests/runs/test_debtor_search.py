@@ -59,3 +59,5 @@ def test_opened_on_its_own_the_search_is_a_whole_page_in_the_users_language(app,
     assert 'href="/profiles/"' in page and "väljer du dem i Starta export för en exportprofil" in page
     page = client.get("/debtors/search?debtor_query=a").get_data(as_text=True)
     assert "<html" in page and "<h1>Search debtors</h1>" in page
+    page = client.get("/debtors/search?debtor_query=" + "1" * 101).get_data(as_text=True)
+    assert "<h1>Search debtors</h1>" in page and "Enter at most 100 characters; this has 101." in page
