@@ -78,21 +78,16 @@ def index():
 @permission_required(Permission.VIEW_EXPORTS)
 def download():
     """The filtered overview as CSV (UTF-8 with BOM), streamed. A cancelled or failed export did not
-    complete: its time is under Cancelled on or Failed on (before the last column, Company), and Completed
-    on is empty."""
+    complete: its time is under Cancelled on or Failed on (the last two columns), and Completed on is empty."""
     filters = parse_filters()
 
     def rows():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        # Company came last (after the columns that were there before it): a script that reads by position
-        # keeps working.
         writer.writerow([_("Export"), _("Export profile"), _("Export type"), _("P/T"), _("Status"), _("From"),
                          _("To"), _("Number of records"), _("Errors"), _("Started by"), _("Started on"),
-                         _("Completed on"), _("Cancelled on"), _("Failed on"), _("Company")])
-        company_names = dict(queries.overview_choices()["companies"])
-        all_companies = _("All companies")
+                         _("Completed on"), _("Cancelled on"), _("Failed on")])
         runs = queries.overview_rows(filters)
         while batch := list(islice(runs, 500)):
             starts = starts_of_runs([run.id for run in batch])     # "schedule …", as the page says it
@@ -102,8 +97,7 @@ def download():
                                  run.window_start.isoformat(), run.window_end.isoformat(),
                                  run.record_count, run.error_total, neutralise(who_started(run, starts.get(run.id))),
                                  "" if run.never_ran else _iso(run.started_at), _iso(run.completed_at),
-                                 _iso(run.cancelled_at), _iso(run.failed_at),
-                                 neutralise(company_names.get(run.profile.company_id) or all_companies)])
+                                 _iso(run.cancelled_at), _iso(run.failed_at)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
