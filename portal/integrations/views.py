@@ -82,7 +82,8 @@ def new_account():
             flash(_("Integration account %(name)s was created. Now authorise it at Visma.net.",
                     name=account.name), "success")
             return redirect(url_for(".setup", account_id=account.id, step="authorise"))
-    return render("integrations/new_account.html", form=form, steps=STEP_LABELS)
+    return render("integrations/new_account.html", http_status=400 if form.is_submitted() else 200, form=form,
+                  steps=STEP_LABELS)
 
 
 @bp.get("/<id:account_id>")
