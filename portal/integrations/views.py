@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..web import attach_error, confirmed, content_security_policy, render, safe_next
+from ..web import attach_error, confirmed, content_security_policy, form_page, render, safe_next
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm
 from .services import AuthorisationFailed, DimensionError, IntegrationError
@@ -225,6 +225,7 @@ def next_step(account_id, step):
 
 
 @bp.post("/<id:account_id>/administrations")
+@form_page(lambda account_id: url_for("integrations.setup", account_id=account_id, step="administrations"))
 @permission_required(Permission.MANAGE_EXPORTS)
 def new_mapping(account_id):
     account = _account(account_id)
@@ -262,6 +263,7 @@ def delete_mapping(account_id, mapping_id):
 
 
 @bp.post("/<id:account_id>/dimensions")
+@form_page(lambda account_id: url_for("integrations.setup", account_id=account_id, step="dimensions"))
 @permission_required(Permission.MANAGE_EXPORTS)
 def save_dimensions(account_id):
     account = _account(account_id)

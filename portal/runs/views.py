@@ -17,7 +17,7 @@ from ..exporting.types import get_type
 from ..i18n import org_timezone
 from ..models import Permission
 from ..validation import parse_id, parse_ids, parse_int, parse_page
-from ..web import attach_error, confirmed, is_htmx, render, safe_next
+from ..web import attach_error, confirmed, form_page, is_htmx, render, safe_next
 from . import bp
 from .forms import ConfirmForm, StartExportForm, field_for_error
 
@@ -335,6 +335,7 @@ def scenarios():
 
 
 @bp.route("/scenarios/process", methods=["POST"])
+@form_page(lambda: url_for("runs.scenarios"))       # without JavaScript its confirmation is a page here
 @permission_required(*RUNNERS)
 def process():
     form = ConfirmForm()
