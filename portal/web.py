@@ -6,7 +6,7 @@ htmx-flask stays inside this module (``request.htmx``), so that it can be swappe
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
 
@@ -59,6 +59,10 @@ def safe_next(target, default=None):
     (tabs and newlines dropped, ``\\`` as ``/``), it must start with one ``/`` and name no scheme or host
     (``//host``, ``/\\host``, ``/<tab>/host``, ``https:``, ``javascript:`` are refused). The answer is the
     normalised path, so the ``Location`` says exactly what the browser will open.
+
+    In a request, a path that only a form's POST answers (where a refused form leaves the browser, e.g.
+    ``/integrations/1/dimensions``) is not a page to go back to — a GET there is refused (405): the answer
+    is the page that form lives on (``form_page``), else ``default``.
     """
     if not target or not isinstance(target, str):
         return default
@@ -68,6 +72,41 @@ def safe_next(target, default=None):
     parts = urlsplit(path)
     if parts.scheme or parts.netloc:
         return default
+    if has_request_context():
+        path = _page_to_open(path, parts.path)
+    return default if path is None else path
+
+
+def form_page(page):
+    """Marks a POST-only view that answers a page (its form refused, a confirmation) with the page its
+    form lives on: ``page`` is called with the view's URL arguments and returns that page's URL. A way back
+    to the POST-only address (after signing in, say) leads there instead of to a refused GET (405).
+    Put it above ``permission_required`` (it marks the view Flask registers); name endpoints in full
+    (``blueprint.view``: it is called from other blueprints' views, e.g. sign-in)."""
+    def decorate(view):
+        view.form_page = page
+        return view
+    return decorate
+
+
+def _page_to_open(path, route_path):
+    """``path`` when a GET there is not refused as a method (a page, or a 404 says what it says);
+    for a POST-only address the page its form lives on (``form_page``), or None when it names none."""
+    root = request.script_root
+    if root and route_path.startswith(root + "/"):
+        route_path = route_path[len(root):]
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(route_path, method="GET")
+    except MethodNotAllowed:
+        try:
+            endpoint, values = adapter.match(route_path, method="POST")
+        except HTTPException:
+            return None
+        page = getattr(current_app.view_functions.get(endpoint), "form_page", None)
+        return page(**values) if page else None
+    except HTTPException:
+        pass            # not found, or a redirect of the router (a missing slash): as before
     return path
 
 

@@ -116,3 +116,18 @@ def test_roll_back_dialog_links_only_on_this_site(app, client, auth):
     assert f'href="/runs/{run_id}"' in page  # Cancel goes back to the run
     page = client.get(f"/runs/{run_id}/roll-back?next=/scenarios").get_data(as_text=True)
     assert 'href="/scenarios"' in page
+
+
+def test_in_a_request_an_address_only_a_post_answers_becomes_the_page_its_form_lives_on(app):
+    """Where a refused form leaves the browser (``/integrations/7/dimensions``) a GET is refused (405): a
+    way back there (after signing in) goes to the form's page instead, or to the default."""
+    with app.test_request_context("/"):
+        assert safe_next("/integrations/7/dimensions") == "/integrations/7/setup/dimensions"
+        assert safe_next("/integrations/7/administrations?x=1") == "/integrations/7/setup/administrations"
+        assert safe_next("/scenarios/process") == "/scenarios"
+        assert safe_next("/integrations/7/refresh", "/fallback") == "/fallback"   # names no page
+        assert safe_next("/auth/logout") is None
+        for target in SAFE + ["/no/such/page", "/integrations/7/setup/dimensions"]:
+            assert safe_next(target) == target
+        for target in HOSTILE:
+            assert safe_next(target) is None

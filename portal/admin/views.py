@@ -44,7 +44,8 @@ def new_user():
             log.info("user %s created by user %s", user.id, current_user.id)
             flash(_("User %(email)s was created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render("admin/user_form.html", form=form, user=None)
+    # Refused (re-shown with its errors): 400, as every refused form.
+    return render("admin/user_form.html", http_status=400 if form.is_submitted() else 200, form=form, user=None)
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
@@ -73,7 +74,7 @@ def edit_user(user_id):
                 note_browser_locale(user, language_code())
             flash(_("The changes to %(email)s were saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render("admin/user_form.html", form=form, user=user)
+    return render("admin/user_form.html", http_status=400 if form.is_submitted() else 200, form=form, user=user)
 
 
 # -- The audit log ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..auth.guards import permission_required
 from ..models import Permission
-from ..web import attach_error, confirmed, content_security_policy, render, safe_next
+from ..web import attach_error, confirmed, content_security_policy, form_page, render, safe_next
 from . import bp, services
 from .forms import AccountForm, DimensionsForm, MappingForm
 from .services import AuthorisationFailed, DimensionError, IntegrationError
@@ -82,7 +82,8 @@ def new_account():
             flash(_("Integration account %(name)s was created. Now authorise it at Visma.net.",
                     name=account.name), "success")
             return redirect(url_for(".setup", account_id=account.id, step="authorise"))
-    return render("integrations/new_account.html", form=form, steps=STEP_LABELS)
+    return render("integrations/new_account.html", http_status=400 if form.is_submitted() else 200, form=form,
+                  steps=STEP_LABELS)
 
 
 @bp.get("/<id:account_id>")
@@ -224,6 +225,7 @@ def next_step(account_id, step):
 
 
 @bp.post("/<id:account_id>/administrations")
+@form_page(lambda account_id: url_for("integrations.setup", account_id=account_id, step="administrations"))
 @permission_required(Permission.MANAGE_EXPORTS)
 def new_mapping(account_id):
     account = _account(account_id)
@@ -261,6 +263,7 @@ def delete_mapping(account_id, mapping_id):
 
 
 @bp.post("/<id:account_id>/dimensions")
+@form_page(lambda account_id: url_for("integrations.setup", account_id=account_id, step="dimensions"))
 @permission_required(Permission.MANAGE_EXPORTS)
 def save_dimensions(account_id):
     account = _account(account_id)

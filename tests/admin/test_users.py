@@ -61,6 +61,7 @@ def test_a_new_users_address_pasted_with_spaces_is_taken_without_them(app, clien
     ("en", ["Enter a valid e-mail address.", "Enter a password for the new user."]),
     ("nl", ["Voer een geldig e-mailadres in.", "Voer een wachtwoord in voor de nieuwe gebruiker."]),
     ("sv", ["Ange en giltig e-postadress.", "Ange ett lösenord för den nya användaren."]),
+    ("da", ["Angiv en gyldig e-mailadresse.", "Angiv en adgangskode til den nye bruger."]),
 ])
 def test_validation_messages_are_tied_to_their_fields_in_the_users_language(
         app, client, auth, language, messages):
@@ -70,7 +71,7 @@ def test_validation_messages_are_tied_to_their_fields_in_the_users_language(
     response = client.post("/admin/users/new", data=_form(
         auth, "/admin/users/new", email="not-an-address", permissions=["import_export"]))
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400          # refused, as every refused form
     assert f'<html lang="{"en-GB" if language == "en" else language}">' in page  # English is British
     for message in messages:
         assert message in page
@@ -78,6 +79,51 @@ def test_validation_messages_are_tied_to_their_fields_in_the_users_language(
     assert 'aria-describedby="email-errors"' in page and 'id="email-errors"' in page
     assert 'aria-describedby="password-errors"' in page and 'id="password-errors"' in page
     assert _count(app) == before
+
+
+SUMMARY_HEADINGS = {"en": "The form was not saved: please check the following.",
+                    "nl": "Het formulier is niet opgeslagen: controleer het volgende.",
+                    "sv": "Formuläret sparades inte: kontrollera följande.",
+                    "da": "Formularen blev ikke gemt: kontrollér følgende."}
+EMPTY_USER_ERRORS = {"en": ["Enter an e-mail address.", "Enter a password for the new user."],
+                     "nl": ["Voer een e-mailadres in.", "Voer een wachtwoord in voor de nieuwe gebruiker."],
+                     "sv": ["Ange en e-postadress.", "Ange ett lösenord för den nya användaren."],
+                     "da": ["Angiv en e-mailadresse.", "Angiv en adgangskode til den nye bruger."]}
+
+
+def _summary(page):
+    start = page.rindex("<div", 0, page.index('id="error-summary"'))
+    return page[start:page.index("</div>", start)]
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "sv", "da"])
+def test_a_new_user_saved_empty_is_refused_with_an_error_summary(app, client, auth, language):
+    """Above the form, focused when the page comes back (autofocus): what was refused, each error a link
+    to its field — not only at the fields, out of sight below."""
+    auth.login("admin")
+    client.post("/language", data={"locale": language, "csrf_token": auth.csrf_token("/")})
+    before = _count(app)
+    response = client.post("/admin/users/new", data=_form(auth, "/admin/users/new", email=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = _summary(page)
+    assert 'role="alert"' in summary and "autofocus" in summary
+    assert SUMMARY_HEADINGS[language] in summary
+    email_error, password_error = EMPTY_USER_ERRORS[language]
+    assert 'href="#email"' in summary and email_error in summary
+    assert 'href="#password"' in summary and password_error in summary
+    assert _count(app) == before
+
+
+def test_an_edited_user_refused_answers_400_with_the_summary(app, client, auth, users):
+    auth.login("admin")
+    path = f"/admin/users/{users['staff']}"
+    response = client.post(path, data=_form(auth, path, email="staff@example.com", password="short",
+                                            permissions=["import_export"]))
+    assert response.status_code == 400
+    summary = _summary(response.get_data(as_text=True))
+    assert 'href="#password"' in summary and "A password needs at least 8 characters." in summary
+    assert client.get(path).status_code == 200
 
 
 def test_duplicate_email_and_short_password_are_refused(app, client, auth):
@@ -124,8 +170,10 @@ def test_admin_cannot_remove_own_manage_users_permission(app, client, auth, user
     response = client.post(path, data=_form(auth, path, email="admin@example.com",
                                             permissions=["manage_exports"], active="y"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "You cannot remove your own permission to manage users." in page
+    # The summary's link reaches the group of checkboxes at its first box (the list itself takes no focus).
+    assert 'href="#permissions-0"' in _summary(page) and 'id="permissions-0"' in page
     assert Permission.MANAGE_USERS in _user(app, "admin@example.com").permissions
     assert client.get("/admin/users").status_code == 200
 

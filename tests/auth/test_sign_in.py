@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 
 def test_sign_in_and_out(client, auth):
     response = auth.login("staff")
@@ -115,3 +117,23 @@ def test_the_home_page_shows_the_sign_in_before_this_one(app, client, users, aut
     page = client.get("/").get_data(as_text=True)
     assert "Previous sign-in" in page and "first sign-in" not in page
     assert "<dd>02/03/2026, 08:05</dd>" in page         # en-GB, in the organisation's zone (UTC+1 in March)
+
+
+@pytest.mark.parametrize("locale, heading, email_error", [
+    ("en", "You were not signed in: please check the following.", "Enter your e-mail address."),
+    ("nl", "U bent niet ingelogd: controleer het volgende.", "Voer uw e-mailadres in."),
+    ("sv", "Du loggades inte in: kontrollera följande.", "Ange din e-postadress."),
+    ("da", "Du blev ikke logget ind: kontrollér følgende.", "Angiv din e-mailadresse."),
+])
+def test_an_empty_sign_in_says_what_is_missing_above_the_form(client, auth, locale, heading, email_error):
+    """As every refused form: a summary above it (focused when the page comes back), each error linked to
+    its field, in the chosen language."""
+    client.post("/language", data={"locale": locale, "csrf_token": auth.csrf_token("/auth/login")})
+    response = client.post("/auth/login", data={"email": "", "password": "",
+                                                "csrf_token": auth.csrf_token("/auth/login")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    start = page.rindex("<div", 0, page.index('id="error-summary"'))
+    summary = page[start:page.index("</div>", start)]
+    assert 'role="alert"' in summary and "autofocus" in summary and heading in summary
+    assert '<a href="#email">' in summary and email_error in summary and 'href="#password"' in summary

@@ -110,3 +110,61 @@ def test_sign_out_on_a_page_left_open_after_signing_out_elsewhere(app, client, a
     answer = client.post("/auth/logout", data={"csrf_token": token})
     assert answer.status_code == 303 and answer.headers["Location"] == "/auth/login"
     assert "You have been signed out." in client.get("/auth/login").get_data(as_text=True)
+
+
+@pytest.fixture
+def dimensions_account(app, users):
+    """An authorised integration account at the wizard's Dimensions step."""
+    from portal.models import IntegrationAccount
+    with app.app_context():
+        account = IntegrationAccount(name="Visma.net", refresh_token_encrypted="sealed", wizard_step="dimensions")
+        db.session.add(account)
+        db.session.commit()
+        return account.id
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_signed_out_on_a_refused_forms_address_comes_back_to_the_forms_page(app, client, auth, dimensions_account,
+                                                                            htmx):
+    """A refused dimensions save leaves the browser on /integrations/<id>/dimensions, an address only the
+    form's POST answers. Signed out in another tab, the next save leads to sign-in and back to the
+    Dimensions step's page — not to that address, where a GET is refused (405)."""
+    step_page = f"/integrations/{dimensions_account}/setup/dimensions"
+    post_only = f"/integrations/{dimensions_account}/dimensions"
+    auth.login("consultant")
+    token = factories.csrf_from(client.get(step_page).get_data(as_text=True))
+    assert client.get(post_only).status_code == 405
+    auth.logout()                                       # the other tab
+    data = {"csrf_token": token, "cost_unit_enabled": "y", "cost_unit_description": ""}
+    if htmx:
+        answer = client.post(post_only, data=data, headers={"HX-Request": "true",
+                                                            "HX-Current-URL": f"http://localhost{post_only}"})
+        login = answer.headers["HX-Redirect"]
+    else:
+        answer = client.post(post_only, data=data, headers={"Referer": f"http://localhost{post_only}"})
+        assert answer.status_code == 303
+        login = answer.headers["Location"]
+    assert parse_qs(urlsplit(login).query) == {"next": [step_page]}
+    page = client.get(login).get_data(as_text=True)
+    assert SIGNED_OUT in page
+    back = client.post(login, data={"email": "consultant@example.com", "password": "demo",
+                                    "csrf_token": factories.csrf_from(page)})
+    assert back.status_code == 302 and back.headers["Location"] == step_page
+    assert client.get(step_page).status_code == 200
+
+
+def test_a_sign_in_link_to_a_post_only_address_lands_on_its_forms_page_or_home(app, client, auth,
+                                                                              dimensions_account):
+    """A sign-in page opened with such a ``next`` (before this was so, or typed): after signing in, the
+    form's page; an address only a POST answers that names no page (Refresh): the home page."""
+    for target, lands in ((f"/integrations/{dimensions_account}/administrations",
+                           f"/integrations/{dimensions_account}/setup/administrations"),
+                          ("/scenarios/process", "/scenarios"),
+                          (f"/integrations/{dimensions_account}/refresh", "/"),
+                          ("/profiles/1/start?x=1", "/profiles/1/start?x=1")):   # a page stays itself
+        login = f"/auth/login?next={target}"
+        page = client.get(login).get_data(as_text=True)
+        back = client.post(login, data={"email": "consultant@example.com", "password": "demo",
+                                        "csrf_token": factories.csrf_from(page)})
+        assert back.status_code == 302 and back.headers["Location"] == lands, target
+        auth.logout()

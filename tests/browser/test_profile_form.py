@@ -159,3 +159,25 @@ def test_a_profile_with_production_exports_shows_its_type_and_provider_fixed(app
         expect(page.locator(".flash-success")).to_be_visible()
         saved = _saved(app, "Kassabetalingen (Excel)")
         assert (saved.export_type, saved.provider, saved.options["format"]) == ("payments", "file", "xlsx")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_enter_in_the_name_saves_the_profile(app, live_server, browser, users, javascript):
+    """Enter in a text field saves the profile, as Save does: the form's default button is not "Show the
+    options…" (which refreshed the form, saved nothing and said nothing)."""
+    base = live_server.url
+    with watched_page(browser, javascript) as page:
+        sign_in(page, base, "consultant")
+        page.goto(f"{base}/profiles/new")
+        page.fill("input[name=name]", f"Enter {javascript}")
+        with page.expect_navigation(url="**/profiles/"):
+            page.locator("input[name=name]").press("Enter")
+        expect(page.locator(".flash-success")).to_contain_text(f"Enter {javascript}")
+        saved = _saved(app, f"Enter {javascript}")
+        # Editing: Enter in the name saves the change too (the columns' Up and Down come before Save).
+        page.goto(f"{base}/profiles/{saved.id}/edit")
+        page.fill("input[name=name]", f"Enter {javascript} (renamed)")
+        with page.expect_navigation(url="**/profiles/"):
+            page.locator("input[name=name]").press("Enter")
+        expect(page.locator(".flash-success")).to_be_visible()
+        assert _saved(app, f"Enter {javascript} (renamed)").id == saved.id

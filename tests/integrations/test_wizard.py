@@ -17,6 +17,14 @@ def account_id(app):
         return account.id
 
 
+def _summary(page):
+    """The error summary above a refused form (``macros.error_summary``): focused, with each error linked."""
+    start = page.rindex("<div", 0, page.index('id="error-summary"'))
+    summary = page[start:page.index("</div>", start)]
+    assert 'role="alert"' in summary and "autofocus" in summary
+    return summary
+
+
 @pytest.mark.parametrize("who", ["staff", "manager"])
 def test_staff_and_managers_may_not_open_or_change_integrations(client, auth, account_id, who):
     auth.login(who)
@@ -55,10 +63,15 @@ def test_create_refuses_an_empty_or_taken_name_in_the_users_language(client, aut
     auth.login("consultant")
     client.post("/language", data={"locale": "da", "csrf_token": auth.csrf_token("/")})
     token = auth.csrf_token("/integrations/new")
-    page = client.post("/integrations/new", data={"name": "  ", "csrf_token": token}).get_data(as_text=True)
-    assert "Angiv et navn til integrationskontoen." in page
-    page = client.post("/integrations/new", data={"name": "Existing", "csrf_token": token}).get_data(as_text=True)
-    assert "findes allerede" in page
+    response = client.post("/integrations/new", data={"name": "  ", "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    # Above the form too (focused when the page comes back), linked to the field.
+    summary = _summary(page)
+    assert "Formularen blev ikke gemt: kontrollér følgende." in summary
+    assert '<a href="#name">Navn</a>: Angiv et navn til integrationskontoen.' in summary
+    response = client.post("/integrations/new", data={"name": "Existing", "csrf_token": token})
+    assert response.status_code == 400 and "findes allerede" in _summary(response.get_data(as_text=True))
     with client.application.app_context():
         assert db.session.execute(db.select(db.func.count(IntegrationAccount.id))).scalar() == 1
 
@@ -84,6 +97,7 @@ def test_a_mapping_needs_a_branch_that_exists_at_visma_net(app, consultant, comp
                            {"company": companies["ZORG"], "branch": "ATLANTIS"},
                            csrf_from_path=f"/integrations/{account_id}/setup/administrations")
     assert page.status_code == 400 and "Choose a branch that exists at Visma.net." in page.text
+    assert 'href="#branch"' in _summary(page.text)
     # At the branch field (its errors, which the field points to), not under the company.
     errors = re.search(r'<ul class="errors" id="branch-errors">(.*?)</ul>', page.text, re.S)
     assert errors and "Choose a branch that exists at Visma.net." in errors.group(1)
@@ -115,6 +129,9 @@ def test_a_dimension_that_does_not_match_names_the_ones_that_exist(app, consulta
                            csrf_from_path=f"/integrations/{account_id}/setup/dimensions")
     assert page.status_code == 400
     assert "Visma.net heeft geen dimensie met de naam “Kostendrager”" in page.text
+    summary = _summary(page.text)
+    assert "Het formulier is niet opgeslagen: controleer het volgende." in summary
+    assert 'href="#cost_unit_description"' in summary and "“Kostendrager”" in summary
     assert "“Cost centre”, “Cost unit”" in page.text
     page = consultant.post(f"/integrations/{account_id}/dimensions",
                            {"cost_unit_enabled": "y", "cost_unit_description": ""},

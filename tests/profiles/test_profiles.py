@@ -213,6 +213,35 @@ def test_the_form_shows_only_what_the_provider_and_format_need(app, client, auth
     assert 'name="delimiter"' in page and 'name="account_id"' not in page
 
 
+def _first_submit_button(page, form_id):
+    """The form's default button (what Enter in a field submits): its first submit button."""
+    form = page[page.index(f'id="{form_id}"'):]
+    form = form[:form.index("</form>")]
+    return re.search(r'<button[^>]*type="submit"[^>]*>', form).group(0)
+
+
+def test_enter_in_a_field_saves_the_profile(app, client, auth, users):
+    """Enter in the name (or any field) submits the form's first submit button: it must save, not refresh
+    the options ("Show the options…", hidden with JavaScript), which saved nothing and said nothing."""
+    auth.login("consultant")
+    page = client.get("/profiles/new").get_data(as_text=True)
+    default = _first_submit_button(page, "profile-form")
+    assert 'name="action"' not in default and 'name="move"' not in default, default
+    assert 'value="refresh"' in page          # the Show button is still there, after it
+    # What the default button sends: the fields without an action. It saves.
+    data = _valid(_csrf(client), name="Enter saves")
+    del data["action"]
+    response = client.post("/profiles/new", data=data)
+    assert response.status_code == 302
+    assert [p.name for p in _profiles(app)] == ["Enter saves"]
+    # The edit page too (it has the columns' Up and Down buttons).
+    profile_id = _profiles(app)[0].id
+    page = client.get(f"/profiles/{profile_id}/edit").get_data(as_text=True)
+    assert 'name="move"' in page
+    default = _first_submit_button(page, "profile-form")
+    assert 'name="action"' not in default and 'name="move"' not in default, default
+
+
 def test_columns_move_up_and_down_without_javascript(app, client, auth, users):
     auth.login("consultant")
     data = _valid(_csrf(client), export_type="payments", columns_for="payments",

@@ -139,6 +139,42 @@ def test_process_confirmation_says_now_what_the_provider_would_refuse(app, clien
     assert _runs(app) == []
 
 
+@pytest.mark.parametrize("locale, refused, yes", [
+    ("en", "Kassa Visma cannot send to Visma.net: Integration account Visma.net is not authorised at Visma.net",
+     "Yes, start the production export"),
+    ("nl", "Kassa Visma kan niet naar Visma.net verzenden: Integratieaccount Visma.net is niet geautoriseerd",
+     "Ja, start de productie-export"),
+    ("sv", "Kassa Visma kan inte skicka till Visma.net: Integrationskontot Visma.net är inte auktoriserat",
+     "Ja, starta produktionsexporten"),
+    ("da", "Kassa Visma kan ikke sende til Visma.net: Integrationskontoen Visma.net er ikke autoriseret",
+     "Ja, start produktionseksporten"),
+])
+def test_start_exports_production_confirmation_says_now_what_the_provider_would_refuse(
+        app, client, auth, payments, locale, refused, yes):
+    """Start export → Production through an account that is not authorised: the confirmation says it is
+    refused and why (where to authorise it), without Yes — not "Yes, start…" and the refusal after it."""
+    path = f"/profiles/{payments['visma']}/start"
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": factories.csrf_token(client)})
+    csrf = factories.csrf_token(client, path)
+    data = {"csrf_token": csrf, "preset": "previous_month", "mode": "production", "action": "start"}
+    assert yes in client.post(path, data=data).get_data(as_text=True)           # authorised: Yes
+    with app.app_context():
+        db.session.execute(db.update(IntegrationAccount).values(refresh_token_encrypted=None))
+        db.session.commit()
+    for headers in ({}, HTMX):                            # the plain page and the dialog
+        page = client.post(path, data=data, headers=headers).get_data(as_text=True)
+        refusal = page[page.index('id="production-refused"'):]
+        assert refused in refusal[:refusal.index("</div>")]
+        assert "→ Visma.net →" in refusal[:refusal.index("</div>")]        # where to authorise it
+        assert yes not in page and 'value="back"' in page
+    assert _runs(app) == []
+    # The file profile's confirmation is not concerned.
+    page = client.post(f"/profiles/{payments['file']}/start", data=dict(
+        data, csrf_token=factories.csrf_token(client, f"/profiles/{payments['file']}/start"))).get_data(as_text=True)
+    assert yes in page and 'id="production-refused"' not in page
+
+
 def test_process_confirmation_in_dutch(app, client, auth, payments):
     auth.login("staff")
     client.post("/language", data={"locale": "nl", "csrf_token": factories.csrf_token(client)})
