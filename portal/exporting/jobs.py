@@ -296,7 +296,7 @@ def _retry_or_fail(run_id, exc, number):
     transition(run, RunStatus.QUEUED)
     run.error_reason, run.error_message = reason_fields(temporary_reason(problem, run_id))
     run.phase = None
-    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason)
+    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason, message=run.error_message)
     # The report says it in its reader's language: the problem's code, not its words.
     db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="temporary_error",
                               params={"problem": problem, "run": run_id, "attempt": used + 1, "max": limit}))
@@ -328,7 +328,7 @@ def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attem
             "run_id": run_id, "severity": Severity.ERROR, "code": code,
             "params": params or {"reason": reason, "reason_message": message}, "created_at": now}])
         if attempt is not None:
-            attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
+            attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason, message=message)
     db.session.commit()
     if changed:
         log.error("run %s failed: %s", run_id, reason)

@@ -537,26 +537,40 @@ def set_rows_active(run_id, shown_ids, active_ids, *, user=None):
     """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
     Returns how many changed.
 
+    One transaction under the run's lock, whatever the number of rows: the rows' states are read under
+    it, and the changed rows are written with (at most) two statements — one for the rows ticked, one
+    for those unticked — with the audit entry, in one commit. Either every change is saved or none.
+
     A page shown before the run was exported (another tab, a worker) may still post ticks: a change to a
     row that can no longer change — the run is no longer prepared or partially processed, or the row was
     delivered meanwhile — is refused and nothing is saved; dropping it silently would let the user
     believe a delivered row was left out. Invalid rows are never delivered: a tick on them changes nothing."""
-    states = queries.row_states(run_id, shown_ids) if shown_ids else {}
+    if not shown_ids:
+        return 0
+    run = _run(run_id, lock=True)       # the export cannot start between this check and the commit
+    states = queries.row_states(run_id, shown_ids)
     changed = [(row.id, row.id in active_ids) for row in states.values()
                if not row.invalid and bool(row.active) != (row.id in active_ids)]
     if not changed:
+        db.session.rollback()
         return 0
-    if not _run(run_id).rows_editable:
+    if not run.rows_editable:
+        db.session.rollback()
         raise ExportError(ROWS_LOCKED, code="rows_locked")
     if any(states[row_id].processed for row_id, _active in changed):
+        db.session.rollback()
         raise ExportError(_l("Your selections were not saved: a row you changed was delivered in the meantime. "
                              "Open Prepared data again to see what is left to export."), code="row_processed")
-    for row_id, active in changed:
-        set_row_active(run_id, row_id, active)
-    if changed:
-        audit.record(user, "run.edit_prepared", _run(run_id), count=len(changed),
-                     activated=sum(1 for _id, active in changed if active),
-                     deactivated=sum(1 for _id, active in changed if not active), commit=True)
+    for active in (True, False):
+        ids = sorted(row_id for row_id, wanted in changed if wanted is active)
+        if ids:
+            db.session.execute(update(PreparedRow).where(
+                PreparedRow.run_id == run_id, PreparedRow.id.in_(ids), PreparedRow.processed.is_(False),
+                PreparedRow.invalid.is_(False)).values(active=active).execution_options(synchronize_session=False))
+    audit.record(user, "run.edit_prepared", run, count=len(changed),
+                 activated=sum(1 for _id, active in changed if active),
+                 deactivated=sum(1 for _id, active in changed if not active))
+    db.session.commit()
     return len(changed)
 
 

@@ -95,7 +95,7 @@ def test_the_database_refuses_a_second_account_with_the_name_in_another_case(con
 
 def test_the_migration_renames_existing_duplicates_and_adds_the_index(any_app):
     with any_app.app_context():
-        downgrade(revision="profilename_0001")
+        downgrade(revision="attempts_0001")
         try:
             for name in ("Visma.net Zorggroep", "visma.net zorggroep", "VISMA.NET ZORGGROEP ", "Visma.net Noord"):
                 db.session.execute(text(
