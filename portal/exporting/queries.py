@@ -487,7 +487,7 @@ def roll_back_plans(profile_ids):
     """(profile, run, plan) for the run a roll back from the scenarios table would undo."""
     fitting = {row.profile.id: row for row in scenarios("roll_back")}
     plans = []
-    for profile_id in profile_ids:
+    for profile_id in dict.fromkeys(profile_ids):
         row = fitting.get(profile_id)
         if row is not None:
             plans.append((row.profile, row.run, roll_back_plan(row.run)))

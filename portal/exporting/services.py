@@ -4,6 +4,7 @@ features call to change something; every read is in ``queries.py``. No ``request
 
 Every refusal is an ``ExportError`` with a translatable message; nothing is changed when one is raised.
 """
+import dataclasses
 import logging
 from datetime import date, datetime
 
@@ -25,6 +26,7 @@ from ..schedules.models import Schedule
 from ..validation import has_visible_text, name_key  # name_key: the seed takes it from here too
 from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
+from .formats.base import FormatError, FormatOptions
 from .messages import status_label
 from .providers import get_provider, visma_net
 from .scheduling import resolve_local
@@ -101,19 +103,46 @@ def check_fixed_settings(profile, *, export_type, provider, options):
         raise ExportError(fixed_settings_reason(profile), code="settings_fixed")
 
 
+_PROFILE_SETTINGS = ("name", "export_type", "provider", "options", "sync_type", "company_id", "default_window")
+
+
 def update_profile(profile_id, *, user=None, **changes):
+    """Save a profile's settings. Only a real change is recorded (in the audit log, with what changed, and
+    as the profile's last change): a save that changes nothing leaves no trace."""
     profile = _profile(profile_id)
-    values = {k: getattr(profile, k) for k in
-              ("name", "export_type", "provider", "options", "sync_type", "company_id", "default_window")}
-    values.update(changes)
+    before = {k: getattr(profile, k) for k in _PROFILE_SETTINGS}
+    values = dict(before, **changes)
     check_fixed_settings(profile, export_type=values["export_type"], provider=values["provider"],
                          options=values["options"])
     _apply_profile(profile, **values)
+    changed = profile_changes(before, {k: getattr(profile, k) for k in _PROFILE_SETTINGS})
+    if not changed:
+        return profile
     profile.updated_by_id = _user_id(user)
     with _name_guard(profile.name):
-        audit.record(user, "profile.update", profile)
+        audit.record(user, "profile.update", profile, changes=changed)
         db.session.commit()
     return profile
+
+
+def profile_changes(before, after):
+    """The settings that differ (``audit.PROFILE_CHANGE_LABELS`` names them): each field, and each option
+    by its key, in the form's order."""
+    changed = [key for key in _PROFILE_SETTINGS if key != "options" and before[key] != after[key]]
+    old, new = _effective_options(before["options"]), _effective_options(after["options"])
+    changed += [key for key in dict.fromkeys([*old, *new]) if old.get(key) != new.get(key)]
+    return changed
+
+
+def _effective_options(options):
+    """A profile's options as its files are written: a file option left out is the writer's default (the
+    form writes them all out the first time it saves; that changes no file)."""
+    options = dict(options or {})
+    try:
+        written = FormatOptions.from_mapping(options)
+    except FormatError:
+        return options
+    return {**options, **dataclasses.asdict(written)}
 
 
 PENDING_STATUSES = (RunStatus.SCHEDULED, RunStatus.QUEUED)   # a run that waits for its job: it has not started
@@ -398,7 +427,9 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
     if operation not in {o.value for o in Operation}:
         raise ExportError(_l("Unknown operation: %(value)s."), code="unknown_operation", value=operation)
     results = []
-    for profile_id in profile_ids:
+    # Each profile once, however often the caller names it: each pass looks up the latest run again, so a
+    # repeated id would roll back (or export) the one before the one just processed too.
+    for profile_id in dict.fromkeys(profile_ids):
         try:
             if operation in (Operation.PREPARE.value, Operation.PREPARE_AND_EXPORT.value):
                 run = start_run(profile_id, user=user, mode=mode, operation=operation, skip_headers=skip_headers,

@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import permission_required
+from ..auth.services import note_browser_locale
+from ..i18n import language_code
 from ..models import Permission
 from ..exporting import queries
 from ..web import render
@@ -35,6 +37,8 @@ def settings():
         services.save_subscriptions(current_user, chosen)
         flash(_("Your notifications are saved."), "success")
         return redirect(url_for("notifications.settings"))
+    # The page names the language of the user's mails: on "Browser language", the one it is shown in now.
+    note_browser_locale(current_user, language_code())
     rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None))] if may_all else []
     rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id)) for p in profiles]
     return render("notifications/settings.html", rows=rows, events=EVENTS, labels=services.EVENT_LABELS,

@@ -171,12 +171,18 @@ def debtor_search():
     company_id = parse_id(request.args.get("company"))
     chosen = set(request.args.getlist("debtors"))      # ``debtor_selection.form_value``: company and number
     text = request.args.get("debtor_query", "")
-    if len(text) > DEBTOR_QUERY_MAX:            # not searched for: no debtor has such a number or name
-        return render("runs/_debtor_results.html", debtors=[], more=False,
-                      too_long=too_long_message(DEBTOR_QUERY_MAX, len(text)))
-    found, more = queries.search_debtors(text, company_id)
-    return render("runs/_debtor_results.html", more=more,
-                  debtors=[d for d in found if debtor_selection.form_value(d) not in chosen])
+    too_long = too_long_message(DEBTOR_QUERY_MAX, len(text)) if len(text) > DEBTOR_QUERY_MAX else None
+    if too_long:                                 # not searched for: no debtor has such a number or name
+        found, more = [], False
+    else:
+        found, more = queries.search_debtors(text, company_id)
+    debtors = [d for d in found if debtor_selection.form_value(d) not in chosen]
+    if not is_htmx():
+        # Opened on its own (a link, an address typed in): a whole page with the search, not a bare list of
+        # checkboxes that belong in the Start export dialog's form.
+        return render("runs/debtor_search.html", debtors=debtors, more=more, query=text.strip(),
+                      company=company_id, too_long=too_long)
+    return render("runs/_debtor_results.html", more=more, debtors=debtors, too_long=too_long)
 
 
 # -- The run panel ------------------------------------------------------------------------------

@@ -136,9 +136,6 @@ def test_100000_runs_page_without_n_plus_one(any_app):
     client = any_app.test_client()
     from tests.factories import AuthActions
     AuthActions(client).login("manager")
-    # Once: the manager is on "Browser language", and the first page shown notes the language it was shown
-    # in (for their mails: ``auth.services.note_browser_locale``). Not a statement of every page.
-    client.get("/overview/")
     statements = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
