@@ -80,7 +80,7 @@ def _table_list():
                "time_registrations, payments, purchase_orders, purchase_order_lines, products, kit_components. "
                "See `import --columns TABLE` for a table's columns.")
 @click.argument("table", required=False)
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path())   # a folder: the report says so, in its language
 @click.option("--columns", "show_columns", is_flag=True, help="Describe the columns of TABLE (or of every table).")
 @click.option("--delimiter", default=",", show_default=True, help="The field separator, e.g. ';'.")
 @click.option("--locale", default="en", show_default=True, type=click.Choice(["en", "nl", "sv", "da"]),

@@ -7,6 +7,7 @@ debtor number, employee number…, never database ids) and uniqueness. Every pro
 rows are validated and inserted in chunks, so memory stays flat however large the file is.
 """
 import csv
+import errno
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -452,6 +453,20 @@ class RowValidator:
         return product_id
 
 
+def _file_error(exc):
+    """Why a file cannot be opened, in the report's language: the operating system's own text (``No such
+    file or directory``) is English whatever the language chosen."""
+    if isinstance(exc, FileNotFoundError):
+        return _l("the file does not exist")
+    if isinstance(exc, IsADirectoryError):
+        return _l("this is a folder, not a file")
+    if isinstance(exc, PermissionError):
+        return _l("there is no permission to read the file")
+    # Anything rarer: the error's symbolic name (EIO, ENAMETOOLONG …), the same in every language.
+    code = errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return _l("the file cannot be read: %(error)s", error=code or type(exc).__name__)
+
+
 def import_file(table_name, path, delimiter=",", display_name=None):
     """Validate and load one CSV file into ``table_name``, in one transaction.
 
@@ -473,7 +488,7 @@ def import_file(table_name, path, delimiter=",", display_name=None):
     try:
         handle = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
-        problem(None, "", _l("the file cannot be read: %(error)s", error=exc.strerror or str(exc)))
+        problem(None, "", _file_error(exc))
         return 0, problems
     with handle, db.engine.connect() as connection:
         transaction = connection.begin()

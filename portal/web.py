@@ -16,6 +16,8 @@ from jinja2_fragments.flask import render_block
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
+
 htmx = Htmx()
 
 
@@ -170,7 +172,6 @@ def http_error(error):
     # A server error may have left the database session unusable (an aborted transaction), and the user's
     # language and the page (navigation, notifications) read from it: start afresh; if the page still
     # cannot be drawn, answer a plain one that needs nothing but the words.
-    from .extensions import db
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 — the answer must not fail for it

@@ -596,7 +596,9 @@ class OverviewFilters:
         if self.export_type:
             conditions.append(ExportProfile.export_type == self.export_type)
         if self.company_id:
-            conditions.append(ExportProfile.company_id == self.company_id)
+            # A profile of all companies (no company) may hold the chosen company's data: its exports match
+            # too (the rows say which profiles cover all companies). Profiles are few: no index needed.
+            conditions.append(or_(ExportProfile.company_id == self.company_id, ExportProfile.company_id.is_(None)))
         return conditions
 
     def run_conditions(self, with_status=True):
@@ -652,7 +654,7 @@ OVERVIEW_ROW_COLUMNS = (
     load_only(Run.id, Run.profile_id, Run.mode, Run.status, Run.counts, Run.total, Run.window_start,
               Run.window_end, Run.started_by_id, Run.started_at, Run.finished_at, Run.attempts),
     undefer(Run.report_has_errors),
-    contains_eager(Run.profile).load_only(ExportProfile.name, ExportProfile.export_type),
+    contains_eager(Run.profile).load_only(ExportProfile.name, ExportProfile.export_type, ExportProfile.company_id),
     contains_eager(Run.started_by).load_only(User.name),
 )
 

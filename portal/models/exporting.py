@@ -11,6 +11,7 @@ from sqlalchemy.orm import column_property
 
 from ..extensions import db
 from ..exporting.errors import ExportError
+from ..exporting.formats import FormatError, get_writer
 from ..exporting.messages import status_label, stored_text
 from ..exporting.states import (  # noqa: F401  (re-exported: the statuses belong with the run)
     ACTIVE_STATUSES, CANCELLABLE_STATUSES, EXPORTABLE_STATUSES, FINAL_STATUSES, WORKING_STATUSES, RunStatus,
@@ -84,6 +85,17 @@ class ExportProfile(TimestampMixin, db.Model):
     company = db.relationship("Company")
     created_by = db.relationship("User", foreign_keys=[created_by_id])
     updated_by = db.relationship("User", foreign_keys=[updated_by_id])
+
+    @property
+    def has_header_row(self):
+        """Whether its files start with a row of headings — what *Skip headers* changes: CSV and XLSX files,
+        not JSON Lines, SIE 4 or a delivery to Visma.net."""
+        if self.provider != "file":
+            return False
+        try:
+            return get_writer((self.options or {}).get("format", "csv")).header_row
+        except FormatError:
+            return False
 
     __table_args__ = (
         db.Index("ix_export_profiles_name", "name"),

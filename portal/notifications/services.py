@@ -9,7 +9,8 @@ through SMTP (Flask-Mailman) and retries with back-off while the server is down.
 """
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..exporting.messages import stored_text
 from ..extensions import db
-from ..i18n import babel_locale
+from ..i18n import babel_locale, org_timezone
 from ..models import Permission, User, utcnow
 from ..models.exporting import Run, RunStatus
 from ..models.visma_delivery import SyncStop
@@ -262,6 +263,14 @@ def _due_condition(now):
                and_(OutboxMail.state == "sending", OutboxMail.claimed_at < now - SENDING_STALE))
 
 
+def mail_date(moment=None):
+    """The ``Date:`` header: the moment of sending in the organisation's time zone with its offset
+    (``Tue, 10 Nov 2026 08:00:00 +0100``). Flask-Mailman's default writes UTC as ``-0000``, which RFC 5322
+    reserves for "the local zone is unknown"."""
+    moment = moment or datetime.now(timezone.utc)
+    return format_datetime(moment.astimezone(org_timezone()))
+
+
 def send_outbox(now=None, limit=50):
     """Send the due mails of the outbox. Returns (sent, failed attempts)."""
     now = now or utcnow()
@@ -283,7 +292,7 @@ def send_outbox(now=None, limit=50):
         try:
             connection = connection or _connection()
             EmailMessage(item.subject, item.body, current_app.config["MAIL_FROM"], [item.to_address],
-                         connection=connection).send()
+                         connection=connection, headers={"Date": mail_date()}).send()
         except (OSError, smtplib.SMTPException) as exc:
             connection = None
             failed += 1

@@ -287,7 +287,8 @@ def export(run_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.request_export(run.id, skip_headers=request.form.get("skip_headers") == "1", user=current_user)
+        skip_headers = request.form.get("skip_headers") == "1" if run.profile.has_header_row else None
+        services.request_export(run.id, skip_headers=skip_headers, user=current_user)
     except ExportError as exc:
         flash(str(exc), "error")
     return _redirect(url_for("runs.run", run_id=run.id))   # the panel says it started, and follows it

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal import importing
 from portal.extensions import db
-from portal.importing import TABLES, columns_doc
+from portal.importing import TABLES, _file_error, columns_doc
 from portal.models import (
     Company, Debtor, Employee, InvoiceLine, JournalLine, KitComponent, Payment, Product, PurchaseOrder,
     PurchaseOrderLine, TimeRegistration,
@@ -215,8 +216,36 @@ def test_file_problems(app, tmp_path):
         assert [p[0] for p in problems] == [latin, empty, str(tmp_path / "missing.csv")]
         assert problems[0][3] == "the file is not UTF-8 text"
         assert problems[1][1:] == ["1", "", "the file is empty; the first line must name the columns"]
-        assert problems[2][3].startswith("the file cannot be read")
+        assert problems[2][3] == "the file does not exist"
         assert count(Company) == 0
+
+
+@pytest.mark.parametrize("locale, missing, folder, unreadable", [
+    ("en", "the file does not exist", "this is a folder, not a file", "there is no permission to read the file"),
+    ("nl", "het bestand bestaat niet", "dit is een map, geen bestand",
+     "er is geen toestemming om het bestand te lezen"),
+    ("sv", "filen finns inte", "detta är en mapp, inte en fil", "det saknas behörighet att läsa filen"),
+    ("da", "filen findes ikke", "dette er en mappe, ikke en fil", "der er ikke tilladelse til at læse filen"),
+])
+def test_a_file_that_cannot_be_opened_is_reported_in_the_chosen_language(app, tmp_path, locale, missing, folder,
+                                                                         unreadable):
+    """Not the operating system's English ("No such file or directory") inside a Dutch report."""
+    import os
+    with app.app_context():
+        locked = write(tmp_path, "locked.csv", "code,name\nX,Y\n")
+        os.chmod(locked, 0)
+        can_lock = not os.access(locked, os.R_OK)       # root reads whatever the mode: then not this one
+        result = run_import(app, "--locale", locale, "companies", str(tmp_path / "missing.csv"), str(tmp_path),
+                            *([locked] if can_lock else []))
+        os.chmod(locked, 0o600)
+        assert result.exit_code == 1
+        reasons = [problem[3] for problem in problems_of(result)]
+        assert reasons == [missing, folder] + ([unreadable] if can_lock else [])
+        assert "No such file" not in result.stderr and "directory" not in result.stderr
+        assert count(Company) == 0
+        with force_locale(locale):
+            assert str(_file_error(PermissionError(13, "Permission denied"))) == unreadable
+            assert str(_file_error(OSError(5, "Input/output error"))).endswith(": EIO")
 
 
 def test_a_semicolon_file_with_a_byte_order_mark(app, tmp_path):

@@ -159,3 +159,28 @@ def test_the_workers_maintenance_timer_runs_the_sender(ctx, smtp):
     assert maintenance.run_due(ctx, owner="w", only={"notifications"}) == {
         "notifications": {"notified": 1, "sent": 1, "failed": 0}}
     assert len(smtp.received()) == 1
+
+
+def test_the_date_header_has_the_organisations_offset_not_an_unknown_zone(ctx, smtp):
+    """RFC 5322: ``-0000`` says the sender's local zone is unknown. The mail is dated with the
+    organisation's offset (Europe/Amsterdam: +0100 in winter, +0200 in summer), at the moment it is sent."""
+    from datetime import timezone
+    from email.utils import parsedate_to_datetime
+    from zoneinfo import ZoneInfo
+    amsterdam = ZoneInfo(ctx.config["PORTAL_TIMEZONE"])
+    assert amsterdam.key == "Europe/Amsterdam"
+    use_smtp(ctx, smtp)
+    profile = _profile()
+    sven = _user("sven@example.com", "sv")
+    services.set_subscriptions(sven, profile.id, ["run_failed"])
+    _failed_run(profile)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    assert services.tick()["sent"] == 1
+    after = datetime.now(timezone.utc)
+    [mail] = smtp.received()
+    assert not mail["date"].endswith("-0000"), mail["date"]
+    sent = parsedate_to_datetime(mail["date"])
+    assert before <= sent <= after
+    assert sent.utcoffset() == sent.astimezone(amsterdam).utcoffset()
+    assert services.mail_date(datetime(2026, 1, 15, 7, 0, tzinfo=timezone.utc)).endswith("08:00:00 +0100")
+    assert services.mail_date(datetime(2026, 7, 15, 6, 0, tzinfo=timezone.utc)).endswith("08:00:00 +0200")

@@ -399,6 +399,76 @@ def test_pages_sorted_by_completed_on_or_time_window_keep_a_unique_order(any_app
                 assert shown == expected, (sort, direction, conditions)
 
 
+@pytest.fixture
+def scoped(any_app):
+    """Runs of a profile for all companies (as every seeded profile is), one for ZORG and one for THUIS."""
+    from portal.exporting.services import create_profile
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        zorg, thuis = factories.company(), factories.company("THUIS", "Thuiszorg West")
+        every = factories.profile("Alle bedrijven")
+        own = create_profile(name="Alleen Zorg", export_type="invoices", options={"format": "csv"},
+                             company_id=zorg.id)
+        other = create_profile(name="Alleen Thuis", export_type="invoices", options={"format": "csv"},
+                               company_id=thuis.id)
+        seed_runs([every.id, own.id, other.id], 30, [factories.user_id("staff")])
+        return {"zorg": zorg.id, "thuis": thuis.id, "every": every.id, "own": own.id, "other": other.id}
+
+
+def test_a_company_filter_keeps_the_exports_of_profiles_for_all_companies(any_app, scoped):
+    """An export of a profile for all companies may hold the chosen company's data: it matches, with the
+    counts from the totals per status and from counting the runs alike; another company's profile not."""
+    from portal.exporting import queries
+    with any_app.app_context():
+        for company, profiles in ((scoped["zorg"], {scoped["every"], scoped["own"]}),
+                                  (scoped["thuis"], {scoped["every"], scoped["other"]})):
+            for sort in ("started", "profile"):
+                filters = queries.OverviewFilters(company_id=company, sort=sort)
+                totals = queries.overview_totals(filters)
+                assert totals == queries._counted_totals(filters)
+                page = queries.overview_page(filters, totals=totals)
+                assert page.total == 20 == sum(totals.values())
+                assert {run.profile_id for run in page.items} == profiles
+
+
+@pytest.mark.parametrize("locale, all_companies, note", [
+    ("en", "All companies", "Exports of profiles for all companies are listed too"),
+    ("nl", "Alle bedrijven", "Exports van exportprofielen voor alle bedrijven staan er ook bij"),
+    ("sv", "Alla företag", "Exporter från exportprofiler för alla företag visas också"),
+    ("da", "Alle virksomheder", "Eksporter fra eksportprofiler for alle virksomheder vises også")])
+def test_the_rows_say_which_profiles_are_for_all_companies(any_app, scoped, locale, all_companies, note):
+    from sqlalchemy import event
+    client = any_app.test_client()
+    factories.AuthActions(client).login("manager")
+    client.post("/language", data={"locale": locale, "csrf_token": factories.csrf_token(client, "/")})
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with any_app.app_context():
+        engine = db.engine
+    client.get("/overview/")
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        everything = client.get("/overview/").get_data(as_text=True)
+        unfiltered = len(statements)
+        statements.clear()
+        page = client.get(f"/overview/?company={scoped['zorg']}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == unfiltered                 # the company of each row: no statement per row
+    assert note not in everything and note in page
+    assert re.search(r"20 (exports|exporter|eksporter)", page)
+    names = re.findall(r"<td>(Alle bedrijven|Alleen Zorg|Alleen Thuis)<br><span class=\"muted\">[^<]* · ([^<]*)</span>",
+                       page)
+    assert set(names) == {("Alle bedrijven", all_companies), ("Alleen Zorg", "Zorggroep Rivierenland B.V.")}
+    rows = list(csv.reader(io.StringIO(client.get(f"/overview/export.csv?company={scoped['zorg']}")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 21 and {row[1] for row in rows[1:]} == {"Alle bedrijven", "Alleen Zorg"}
+
+
 @pytest.mark.parametrize("direction", ["desc", "asc"])
 def test_sorted_by_completed_on_follows_what_the_column_shows(any_app, direction):
     """Completed on sorts by what its cells show: a prepared export that is exported again (queued or

@@ -399,3 +399,36 @@ def test_roll_back_happens_only_on_the_confirmations_yes(app, client, auth, paym
                        follow_redirects=True)
     assert "The export was rolled back." in done.get_data(as_text=True)
     assert _runs(app)[0].status == "rolled_back"
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "sv", "da"])
+def test_skip_headers_is_offered_only_where_the_files_have_headings(app, client, auth, users, locale):
+    """A prepared run's Export form: Skip headers for CSV and XLSX files, not for a delivery to Visma.net
+    (nor JSON Lines or SIE 4: no row of headings) — where it means nothing, it is not shown, and a posted
+    one is not kept."""
+    from flask_babel import force_locale, gettext
+    with app.app_context():
+        runs = {}
+        for name, provider, fmt, export_type in [("CSV", "file", "csv", "payments"), ("XLSX", "file", "xlsx", "payments"),
+                                                 ("JSONL", "file", "jsonl", "payments"),
+                                                 ("SIE", "file", "sie4", "journal_entries"),
+                                                 ("Visma", "visma_net", None, "payments")]:
+            profile = factories.profile(name, export_type=export_type, fmt=fmt or "jsonl")
+            if provider == "visma_net":
+                profile.provider, profile.options = "visma_net", {"account_id": 1}
+            runs[name] = factories.run(profile, status="prepared").id
+        db.session.commit()
+        with app.test_request_context(), force_locale(locale):
+            label = gettext("Skip headers")
+    auth.login("staff")
+    client.post("/language", data={"locale": locale, "csrf_token": _csrf(client)})
+    shown = {name: 'name="skip_headers"' in client.get(f"/runs/{run_id}").get_data(as_text=True)
+             for name, run_id in runs.items()}
+    assert shown == {"CSV": True, "XLSX": True, "JSONL": False, "SIE": False, "Visma": False}
+    page = client.get(f"/runs/{runs['Visma']}").get_data(as_text=True)
+    assert label not in page and label in client.get(f"/runs/{runs['CSV']}").get_data(as_text=True)
+    assert 'action="/runs/%d/export"' % runs["Visma"] in page          # the Export button stays
+    if locale == "en":
+        client.post(f"/runs/{runs['Visma']}/export", data={"csrf_token": _csrf(client), "skip_headers": "1"})
+        with app.app_context():
+            assert "skip_headers" not in db.session.get(Run, runs["Visma"]).params

@@ -268,6 +268,7 @@ class FileWriter:
     """Base of every writer. Subclasses set the class attributes and implement the three hooks."""
     format_name = None
     extension = None
+    header_row = False          # whether the file starts with the columns' headings (Skip headers drops them)
     media_type = "application/octet-stream"
 
     def __init__(self, path, columns, options=None):

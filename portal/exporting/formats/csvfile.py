@@ -8,6 +8,7 @@ from .base import FileWriter, neutralise, text_converter
 @register
 class CsvWriter(FileWriter):
     format_name = "csv"
+    header_row = True
     extension = "csv"
     media_type = "text/csv"
 

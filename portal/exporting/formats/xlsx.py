@@ -6,7 +6,16 @@ written as it came, without CSV's leading apostrophe — in a text cell the apos
 the value, and the reader would see ``'=1+2``. Such a cell also gets Excel's quote prefix (the style an
 apostrophe typed into a cell gives), so that editing it keeps it text. More rows than a sheet holds
 continue on a next sheet.
+
+A spreadsheet's date-time has no time zone: the clock time in the cell is what every reader sees. So
+date-times are written as the organisation's wall-clock time (the ``timezone`` option, an IANA name; the
+file provider passes ``PORTAL_TIMEZONE``), as every page shows them — not in UTC, which the portal stores
+and CSV and JSON Lines write with their ``Z``.
 """
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from . import register
@@ -54,9 +63,22 @@ def _text_cell(sheet, text):
     return cell
 
 
+def _zone(name):
+    """The zone date-times are written in: the option, else the application's ``PORTAL_TIMEZONE``, else
+    UTC (a writer used outside the portal)."""
+    if not name and has_app_context():
+        name = current_app.config.get("PORTAL_TIMEZONE")
+    if not name:
+        return timezone.utc
+    if isinstance(name, str):
+        return ZoneInfo(name)
+    return name
+
+
 @register
 class XlsxWriter(FileWriter):
     format_name = "xlsx"
+    header_row = True
     extension = "xlsx"
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -65,6 +87,7 @@ class XlsxWriter(FileWriter):
         self._workbook = Workbook(write_only=True)
         self._sheet_number = 0
         self._title = str(self.raw_options.get("sheet_title") or SHEET_TITLE)[:25]
+        self._zone = _zone(self.raw_options.get("timezone"))
         self._new_sheet()
         self._converters = [self._converter(column) for column in self.columns]
         self._plan = [(column.key, convert) for column, convert in zip(self.columns, self._converters)]
@@ -102,7 +125,14 @@ class XlsxWriter(FileWriter):
             return self._styled_converter(key, number_format, lambda value: to_decimal(value, scale))
         if kind == "date":
             return self._styled_converter(key, DATE_FORMAT, to_date)
-        return self._styled_converter(key, DATETIME_FORMAT, to_datetime)
+        zone = self._zone
+
+        def local(value):
+            moment = to_datetime(value)     # naive UTC
+            if moment is None:
+                return None
+            return moment.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+        return self._styled_converter(key, DATETIME_FORMAT, local)
 
     def _styled_converter(self, key, number_format, parse):
         def convert(value):

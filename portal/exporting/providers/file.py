@@ -44,6 +44,8 @@ class FileProvider(Provider):
         self.writer_class = get_writer(self.format)
         self.split_key = getattr(self.writer_class, "one_file_per", None)
         self.writer_options = dict(self.options)
+        # Date-times in a spreadsheet carry no zone: the XLSX writer shows the organisation's clock time.
+        self.writer_options["timezone"] = current_app.config["PORTAL_TIMEZONE"]
         if self.run.params.get("skip_headers") is not None:
             self.writer_options["skip_headers"] = bool(self.run.params["skip_headers"])
         self.directory = run_directory(self.storage_root, self.run.id)

@@ -128,3 +128,27 @@ def test_more_rows_than_a_sheet_holds_continue_on_a_next_sheet(tmp_path, monkeyp
     assert workbook.sheetnames == ["Exported data", "Exported data (2)", "Exported data (3)"]
     values = [[c.value for c in row] for sheet in workbook.worksheets for row in sheet.iter_rows()]
     assert values == [["n"], [1], [2], [3], ["n"], [4], [5], [6], ["n"], [7]]
+
+
+def test_date_times_are_the_organisations_clock_time(app, tmp_path):
+    """A spreadsheet's date-time has no zone: the cell holds the wall-clock time of the time zone asked
+    for (the file provider asks for PORTAL_TIMEZONE; within the application that is the default)."""
+    columns = [Column("moment", None, "datetime")]
+    rows = [{"moment": datetime(2026, 10, 2, 6, 0)},                       # naive: UTC, as stored
+            {"moment": "2026-11-10T07:00:00+00:00"},
+            {"moment": datetime(2026, 3, 29, 0, 59, 59)},                  # the last second of winter time
+            {"moment": datetime(2026, 3, 29, 1, 0)}]                       # the first of summer time
+    expected = [datetime(2026, 10, 2, 8, 0), datetime(2026, 11, 10, 8, 0),
+                datetime(2026, 3, 29, 1, 59, 59), datetime(2026, 3, 29, 3, 0)]
+    write(tmp_path / "asked.xlsx", columns, rows, timezone="Europe/Amsterdam")
+    with app.app_context():
+        assert app.config["PORTAL_TIMEZONE"] == "Europe/Amsterdam"
+        write(tmp_path / "default.xlsx", columns, rows)
+    write(tmp_path / "stockholm.xlsx", columns, rows[:1], timezone="Europe/Stockholm")
+    write(tmp_path / "london.xlsx", columns, rows[:1], timezone="Europe/London")
+    for name in ("asked.xlsx", "default.xlsx"):
+        _, table = cells(tmp_path / name)
+        assert [line[0].value for line in table[1:]] == expected
+        assert all(line[0].number_format == "yyyy-mm-dd hh:mm:ss" for line in table[1:])
+    assert cells(tmp_path / "stockholm.xlsx")[1][1][0].value == datetime(2026, 10, 2, 8, 0)
+    assert cells(tmp_path / "london.xlsx")[1][1][0].value == datetime(2026, 10, 2, 7, 0)
