@@ -130,6 +130,9 @@ class Config:
     SANDBOX_RATE_LIMIT_WINDOW_SECONDS = _number("SANDBOX_RATE_LIMIT_WINDOW_SECONDS", 3600)
     SANDBOX_FIRST_OPEN_PERIOD = os.environ.get("SANDBOX_FIRST_OPEN_PERIOD") or "202501"
     VISMA_NET_OPENAPI = os.environ.get("VISMA_NET_OPENAPI", "")
+    # The redirect URIs registered for the client at the sandbox's Visma Connect besides the portal's own
+    # callback at PORTAL_BASE_URL (space or comma separated); any other redirect_uri is refused.
+    SANDBOX_REDIRECT_URIS = os.environ.get("SANDBOX_REDIRECT_URIS", "")
 
     @classmethod
     def check(cls):

@@ -9,8 +9,12 @@
 - **Text**: a request whose query string, form or JSON body carries a control character (NUL and the
   other C0 characters except tab, line feed and carriage return) is refused before any view runs, with a
   400 page in the user's language. PostgreSQL cannot store NUL, and no field of the portal needs them.
+- **Names** (export profiles, integration accounts, users) must show something: :func:`has_visible_text`
+  refuses one of only spaces or invisible characters (a zero-width space). Two names are the same when
+  their :func:`name_key` is: trimmed, case and width folded.
 """
 import re
+import unicodedata
 from datetime import date, datetime
 
 from flask import request
@@ -101,6 +105,23 @@ class Bounded:
         value = field.data
         if isinstance(value, (date, datetime)) and not year_in_range(value):
             raise StopValidation(self.message or date_out_of_range_message())
+
+
+# Characters that show nothing although Unicode does not count them as white space.
+_BLANKS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}   # Hangul fillers, the Braille blank
+
+
+def has_visible_text(text):
+    """Whether ``text`` shows anything: not only white space, format characters (zero-width space and
+    joiners, direction marks, the byte order mark …), controls or blank fillers."""
+    return any(not char.isspace() and char not in _BLANKS
+               and unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"}
+               for char in text or "")
+
+
+def name_key(name):
+    """A name as two names are compared: trimmed, case and width folded (Løn = LØN = løn)."""
+    return unicodedata.normalize("NFKC", (name or "").strip()).casefold()
 
 
 def has_control_characters(text):

@@ -55,7 +55,10 @@ def redis_url():
 def _config(database_url, redis_url_value, storage):
     return type("ConfiguredTest", (TestConfig,), {
         "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url_value,
-        "RATELIMIT_STORAGE_URI": redis_url_value, "PORTAL_STORAGE_DIR": str(storage)})
+        "RATELIMIT_STORAGE_URI": redis_url_value, "PORTAL_STORAGE_DIR": str(storage),
+        # The sandbox tests' own client callback (tests/sandbox/conftest.py REDIRECT_URI), registered
+        # besides the portal's callback at PORTAL_BASE_URL.
+        "SANDBOX_REDIRECT_URIS": "http://127.0.0.1:9/callback"})
 
 
 def _reset_schema(app):

@@ -39,6 +39,10 @@ TEXT_VALUES = ["", " ", "x", "\x00", "a\x00b", "\x01\x1f", "\x7f", "²", "١٢",
                "<script>alert(1)</script>", "'; DROP TABLE users; --", "%00", "%", "{", "[]", "{\"a\": 1}",
                "x" * 300, "x" * 5000, "é" * 100, "\ud7ff", "\ufffe", "=1+1", "en", "nl", "sv", "da", "xx",
                "admin@example.com", "staff@example.com", "demo", "asc", "desc", "started", "status"]
+# Besides the text values, ones just beyond what the sandbox keeps (state 1000, tenant 20, redirect_uri 2000).
+AUTHORIZE_VALUES = TEXT_VALUES + ["s" * 1001, "1" * 21, "tenant:" + "1" * 21, "https://evil.example/cb",
+                                  "http://127.0.0.1:5000/integrations/callback?x=" + "x" * 2000,
+                                  " ".join(["openid"] * 400), "x" * 129, "x" * 43]
 PATH_TEXT = ["x", "1", "authorise", "verify", "administrations", "dimensions", "done", "\x00", "a\x00b", "%00",
              "..", "x" * 3000, "²", "ZORG", "TEST"]
 
@@ -164,6 +168,26 @@ def _params(names, rng):
     return params
 
 
+def _valid_authorize_request(app):
+    """An authorization request the sandbox's Visma Connect accepts: the portal's client, a registered
+    redirect_uri, a code challenge (so that a spoiled value is reached, not refused before it)."""
+    with app.app_context():
+        from portal.sandbox.connect import registered_redirect_uris
+        redirect_uri = registered_redirect_uris()[0]
+    return {"client_id": app.config["VISMA_NET_CLIENT_ID"], "redirect_uri": redirect_uri,
+            "response_type": "code", "scope": "openid offline_access vismanet_erp_interactive_api:read",
+            "state": "s-1", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuEJSJ3pZcM",
+            "code_challenge_method": "S256", "acr_values": "tenant:1000001", "tenant": "1000001"}
+
+
+def _spoiled_authorize_params(valid, rng):
+    """The valid request with one to three of its values spoiled (too long ones included)."""
+    params = dict(valid)
+    for name in rng.sample(sorted(params), k=rng.randint(1, 3)):
+        params[name] = rng.choice(AUTHORIZE_VALUES)
+    return list(params.items())
+
+
 def test_bad_input_never_gets_a_server_error(any_app, monkeypatch):
     app = any_app
     from portal.extensions import limiter
@@ -178,6 +202,7 @@ def test_bad_input_never_gets_a_server_error(any_app, monkeypatch):
     got_request_exception.connect(record, app)
 
     rules = [rule for rule in app.url_map.iter_rules()]
+    valid_authorize = _valid_authorize_request(app)
     clients, tokens = {}, {}
     field_names = set(_names_read_in_code()) | {"csrf_token", "form_token", "account_id", "provider", "name",
                                                   "window_start", "window_end", "run_at", "booking_date",
@@ -229,6 +254,8 @@ def test_bad_input_never_gets_a_server_error(any_app, monkeypatch):
             method = rng.choice(sorted(rule.methods - {"HEAD", "OPTIONS"}))
             path = _path(rule, rng)
             params = _params(names, rng)
+            if rule.endpoint == "sandbox.authorize" and method == "GET" and rng.random() < 0.7:
+                params = _spoiled_authorize_params(valid_authorize, rng)
             if method != "GET" and role and rng.random() < 0.9:
                 params.append(("csrf_token", tokens[role]))
         if method == "GET":
@@ -321,3 +348,25 @@ def test_ids_out_of_range_in_every_form_are_refused_not_a_server_error(any_app, 
     got_request_exception.disconnect(record, app)
     assert len(tried) >= 10, tried
     assert not errors, f"{len(errors)} server errors:\n" + "\n".join(errors[:15])
+
+
+def test_sandbox_authorize_with_a_valid_request_and_one_bad_value_never_gets_a_server_error(any_app):
+    """Each parameter of a valid authorization request in turn, with every odd value: an OAuth answer
+    (the consent page, an error redirect to the registered redirect_uri or the error page), never a 5xx —
+    an overlong state, tenant or redirect_uri once failed PostgreSQL's insert."""
+    app = any_app
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    valid = _valid_authorize_request(app)
+    client = app.test_client()
+    assert client.get("/sandbox/connect/authorize", query_string=valid).status_code == 200
+    errors = []
+    for name in sorted(valid):
+        for bad in AUTHORIZE_VALUES:
+            response = client.get("/sandbox/connect/authorize", query_string={**valid, name: bad})
+            status = response.status_code
+            location = response.headers.get("Location", "")
+            if status >= 500 or status not in {200, 302, 400}:
+                errors.append(f"{name}={bad[:40]!r}: {status}")
+            elif location and not location.startswith(valid["redirect_uri"] + "?"):
+                errors.append(f"{name}={bad[:40]!r}: sent to {location[:80]}")
+    assert not errors, f"{len(errors)} bad answers:\n" + "\n".join(errors[:15])

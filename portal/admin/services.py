@@ -4,8 +4,10 @@ from flask_babel import lazy_gettext as _l
 from .. import audit
 from ..extensions import db
 from ..models import ROLES, Permission, User
+from ..validation import has_visible_text
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128    # a 400,000-character one was hashed and stored; no one types more than this
 MAX_NAME_LENGTH = 120        # users.name
 MAX_EMAIL_LENGTH = 254       # users.email
 
@@ -22,15 +24,27 @@ class UserError(ValueError):
 
 
 def _check_password(password, allow_short=False):
+    """A password is taken as typed (spaces inside and around it count), but not one of spaces alone."""
+    if password and not has_visible_text(password):
+        raise UserError(_l("A password cannot be made of spaces alone."), field="password")
     if not password or (len(password) < MIN_PASSWORD_LENGTH and not allow_short):
         raise UserError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
                         field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError(_l("A password can have at most %(max)d characters.", max=MAX_PASSWORD_LENGTH),
+                        field="password")
 
 
-def _check_name(name):
-    """A longer name is refused, never cut (the form says so at the field; this is for every other caller)."""
-    if name and len(name) > MAX_NAME_LENGTH:
+def _check_name(name, required):
+    """The name, trimmed. One of spaces (or invisible characters) alone is refused; so is none at all
+    when ``required`` (a new user without one is called by their address). A longer name is refused,
+    never cut (the form says so at the field; this is for every other caller)."""
+    text = (name or "").strip()
+    if (name or required) and not has_visible_text(text):
+        raise UserError(_l("Enter the user's name."), field="name")
+    if len(text) > MAX_NAME_LENGTH:
         raise UserError(_l("A name can have at most %(max)d characters.", max=MAX_NAME_LENGTH), field="name")
+    return text
 
 
 def create_user(email, password, role=None, permissions=None, name="", locale=None, active=True,
@@ -39,7 +53,7 @@ def create_user(email, password, role=None, permissions=None, name="", locale=No
     email = User.normalise_email(email)
     if not email or "@" not in email or len(email) > MAX_EMAIL_LENGTH:
         raise UserError(_l("Enter a valid e-mail address."), field="email")
-    _check_name(name)
+    name = _check_name(name, required=False)
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
         raise UserError(_l("A user with this e-mail address already exists."), field="email")
     _check_password(password, allow_short_password)
@@ -68,7 +82,7 @@ def update_user(user, permissions, locale, active, name, password=None, acting_u
         if not active:
             raise UserError(_l("You cannot deactivate your own account. "
                                "Ask another administrator to do it."), field="active")
-    _check_name(name)
+    name = _check_name(name, required=True)
     if password:
         _check_password(password)
     changes = [code for code, changed in (

@@ -6,7 +6,6 @@ Every refusal is an ``ExportError`` with a translatable message; nothing is chan
 """
 import dataclasses
 import logging
-import unicodedata
 from datetime import date, datetime
 
 from flask import current_app
@@ -24,6 +23,7 @@ from ..models.exporting import (
     SyncType,
 )
 from ..schedules.models import Schedule
+from ..validation import has_visible_text, name_key  # name_key: the seed takes it from here too
 from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
 from .formats.base import FormatError, FormatOptions
@@ -227,11 +227,6 @@ def delete_profile(profile_id, *, user=None):
     return "deleted"
 
 
-def name_key(name):
-    """A profile name as two names are compared: trimmed, case and width folded (Løn = LØN = løn)."""
-    return unicodedata.normalize("NFKC", (name or "").strip()).casefold()
-
-
 NAME_TAKEN = _l("Another export profile is already called %(name)s. Choose another name.")
 NAME_TAKEN_RESTORE = _l("Another export profile in use is already called %(name)s. Give this one another name "
                         "(Edit), then use it again.")
@@ -262,7 +257,7 @@ def check_description(value):
 
 def _apply_profile(profile, *, name, export_type, provider, options, sync_type, company_id, default_window):
     name = (name or "").strip()
-    if not name:
+    if not has_visible_text(name):
         raise ExportError(_l("Give the export profile a name."), code="name_required")
     if len(name) > MAX_PROFILE_NAME:
         raise ExportError(_l("A name can have at most %(max)d characters."), code="name_too_long",

@@ -10,12 +10,13 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
 from ..models import AdministrationMapping, Company, DimensionMapping, ExportProfile, IntegrationAccount, utcnow
 from ..queue import redis_connection
-from ..validation import parse_id
+from ..validation import has_visible_text, name_key, parse_id
 from .visma import oauth, tokens
 from .visma.client import VismaNetClient
 from .visma.errors import ReauthorisationRequired, VismaNetApiError, VismaNetError, VismaNetUnavailable
@@ -58,18 +59,30 @@ def get_account(account_id):
 MAX_NAME_LENGTH = 120       # integration_accounts.name
 
 
+NAME_TAKEN = _l("An integration account with this name already exists.")
+
+
 def create_account(name, user_id):
+    """A new integration account. Names are unique as people read them: trimmed, whatever the case
+    (``name_key``, compared in Python: SQLite's lower() folds ASCII only); the unique index on
+    ``lower(name)`` keeps two consultants saving at the same moment from both getting one."""
     name = (name or "").strip()
-    if not name:
+    if not has_visible_text(name):
         raise IntegrationError(_l("Enter a name for the integration account."))
     if len(name) > MAX_NAME_LENGTH:
         raise IntegrationError(_l("A name can have at most %(max)d characters.", max=MAX_NAME_LENGTH))
-    if db.session.execute(db.select(IntegrationAccount.id).filter_by(name=name)).first():
-        raise IntegrationError(_l("An integration account with this name already exists."))
+    wanted = name_key(name)
+    if any(name_key(other) == wanted
+           for other in db.session.execute(db.select(IntegrationAccount.name)).scalars()):
+        raise IntegrationError(NAME_TAKEN)
     account = IntegrationAccount(name=name, provider="visma_net", created_by_id=user_id,
                                  wizard_step="authorise")
     db.session.add(account)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise IntegrationError(NAME_TAKEN) from None
     audit.record(user_id, "integration.create", account)
     db.session.commit()
     return account

@@ -3,6 +3,8 @@
 Tokens are stored encrypted (``portal.crypto``): the columns hold Fernet tokens, never
 the bearer or refresh token itself. Use the account's properties to read and write them.
 """
+from sqlalchemy import text
+
 from ..crypto import decrypt, encrypt
 from ..extensions import db
 from .base import TimestampMixin
@@ -13,6 +15,10 @@ class IntegrationAccount(TimestampMixin, db.Model):
 
     # Where the wizard stands; the account page and the wizard resume from here.
     STEPS = ("authorise", "verify", "administrations", "dimensions", "done")
+
+    # One name per account whatever its case (the service compares them trimmed and case folded too:
+    # ``validation.name_key``; migration integrationname_0001).
+    __table_args__ = (db.Index("uq_integration_accounts_name_lower", text("lower(name)"), unique=True),)
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(120), nullable=False, unique=True)

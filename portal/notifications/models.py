@@ -6,6 +6,8 @@
 - ``OutboxMail``: the e-mail of a notification, one per notification (unique), sent by the worker and
   retried with back-off while the SMTP server is down.
 """
+from sqlalchemy import text
+
 from ..extensions import db
 from ..models.base import utcnow
 
@@ -14,6 +16,14 @@ EVENTS = ("run_failed", "sync_stopped", "production_finished", "schedule_skipped
 
 class Subscription(db.Model):
     __tablename__ = "notification_subscriptions"
+    # One subscription per user, profile (or every profile: NULL, which a plain unique constraint would
+    # let repeat) and event (migration subscriptions_0001).
+    __table_args__ = (
+        db.Index("uq_notification_subscriptions_profile", "user_id", "profile_id", "event", unique=True,
+                 postgresql_where=text("profile_id IS NOT NULL"), sqlite_where=text("profile_id IS NOT NULL")),
+        db.Index("uq_notification_subscriptions_all", "user_id", "event", unique=True,
+                 postgresql_where=text("profile_id IS NULL"), sqlite_where=text("profile_id IS NULL")),
+    )
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     profile_id = db.Column(db.ForeignKey("export_profiles.id", ondelete="CASCADE"), nullable=True)

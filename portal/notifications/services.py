@@ -58,16 +58,26 @@ def may_subscribe_all(user):
 
 def set_subscriptions(user, profile_id, events):
     """The user's events for one profile (``profile_id`` None: every profile) become ``events``."""
-    _set_subscriptions(user, profile_id, events)
-    db.session.commit()
+    save_subscriptions(user, {profile_id: events})
 
 
 def save_subscriptions(user, chosen):
     """The settings page's one Save: ``chosen`` maps each profile shown (None: every profile) to its
-    ticked events; all of them are saved together, so that no tick on the page is lost."""
-    for profile_id, events in chosen.items():
-        _set_subscriptions(user, profile_id, events)
-    db.session.commit()
+    ticked events; all of them are saved together, so that no tick on the page is lost.
+
+    An event is one subscription however often it is named. The unique indexes (``subscriptions_0001``)
+    refuse a second one that another save of the same user made at the same moment: then this save is
+    made again over what that one left, once."""
+    for attempt in (1, 2):
+        for profile_id, events in chosen.items():
+            _set_subscriptions(user, profile_id, events)
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
 
 
 def _set_subscriptions(user, profile_id, events):

@@ -32,11 +32,25 @@ KNOWN_SCOPES = ERP_SCOPES | {"openid", "email", "profile", "offline_access", "te
 class OAuthError(Exception):
     """An RFC 6749 error: ``error`` is the code, ``description`` the human text."""
 
-    def __init__(self, error, description, status=400):
+    def __init__(self, error, description, status=400, reason=None):
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.reason = reason    # which sentence the sandbox's error page shows
+
+
+# The longest values the sandbox keeps (its columns; Visma Connect limits its inputs too).
+MAX_REDIRECT_URI = 2000
+MAX_STATE = 1000
+MAX_COMPANY_ID = 20
+
+
+def _same(given, expected):
+    """A constant-time comparison of two texts, whatever characters they hold (``compare_digest`` takes
+    ASCII text only: a client_id of 'é' was a TypeError, a 500)."""
+    return hmac.compare_digest(str(given).encode("utf-8", "surrogatepass"),
+                               str(expected).encode("utf-8", "surrogatepass"))
 
 
 def _hash(value):
@@ -89,13 +103,42 @@ def requested_company(acr_values, tenant):
     return tenant or None
 
 
+def _loopback_aliases(uri):
+    """``uri`` and, for a loopback host, its other spelling (127.0.0.1 / localhost) with the same port."""
+    parts = urlsplit(uri)
+    other = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}.get(parts.hostname or "")
+    if not other:
+        return [uri]
+    netloc = other + (f":{parts.port}" if parts.port else "")
+    return [uri, parts._replace(netloc=netloc).geturl()]
+
+
+def registered_redirect_uris():
+    """The redirect URIs registered for the portal's client, as at Visma Connect: the portal's callback
+    at ``PORTAL_BASE_URL`` (both loopback spellings in the demo), plus ``SANDBOX_REDIRECT_URIS``."""
+    config = current_app.config
+    uris = []
+    base = (config.get("PORTAL_BASE_URL") or "").rstrip("/")
+    if base:
+        uris.extend(_loopback_aliases(base + "/integrations/callback"))
+    uris.extend((config.get("SANDBOX_REDIRECT_URIS") or "").replace(",", " ").split())
+    return uris
+
+
 def check_client_and_redirect(client_id, redirect_uri):
-    """Errors here are shown on the sandbox's page; RFC 6749 §4.1.2.1 forbids redirecting them."""
-    if not client_id or not hmac.compare_digest(client_id, current_app.config["VISMA_NET_CLIENT_ID"]):
+    """Errors here are shown on the sandbox's page; RFC 6749 §4.1.2.1 forbids redirecting them.
+
+    As Visma Connect, the redirect_uri must be one registered for the client, character for character:
+    a code is never sent anywhere else."""
+    if not client_id or not _same(client_id, current_app.config["VISMA_NET_CLIENT_ID"]):
         raise OAuthError("invalid_client", "Unknown client_id.")
     parts = urlsplit(redirect_uri or "")
-    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment \
+            or len(redirect_uri) > MAX_REDIRECT_URI:
         raise OAuthError("invalid_request", "The redirect_uri is missing or not an absolute http(s) URI.")
+    if redirect_uri not in registered_redirect_uris():
+        raise OAuthError("invalid_request", "The redirect_uri is not registered for this client.",
+                         reason="unregistered_redirect_uri")
 
 
 def start_authorization(client_id, redirect_uri, response_type, scope, state, code_challenge,
@@ -105,9 +148,14 @@ def start_authorization(client_id, redirect_uri, response_type, scope, state, co
     Raises ``OAuthError`` for errors to send back to the redirect_uri (after ``check_client_and_redirect``
     passed)."""
     check_client_and_redirect(client_id, redirect_uri)
+    if state is not None and len(state) > MAX_STATE:
+        raise OAuthError("invalid_request", f"The state parameter is longer than {MAX_STATE} characters.")
+    company_id = requested_company(acr_values, tenant)
+    if company_id is not None and len(company_id) > MAX_COMPANY_ID:
+        raise OAuthError("invalid_request", "The tenant is not a Visma.net company id.")
     if response_type != "code":
         raise OAuthError("unsupported_response_type", "Only response_type=code is supported.")
-    scopes = (scope or "").split()
+    scopes = list(dict.fromkeys((scope or "").split()))   # a scope named twice is granted once
     if not scopes:
         raise OAuthError("invalid_scope", "The scope parameter is required.")
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
@@ -123,7 +171,7 @@ def start_authorization(client_id, redirect_uri, response_type, scope, state, co
         id=secrets.token_urlsafe(32), client_id=client_id, redirect_uri=redirect_uri,
         scope=" ".join(scopes), state=state, code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
-        requested_company_id=requested_company(acr_values, tenant),
+        requested_company_id=company_id,
         expires_at=utcnow() + timedelta(seconds=_seconds("SANDBOX_AUTHORIZATION_REQUEST_SECONDS")))
     db.session.add(pending)
     db.session.commit()
@@ -176,8 +224,8 @@ def allow(pending, company_id):
 def authenticate_client(client_id, client_secret):
     config = current_app.config
     if not client_id or not client_secret \
-            or not hmac.compare_digest(client_id, config["VISMA_NET_CLIENT_ID"]) \
-            or not hmac.compare_digest(client_secret, config["VISMA_NET_CLIENT_SECRET"]):
+            or not _same(client_id, config["VISMA_NET_CLIENT_ID"]) \
+            or not _same(client_secret, config["VISMA_NET_CLIENT_SECRET"]):
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
 
 
@@ -234,7 +282,7 @@ def _verify_pkce(verifier, challenge):
     if not verifier or not (43 <= len(verifier) <= 128):
         return False
     computed = _b64(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
-    return hmac.compare_digest(computed, challenge)
+    return _same(computed, challenge)
 
 
 def exchange_code(client_id, code, redirect_uri, code_verifier):

@@ -157,7 +157,7 @@ def test_admin_edits_permissions_language_and_active_flag(app, client, auth, use
 def test_admin_resets_a_password(app, client, users, auth):
     auth.login("admin")
     path = f"/admin/users/{users['manager']}"
-    client.post(path, data=_form(auth, path, email="manager@example.com", permissions=["view_exports"],
+    client.post(path, data=_form(auth, path, email="manager@example.com", name="Manager", permissions=["view_exports"],
                                  active="y", password="brand-new-secret"))
     auth.logout()
     assert auth.login("manager", password="demo").status_code == 401
@@ -167,7 +167,7 @@ def test_admin_resets_a_password(app, client, users, auth):
 def test_admin_cannot_remove_own_manage_users_permission(app, client, auth, users):
     auth.login("admin")
     path = f"/admin/users/{users['admin']}"
-    response = client.post(path, data=_form(auth, path, email="admin@example.com",
+    response = client.post(path, data=_form(auth, path, email="admin@example.com", name="Admin",
                                             permissions=["manage_exports"], active="y"))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -181,7 +181,7 @@ def test_admin_cannot_remove_own_manage_users_permission(app, client, auth, user
 def test_admin_cannot_deactivate_themselves(app, client, auth, users):
     auth.login("admin")
     path = f"/admin/users/{users['admin']}"
-    response = client.post(path, data=_form(auth, path, email="admin@example.com",
+    response = client.post(path, data=_form(auth, path, email="admin@example.com", name="Admin",
                                             permissions=["manage_users", "manage_exports"]))
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
     assert _user(app, "admin@example.com").active
@@ -191,7 +191,7 @@ def test_admin_cannot_deactivate_themselves(app, client, auth, users):
 def test_admin_changing_own_password_stays_signed_in(app, client, auth, users):
     auth.login("admin")
     path = f"/admin/users/{users['admin']}"
-    response = client.post(path, data=_form(auth, path, email="admin@example.com", active="y",
+    response = client.post(path, data=_form(auth, path, email="admin@example.com", name="Admin", active="y",
                                             permissions=["manage_users", "manage_exports"],
                                             password="another-long-one"))
     assert response.status_code == 302

@@ -103,3 +103,16 @@ def test_the_database_refuses_a_second_profile_in_use_with_the_name(site):
                 "archived, created_at, updated_at) VALUES ('løn CSV', 'journal_entries', 'file', '{}', 'full', "
                 "'previous_month', FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
         db.session.rollback()
+
+
+@pytest.mark.parametrize("typed", ["\u200b", " \u200b\ufeff "])
+def test_a_name_that_shows_nothing_is_refused(site, typed):
+    """A zero-width space is not a name: it would show as an empty line in every list."""
+    app, client = site
+    page = client.get("/profiles/new").get_data(as_text=True)
+    response = client.post("/profiles/new", data=_form_data(page, name=typed, export_type="journal_entries",
+                                                            provider="file", format="csv"))
+    assert response.status_code == 200 and "Give the export profile a name." in response.get_data(as_text=True)
+    assert _names(app) == []
+    with app.app_context(), pytest.raises(ExportError, match="Give the export profile a name"):
+        services.create_profile(name=typed, export_type="payments", options={"format": "csv"})

@@ -18,6 +18,12 @@ def _authorize_url(base, state="s-123", **extra):
     return base + "/sandbox/connect/authorize?" + urlencode(params)
 
 
+@pytest.fixture(autouse=True)
+def _requests_page_registered(app, live_server):
+    """The sign-in page returns to the sandbox's own requests page: registered as a redirect URI."""
+    app.config["SANDBOX_REDIRECT_URIS"] = live_server.url + "/sandbox/requests"
+
+
 def test_choose_a_company_and_allow(page, live_server):
     page.goto(_authorize_url(live_server.url))
     assert page.get_by_role("heading", name="Sign in to Visma.net (sandbox)").is_visible()

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE
+from .conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, Connect
 
 
 def _query(response):
@@ -236,3 +236,62 @@ def test_a_sign_in_page_left_open_too_long_cannot_be_answered(connect, app):
     answer = connect.decide(page, "allow")
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert "has expired or was already answered" in answer.text
+
+
+def test_overlong_state_tenant_and_redirect_uri_get_an_oauth_error_not_a_server_error(any_live_server):
+    """On PostgreSQL these once failed the insert (StringDataRightTruncation): a 500 instead of an answer."""
+    connect = Connect(any_live_server.url)
+    long_state = "s" * 1001
+    answer, _params, _v = connect.authorize_page(state=long_state)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(REDIRECT_URI + "?")
+    assert _query(answer)["error"] == ["invalid_request"] and _query(answer)["state"] == [long_state]
+    answer, params, _v = connect.authorize_page(tenant="1" * 21)
+    assert answer.status_code == 302
+    assert _query(answer)["error"] == ["invalid_request"] and _query(answer)["state"] == [params["state"]]
+    answer, _params, _v = connect.authorize_page(acr_values="tenant:" + "1" * 21)
+    assert _query(answer)["error"] == ["invalid_request"]
+    # Not a registered redirect_uri (whatever its length): the sandbox's page, nothing sent there.
+    answer, _params, _v = connect.authorize_page(redirect_uri=REDIRECT_URI + "?x=" + "x" * 2000)
+    assert answer.status_code == 400 and "Location" not in answer.headers
+    # The longest ones it keeps are fine, and a scope named many times is granted once.
+    answer, _params, _v = connect.authorize_page(state="s" * 1000, tenant="1" * 20,
+                                                 scope=" ".join(["openid"] * 300 + ["offline_access"]))
+    assert answer.status_code == 200, answer.text
+
+
+def test_only_a_registered_redirect_uri_gets_the_code(connect, live_server):
+    for other in ("https://evil.example/cb", REDIRECT_URI + "/", REDIRECT_URI + "?next=x",
+                  "http://127.0.0.1:10/callback", live_server.url + "/integrations/callback/x"):
+        answer, _params, _v = connect.authorize_page(redirect_uri=other)
+        assert answer.status_code == 400 and "Location" not in answer.headers, other
+        assert "not registered for it (redirect_uri)" in answer.text
+        assert "request_id" not in answer.text
+    # Registered: the portal's callback at PORTAL_BASE_URL (and the sandbox tests' own).
+    answer, _params, _v = connect.authorize_page(redirect_uri=live_server.url + "/integrations/callback")
+    assert answer.status_code == 200 and 'name="request_id"' in answer.text
+
+
+def test_the_demo_registers_both_loopback_spellings_of_the_portal(app):
+    from portal.sandbox.connect import registered_redirect_uris
+    app.config.update(PORTAL_BASE_URL="http://127.0.0.1:5057/", SANDBOX_REDIRECT_URIS="")
+    with app.app_context():
+        assert registered_redirect_uris() == ["http://127.0.0.1:5057/integrations/callback",
+                                              "http://localhost:5057/integrations/callback"]
+        app.config.update(PORTAL_BASE_URL="https://portal.example.org",
+                          SANDBOX_REDIRECT_URIS="http://a.example/cb, http://b.example/cb")
+        assert registered_redirect_uris() == ["https://portal.example.org/integrations/callback",
+                                              "http://a.example/cb", "http://b.example/cb"]
+
+
+def test_non_ascii_client_credentials_and_code_challenge_are_refused_not_a_server_error(connect):
+    """``hmac.compare_digest`` takes ASCII text only: these were a TypeError, a 500."""
+    answer, _params, _v = connect.authorize_page(client_id="é")
+    assert answer.status_code == 400 and "Location" not in answer.headers
+    answer = connect.token(auth=("é", "ø"), grant_type="refresh_token", refresh_token="x")
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    answer = connect.token(auth=(CLIENT_ID, "ø"), grant_type="refresh_token", refresh_token="x")
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    code, _s, _r, verifier = connect.authorize(code_challenge="é" * 43)
+    answer = connect.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI,
+                           code_verifier=verifier)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
