@@ -48,7 +48,7 @@ def _user(app, email):
 def test_a_password_of_spaces_alone_is_refused(admin, password):
     app, client, auth, ids = admin
     answer, page = _post(client, auth, "/admin/users/new", password=password)
-    assert answer.status_code == 200
+    assert answer.status_code == 400
     assert "A password cannot be made of spaces alone." in _at_field(page, "password")
     assert _user(app, "nina@example.com") is None
     before = _user(app, "staff@example.com")
@@ -72,7 +72,7 @@ def test_spaces_around_a_password_count_as_typed(admin):
 def test_a_very_long_password_is_refused_with_its_limit(admin):
     app, client, auth, ids = admin
     answer, page = _post(client, auth, "/admin/users/new", password="p" * 400_000)
-    assert answer.status_code == 200
+    assert answer.status_code == 400
     assert "Enter at most 128 characters; this has 400,000." in _at_field(page, "password")
     assert _user(app, "nina@example.com") is None
     before = _user(app, "staff@example.com")
@@ -90,13 +90,13 @@ def test_a_very_long_password_is_refused_with_its_limit(admin):
 def test_a_name_of_spaces_is_refused_and_a_name_is_stored_trimmed(admin, name):
     app, client, auth, ids = admin
     answer, page = _post(client, auth, "/admin/users/new", name=name)
-    assert answer.status_code == 200 and "Enter the user's name." in _at_field(page, "name")
+    assert answer.status_code == 400 and "Enter the user's name." in _at_field(page, "name")
     assert _user(app, "nina@example.com") is None
     path = f"/admin/users/{ids['staff']}"
     before = _user(app, "staff@example.com")
     for blank in (name, ""):
         answer, page = _post(client, auth, path, email="staff@example.com", name=blank, password="")
-        assert answer.status_code == 200 and "Enter the user's name." in _at_field(page, "name")
+        assert answer.status_code == 400 and "Enter the user's name." in _at_field(page, "name")
         assert _user(app, "staff@example.com") == before
     answer, _page = _post(client, auth, path, email="staff@example.com", name="  Sam Staff ", password="")
     assert answer.status_code == 302
@@ -112,7 +112,7 @@ def test_a_name_of_spaces_is_refused_and_a_name_is_stored_trimmed(admin, name):
 def test_a_form_without_a_known_language_asks_for_one(admin, locale):
     app, client, auth, ids = admin
     answer, page = _post(client, auth, "/admin/users/new", locale=locale)
-    assert answer.status_code == 200
+    assert answer.status_code == 400
     assert "Choose a language (or Browser language)." in _at_field(page, "locale")
     assert "Not a valid choice." not in page
     assert _user(app, "nina@example.com") is None

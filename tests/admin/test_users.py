@@ -118,7 +118,7 @@ def test_a_new_user_saved_empty_is_refused_with_an_error_summary(app, client, au
 def test_an_edited_user_refused_answers_400_with_the_summary(app, client, auth, users):
     auth.login("admin")
     path = f"/admin/users/{users['staff']}"
-    response = client.post(path, data=_form(auth, path, email="staff@example.com", password="short",
+    response = client.post(path, data=_form(auth, path, email="staff@example.com", name="Staff", password="short",
                                             permissions=["import_export"]))
     assert response.status_code == 400
     summary = _summary(response.get_data(as_text=True))
