@@ -17,11 +17,12 @@ from flask_mailman import EmailMessage, Mail
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..exporting.messages import stored_text
 from ..extensions import db
 from ..i18n import babel_locale
 from ..models import Permission, User, utcnow
-from ..models.exporting import Run, RunStatus
+from ..models.exporting import ExportProfile, Run, RunStatus
 from ..models.visma_delivery import SyncStop
 from ..schedules.models import Schedule, ScheduleStart
 from ..schedules.services import start_of_run
@@ -57,31 +58,45 @@ def may_subscribe_all(user):
 
 def set_subscriptions(user, profile_id, events):
     """The user's events for one profile (``profile_id`` None: every profile) become ``events``."""
-    _set_subscriptions(user, profile_id, events)
-    db.session.commit()
+    save_subscriptions(user, {profile_id: events})
 
 
 def save_subscriptions(user, chosen):
     """The settings page's one Save: ``chosen`` maps each profile shown (None: every profile) to its
-    ticked events; all of them are saved together, so that no tick on the page is lost."""
+    ticked events; all of them are saved together, so that no tick on the page is lost. What changed goes
+    in the audit log (``notifications.update``), with each profile's name as it is now."""
+    changes = []
     for profile_id, events in chosen.items():
-        _set_subscriptions(user, profile_id, events)
+        changes += _set_subscriptions(user, profile_id, events)
+    if changes:
+        audit.record(user, "notifications.update", _user(user), subscriptions=changes)
     db.session.commit()
 
 
+def _user(user):
+    return user if isinstance(user, User) else db.session.get(User, getattr(user, "id", user))
+
+
 def _set_subscriptions(user, profile_id, events):
+    """Returns what changed: [[profile name or None (every profile), event, True (on) or False (off)]]."""
     events = [e for e in events if e in EVENTS]
     existing = db.session.execute(select(Subscription).where(
         Subscription.user_id == user.id,
         Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id)
     ).scalars().all()
+    name = db.session.get(ExportProfile, profile_id).name if profile_id is not None else None
+    changes = []
     for subscription in existing:
         if subscription.event not in events:
             db.session.delete(subscription)
+            changes.append([name, subscription.event, False])
     have = {s.event for s in existing}
     for event in events:
         if event not in have:
             db.session.add(Subscription(user_id=user.id, profile_id=profile_id, event=event))
+            changes.append([name, event, True])
+            have.add(event)
+    return changes
 
 
 def subscribed_events(user_id, profile_id):

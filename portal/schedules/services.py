@@ -14,6 +14,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..exporting import debtor_selection, services as engine
 from ..exporting.errors import ExportError
 from ..exporting.messages import stored_text
@@ -22,7 +23,7 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import utcnow
 from ..models.exporting import ExportProfile, Run, RunMode
-from . import timetable
+from . import labels, timetable
 from .models import Schedule, ScheduleStart
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,15 @@ def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=N
     schedule.window, schedule.mode, schedule.params = window, mode, clean
     schedule.locale = _locale(user, locale)
     schedule.next_start_at = None if schedule.paused else timetable.next_start(rule, now, org_timezone())
+    db.session.flush()   # the new schedule's id, for the audit log
+    _audit(user, "schedule.create" if schedule_id is None else "schedule.update", schedule)
     db.session.commit()
     return schedule
+
+
+def _audit(user, action, schedule):
+    """The audit log's entry for ``schedule``: named as it is now (``labels.snapshot``), test or production."""
+    audit.record(user, action, schedule, schedule=labels.snapshot(schedule), mode=schedule.mode)
 
 
 def _locale(user, locale):
@@ -124,7 +132,7 @@ def _locale(user, locale):
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def set_paused(profile_id, schedule_id, paused, *, now=None):
+def set_paused(profile_id, schedule_id, paused, *, now=None, user=None):
     """Pause or resume. Resuming starts from the next start after now: nothing missed is made up."""
     schedule = get_schedule(profile_id, schedule_id)
     if schedule is None:
@@ -132,14 +140,16 @@ def set_paused(profile_id, schedule_id, paused, *, now=None):
     schedule.paused = bool(paused)
     schedule.next_start_at = None if paused else timetable.next_start(rule_of(schedule), now or utcnow(),
                                                                        org_timezone())
+    _audit(user, "schedule.pause" if paused else "schedule.resume", schedule)
     db.session.commit()
     return schedule
 
 
-def delete_schedule(profile_id, schedule_id):
+def delete_schedule(profile_id, schedule_id, *, user=None):
     schedule = get_schedule(profile_id, schedule_id)
     if schedule is None:
         raise ExportError(_l("That schedule does not exist."), code="unknown_schedule")
+    _audit(user, "schedule.delete", schedule)
     db.session.delete(schedule)  # its starts go with it (their foreign key: ON DELETE CASCADE)
     db.session.commit()
 
@@ -196,7 +206,7 @@ def _start_due(schedule_id, now):
                 schedule.profile_id, user=None, mode=schedule.mode, operation="prepare_and_export",
                 window_start=window_start, window_end=window_end, booking_date=booking_date,
                 description=params.get("description"), debtors=debtor_selection.stored(params),
-                idempotency_key=key, locale=schedule.locale)
+                idempotency_key=key, locale=schedule.locale, schedule=labels.snapshot(schedule))
     except ExportError as exc:
         db.session.rollback()
         code, message = exc.code, exc.stored()

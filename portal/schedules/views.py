@@ -91,7 +91,7 @@ def pause(profile_id, schedule_id):
     profile = _profile_or_404(profile_id)
     services.get_schedule(profile.id, schedule_id) or abort(404)
     paused = request.form.get("paused") == "1"
-    schedule = services.set_paused(profile.id, schedule_id, paused)
+    schedule = services.set_paused(profile.id, schedule_id, paused, user=current_user)
     flash(_("The schedule is paused.") if paused else
           _("The schedule runs again. Next start: %(time)s.", time=_next_text(schedule)), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))
@@ -105,6 +105,6 @@ def delete(profile_id, schedule_id):
     schedule = services.get_schedule(profile.id, schedule_id) or abort(404)
     if not confirmed():
         return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule)
-    services.delete_schedule(profile.id, schedule.id)
+    services.delete_schedule(profile.id, schedule.id, user=current_user)
     flash(_("The schedule is deleted. The exports it started stay."), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))
