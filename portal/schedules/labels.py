@@ -87,6 +87,25 @@ def name_of(values):
     return " · ".join(parts)
 
 
+def details(schedule, takes, limit=None):
+    """What else tells ``schedule`` from another with the same timetable, for the list and the Delete
+    confirmation: [(label, value)] — its booking date rule, description and debtor selection, those the
+    profile's export type takes (``takes``). ``limit``: at most this many debtors named, then "and N more"."""
+    from ..exporting import debtor_selection
+    params = schedule.params or {}
+    found = []
+    if "booking_date" in takes:
+        rule = params.get("booking_date_rule") or "window_end"
+        found.append((_("Booking date"), str(BOOKING_DATE_RULE_LABELS.get(rule, rule))))
+    if "description" in takes and params.get("description"):
+        found.append((_("Description"), params["description"]))
+    if "debtors" in takes:
+        texts = debtor_selection.texts(params)
+        found.append((_("Debtor selection"), (debtors_text(texts, limit=limit) if limit else ", ".join(texts))
+                      if texts else _("All debtors")))
+    return found
+
+
 def name(schedule):
     """``schedule`` as the pages name it (``name_of``)."""
     return name_of(snapshot(schedule))

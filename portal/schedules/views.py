@@ -38,7 +38,7 @@ def index(profile_id):
     profile = _profile_or_404(profile_id)
     mark_profile_read(current_user.id, profile.id)
     return render("schedules/index.html", profile=profile, schedules=services.schedules_of(profile.id),
-                  starts=services.recent_starts(profile.id), form=FlaskForm())
+                  starts=services.recent_starts(profile.id), form=FlaskForm(), takes=_takes(profile))
 
 
 def _form_page(profile, schedule=None):
@@ -104,7 +104,8 @@ def delete(profile_id, schedule_id):
     profile = _profile_or_404(profile_id)
     schedule = services.get_schedule(profile.id, schedule_id) or abort(404)
     if not confirmed():
-        return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule)
+        return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule,
+                      takes=_takes(profile))
     services.delete_schedule(profile.id, schedule.id, user=current_user)
     flash(_("The schedule is deleted. The exports it started stay."), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))
