@@ -1,13 +1,14 @@
 """The schedule form: frequency, day, time of day, time window, test or production, the profile's own
 parameters (booking date rule, description, debtor selection for invoices)."""
 import re
+import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from ..forms import MaxLength, PortalForm
-from ..runs.forms import MODE_CHOICES
+from ..runs.forms import FORM_TOKEN_LENGTH, MODE_CHOICES
 from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, time_of_day, weekday_names
 from .timetable import LAST_DAY
 
@@ -53,6 +54,26 @@ class ScheduleForm(PortalForm):
                                     default="window_end")
     description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
     debtors = StringField(_l("Debtor selection"), validators=[Optional(), MaxLength(2000)])
+    # A one-time token (New schedule): the same form sent twice (a resend, a double click) creates one schedule.
+    form_token = HiddenField()
+
+    def prepare(self):
+        """A new form's fresh one-time token (a form sent back keeps the one it had)."""
+        if not self.is_submitted():
+            self.form_token.data = uuid.uuid4().hex
+        return self
+
+    def token(self):
+        """The token sent, or None; a token no page of ours has is refused (``validate``)."""
+        return (self.form_token.data or "").strip() or None
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        token = self.token() or ""
+        if len(token) > FORM_TOKEN_LENGTH or token and not token.replace("-", "").isalnum():
+            self.form_errors.append(_l("This form is not valid any more. Open New schedule again."))
+            ok = False
+        return ok
 
     def fill_choices(self):
         self.weekday.choices = weekday_names()

@@ -90,17 +90,23 @@ def debtor_texts(schedule):
 
 
 def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=None, frequency, hour, minute=0,
-                  weekday=None, day=None, window, mode="test", params=None):
-    """Create (or change) a schedule. Raises ExportError (translatable) on bad input; nothing changes."""
+                  weekday=None, day=None, window, mode="test", params=None, form_token=None):
+    """Create (or change) a schedule. Raises ExportError (translatable) on bad input; nothing changes.
+
+    ``form_token``: the New schedule form's one-time token. A schedule already created with it (the same
+    form sent twice) is refused with the code ``schedule_already_saved``, and nothing more is created."""
     now = now or utcnow()
     profile = db.session.get(ExportProfile, profile_id)
     if profile is None:
         raise ExportError(_l("Export profile %(profile)s does not exist."), code="unknown_profile",
                           profile=profile_id)
+    if schedule_id is None and form_token and _made_with(form_token):
+        raise _already_saved()
     rule, clean = _check(profile, frequency=frequency, hour=hour, minute=minute, weekday=weekday, day=day,
                          window=window, mode=mode, params=params)
     if schedule_id is None:
-        schedule = Schedule(profile_id=profile.id, created_by_id=getattr(user, "id", user))
+        schedule = Schedule(profile_id=profile.id, created_by_id=getattr(user, "id", user),
+                            form_token=form_token or None)
         db.session.add(schedule)
     else:
         schedule = get_schedule(profile.id, schedule_id)
@@ -111,10 +117,25 @@ def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=N
     schedule.window, schedule.mode, schedule.params = window, mode, clean
     schedule.locale = _locale(user, locale)
     schedule.next_start_at = None if schedule.paused else timetable.next_start(rule, now, org_timezone())
-    db.session.flush()   # the new schedule's id, for the audit log
-    _audit(user, "schedule.create" if schedule_id is None else "schedule.update", schedule)
-    db.session.commit()
+    try:
+        db.session.flush()   # the new schedule's id, for the audit log; a token taken meanwhile fails here
+        _audit(user, "schedule.create" if schedule_id is None else "schedule.update", schedule)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if schedule_id is None and form_token and _made_with(form_token):
+            raise _already_saved() from None
+        raise
     return schedule
+
+
+def _made_with(form_token):
+    return db.session.execute(select(Schedule.id).where(Schedule.form_token == form_token)).scalar()
+
+
+def _already_saved():
+    return ExportError(_l("This schedule is already saved: the form was sent twice. No second schedule was "
+                          "made."), code="schedule_already_saved")
 
 
 def _audit(user, action, schedule):

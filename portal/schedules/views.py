@@ -43,13 +43,20 @@ def index(profile_id):
 
 def _form_page(profile, schedule=None):
     form = ScheduleForm().fill_choices()
-    if schedule is not None and not form.is_submitted():
+    if schedule is None:
+        form.prepare()
+    elif not form.is_submitted():
         form.load(schedule, debtors=services.debtor_texts(schedule))
     if form.validate_on_submit():
         try:
             saved = services.save_schedule(profile.id, schedule_id=schedule.id if schedule else None,
-                                           user=current_user, locale=str(get_locale()), **form.values())
+                                           user=current_user, locale=str(get_locale()),
+                                           form_token=form.token() if schedule is None else None, **form.values())
         except ExportError as exc:
+            if exc.code == "schedule_already_saved":
+                # The same New schedule form again (a resend): nothing more is made, and the list says so.
+                flash(str(exc), "info")
+                return redirect(url_for("schedules.index", profile_id=profile.id))
             field = getattr(form, ERROR_FIELDS.get(exc.code, ""), None)
             if field is not None:
                 field.errors = list(field.errors) + [str(exc)]
