@@ -38,6 +38,22 @@ EVENT_LABELS = {
     "production_finished": _l("A production export finished"),
     "schedule_skipped": _l("A scheduled start was skipped"),
 }
+# The events that only some profiles can have: the providers whose profiles can (a sync stops only where
+# the portal delivers record by record to a provider that can refuse one: Visma.net).
+EVENT_PROVIDERS = {"sync_stopped": ("visma_net",)}
+# On the settings page's "All export profiles", an event only some profiles can have says which.
+ALL_PROFILES_EVENT_LABELS = {
+    "sync_stopped": _l("A sync stopped (Visma.net profiles only: Visma.net refused a record)"),
+}
+
+
+def events_of(profile):
+    """The events ``profile`` can have, to offer on the settings page (None: every profile, all events)."""
+    if profile is None:
+        return list(EVENTS)
+    return [e for e in EVENTS if e not in EVENT_PROVIDERS or profile.provider in EVENT_PROVIDERS[e]]
+
+
 # Events are looked for this far back (a worker that was down for a day still mails what happened).
 LOOKBACK = timedelta(days=2)
 RETRY_MINUTES = (1, 2, 5, 10, 30, 60)     # after the 1st, 2nd, … failed attempt; then every hour
