@@ -40,7 +40,7 @@ ACTIONS = {
     "run.edit_prepared": (_l("Edit prepared data"),
                           _l("Changed Active on %(count)s rows of the prepared data of export %(target)s")),
     "profile.create": (_l("Create export profile"), _l("Created the export profile %(target)s")),
-    "profile.update": (_l("Change export profile"), _l("Changed the export profile %(target)s")),
+    "profile.update": (_l("Change export profile"), _l("Changed the export profile %(target)s: %(changes)s")),
     "profile.archive": (_l("Archive export profile"), _l("Archived the export profile %(target)s")),
     "profile.delete": (_l("Delete export profile"), _l("Deleted the export profile %(target)s")),
     "profile.restore": (_l("Restore export profile"), _l("Put the export profile %(target)s back in use")),
@@ -140,9 +140,12 @@ def describe(entry):
         params["mode"] = str(MODE_LABELS.get(params["mode"], params["mode"]))
     if "operation" in params:
         params["operation"] = str(operation_label(params["operation"]))
-    if "changes" in params:
-        params["changes"] = ", ".join(str(CHANGE_LABELS.get(c, c)) for c in params["changes"] or [])
     sentence = ACTIONS[entry.action][1]
+    if "changes" in params:
+        labels = PROFILE_CHANGE_LABELS if entry.action == "profile.update" else CHANGE_LABELS
+        params["changes"] = ", ".join(str(labels.get(c, c)) for c in params["changes"] or [])
+    elif entry.action in _SAID_WITHOUT_CHANGES:     # recorded before it said what changed
+        sentence = _SAID_WITHOUT_CHANGES[entry.action]
     if isinstance(params.get("schedule"), dict):
         from .schedules.labels import name_of
         params["schedule"] = name_of(params["schedule"])
@@ -170,6 +173,22 @@ def _subscriptions_text(changes):
         words.append(_("%(profile)s – %(event)s: on", **values) if on else _("%(profile)s – %(event)s: off", **values))
     return "; ".join(words)
 
+
+# Entries recorded before their action said what changed.
+_SAID_WITHOUT_CHANGES = {"profile.update": _l("Changed the export profile %(target)s")}
+
+# What changed on an export profile (the codes ``profile.update`` records in ``changes``: its settings and
+# option keys), by the profile form's labels.
+PROFILE_CHANGE_LABELS = {
+    "name": _l("Name"), "export_type": _l("Export type"), "provider": _l("Provider"), "sync_type": _l("Sync type"),
+    "company_id": _l("Company"), "default_window": _l("Default time window"), "format": _l("File format"),
+    "delimiter": _l("Delimiter"), "quotechar": _l("Quote character"), "encoding": _l("Encoding"),
+    "line_terminator": _l("Line endings"), "skip_headers": _l("Skip headers"),
+    "translated_headers": _l("Translated headers (in the language of the person who starts the export)"),
+    "columns": _l("Columns and their order"),
+    "account_id": _l("Integration account"), "item_class_stock": _l("Item class for stock items"),
+    "item_class_non_stock": _l("Item class for non-stock items"), "sales_account": _l("Sales account (optional)"),
+}
 
 # What changed on a user (the codes ``user.update`` records in ``changes``).
 CHANGE_LABELS = {"name": _l("name"), "permissions": _l("permissions"), "language": _l("language"),

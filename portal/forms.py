@@ -8,6 +8,7 @@ from flask_babel import format_number, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
 from wtforms.validators import StopValidation
 
 # WTForms' messages that the portal's fields and validators can show (listed so that extraction finds them).
@@ -68,3 +69,11 @@ class PortalForm(FlaskForm):
             # Babel's Translations of the request's locale: plain gettext/ngettext, no formatting
             # (WTForms puts in its own values); untranslated or outside a request, the English.
             return get_translations()
+
+        def wrap_formdata(self, form, formdata):
+            # A JSON body that is not an object of fields (a list, a text) is no form this portal sends:
+            # Flask-WTF's MultiDict of it raised a TypeError, a 500. Refused as a bad request instead.
+            try:
+                return super().wrap_formdata(form, formdata)
+            except (TypeError, ValueError):
+                raise BadRequest() from None

@@ -7,17 +7,22 @@ import uuid
 from flask import g, has_request_context, request
 from rq import get_current_job
 
-# Anything that looks like a credential is masked before a line is written: ``key=value``,
-# ``"key": "value"``, ``Authorization: Bearer value``, and OAuth codes in query strings.
+# Anything that looks like a credential is masked before a line is written: ``key=value`` (also in a
+# query string), ``"key": "value"`` (JSON, a dict; a quoted value to its closing quote),
+# ``Authorization: Bearer value``, and OAuth codes in query strings. Only a value that a ``:`` or ``=``
+# gives the key: in prose the word after "password" or "token" is a word ("wrong password or inactive
+# user", "POST /sandbox/connect/token -> 200").
 _SECRET = re.compile(
     r"(?i)(password|passwd|secret|token|authorization|api[_-]?key|cookie|code_verifier)"
-    r"(['\"]?\s*[:=]\s*['\"]?|\s+)((?:bearer|basic)\s+)?([^\s'\",&]+)")
+    r"(['\"]?\s*[:=]\s*)"
+    r"(?:(['\"])((?:bearer|basic)\s+)?[^'\"]*(?=\3)|((?:bearer|basic)\s+)?[^\s'\",&]+)")
 _QUERY_CODE = re.compile(r"(?i)([?&](?:code|state)=)[^&\s'\"]+")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def mask(text):
-    text = _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
+    text = _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{m.group(4) or m.group(5) or ''}***",
+                       text)
     return _QUERY_CODE.sub(lambda m: f"{m.group(1)}***", text)
 
 

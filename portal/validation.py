@@ -60,8 +60,10 @@ def coerce_id(value):
 
 
 def parse_ids(values):
-    """The valid ids among ``values`` (e.g. ``request.form.getlist("shown")``), in order, others dropped."""
-    return [number for number in (parse_id(v) for v in values) if number is not None]
+    """The valid ids among ``values`` (e.g. ``request.form.getlist("shown")``), in order, others dropped,
+    each once: a form that repeats an id (``profiles=3&profiles=3``, or ``03``) names it once — acting on
+    each value would process a profile twice."""
+    return list(dict.fromkeys(number for number in (parse_id(v) for v in values) if number is not None))
 
 
 def parse_page(value):

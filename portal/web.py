@@ -6,13 +6,15 @@ htmx-flask stays inside this module (``request.htmx``), so that it can be swappe
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
 
 htmx = Htmx()
 
@@ -122,11 +124,83 @@ def _was_signed_in_form():
     return not current_user.is_authenticated and hasattr(view, "required_permissions")
 
 
-def _error_page(status, title, message):
+def _error_page(status, title, message, headers=None):
     if is_htmx():
         # A fragment, swapped where the request aimed; htmx needs 2xx to swap unless told otherwise.
-        return render_template("errors/_message.html", title=title, message=message), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return render_template("errors/_message.html", title=title, message=message), status, headers or {}
+    return render_template("errors/error.html", status=status, title=title, message=message), status, headers or {}
+
+
+def _http_error_words(code):
+    """(title, message) of an HTTP error the portal has no handler of its own for, in the user's language."""
+    if code == 405:
+        return (_("This cannot be done this way"),
+                _("This address does not take this kind of request (a link or an address typed in, where the "
+                  "page has a button). Go back and use the page's own buttons and links."))
+    if code == 413:
+        return (_("What you sent is too large"),
+                _("What you sent is larger than the portal accepts. Send less at a time, or a smaller file."))
+    if code >= 500:
+        return (_("Something went wrong"),
+                _("The portal could not complete your request because of an error on its side; it was "
+                  "logged. Try again in a moment. If it keeps happening, give an administrator this "
+                  "reference: %(reference)s.", reference=getattr(g, "request_id", "-")))
+    return (_("The request cannot be handled"),
+            _("What you sent is incomplete or not what the page sends. Go back, reload the page and try again."))
+
+
+def _error_headers(error):
+    """The headers an HTTP error says (a 405's ``Allow``, a 429's ``Retry-After``), but its body's type."""
+    return {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+
+
+def http_error(error):
+    """Every HTTP error without a handler of its own (400, 405, 413, 500 …): the portal's page (or, to
+    htmx, its message fragment) in the user's language — never Werkzeug's bare English page, and never
+    an exception's text. A machine client that sent JSON gets JSON."""
+    if not isinstance(error, HTTPException) or error.code is None or error.code < 400:
+        return error
+    code = error.code
+    headers = _error_headers(error)
+    if code < 500:
+        title, message = _http_error_words(code)
+        if request.is_json:
+            return {"message": message}, code, headers
+        return _error_page(code, title, message, headers)
+    # A server error may have left the database session unusable (an aborted transaction), and the user's
+    # language and the page (navigation, notifications) read from it: start afresh; if the page still
+    # cannot be drawn, answer a plain one that needs nothing but the words.
+    from .extensions import db
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — the answer must not fail for it
+        current_app.logger.exception("rolling back after a server error failed")
+    try:
+        title, message = _http_error_words(code)
+        if request.is_json:
+            return {"message": message}, code, headers
+        return _error_page(code, title, message, headers)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("the error page could not be drawn")
+        return _plain_error_page(code), code, headers
+
+
+def _plain_error_page(code):
+    """A page without the layout (drawing it failed): the words and the language, nothing else."""
+    try:
+        title, message = _http_error_words(code)
+    except Exception:  # noqa: BLE001 — not even the user's language could be read
+        title, message = "Something went wrong", "The portal could not complete your request. Try again in a moment."
+    if is_htmx():
+        return f'<div class="flash flash-error" role="alert" data-error-message><strong>{escape(title)}</strong> ' \
+               f"{escape(message)}</div>"
+    try:
+        lang = str(get_locale() or "en").replace("_", "-")
+    except Exception:  # noqa: BLE001
+        lang = "en"
+    return (f'<!doctype html>\n<html lang="{escape(lang)}">\n<head><meta charset="utf-8"><title>{escape(title)}'
+            f"</title></head>\n<body><main><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+            f'<p><a href="/">{escape(_("Go to the home page"))}</a></p></main></body>\n</html>\n')
 
 
 def init_app(app):
@@ -159,6 +233,11 @@ def init_app(app):
     def too_many(_error):
         return _error_page(429, _("Too many attempts"),
                            _("Too many attempts in a short time. Wait a few minutes and try again."))
+
+    # Every other HTTP error, and a server error (an exception no handler took becomes a 500, whose
+    # handler gets it; the exception is logged by Flask first, and never shown).
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(500, http_error)
 
     @app.after_request
     def _security_headers(response):

@@ -46,6 +46,20 @@ def journal(company, ref, period, lines, about=None):
     return made
 
 
+def whole_journals(zorg, thuis, period=NOVEMBER[0], invalid_line=False):
+    """The whole-journal case: ZORG's journal PR-2026-11 of three lines (gross wages 1500 and employer costs
+    300 against net wages 1800) and THUIS's PR-T-2026-11 of two (10.00), both balanced. With
+    ``invalid_line``, ZORG's line 2 lacks its account (invalid by rule), which holds its journal back.
+    ZORG's lines."""
+    lines = journal(zorg, "PR-2026-11", period, [
+        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
+        ("1600", "0.00", "1800.00", "Net wages")])
+    if invalid_line:
+        lines[1].account = ""
+    journal(thuis, "PR-T-2026-11", period, [("4000", "10.00", "0.00", "Wages"), ("1600", "0.00", "10.00", "Net")])
+    return lines
+
+
 def invoice_lines(company, debtor_list, count, day=date(2026, 11, 10), start=1):
     made = []
     for i in range(count):
@@ -155,6 +169,35 @@ def debtors(company_obj, count=3, blocked=()):
     db.session.add_all(made)
     db.session.commit()
     return made
+
+
+def same_debtor_number():
+    """Debtor numbers are unique per company only: ZORG's debtor 10001 (Jansen) and THUIS's debtor 10001
+    (Pietersen), each with an invoice line (INV000001, INV000002). Commits; ``(zorg, thuis, jansen,
+    pietersen, lines)``."""
+    zorg, thuis, _ = companies()
+    jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
+    pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
+    db.session.add_all([jansen, pietersen])
+    db.session.flush()
+    lines = invoice_lines(zorg, [jansen], 1, start=1) + invoice_lines(thuis, [pietersen], 1, start=2)
+    db.session.commit()
+    return zorg, thuis, jansen, pietersen, lines
+
+
+def prepared_payments(count):
+    """A production run of ``count`` payments (profile "Kassa", JSON Lines), prepared by the real job, with
+    the demo users seeded to sign in; the run."""
+    from portal.demo.seed import seed_users
+    from portal.exporting import services
+    seed_users()
+    payments(company(), count)
+    db.session.commit()
+    kassa = profile("Kassa", export_type="payments", fmt="jsonl")
+    prepared = run_job(services.start_run(kassa.id, mode="production", operation="prepare",
+                                          window_start="2026-11-01", window_end="2026-11-30"))
+    assert prepared.status == "prepared", prepared.error_reason
+    return prepared
 
 
 def run_job(run_obj):

@@ -20,6 +20,18 @@ LINE = re.compile(r"^ts=\S+ \S+ level=(\w+) logger=(\S+) id=(\S+) msg=(.*)$")
     ("GET /integrations/callback?code=abc123&state=xyz", "GET /integrations/callback?code=***&state=***"),
     ("code_verifier=verif", "code_verifier=***"),
     ("run 42 exported 1000 rows", "run 42 exported 1000 rows"),
+    # Words in prose are not secrets: only a value a ``:`` or ``=`` gives the key is masked.
+    ("sign-in refused (unknown e-mail, wrong password or inactive user)",
+     "sign-in refused (unknown e-mail, wrong password or inactive user)"),
+    ("POST /sandbox/connect/token -> 200", "POST /sandbox/connect/token -> 200"),
+    ("Refreshed the tokens of integration account 3", "Refreshed the tokens of integration account 3"),
+    ("grant_type=refresh_token&refresh_token=r-123", "grant_type=refresh_token&refresh_token=***"),
+    ("POST /connect/token?client_secret=s3cr3t&code=abc", "POST /connect/token?client_secret=***&code=***"),
+    # A quoted value is masked to its closing quote (a dict's repr, JSON), spaces and all.
+    ("{'Authorization': 'Bearer eyJ.a.b', 'Accept': 'application/json'}",
+     "{'Authorization': 'Bearer ***', 'Accept': 'application/json'}"),
+    ('{"password": "two words", "user": "anna"}', '{"password": "***", "user": "anna"}'),
+    ("headers: Cookie: session=abc123", "headers: Cookie: ***"),
 ])
 def test_mask(text, masked):
     assert mask(text) == masked

@@ -104,3 +104,55 @@ def test_a_long_description_is_refused_not_cut(app, client, auth, invoices):
         run = services.start_run(invoices, window_start="2026-11-01", window_end="2026-11-30",
                                  description="  " + "d" * 200 + "  ")
         assert run.params["description"] == "d" * 200          # the longest there is, stripped, whole
+
+
+def test_a_long_debtor_search_is_refused_with_words_not_searched(app, client, auth, invoices):
+    """The debtor search on Start export (with JavaScript: the active search; without: the form's Search)
+    takes at most 100 characters: a longer text gets the limit in the user's language, never a 500 and
+    no query with it."""
+    from sqlalchemy import event
+    seen = []
+    with app.app_context():
+        from portal.extensions import db as database
+        engine = database.engine
+    listener = lambda _c, _cur, statement, params, *_a: seen.append(str(params))      # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        auth.login("staff")
+        found = client.get("/debtors/search", query_string={"debtor_query": "9" * 5000},
+                           headers={"HX-Request": "true", "Accept-Language": "nl"})
+        assert found.status_code == 200
+        assert "Vul ten hoogste 100 tekens in; dit zijn er 5.000." in _text(found)
+        path = f"/profiles/{invoices}/start"
+        page = client.get(path).get_data(as_text=True)
+        data = {"csrf_token": factories.csrf_from(page), "preset": "custom", "window_start": "2026-11-01",
+                "window_end": "2026-11-30", "mode": "test", "debtor_scope": "selected",
+                "debtor_query": "9" * 5000, "action": "search_debtors"}
+        answer = client.post(path, data=data)
+        assert answer.status_code in (200, 400)
+        field = _text(answer)[_text(answer).index('id="debtor_query-errors"'):]
+        assert "Enter at most 100 characters; this has 5,000." in field[:field.index("</ul>")]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert not any("9" * 200 in params for params in seen)               # the text never reached a query
+
+
+@pytest.mark.parametrize("field", ["item_class_stock", "item_class_non_stock", "sales_account"])
+def test_a_long_visma_code_is_refused_at_its_field(app, client, auth, field):
+    with app.app_context():
+        account = IntegrationAccount(name="Zorggroep Visma")
+        db.session.add(account)
+        db.session.commit()
+        account_id = account.id
+    auth.login("consultant")
+    export_type = "invoices" if field == "sales_account" else "products"
+    data = {"csrf_token": auth.csrf_token("/profiles/new"), "name": "Visma", "export_type": export_type,
+            "provider": "visma_net", "account_id": str(account_id), "sync_type": "full", "default_window": "",
+            "item_class_stock": "STOCK", "item_class_non_stock": "NONSTOCK", field: "K" * 3000, "action": "save"}
+    answer = client.post("/profiles/new", data=data, headers={"Accept-Language": "da"})
+    assert answer.status_code in (200, 400)
+    page = _text(answer)
+    errors = page[page.index(f'id="{field}-errors"'):]
+    assert "3.000" in errors[:errors.index("</ul>")] and "30" in errors[:errors.index("</ul>")]
+    with app.app_context():
+        assert db.session.execute(db.select(ExportProfile)).scalars().all() == []

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "schedtoken_0001"
-down_revision = "profilename_0001"
+down_revision = "attempts_0001"
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,8 @@ from flask_login import current_user, login_user
 
 from .. import audit
 from ..auth.guards import permission_required
+from ..auth.services import note_browser_locale
+from ..i18n import language_code
 from ..models import Permission
 from ..validation import parse_date, parse_id, parse_page
 from ..web import attach_error, render
@@ -67,6 +69,8 @@ def edit_user(user_id):
                      " (password reset)" if form.password.data else "")
             if own_account and form.password.data:
                 login_user(user)  # a new password signs out other sessions, not this one
+            if own_account:    # now on "Browser language": the language these pages are shown in, for the mails
+                note_browser_locale(user, language_code())
             flash(_("The changes to %(email)s were saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=user)

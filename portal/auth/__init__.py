@@ -23,19 +23,7 @@ def init_app(app, login_manager):
 
     from flask import session
 
-    from flask import request
-    from flask_login import current_user
-
-    from ..i18n import language_code
-    from .services import SESSION_KEY, note_browser_locale, session_is_live
-
-    @app.before_request
-    def _note_browser_language():
-        """A user on "Browser language": remember the language this request is shown in (for their mails)."""
-        if request.endpoint in (None, "static", "main.favicon", "main.health"):
-            return
-        if current_user.is_authenticated and current_user.locale not in app.config["LANGUAGES"]:
-            note_browser_locale(current_user, language_code())
+    from .services import SESSION_KEY, session_is_live
 
     @login_manager.user_loader
     def load_user(user_id):

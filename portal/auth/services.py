@@ -2,6 +2,8 @@
 import hashlib
 import secrets
 
+from flask import current_app
+
 from .. import audit
 from ..extensions import db
 from ..models import User
@@ -70,10 +72,13 @@ def end_session(user, token):
     db.session.commit()
 
 
-
 def note_browser_locale(user, locale):
-    """The language the portal used for a user on "Browser language" (their own setting unset): kept for
-    their e-mails. Written only when it changed."""
+    """The language the portal shows a user on "Browser language" (their own setting unset) in, ``locale``:
+    kept for their e-mails (``notifications.mail_language``). Noted where it matters, not on every request:
+    at sign-in, on the Notifications page (which names the mails' language) and when a user saves their own
+    account as "Browser language". Nothing for a user with a language setting; written only when it changed."""
+    if user.locale in current_app.config["LANGUAGES"]:
+        return
     if user.browser_locale != locale:
         user.browser_locale = locale
         db.session.commit()

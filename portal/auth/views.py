@@ -7,7 +7,8 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import limiter
 from . import bp
 from .forms import SignInForm
-from .services import SESSION_KEY, authenticate, end_session, remember_locale, start_session
+from .services import SESSION_KEY, authenticate, end_session, note_browser_locale, remember_locale, start_session
+from ..i18n import language_code
 from ..web import safe_next
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def login():
             session.permanent = True
             session[SESSION_KEY] = start_session(user)
             login_user(user)
+            note_browser_locale(user, language_code())     # on "Browser language": for their mails
             log.info("signed in: user %s", user.id)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form), (401 if request.method == "POST" else 200)

@@ -61,11 +61,14 @@ def begin(run_id, number, now):
                                                  started_at=now))
 
 
-def end(run_id, number, outcome, reason=None, at=None):
-    """Close an attempt (in the caller's transaction); an attempt already closed stays as it was."""
+def end(run_id, number, outcome, reason=None, at=None, message=None):
+    """Close an attempt (in the caller's transaction); an attempt already closed stays as it was. ``reason``:
+    why it ended as text in the run's language; ``message``: the same as a stored message
+    (``messages.stored_message``), shown in each reader's language."""
     db.session.execute(update(RunAttempt).where(
         RunAttempt.run_id == run_id, RunAttempt.number == number, RunAttempt.ended_at.is_(None))
-        .values(ended_at=at or utcnow(), outcome=outcome, reason=reason[:2000] if reason else None)
+        .values(ended_at=at or utcnow(), outcome=outcome, reason=reason[:2000] if reason else None,
+                reason_message=message or None)
         .execution_options(synchronize_session=False))
 
 

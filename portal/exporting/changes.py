@@ -181,6 +181,13 @@ class Changes:
         db.session.execute(delete(ChangedSource).where(
             candidates, ChangedSource.record_key.in_(source.with_only_columns(key).where(key.is_not(None)))))
 
+    def removals_against(self, window, key):
+        """What a ledger record of the window is removed against, when this run's one pass did not find the
+        removals (``removals_found``): the (SELECT, record key as SQL) that no longer has its key. A type
+        whose window is a change time: the source in scope whatever the window (``outside``); else
+        ``window``, ``key`` (the run's whole window; None, None: the run's prepared rows)."""
+        return self.outside if self.outside is not None else (window, key)
+
     def only(self, stmt, key, markers):
         """``stmt`` kept to the records an incremental run must read (module docstring). ``key``: the
         record key as SQL (equal to the type's ``record_key``); ``markers``: the ``row_version`` of every

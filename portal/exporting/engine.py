@@ -145,18 +145,16 @@ def prepare(run, progress):
     # Fresh statistics of the current ledger before it is joined (the last production run may have filled
     # it): finding what changed plans a join of the whole window with it.
     _analyze("ledger_current")
-    outside = _outside_window(export_type, ctx, dialect, provider_cls)
     changed = changes.Changes(run, profile.sync_type, dialect, scope=_removal_scope(export_type, ctx),
-                              outside=outside)
+                              outside=_outside_window(export_type, ctx, dialect, provider_cls))
     spec = export_type.sql_source(ctx, dialect)
     if spec is not None:
         spec.select = _routed(run_id, spec.select, export_type, provider_cls)
         spec.select = changed.read(export_type, spec.select, spec.source_id)
         spec.window = changed.window
         spec.removals_found = changed.removals_found
-        spec.outside = outside
         return changed.finish(_prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect,
-                                                 progress))
+                                                 progress, changed))
     source = changed.read(export_type, _routed(run_id, export_type.select(ctx), export_type, provider_cls),
                           export_type.model.id)
     total = db.session.execute(select(func.count()).select_from(source.subquery())).scalar()
@@ -210,11 +208,9 @@ def prepare(run, progress):
     removed = 0
     if profile.sync_type == "incremental_all":
         low, high, company_id, subjects = changed.scope
+        window, key = changed.removals_against(changed.window, changed.key)
         args = dict(seq_base=seq, low=low, high=high, company_id=company_id, subjects=subjects,
-                    window=changed.window, key=changed.key, found=changed.removals_found)
-        if outside is not None and not changed.removals_found:
-            # A change-time window: gone from the source in scope, whatever the window (``_outside_window``).
-            args.update(window=outside[0], key=outside[1])
+                    window=window, key=key, found=changed.removals_found)
         if provider_cls.supports_removals:
             removed = sync.add_removals(run_id, profile.id, **args)
         else:
@@ -264,7 +260,7 @@ def _routed(run_id, source, export_type, provider_cls):
     return routed
 
 
-def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress):
+def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, dialect, progress, changed):
     """Prepare by one statement: the database builds each row's payload and fingerprint from the source,
     compares it with the current ledger (new / changed / unchanged) and inserts what the sync type
     delivers; row validations are SQL too. Removals: one key-only anti-join. No Python loop over rows."""
@@ -333,7 +329,7 @@ def _prepare_set_based(run, profile, export_type, provider_cls, ctx, spec, diale
     removed = 0
     if sync_type == "incremental_all":
         removals = (sync.removals_found(run_id, profile.id, seq_base=total) if spec.removals_found else
-                    _removals_statement(run_id, profile.id, export_type, ctx, spec, seq_base=total))
+                    _removals_statement(run_id, profile.id, export_type, ctx, spec, changed, seq_base=total))
         if provider_cls.supports_removals:
             db.session.execute(removals["insert"])
             # (psycopg reports no row count for this INSERT … SELECT: counted instead)
@@ -627,14 +623,13 @@ def _outside_window(export_type, ctx, dialect, provider_cls):
     return (source if routed is None else routed), key
 
 
-def _removals_statement(run_id, profile_id, export_type, ctx, spec, seq_base):
+def _removals_statement(run_id, profile_id, export_type, ctx, spec, changed, seq_base):
     """The current ledger's records in the window (and scope) whose key the source no longer has
-    (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too)."""
+    (``sync.removals_against``: one key-only anti-join, the row-by-row engine's too): the whole window,
+    not only what changed — or, for a change-time window, the source in scope whatever the window
+    (``Changes.removals_against``)."""
     low, high, company_id, subjects = _removal_scope(export_type, ctx)
-    source = spec.select if spec.window is None else spec.window     # the whole window, not only what changed
-    key = spec.record_key
-    if spec.outside is not None:        # a change-time window: the source in scope, whatever the window
-        source, key = spec.outside
+    source, key = changed.removals_against(_whole_window(spec), spec.record_key)
     return sync.removals_against(run_id, profile_id, source, key, seq_base=seq_base, low=low,
                                  high=high, company_id=company_id, subjects=subjects)
 

@@ -158,10 +158,9 @@ def _refuse_archived(run):
     profile = db.session.get(ExportProfile, run.profile_id)
     if profile is None or not profile.archived:
         return False
-    now = utcnow()
+    now, params = utcnow(), {"profile": profile.name}
     with force_locale(run.locale):
-        reason, message = reason_fields(stored_message(REPORT_MESSAGES["profile_archived_not_run"],
-                                                       {"profile": profile.name}))
+        reason, message = reason_fields(REPORT_MESSAGES["profile_archived_not_run"], params)
     changed = db.session.execute(
         update(Run).where(Run.id == run.id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.SCHEDULED.value]))
         .values(status=RunStatus.FAILED.value, finished_at=now, phase=None, updated_at=now, error_reason=reason,
@@ -169,7 +168,7 @@ def _refuse_archived(run):
     ).rowcount
     if changed:
         db.session.add(ReportItem(run_id=run.id, severity=Severity.ERROR, code="profile_archived_not_run",
-                                  params={"profile": profile.name}, created_at=now))
+                                  params=params, created_at=now))
         log.warning("run %s: its export profile %s is archived; the run is not run", run.id, profile.id)
     db.session.commit()
     return bool(changed)        # a run no longer waiting: the claim below finds that out
@@ -269,11 +268,11 @@ def _unexpected(exc, run_id):
     return stored_message(UNEXPECTED, {"run": run_id})
 
 
-def reason_fields(reason):
-    """A run's reason as its two columns: the text in the current locale (the run's, while the worker
-    runs it: for the log and the attempts' history) and the stored message every reader sees in their
-    own language (``Run.reason_text``)."""
-    message = stored_message(reason)
+def reason_fields(reason, params=None):
+    """A run's reason (a message with ``params``, or one stored already) as its two columns: the text in
+    the current locale (the run's, while the worker runs it: for the log and the attempts' history) and
+    the stored message every reader sees in their own language (``Run.reason_text``)."""
+    message = stored_message(reason, params)
     return stored_text(message)[:500], message
 
 
@@ -296,7 +295,7 @@ def _retry_or_fail(run_id, exc, number):
     transition(run, RunStatus.QUEUED)
     run.error_reason, run.error_message = reason_fields(temporary_reason(problem, run_id))
     run.phase = None
-    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason)
+    attempts.end(run_id, number, attempts.Outcome.TEMPORARY_ERROR, run.error_reason, message=run.error_message)
     # The report says it in its reader's language: the problem's code, not its words.
     db.session.add(ReportItem(run_id=run_id, severity=Severity.WARNING, code="temporary_error",
                               params={"problem": problem, "run": run_id, "attempt": used + 1, "max": limit}))
@@ -328,7 +327,7 @@ def fail_run(run_id, reason, code="run_failed", statuses=WORKING_STATUSES, attem
             "run_id": run_id, "severity": Severity.ERROR, "code": code,
             "params": params or {"reason": reason, "reason_message": message}, "created_at": now}])
         if attempt is not None:
-            attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason)
+            attempts.end(run_id, attempt, attempts.Outcome.FAILED, reason, message=message)
     db.session.commit()
     if changed:
         log.error("run %s failed: %s", run_id, reason)

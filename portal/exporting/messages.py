@@ -187,6 +187,13 @@ def month_text(value):
     return format_date(date.fromisoformat(str(value)), "LLLL y")
 
 
+def month(value):
+    """A period (a month: any day of it, a ``date`` or ISO text) as a stored message's parameter: shown as
+    the reader's language names the month (``month_text``), not as "2026-10"."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return {"month": day.replace(day=1).isoformat()}
+
+
 # What names the record of an item about more than one row (the report's Row column): a journal is its
 # company and period, not the engine's group key (``ZORG|2026-10-01``).
 RECORD_LABELS = {
@@ -330,6 +337,11 @@ def _shown(value):
             return str(value["decimal"])
         places = max(0, -number.as_tuple().exponent) if number.is_finite() else 0
         return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
+    if "month" in value:            # a period (``month``): "oktober 2026"
+        try:
+            return month_text(value["month"])
+        except (TypeError, ValueError):
+            return str(value["month"])
     if "wall_clock" in value:       # a time as entered in the organisation's zone (``i18n.wall_clock_text``)
         return wall_clock_text(value["wall_clock"])
     if "datetime" in value or "date" in value:

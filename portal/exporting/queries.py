@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload, load_only, undefer
 from ..extensions import db
 from ..i18n import org_timezone
 from ..models import Company, Debtor, IntegrationAccount, User, utcnow
-from ..models.overview import RunStatusCount
+from ..models.overview import COMPLETED_ON, RunStatusCount
 from ..models.exporting import (
     ACTIVE_STATUSES, DELIVERY_ORDER, WORKING_STATUSES, ExportProfile, LedgerCurrent, LedgerEntry,
     MappingHistoryEntry, PreparedRow, ReportItem, Run, RunFile, RunMode, RunStatus, Severity, error_count,
@@ -369,26 +369,31 @@ class ProductionPreview:
     recorded_records: int        # records of this profile the ledger already holds for the window
     recorded_runs: int           # production runs those came from
     last_production: object      # the latest production run of the profile (or None)
+    for_debtors: bool = False    # counted for the chosen debtors only
 
 
-def production_preview(profile, window_start, window_end):
+def production_preview(profile, window_start, window_end, debtors=None):
     """Read from the current ledger (one grouped query): the records it holds for the window now — each
     record once, however often it was delivered; none that a roll back took out or a removal ended —
     and the production runs that delivered them as they are. The window's bounds are the engine's
     (``SourceContext.window_value_bounds``): for a type whose window is a time (payments, hours,
-    products), the local days in the organisation's time zone as the UTC times the ledger stores."""
+    products), the local days in the organisation's time zone as the UTC times the ledger stores.
+    ``debtors``: the run's debtor selection (``debtor_selection.subjects``: company and number; empty
+    or None: every debtor) — only those debtors' records, as the run's removals see the ledger."""
     kind = get_type(profile.export_type).window_kind
     low, high = SourceContext(window_start, window_end, profile.company_id, {}, org_timezone()) \
         .window_value_bounds(kind)
+    conditions = [LedgerCurrent.profile_id == profile.id, LedgerCurrent.window_value >= low,
+                  LedgerCurrent.window_value < high]
+    if debtors:
+        conditions.append(debtor_selection.condition(LedgerCurrent.company_id, LedgerCurrent.subject_key, debtors))
     counts = db.session.execute(
-        select(func.count(), func.count(func.distinct(LedgerCurrent.run_id)))
-        .where(LedgerCurrent.profile_id == profile.id, LedgerCurrent.window_value >= low,
-               LedgerCurrent.window_value < high)).one()
+        select(func.count(), func.count(func.distinct(LedgerCurrent.run_id))).where(*conditions)).one()
     last = db.session.execute(
         select(Run).where(Run.profile_id == profile.id, Run.mode == RunMode.PRODUCTION.value,
                           Run.status.in_([S.EXPORTED.value, S.PARTIALLY_PROCESSED.value]))
         .order_by(Run.started_at.desc(), Run.id.desc()).limit(1)).scalar_one_or_none()
-    return ProductionPreview(profile.sync_type, counts[0], counts[1], last)
+    return ProductionPreview(profile.sync_type, counts[0], counts[1], last, for_debtors=bool(debtors))
 
 
 # --- roll back: what it would undo ----------------------------------------------------------------------
@@ -482,7 +487,7 @@ def roll_back_plans(profile_ids):
     """(profile, run, plan) for the run a roll back from the scenarios table would undo."""
     fitting = {row.profile.id: row for row in scenarios("roll_back")}
     plans = []
-    for profile_id in profile_ids:
+    for profile_id in dict.fromkeys(profile_ids):
         row = fitting.get(profile_id)
         if row is not None:
             plans.append((row.profile, row.run, roll_back_plan(row.run)))
@@ -560,7 +565,8 @@ def cancel_plan(run):
 
 OVERVIEW_PER_PAGE = 50
 OVERVIEW_SORTS = {
-    "started": Run.started_at, "finished": Run.finished_at, "profile": ExportProfile.name,
+    # Completed on: what the column shows (not ``finished_at``, which a prepared run exported again keeps).
+    "started": Run.started_at, "finished": COMPLETED_ON, "profile": ExportProfile.name,
     "status": Run.status, "mode": Run.mode, "window": Run.window_start,
 }
 
@@ -626,7 +632,7 @@ class OverviewFilters:
 def _nulls_last(column, order):
     """Only a nullable column needs NULLS LAST; on a NOT NULL one it would keep PostgreSQL from walking
     the index backwards (and make it sort 100,000 runs for a page of 50)."""
-    return order.nulls_last() if column.nullable else order
+    return order.nulls_last() if getattr(column, "nullable", True) else order
 
 
 def _utc(day, tz):

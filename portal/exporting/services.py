@@ -4,6 +4,7 @@ features call to change something; every read is in ``queries.py``. No ``request
 
 Every refusal is an ``ExportError`` with a translatable message; nothing is changed when one is raised.
 """
+import dataclasses
 import logging
 import unicodedata
 from datetime import date, datetime
@@ -25,6 +26,7 @@ from ..models.exporting import (
 from ..schedules.models import Schedule
 from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
+from .formats.base import FormatError, FormatOptions
 from .messages import status_label
 from .providers import get_provider, visma_net
 from .scheduling import resolve_local
@@ -101,19 +103,46 @@ def check_fixed_settings(profile, *, export_type, provider, options):
         raise ExportError(fixed_settings_reason(profile), code="settings_fixed")
 
 
+_PROFILE_SETTINGS = ("name", "export_type", "provider", "options", "sync_type", "company_id", "default_window")
+
+
 def update_profile(profile_id, *, user=None, **changes):
+    """Save a profile's settings. Only a real change is recorded (in the audit log, with what changed, and
+    as the profile's last change): a save that changes nothing leaves no trace."""
     profile = _profile(profile_id)
-    values = {k: getattr(profile, k) for k in
-              ("name", "export_type", "provider", "options", "sync_type", "company_id", "default_window")}
-    values.update(changes)
+    before = {k: getattr(profile, k) for k in _PROFILE_SETTINGS}
+    values = dict(before, **changes)
     check_fixed_settings(profile, export_type=values["export_type"], provider=values["provider"],
                          options=values["options"])
     _apply_profile(profile, **values)
+    changed = profile_changes(before, {k: getattr(profile, k) for k in _PROFILE_SETTINGS})
+    if not changed:
+        return profile
     profile.updated_by_id = _user_id(user)
     with _name_guard(profile.name):
-        audit.record(user, "profile.update", profile)
+        audit.record(user, "profile.update", profile, changes=changed)
         db.session.commit()
     return profile
+
+
+def profile_changes(before, after):
+    """The settings that differ (``audit.PROFILE_CHANGE_LABELS`` names them): each field, and each option
+    by its key, in the form's order."""
+    changed = [key for key in _PROFILE_SETTINGS if key != "options" and before[key] != after[key]]
+    old, new = _effective_options(before["options"]), _effective_options(after["options"])
+    changed += [key for key in dict.fromkeys([*old, *new]) if old.get(key) != new.get(key)]
+    return changed
+
+
+def _effective_options(options):
+    """A profile's options as its files are written: a file option left out is the writer's default (the
+    form writes them all out the first time it saves; that changes no file)."""
+    options = dict(options or {})
+    try:
+        written = FormatOptions.from_mapping(options)
+    except FormatError:
+        return options
+    return {**options, **dataclasses.asdict(written)}
 
 
 PENDING_STATUSES = (RunStatus.SCHEDULED, RunStatus.QUEUED)   # a run that waits for its job: it has not started
@@ -405,7 +434,9 @@ def process(profile_ids, operation, *, skip_headers=None, user=None, mode="produ
     if operation not in {o.value for o in Operation}:
         raise ExportError(_l("Unknown operation: %(value)s."), code="unknown_operation", value=operation)
     results = []
-    for profile_id in profile_ids:
+    # Each profile once, however often the caller names it: each pass looks up the latest run again, so a
+    # repeated id would roll back (or export) the one before the one just processed too.
+    for profile_id in dict.fromkeys(profile_ids):
         try:
             if operation in (Operation.PREPARE.value, Operation.PREPARE_AND_EXPORT.value):
                 run = start_run(profile_id, user=user, mode=mode, operation=operation, skip_headers=skip_headers,
@@ -544,26 +575,40 @@ def set_rows_active(run_id, shown_ids, active_ids, *, user=None):
     """Save the ticks of the rows a page showed: only the rows whose Active changed are changed.
     Returns how many changed.
 
+    One transaction under the run's lock, whatever the number of rows: the rows' states are read under
+    it, and the changed rows are written with (at most) two statements — one for the rows ticked, one
+    for those unticked — with the audit entry, in one commit. Either every change is saved or none.
+
     A page shown before the run was exported (another tab, a worker) may still post ticks: a change to a
     row that can no longer change — the run is no longer prepared or partially processed, or the row was
     delivered meanwhile — is refused and nothing is saved; dropping it silently would let the user
     believe a delivered row was left out. Invalid rows are never delivered: a tick on them changes nothing."""
-    states = queries.row_states(run_id, shown_ids) if shown_ids else {}
+    if not shown_ids:
+        return 0
+    run = _run(run_id, lock=True)       # the export cannot start between this check and the commit
+    states = queries.row_states(run_id, shown_ids)
     changed = [(row.id, row.id in active_ids) for row in states.values()
                if not row.invalid and bool(row.active) != (row.id in active_ids)]
     if not changed:
+        db.session.rollback()
         return 0
-    if not _run(run_id).rows_editable:
+    if not run.rows_editable:
+        db.session.rollback()
         raise ExportError(ROWS_LOCKED, code="rows_locked")
     if any(states[row_id].processed for row_id, _active in changed):
+        db.session.rollback()
         raise ExportError(_l("Your selections were not saved: a row you changed was delivered in the meantime. "
                              "Open Prepared data again to see what is left to export."), code="row_processed")
-    for row_id, active in changed:
-        set_row_active(run_id, row_id, active)
-    if changed:
-        audit.record(user, "run.edit_prepared", _run(run_id), count=len(changed),
-                     activated=sum(1 for _id, active in changed if active),
-                     deactivated=sum(1 for _id, active in changed if not active), commit=True)
+    for active in (True, False):
+        ids = sorted(row_id for row_id, wanted in changed if wanted is active)
+        if ids:
+            db.session.execute(update(PreparedRow).where(
+                PreparedRow.run_id == run_id, PreparedRow.id.in_(ids), PreparedRow.processed.is_(False),
+                PreparedRow.invalid.is_(False)).values(active=active).execution_options(synchronize_session=False))
+    audit.record(user, "run.edit_prepared", run, count=len(changed),
+                 activated=sum(1 for _id, active in changed if active),
+                 deactivated=sum(1 for _id, active in changed if not active))
+    db.session.commit()
     return len(changed)
 
 

@@ -42,6 +42,9 @@ class Operation(str, enum.Enum):
 _NOT_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES,
                                              RunStatus.CANCELLED, RunStatus.FAILED))
 
+# A run in these shows no time under "Completed on" at all (a cancelled or failed one says when it ended).
+_NOT_SHOWN_COMPLETED = frozenset(s.value for s in (RunStatus.SCHEDULED, RunStatus.QUEUED, *WORKING_STATUSES))
+
 _ACTIVE_SQL = "mode = 'production' AND status IN ({})".format(
     ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES))
 
@@ -274,9 +277,21 @@ class RunAttempt(db.Model):
     started_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     ended_at = db.Column(db.DateTime, nullable=True)        # a lost worker's: its last heartbeat
     outcome = db.Column(db.String(24), nullable=True)       # None while it works; attempts.Outcome
+    # Why it ended, as ``runs.error_message``: ``reason_message`` the stored message (code and parameters)
+    # each reader sees in their own language; ``reason`` its text as written then (the run's language; the
+    # only one of attempts that ended before messages were stored). Show ``reason_text``.
     reason = db.Column(db.Text, nullable=True)
+    reason_message = db.Column(db.JSON, nullable=True)
 
     __table_args__ = (db.UniqueConstraint("run_id", "number"),)
+
+    @property
+    def reason_text(self):
+        """Why the attempt ended, in the current locale (an attempt recorded before messages were stored:
+        its text as it was written)."""
+        if self.reason_message:
+            return stored_text(self.reason_message)
+        return self.reason or ""
 
 
 # The rows "Errors only" shows, as each database is asked for them (``queries.prepared_problem``): a

@@ -1,6 +1,17 @@
 """Indexes the pages' filters and sorting need on the engine's ``runs`` table (overview, Show exports)."""
+from sqlalchemy import case, literal_column, null
+
 from ..extensions import db
-from .exporting import Run
+from .exporting import _NOT_SHOWN_COMPLETED, Run
+
+# What the overview's "Completed on" column shows, as SQL: ``finished_at`` (the time it completed, or its
+# cell's "Cancelled on …" / "Failed on …"), but nothing while a run waits or works — also a prepared run
+# exported again, whose ``finished_at`` is still the end of its prepare (``Run.completed_at``). The
+# statuses are literals, not parameters: the expression must be the index's, term for term, for the
+# databases to walk ``ix_runs_completed_on`` (migration completed_0001).
+COMPLETED_ON = case(
+    (Run.status.in_([literal_column(f"'{status}'") for status in sorted(_NOT_SHOWN_COMPLETED)]), null()),
+    else_=Run.finished_at)
 
 # The overview's default order (newest first) and the date-range filter.
 # ``status`` last: the totals per status of a date-range filter read the index only (migration i10g_0002).
@@ -14,6 +25,9 @@ db.Index("ix_runs_profile_id", Run.profile_id, Run.id)
 # The overview's sorts by Completed on and by Time window (PostgreSQL also has ``finished_at DESC NULLS
 # LAST, id DESC`` for the descending order: see migration i10g_0001).
 db.Index("ix_runs_finished_at", Run.finished_at, Run.id)
+# The sort by Completed on: by what the column shows (``COMPLETED_ON``), runs without it last (PostgreSQL also
+# has the expression ``DESC NULLS LAST, id DESC``: see migration completed_0001).
+db.Index("ix_runs_completed_on", COMPLETED_ON, Run.id)
 db.Index("ix_runs_window_start", Run.window_start, Run.id)
 
 

@@ -95,7 +95,7 @@ def _user(user):
 
 def _set_subscriptions(user, profile_id, events):
     """Returns what changed: [[profile name or None (every profile), event, True (on) or False (off)]]."""
-    events = [e for e in events if e in EVENTS]
+    events = [e for e in dict.fromkeys(events) if e in EVENTS]     # a repeated tick subscribes once
     existing = db.session.execute(select(Subscription).where(
         Subscription.user_id == user.id,
         Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id)
@@ -241,8 +241,9 @@ def _run_link(run_id):
 
 
 def mail_language(user):
-    """The language of a user's mails: their setting; on "Browser language", the one the portal last used
-    for them (``User.browser_locale``, noted on every page they open); else the portal's default."""
+    """The language of a user's mails: their setting; on "Browser language", the one the portal last showed
+    them in (``User.browser_locale``, noted at sign-in and on the Notifications page:
+    ``auth.services.note_browser_locale``); else the portal's default."""
     languages = current_app.config["LANGUAGES"]
     if user.locale in languages:
         return user.locale

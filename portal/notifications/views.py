@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import permission_required
+from ..auth.services import note_browser_locale
+from ..i18n import language_code
 from ..models import Permission
 from ..exporting import queries
 from ..web import render
@@ -34,6 +36,8 @@ def settings():
         services.save_subscriptions(current_user, chosen)
         flash(_("Your notifications are saved."), "success")
         return redirect(url_for("notifications.settings"))
+    # The page names the language of the user's mails: on "Browser language", the one it is shown in now.
+    note_browser_locale(current_user, language_code())
     # Each profile is offered the events it can have (a file profile has no sync to stop); every profile
     # together, all of them, saying which apply to Visma.net profiles only.
     rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None),

@@ -27,6 +27,7 @@ FORMAT_FIELDS = {
     "sie4": (),
 }
 COLUMN_FORMATS = ("csv", "xlsx", "jsonl")  # SIE 4 has a fixed layout: no column choice
+VISMA_CODE_MAX = 30       # an item class or sales account for Visma.net
 
 
 class ProfileForm(PortalForm):
@@ -48,9 +49,10 @@ class ProfileForm(PortalForm):
     # Visma.net: the integration account that sends, the item classes (products), the sales account (invoices).
     # Not checked against the choices here: the engine refuses an unknown account, next to this field.
     account_id = SelectField(_l("Integration account"), coerce=str, validate_choice=False)
-    item_class_stock = StringField(_l("Item class for stock items"))
-    item_class_non_stock = StringField(_l("Item class for non-stock items"))
-    sales_account = StringField(_l("Sales account (optional)"))
+    # Visma.net's item class ids and account numbers are a few characters: a longer text is refused here.
+    item_class_stock = StringField(_l("Item class for stock items"), validators=[MaxLength(VISMA_CODE_MAX)])
+    item_class_non_stock = StringField(_l("Item class for non-stock items"), validators=[MaxLength(VISMA_CODE_MAX)])
+    sales_account = StringField(_l("Sales account (optional)"), validators=[MaxLength(VISMA_CODE_MAX)])
 
     VISMA_FIELDS = ("account_id", "item_class_stock", "item_class_non_stock", "sales_account")
     OPTION_FIELDS = ("format", "delimiter", "quotechar", "encoding", "line_terminator", "skip_headers",

@@ -57,7 +57,8 @@ def column_state(columns, data, saved=None, export_type=None):
     another export type) the saved choice, else every column."""
     by_key = {c.key: c for c in columns}
     same_type = export_type is None or data.get("columns_for") == export_type  # not another type's columns
-    order = [key for key in data.getlist("order") if key in by_key] if same_type else []
+    # Each column once (a form that repeats a key would write the column twice).
+    order = [key for key in dict.fromkeys(data.getlist("order")) if key in by_key] if same_type else []
     if order:
         ticked = {key for key in order if data.get(f"col_{key}")}
     else:

@@ -34,6 +34,10 @@ def field_for_error(error):
     return None
 
 
+# A debtor search is a number or part of a name: a longer text is refused, never searched for.
+DEBTOR_QUERY_MAX = 100
+
+
 class StartExportForm(PortalForm):
     preset = RadioField(_l("Time window"), choices=windows.start_choices(), default="previous_month")
     window_start = DateField(_l("From"), validators=[Optional(), Bounded()])
@@ -44,7 +48,7 @@ class StartExportForm(PortalForm):
     booking_date = DateField(_l("Booking date"), validators=[Optional(), Bounded()])
     description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
     debtor_scope = RadioField(_l("Debtor selection"), choices=DEBTOR_SCOPE_CHOICES, default="all")
-    debtor_query = StringField(_l("Search debtors"), validators=[Optional()])
+    debtor_query = StringField(_l("Search debtors"), validators=[Optional(), MaxLength(DEBTOR_QUERY_MAX)])
     # A one-time token: the same form sent twice (double click, resend) creates one run.
     form_token = HiddenField()
     # Set by the production confirmation step.

@@ -19,7 +19,8 @@ from ..models import Permission
 from ..validation import parse_id, parse_ids, parse_int, parse_page
 from ..web import attach_error, confirmed, is_htmx, render, safe_next
 from . import bp
-from .forms import ConfirmForm, StartExportForm, field_for_error
+from ..forms import too_long_message
+from .forms import DEBTOR_QUERY_MAX, ConfirmForm, StartExportForm, field_for_error
 
 RUNNERS = (Permission.IMPORT_EXPORT,)
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
@@ -86,7 +87,8 @@ def start(profile_id):
     elif request.method == "POST" and (action == "search_debtors"
                                        or (takes_debtors and _enter_in_debtor_search(request.form))):
         # Without JavaScript the debtor search is a submit of this form: it changes nothing.
-        debtor_results, debtor_more = queries.search_debtors(form.debtor_query.data, profile.company_id)
+        if form.debtor_query.validate(form):        # a text too long to be a debtor is said at the field
+            debtor_results, debtor_more = queries.search_debtors(form.debtor_query.data, profile.company_id)
         searched = form.debtor_query.data or ""
         form.debtor_scope.data = "selected"
     elif form.validate_on_submit():
@@ -102,10 +104,15 @@ def start(profile_id):
                 # A start time the export would refuse is said now, next to its field, not after "Yes".
                 try:
                     starts = services.scheduled_start(form.run_at.data) if form.run_at.data else None
+                    # The chosen debtors as the run takes them: the count is of what will go, not of
+                    # every debtor (a debtor the export would refuse is said now, at its field).
+                    subjects = debtor_selection.subjects(
+                        {debtor_selection.PARAM: debtor_selection.resolve(debtors, profile.company_id)}) \
+                        if debtors else None
                 except ExportError as exc:
                     refused = exc
                 else:
-                    preview = queries.production_preview(profile, window_start, window_end)
+                    preview = queries.production_preview(profile, window_start, window_end, debtors=subjects)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
                                   preview=preview, window=(window_start, window_end), selected=selected,
                                   export_type=export_type, debtors_chosen=bool(debtors),
@@ -165,9 +172,19 @@ def debtor_search():
     """Active search: a list of checkboxes (the selected ones are left out, they are listed already)."""
     company_id = parse_id(request.args.get("company"))
     chosen = set(request.args.getlist("debtors"))      # ``debtor_selection.form_value``: company and number
-    found, more = queries.search_debtors(request.args.get("debtor_query", ""), company_id)
-    return render("runs/_debtor_results.html", more=more,
-                  debtors=[d for d in found if debtor_selection.form_value(d) not in chosen])
+    text = request.args.get("debtor_query", "")
+    too_long = too_long_message(DEBTOR_QUERY_MAX, len(text)) if len(text) > DEBTOR_QUERY_MAX else None
+    if too_long:                                 # not searched for: no debtor has such a number or name
+        found, more = [], False
+    else:
+        found, more = queries.search_debtors(text, company_id)
+    debtors = [d for d in found if debtor_selection.form_value(d) not in chosen]
+    if not is_htmx():
+        # Opened on its own (a link, an address typed in): a whole page with the search, not a bare list of
+        # checkboxes that belong in the Start export dialog's form.
+        return render("runs/debtor_search.html", debtors=debtors, more=more, query=text.strip(),
+                      company=company_id, too_long=too_long)
+    return render("runs/_debtor_results.html", more=more, debtors=debtors, too_long=too_long)
 
 
 # -- The run panel ------------------------------------------------------------------------------

@@ -34,12 +34,15 @@
     initWindowPresets(parts.body);
     markScrollAreas(parts.body);
   });
-  // A refused request (400: an expired form, unusable text; 403, 404, 429) answers with the server's
-  // message, as the page without JavaScript shows it: show it where the answer was going instead of
-  // doing nothing. A message into the dialog goes above its form, so that what was filled in stays.
+  // A refused request (400: an expired form, unusable text; 403, 404, 405, 413, 429) answers with the
+  // server's message, as the page without JavaScript shows it: show it where the answer was going instead
+  // of doing nothing. So does a server error (500), when the answer is the portal's own message — never
+  // another server's error page (a proxy's 502). A message into the dialog goes above its form, so that
+  // what was filled in stays.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail, status = detail.xhr.status;
-    if (status < 400 || status >= 500 || !detail.serverResponse) { return; }
+    if (status < 400 || !detail.serverResponse) { return; }
+    if (status >= 500 && !/data-error-message/.test(detail.serverResponse)) { return; }
     detail.shouldSwap = true;
     detail.isError = false;
     var parts = dialogParts();

@@ -62,16 +62,8 @@ def test_debtor_search_in_the_dialog_logs_no_error(live_server, page, invoices):
 @pytest.fixture
 def same_number(app, users):
     """ZORG's debtor 10001 (Jansen) and THUIS's debtor 10001 (Pietersen), each with an invoice line."""
-    from portal.models import Debtor
     with app.app_context():
-        zorg, thuis, _ = factories.companies()
-        jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
-        pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
-        db.session.add_all([jansen, pietersen])
-        db.session.flush()
-        factories.invoice_lines(zorg, [jansen], 1, start=1)
-        factories.invoice_lines(thuis, [pietersen], 1, start=2)
-        db.session.commit()
+        factories.same_debtor_number()
         return factories.profile("Facturen", export_type="invoices", fmt="jsonl").id
 
 

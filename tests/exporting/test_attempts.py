@@ -103,3 +103,46 @@ def test_every_attempt_is_recorded_with_its_worker_and_outcome(ctx, run):
     (only,) = db.session.get(Run, run.id).attempt_history
     assert only.number == 1 and only.outcome == "completed" and only.worker
     assert only.started_at <= only.ended_at
+
+
+def test_an_attempts_reason_is_shown_in_each_readers_language(ctx):
+    """Why an attempt ended is stored as a message (``run_attempts.reason_message``), as the run's reason
+    is: the run page's Attempts table gives it in the reader's language, not the starter's. An attempt
+    recorded before (its text only) still shows its text. Both databases."""
+    from flask_babel import refresh
+
+    from portal.demo.seed import seed_users
+    from portal.exporting.providers import PROVIDERS, register
+    from portal.models import User
+    from tests.exporting.test_process import FlakyFileProvider, _calls
+
+    seed_users()
+    db.session.execute(db.update(User).where(User.email == "manager@example.com").values(locale="sv"))
+    zorg, _, _ = factories.companies()
+    factories.payments(zorg, 3)
+    db.session.commit()
+    register(FlakyFileProvider)
+    _calls["n"] = 0
+    try:
+        profile = services.create_profile(name="Flaky", export_type="payments", provider="flaky_file",
+                                          options={"format": "jsonl"})
+        run = services.start_run(profile.id, mode="production", locale="nl", window_start="2026-11-01",
+                                 window_end="2026-11-30")
+        assert execute(run) == "retrying"
+    finally:
+        PROVIDERS.unregister(FlakyFileProvider.key)
+    [attempt] = db.session.get(Run, run.id).attempt_history
+    assert attempt.reason.startswith("Er trad een tijdelijke fout op")           # written in Dutch, the run's
+    db.session.add(RunAttempt(run_id=run.id, number=0, worker="host.1.old", started_at=attempt.started_at,
+                              ended_at=attempt.started_at, outcome="temporary_error", reason="Oude tekst"))
+    db.session.commit()
+    run_id = run.id
+    client = ctx.test_client()
+    factories.AuthActions(client).login("manager")
+    refresh()
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    table = page[page.index('class="table attempts"'):]
+    table = table[:table.index("</table>")]
+    assert f"Ett tillfälligt fel uppstod; portalens logg innehåller detaljerna (export {run_id})." in table
+    assert "Er trad een tijdelijke fout op" not in table
+    assert ": Oude tekst</td>" in table                                  # an attempt from before: its text

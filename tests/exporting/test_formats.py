@@ -86,9 +86,12 @@ def test_xlsx_read_back_with_openpyxl(ctx):
     got = {r[index["Invoice number"]]: (r[index["Description"]], Decimal(str(r[index["Amount"]]))) for r in rows[1:]}
     expected = _expected(lines)
     assert got["INV000001"] == expected["INV000001"]
-    # In XLSX a formula-like text is stored as text that cannot run.
-    assert not str(got["INV000002"][0]).startswith("=")
-    assert EVIL in str(got["INV000002"][0])
+    # In XLSX a formula-like text is a text cell, which never runs: it shows exactly the source text
+    # (no apostrophe, which a text cell would show), with Excel's quote prefix.
+    assert got["INV000002"][0] == EVIL
+    cell = next(c for row in openpyxl.load_workbook(files_of(run)[0].path).active.iter_rows()
+                for c in row if c.value == EVIL)
+    assert cell.data_type == "s" and cell.quotePrefix
     assert got["INV000004"] == expected["INV000004"]
 
 

@@ -200,23 +200,10 @@ def test_only_invoices_take_booking_parameters_and_debtor_selection_limits_the_s
     assert error.value.code == "unknown_debtors"
 
 
-def _same_number_in_two_companies():
-    """ZORG's debtor 10001 (Jansen) and THUIS's debtor 10001 (Pietersen): numbers are unique per company only."""
-    from portal.models import Debtor
-    zorg, thuis, _ = factories.companies()
-    jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
-    pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
-    db.session.add_all([jansen, pietersen])
-    db.session.flush()
-    lines = factories.invoice_lines(zorg, [jansen], 1, start=1) + factories.invoice_lines(thuis, [pietersen], 1, start=2)
-    db.session.commit()
-    return zorg, thuis, jansen, pietersen, lines
-
-
 def test_a_debtor_selection_is_the_debtor_of_its_company_not_every_debtor_with_its_number(ctx):
     """Choosing ZORG's debtor 10001 exports Jansen's invoices only, not those of THUIS's debtor 10001; and an
     incremental run over that selection takes back only Jansen's delivered lines that are gone."""
-    zorg, thuis, jansen, pietersen, lines = _same_number_in_two_companies()
+    zorg, thuis, jansen, pietersen, lines = factories.same_debtor_number()
     profile = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
                                       sync_type="incremental_all")
     run = start_and_run(profile, "test", debtors=[jansen.id])
@@ -248,7 +235,7 @@ def test_a_run_started_with_debtor_numbers_only_still_shows_and_runs_as_it_was_s
     from tests.factories import AuthActions
     seed_users()
     from portal.models import Debtor
-    zorg, thuis, jansen, pietersen, lines = _same_number_in_two_companies()
+    zorg, thuis, jansen, pietersen, lines = factories.same_debtor_number()
     bakker = Debtor(company_id=zorg.id, number="10002", name="Bakker")
     db.session.add(bakker)
     db.session.flush()

@@ -2,7 +2,6 @@
 balances): a journal with an invalid line is held back whole, with a report item on each other line
 naming the line that holds it back; a journal with an unticked line waits, whole, for the next export.
 Files (every format) here; Visma.net in ``visma_net/test_production.py``."""
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -19,18 +18,12 @@ from portal.models.exporting import PreparedRow
 from tests import factories
 from tests.factories import execute, files_of, rows_of, start_and_run
 
-NOV = date(2026, 11, 1)
 
-
-def _journals():
-    """ZORG's November journal (3 lines; line 2 lacks its account: invalid by rule) and THUIS's (valid)."""
+def _journals(invalid_line=True):
+    """ZORG's November journal (3 lines; with ``invalid_line`` line 2 lacks its account: invalid by rule) and
+    THUIS's (valid)."""
     zorg, thuis, _ = factories.companies()
-    lines = factories.journal(zorg, "PR-2026-11", NOV, [
-        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
-        ("1600", "0.00", "1800.00", "Net wages")])
-    lines[1].account = ""
-    factories.journal(thuis, "PR-T-2026-11", NOV, [("4000", "200.00", "0.00", "Wages"),
-                                                   ("2910", "0.00", "200.00", "Net pay")])
+    lines = factories.whole_journals(zorg, thuis, invalid_line=invalid_line)
     db.session.commit()
     return lines
 
@@ -116,9 +109,7 @@ def test_once_the_line_is_fixed_the_whole_journal_goes(ctx):
 def test_a_changed_journal_with_an_invalid_line_is_not_half_corrected(ctx):
     """Delivered, then two lines change together (the journal still balances) and one of them loses its
     account: the other's reversal and new version are held back with it — else the books lose balance."""
-    lines = _journals()
-    lines[1].account = "4100"
-    db.session.commit()
+    lines = _journals(invalid_line=False)
     profile = services.create_profile(name="Journals", export_type="journal_entries", options={"format": "jsonl"},
                                       sync_type="incremental_all")
     start_and_run(profile, "production")
@@ -134,9 +125,7 @@ def test_a_changed_journal_with_an_invalid_line_is_not_half_corrected(ctx):
 def test_an_unticked_line_holds_its_journal_until_it_is_ticked(ctx):
     """Prepare / Export: a journal line unticked (Active off) keeps its whole journal back — the run is
     Partially processed, its report says why; ticking it and exporting again delivers the whole journal."""
-    _journals()
-    db.session.execute(JournalLine.__table__.update().values(account="4100").where(JournalLine.account == ""))
-    db.session.commit()
+    _journals(invalid_line=False)
     profile = services.create_profile(name="Journals", export_type="journal_entries", options={"format": "jsonl"},
                                       sync_type="incremental_all")
     run = services.start_run(profile.id, mode="production", operation="prepare", window_start="2026-11-01",

@@ -73,10 +73,15 @@ def test_a_failed_runs_reason_is_in_each_readers_language_with_their_amounts(ctx
     bodies = {m["to"]: m["body"] for m in smtp.received()}
     assert "balancerer ikke: debet og kredit afviger med 2.323,30" in bodies["anna@example.com"]
     assert "debit and credit differ by 2,323.30" in bodies["eve@example.com"]
+    # The journal's period as each reader's language names the month, never "2026-11".
+    assert "for November 2026 does not balance" in bodies["eve@example.com"]
+    assert "for november 2026 balancerer ikke" in bodies["anna@example.com"]
+    assert not any("for 2026-11" in body for body in bodies.values())
     assert not any("niet in balans" in body for body in bodies.values())
 
     with force_locale("sv"):
         assert re.search(r"Journalen för .* balanserar inte: .* skiljer sig med 2\s323,30", run.reason_text)
+        assert "för november 2026 balanserar inte" in run.reason_text
         [item] = report(run.id, locale="sv")["items"]
         assert item["message"].startswith("Exporten misslyckades: Journalen för")
         assert "niet in balans" not in item["message"] and re.search(r"2\s323,30", item["message"])

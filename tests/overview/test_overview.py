@@ -136,9 +136,6 @@ def test_100000_runs_page_without_n_plus_one(any_app):
     client = any_app.test_client()
     from tests.factories import AuthActions
     AuthActions(client).login("manager")
-    # Once: the manager is on "Browser language", and the first page shown notes the language it was shown
-    # in (for their mails: ``auth.services.note_browser_locale``). Not a statement of every page.
-    client.get("/overview/")
     statements = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -400,3 +397,42 @@ def test_pages_sorted_by_completed_on_or_time_window_keep_a_unique_order(any_app
                     shown += [r.id for r in queries.overview_page(filters, page=number, per_page=17,
                                                                   totals=totals).items]
                 assert shown == expected, (sort, direction, conditions)
+
+
+@pytest.mark.parametrize("direction", ["desc", "asc"])
+def test_sorted_by_completed_on_follows_what_the_column_shows(any_app, direction):
+    """Completed on sorts by what its cells show: a prepared export that is exported again (queued or
+    exporting: its finish time is still its prepare's, which the cell does not show) and an export that
+    waits or works show nothing and come last in both directions; cancelled and failed exports by the time
+    their cell gives. The page walks ``ix_runs_completed_on``, not a sort of every run. Both databases."""
+    from portal.exporting import queries
+    with any_app.app_context():
+        from portal.demo.seed import seed_users
+        seed_users()
+        profile = factories.profile("Salarisjournaal")
+        day = datetime(2026, 3, 2)
+        made = {name: factories.run(profile, status=status, attempts=1, started_at=day,
+                                    finished_at=day + timedelta(hours=hours) if hours is not None else None).id
+                for name, status, hours in (
+                    ("exported", "exported", 10), ("again", "queued", 12), ("exporting", "exporting", 13),
+                    ("failed", "failed", 9), ("cancelled", "cancelled", 8), ("waiting", "queued", None),
+                    ("partly", "partially_processed", 11))}
+        filters = queries.OverviewFilters(sort="finished", direction=direction)
+        shown = [run.id for run in queries.overview_page(filters, per_page=50).items]
+        ended = ["cancelled", "failed", "exported", "partly"]
+        empty = sorted(made[name] for name in ("again", "exporting", "waiting"))
+        expected = [made[name] for name in (ended if direction == "asc" else ended[::-1])] \
+            + (empty if direction == "asc" else empty[::-1])
+        assert shown == expected
+        # The database walks the expression's index rather than sorting the runs.
+        ids = (db.select(Run.id).order_by(*queries._overview_order(filters)).limit(50))
+        if db.engine.dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in db.session.execute(
+                db.text("EXPLAIN QUERY PLAN " + str(ids.compile(db.engine, compile_kwargs={"literal_binds": True})))))
+            assert "ix_runs_completed_on" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(row[0] for row in db.session.execute(
+                db.text("EXPLAIN " + str(ids.compile(db.engine, compile_kwargs={"literal_binds": True})))))
+            assert "ix_runs_completed_on" in plan and "Sort" not in plan, plan
+            db.session.rollback()

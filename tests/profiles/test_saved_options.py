@@ -90,3 +90,39 @@ def test_options_the_form_does_not_show_are_kept(site):
         assert response.status_code == 302
         options = _options(app, profile_id)
         assert {key: options.get(key) for key in kept} == kept
+
+
+def _fragment_data(page, fragment, **changes):
+    """What the browser sends after htmx swapped ``fragment`` (the options) into ``page``."""
+    from portal.profiles.forms import ProfileForm
+    outer = {key: value for key, value in _form_data(page).items()
+             if key not in ProfileForm.OPTION_FIELDS and not key.startswith("col_") and key != "columns_for"}
+    inner = _form_data('<form id="profile-form">' + fragment + "</form>")
+    inner.pop("action")
+    return {**outer, **inner, **changes}
+
+
+def test_switching_the_file_format_keeps_the_profiles_header_choices(site):
+    """An Excel profile with translated headers (and headers skipped): switching the format to one that has
+    no such options (JSON Lines, SIE 4) and back shows them as the profile has them — with JavaScript (the
+    options fetched again) and without (Show the options) — and saving keeps them."""
+    app, client = site
+    profile_id = _profile(app, "Facturen (Excel)", "invoices",
+                          {"format": "xlsx", "translated_headers": True, "skip_headers": True})
+    path = f"/profiles/{profile_id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert _checkbox(page, "translated_headers") and _checkbox(page, "skip_headers")
+    # With JavaScript: each change fetches the options for what is chosen, with the form's values.
+    fragment = client.get("/profiles/columns", query_string=_form_data(page, format="jsonl"),
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    back = client.get("/profiles/columns", query_string=_fragment_data(page, fragment, format="xlsx"),
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert _checkbox(back, "translated_headers") and _checkbox(back, "skip_headers")
+    # Without JavaScript: Show the options of this format.
+    for fmt in ("sie4", "csv", "jsonl", "xlsx"):
+        page = client.post(path, data=_form_data(page, format=fmt, action="refresh")).get_data(as_text=True)
+        if fmt in ("csv", "xlsx"):
+            assert _checkbox(page, "translated_headers") and _checkbox(page, "skip_headers"), fmt
+    assert client.post(path, data=_form_data(page)).status_code == 302
+    options = _options(app, profile_id)
+    assert options["translated_headers"] is True and options["skip_headers"] is True

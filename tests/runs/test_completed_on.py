@@ -4,12 +4,10 @@ run page, Show exports and the overview CSV agree; once the pass ends, its own t
 import csv
 import io
 import re
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from portal.exporting import services
 from portal.extensions import db
-from portal.models import Payment
 from portal.models.exporting import Run
 
 from tests import factories
@@ -28,21 +26,11 @@ def _completed_on(client, run_id, profile_id):
 
 def test_completed_on_is_empty_while_the_run_exports_again(any_app):
     with any_app.app_context():
-        from portal.demo.seed import seed_users
-        seed_users()
-        company = factories.company()
-        db.session.add(Payment(company_id=company.id, receipt_number="R1", customer_number="C1", customer_name="A",
-                               payment_type="CARD", amount=Decimal("10.00"), paid_at=datetime(2026, 11, 10, 9)))
-        db.session.commit()
-        profile = factories.profile("Kassa", export_type="payments", fmt="jsonl")
-        run = services.start_run(profile.id, mode="production", operation="prepare",
-                                 window_start="2026-11-01", window_end="2026-11-30")
-        run = factories.run_job(run)
-        assert run.status == "prepared"
+        run = factories.prepared_payments(1)
         # Prepared long ago (the time must differ from the export's, to the minute the page shows).
         run.finished_at = run.finished_at - timedelta(days=3)
         db.session.commit()
-        run_id, profile_id = run.id, profile.id
+        run_id, profile_id = run.id, run.profile_id
     client = any_app.test_client()
     factories.AuthActions(client).login("manager")
     prepared_on = _completed_on(client, run_id, profile_id)

@@ -4,13 +4,10 @@ the report alike, never 0 next to a red triangle. Through the engine for real, o
 import csv
 import io
 import re
-from datetime import datetime
-from decimal import Decimal
 
 from portal.exporting import jobs, services
 from portal.exporting.report import report
 from portal.extensions import db
-from portal.models import Payment
 from portal.models.exporting import Run, RunStatus
 
 from tests import factories
@@ -18,18 +15,7 @@ from tests import factories
 
 def _failed_after_prepare(app):
     with app.app_context():
-        from portal.demo.seed import seed_users
-        seed_users()
-        company = factories.company()
-        for i in range(3):
-            db.session.add(Payment(company_id=company.id, receipt_number=f"R{i}", customer_number="C1",
-                                   customer_name="A", payment_type="CARD", amount=Decimal("10.00"),
-                                   paid_at=datetime(2026, 11, 10 + i, 9, 0)))
-        db.session.commit()
-        profile = factories.profile("Kassa", export_type="payments", fmt="jsonl")
-        run = services.start_run(profile.id, mode="production", operation="prepare",
-                                 window_start="2026-11-01", window_end="2026-11-30")
-        assert factories.run_job(run).status == "prepared"
+        run = factories.prepared_payments(3)
         services.request_export(run.id)
         assert jobs.fail_run(run.id, "The disk is full", statuses=[RunStatus.QUEUED])
         run = db.session.get(Run, run.id)

@@ -2,12 +2,9 @@
 a tick changed there must be refused with a clear message, never dropped in silence — the user would
 believe the row was left out while it was delivered. Through the engine for real, on both databases."""
 import re
-from datetime import datetime
-from decimal import Decimal
 
 from portal.exporting import services
 from portal.extensions import db
-from portal.models import Payment
 from portal.models.exporting import PreparedRow
 
 from tests import factories
@@ -16,20 +13,7 @@ from tests import factories
 def _prepared_payments(app):
     """A production run of four payments, prepared by the real job; its id."""
     with app.app_context():
-        from portal.demo.seed import seed_users
-        seed_users()
-        company = factories.company()
-        for i in range(4):
-            db.session.add(Payment(company_id=company.id, receipt_number=f"R{i}", customer_number="C1",
-                                   customer_name="A", payment_type="CARD", amount=Decimal("10.00") + i,
-                                   paid_at=datetime(2026, 11, 10 + i, 9, 0)))
-        db.session.commit()
-        profile = factories.profile("Kassa", export_type="payments", fmt="jsonl")
-        run = services.start_run(profile.id, mode="production", operation="prepare",
-                                 window_start="2026-11-01", window_end="2026-11-30")
-        run = factories.run_job(run)
-        assert run.status == "prepared", run.error_reason
-        return run.id
+        return factories.prepared_payments(4).id
 
 
 def _open_prepared(app, run_id):

@@ -434,19 +434,11 @@ def test_the_picker_tells_two_companies_debtors_with_the_same_number_apart(any_a
     of THUIS's debtor 10001 (Pietersen). Without JavaScript (the form's Search) and with it (the search)."""
     from portal.demo.seed import seed_users
     from portal.exporting import services
-    from portal.models import Debtor
     from tests.factories import AuthActions, execute, rows_of
     client = any_app.test_client()
     with any_app.app_context():
         seed_users()
-        zorg, thuis, _ = factories.companies()
-        jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
-        pietersen = Debtor(company_id=thuis.id, number="10001", name="Pietersen")
-        db.session.add_all([jansen, pietersen])
-        db.session.flush()
-        factories.invoice_lines(zorg, [jansen], 1, start=1)
-        factories.invoice_lines(thuis, [pietersen], 1, start=2)
-        db.session.commit()
+        zorg, thuis, *_ = factories.same_debtor_number()
         profile_id = services.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"},
                                              sync_type="full").id
         zorg_id, thuis_id = zorg.id, thuis.id

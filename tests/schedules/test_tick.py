@@ -183,13 +183,9 @@ def test_a_schedules_debtor_selection_names_each_debtor_by_company_and_number(ct
     its selection so on its form, and its runs export that company's debtor only. A schedule saved
     before (numbers alone) with such a number is skipped with the reason, not exported for both."""
     from portal.demo.seed import seed_users
-    from portal.models import Debtor
     from tests.factories import AuthActions
     seed_users()
-    zorg, thuis, _ = factories.companies()
-    jansen = Debtor(company_id=zorg.id, number="10001", name="Jansen")
-    db.session.add_all([jansen, Debtor(company_id=thuis.id, number="10001", name="Pietersen")])
-    db.session.commit()
+    zorg, *_ = factories.same_debtor_number()
     profile = engine.create_profile(name="Invoices", export_type="invoices", options={"format": "jsonl"})
     with pytest.raises(ExportError) as refused:
         services.save_schedule(profile.id, now=NOW, frequency="monthly", hour=6, day=3, window="previous_month",

@@ -49,6 +49,7 @@ from importlib import metadata
 from flask_babel import lazy_gettext as _l
 
 from . import register
+from ..messages import month
 from .base import Column, FileWriter, FormatError, to_bool, to_date
 
 ENCODING = "cp437"             # SIE's "PC8": IBM PC 8-bit extended ASCII, code page 437
@@ -272,7 +273,7 @@ class Sie4Writer(FileWriter):
         for period, (balance, _refs) in sorted(self._journals.items()):
             if balance != 0:
                 raise FormatError("sie_unbalanced", company=company_name or company_code,
-                                  period=period.strftime("%Y-%m"), difference=abs(balance).quantize(_CENT))
+                                  period=month(period), difference=abs(balance).quantize(_CENT))
         with open(self.temp_path, "w", encoding=ENCODING, errors="sie_replace", newline="",
                   buffering=1 << 20) as handle:
             write = handle.write

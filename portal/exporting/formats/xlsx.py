@@ -1,12 +1,16 @@
 """XLSX, streamed with openpyxl's write-only mode: real number, date and boolean cells.
 
-Text that a spreadsheet would run as a formula gets a leading apostrophe, as in CSV; a text that looks
-like an error value (``#N/A``) stays text. More rows than a sheet holds continue on a next sheet.
+Every text is a text cell (``t="inlineStr"``), which a spreadsheet shows as it is and never evaluates:
+a text that starts like a formula (``=``, ``+``, ``-``, ``@``…) or looks like an error value (``#N/A``) is
+written as it came, without CSV's leading apostrophe — in a text cell the apostrophe would be part of
+the value, and the reader would see ``'=1+2``. Such a cell also gets Excel's quote prefix (the style an
+apostrophe typed into a cell gives), so that editing it keeps it text. More rows than a sheet holds
+continue on a next sheet.
 """
 from flask_babel import lazy_gettext as _l
 
 from . import register
-from .base import FileWriter, neutralise, to_bool, to_date, to_datetime, to_decimal, to_int
+from .base import FORMULA_PREFIXES, FileWriter, to_bool, to_date, to_datetime, to_decimal, to_int
 
 MAX_ROWS = 1_048_576      # rows per sheet in Excel
 MAX_CELL_TEXT = 32_767    # characters per cell in Excel
@@ -28,14 +32,26 @@ def _load():
 
 
 def _clean_text(value):
+    """The text as a cell holds it: without the control characters XML cannot hold, at most a cell's
+    length (None: an empty cell)."""
     if value is None:
         return None
     if type(value) is not str:
         value = str(value)
     if not value:
         return None
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
-    return neutralise(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT] or None
+
+
+def _text_cell(sheet, text):
+    """``text`` as a cell: a plain value, or — when a spreadsheet would take it for a formula or an error
+    value — a text cell with the quote prefix (openpyxl would write ``=…`` as a formula)."""
+    if text is None or not (text.startswith(FORMULA_PREFIXES) or text in ERROR_CODES):
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 @register
@@ -61,7 +77,7 @@ class XlsxWriter(FileWriter):
         # Styled cells are reused from row to row: write-only mode serialises a row when it is appended.
         self._styled = {}
         if not self.options.skip_headers:
-            self._sheet.append([_clean_text(heading) for heading in self.headings()])
+            self._sheet.append([_text_cell(self._sheet, _clean_text(heading)) for heading in self.headings()])
             self._sheet_rows += 1
 
     def _cell(self, key, number_format):
@@ -74,12 +90,7 @@ class XlsxWriter(FileWriter):
         key = column.key
         if kind == "text":
             def convert(value):
-                text = _clean_text(value)
-                if text is not None and text in ERROR_CODES:
-                    cell = WriteOnlyCell(self._sheet, value=text)
-                    cell.data_type = "s"
-                    return cell
-                return text
+                return _text_cell(self._sheet, _clean_text(value))
             return convert
         if kind == "int":
             return to_int

@@ -46,9 +46,6 @@ class SqlSource:
     # window found them already (``removals_found``: incremental_all, ``exporting.changes``).
     window: object = None
     removals_found: bool = False
-    # A type whose window is a change time (``ExportType.window_is_change_time``): (the source SELECT in
-    # scope whatever the window, its record key), what removals are found against (``engine._outside_window``).
-    outside: object = None
 
 
 @dataclass

@@ -154,7 +154,7 @@ def test_an_unbalanced_journal_is_refused_and_no_file_appears(tmp_path, journal)
     with pytest.raises(FormatError) as caught:
         writer.close()
     assert caught.value.code == "sie_unbalanced"
-    assert caught.value.params["period"] == "2026-01"
+    assert caught.value.params["period"] == {"month": "2026-01-01"}     # a month: each reader's words for it
     assert caught.value.params["difference"] == Decimal("17500.00")   # an amount: each reader's separators
     assert list(tmp_path.iterdir()) == []
 

@@ -87,12 +87,7 @@ def test_a_journal_with_an_invalid_line_is_not_sent_in_part(vctx, openapi):
     zorg, thuis, _test = companies()
     vctx.authorise()
     vctx.map(zorg, thuis)
-    lines = factories.journal(zorg, "PR-2026-11", NOVEMBER, [
-        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
-        ("1600", "0.00", "1800.00", "Net wages")])
-    lines[1].account = ""
-    factories.journal(thuis, "PR-T-2026-11", NOVEMBER, [("4000", "10.00", "0.00", "Wages"),
-                                                      ("1600", "0.00", "10.00", "Net")])
+    lines = factories.whole_journals(zorg, thuis, NOVEMBER, invalid_line=True)
     db.session.commit()
     line_id = lines[1].id
     profile = vctx.profile("journal_entries", sync_type="incremental_all")
@@ -119,11 +114,7 @@ def test_an_unticked_journal_line_keeps_its_journal_from_visma_net_until_it_is_t
     zorg, thuis, _test = companies()
     vctx.authorise()
     vctx.map(zorg, thuis)
-    factories.journal(zorg, "PR-2026-11", NOVEMBER, [
-        ("4000", "1500.00", "0.00", "Gross wages"), ("4100", "300.00", "0.00", "Employer costs"),
-        ("1600", "0.00", "1800.00", "Net wages")])
-    factories.journal(thuis, "PR-T-2026-11", NOVEMBER, [("4000", "10.00", "0.00", "Wages"),
-                                                      ("1600", "0.00", "10.00", "Net")])
+    factories.whole_journals(zorg, thuis, NOVEMBER)
     db.session.commit()
     profile = vctx.profile("journal_entries", sync_type="incremental_all")
     run = services.start_run(profile.id, mode="production", operation="prepare", **WINDOW)
