@@ -55,11 +55,21 @@ ACTIONS = {
     "integration.delete_mapping": (_l("Remove administration mapping"),
                                    _l("Removed the mapping of %(company)s from %(target)s")),
     "integration.save_dimensions": (_l("Change dimension mapping"), _l("Changed the dimension mapping of %(target)s")),
+    "schedule.create": (_l("Create schedule"), _l("Created a schedule of %(target)s: %(schedule)s, %(mode)s")),
+    "schedule.update": (_l("Change schedule"), _l("Changed a schedule of %(target)s: %(schedule)s, %(mode)s")),
+    "schedule.pause": (_l("Pause schedule"), _l("Paused a schedule of %(target)s: %(schedule)s, %(mode)s")),
+    "schedule.resume": (_l("Resume schedule"), _l("Resumed a schedule of %(target)s: %(schedule)s, %(mode)s")),
+    "schedule.delete": (_l("Delete schedule"), _l("Deleted a schedule of %(target)s: %(schedule)s, %(mode)s")),
+    "notifications.update": (_l("Change notifications"),
+                             _l("Changed the notifications of %(target)s: %(subscriptions)s")),
     "user.create": (_l("Create user"), _l("Created the user %(target)s")),
     "user.update": (_l("Change user"), _l("Changed the user %(target)s: %(changes)s")),
 }
+# A run a schedule started (``schedule`` in its details): the sentence names the schedule.
+SCHEDULED_START = _l("Started export %(target)s by the schedule %(schedule)s: %(mode)s, %(operation)s")
 
-TARGET_TYPES = {"Run": "run", "ExportProfile": "profile", "IntegrationAccount": "integration", "User": "user"}
+TARGET_TYPES = {"Run": "run", "ExportProfile": "profile", "IntegrationAccount": "integration", "User": "user",
+                "Schedule": "schedule"}
 _SECRET_WORDS = ("password", "secret", "token", "key", "code_verifier", "authorization")
 MAX_TEXT = 200
 
@@ -136,6 +146,13 @@ def describe(entry):
         params["changes"] = ", ".join(str(labels.get(c, c)) for c in params["changes"] or [])
     elif entry.action in _SAID_WITHOUT_CHANGES:     # recorded before it said what changed
         sentence = _SAID_WITHOUT_CHANGES[entry.action]
+    if isinstance(params.get("schedule"), dict):
+        from .schedules.labels import name_of
+        params["schedule"] = name_of(params["schedule"])
+        if entry.action == "run.start":
+            sentence = SCHEDULED_START
+    if "subscriptions" in params:
+        params["subscriptions"] = _subscriptions_text(params["subscriptions"])
     label = entry.target_label or ""
     if entry.target_type == "run" and entry.target_id:
         label = f"#{entry.target_id} ({label})" if label else f"#{entry.target_id}"
@@ -145,6 +162,16 @@ def describe(entry):
         return str(sentence) % params
     except (KeyError, ValueError, TypeError):  # an entry recorded without a parameter its sentence names
         return f"{action_label(entry.action)}: {label}"
+
+
+def _subscriptions_text(changes):
+    """``notifications.update``'s changes ([[profile name or None (every profile), event, on]]) as text."""
+    from .notifications.services import EVENT_LABELS
+    words = []
+    for profile, event, on in changes or []:
+        values = {"profile": profile or _("all export profiles"), "event": str(EVENT_LABELS.get(event, event))}
+        words.append(_("%(profile)s – %(event)s: on", **values) if on else _("%(profile)s – %(event)s: off", **values))
+    return "; ".join(words)
 
 
 # Entries recorded before their action said what changed.

@@ -300,7 +300,7 @@ def scheduled_start(run_at_local):
 
 def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_export", window_start=None,
               window_end=None, run_at_local=None, booking_date=None, description=None, debtors=None,
-              debtor_numbers=None, skip_headers=None, idempotency_key=None, locale=None):
+              debtor_numbers=None, skip_headers=None, idempotency_key=None, locale=None, schedule=None):
     """Create a run (committed) and enqueue its job after the commit. Returns the ``Run``.
 
     ``debtors``: the debtor selection (``debtor_selection.resolve``: debtor ids, stored selections, or
@@ -308,6 +308,7 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     number that debtors of several companies have is refused. Stored as ``params["debtors"]``.
     ``run_at_local`` is a naive date-time in the organisation's time zone. The same ``idempotency_key``
     (e.g. the form's one-time token) returns the run it created before instead of a second one.
+    ``schedule``: the schedule that starts it (``schedules.labels.snapshot``), named in the audit log.
     """
     if idempotency_key:
         existing = db.session.execute(select(Run).where(Run.idempotency_key == idempotency_key)).scalar()
@@ -366,7 +367,8 @@ def start_run(profile_id, *, user=None, mode="test", operation="prepare_and_expo
     try:
         db.session.flush()  # the run's id, for the audit log (a second production run fails here already)
         audit.record(user, "run.start", run, mode=mode, operation=operation, window_start=window_start,
-                     window_end=window_end, run_at=params.get("run_at_local"))
+                     window_end=window_end, run_at=params.get("run_at_local"),
+                     **({"schedule": schedule} if schedule else {}))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

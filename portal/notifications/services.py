@@ -18,11 +18,12 @@ from flask_mailman import EmailMessage, Mail
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..exporting.messages import stored_text
 from ..extensions import db
 from ..i18n import babel_locale, org_timezone
 from ..models import Permission, User, utcnow
-from ..models.exporting import Run, RunStatus
+from ..models.exporting import ExportProfile, Run, RunStatus
 from ..models.visma_delivery import SyncStop
 from ..schedules.models import Schedule, ScheduleStart
 from ..schedules.services import start_of_run
@@ -38,6 +39,22 @@ EVENT_LABELS = {
     "production_finished": _l("A production export finished"),
     "schedule_skipped": _l("A scheduled start was skipped"),
 }
+# The events that only some profiles can have: the providers whose profiles can (a sync stops only where
+# the portal delivers record by record to a provider that can refuse one: Visma.net).
+EVENT_PROVIDERS = {"sync_stopped": ("visma_net",)}
+# On the settings page's "All export profiles", an event only some profiles can have says which.
+ALL_PROFILES_EVENT_LABELS = {
+    "sync_stopped": _l("A sync stopped (Visma.net profiles only: Visma.net refused a record)"),
+}
+
+
+def events_of(profile):
+    """The events ``profile`` can have, to offer on the settings page (None: every profile, all events)."""
+    if profile is None:
+        return list(EVENTS)
+    return [e for e in EVENTS if e not in EVENT_PROVIDERS or profile.provider in EVENT_PROVIDERS[e]]
+
+
 # Events are looked for this far back (a worker that was down for a day still mails what happened).
 LOOKBACK = timedelta(days=2)
 RETRY_MINUTES = (1, 2, 5, 10, 30, 60)     # after the 1st, 2nd, … failed attempt; then every hour
@@ -63,14 +80,18 @@ def set_subscriptions(user, profile_id, events):
 
 def save_subscriptions(user, chosen):
     """The settings page's one Save: ``chosen`` maps each profile shown (None: every profile) to its
-    ticked events; all of them are saved together, so that no tick on the page is lost.
+    ticked events; all of them are saved together, so that no tick on the page is lost. What changed goes
+    in the audit log (``notifications.update``), with each profile's name as it is now.
 
     An event is one subscription however often it is named. The unique indexes (``subscriptions_0001``)
     refuse a second one that another save of the same user made at the same moment: then this save is
     made again over what that one left, once."""
     for attempt in (1, 2):
+        changes = []
         for profile_id, events in chosen.items():
-            _set_subscriptions(user, profile_id, events)
+            changes += _set_subscriptions(user, profile_id, events)
+        if changes:
+            audit.record(user, "notifications.update", _user(user), subscriptions=changes)
         try:
             db.session.commit()
             return
@@ -80,19 +101,30 @@ def save_subscriptions(user, chosen):
                 raise
 
 
+def _user(user):
+    return user if isinstance(user, User) else db.session.get(User, getattr(user, "id", user))
+
+
 def _set_subscriptions(user, profile_id, events):
+    """Returns what changed: [[profile name or None (every profile), event, True (on) or False (off)]]."""
     events = [e for e in dict.fromkeys(events) if e in EVENTS]     # a repeated tick subscribes once
     existing = db.session.execute(select(Subscription).where(
         Subscription.user_id == user.id,
         Subscription.profile_id.is_(None) if profile_id is None else Subscription.profile_id == profile_id)
     ).scalars().all()
+    name = db.session.get(ExportProfile, profile_id).name if profile_id is not None else None
+    changes = []
     for subscription in existing:
         if subscription.event not in events:
             db.session.delete(subscription)
+            changes.append([name, subscription.event, False])
     have = {s.event for s in existing}
     for event in events:
         if event not in have:
             db.session.add(Subscription(user_id=user.id, profile_id=profile_id, event=event))
+            changes.append([name, event, True])
+            have.add(event)
+    return changes
 
 
 def subscribed_events(user_id, profile_id):

@@ -12,7 +12,6 @@ from ..exporting import queries
 from ..web import render
 from ..validation import parse_id
 from . import bp, services
-from .models import EVENTS
 
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 
@@ -39,9 +38,14 @@ def settings():
         return redirect(url_for("notifications.settings"))
     # The page names the language of the user's mails: on "Browser language", the one it is shown in now.
     note_browser_locale(current_user, language_code())
-    rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None))] if may_all else []
-    rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id)) for p in profiles]
-    return render("notifications/settings.html", rows=rows, events=EVENTS, labels=services.EVENT_LABELS,
+    # Each profile is offered the events it can have (a file profile has no sync to stop); every profile
+    # together, all of them, saying which apply to Visma.net profiles only.
+    rows = [(None, _("All export profiles"), services.subscribed_events(current_user.id, None),
+             services.events_of(None))] if may_all else []
+    rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id), services.events_of(p))
+             for p in profiles]
+    return render("notifications/settings.html", rows=rows, labels=services.EVENT_LABELS,
+                  all_labels=services.ALL_PROFILES_EVENT_LABELS,
                   mail=services.mail_configured(), mail_language=services.mail_language(current_user),
                   language_set=current_user.locale in current_app.config["LANGUAGES"])
 

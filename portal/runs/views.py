@@ -51,11 +51,13 @@ def _redirect(url):
 
 
 def zone_offset(moment=None):
-    """The organisation's time zone with its current UTC offset, e.g. ``Europe/Amsterdam (UTC+01:00)``."""
+    """The organisation's time zone with its UTC offset at ``moment`` (now when None), e.g.
+    ``Europe/Amsterdam, UTC+02:00`` — a comma, not parentheses: the sentences that name a start put the
+    zone in parentheses themselves ("starts at 01/07/2027, 09:00 (Europe/Amsterdam, UTC+02:00)")."""
     moment = moment or datetime.now(timezone.utc)
     local = moment.astimezone(org_timezone())
     offset = local.strftime("%z")
-    return f"{org_timezone().key} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{org_timezone().key}, UTC{offset[:3]}:{offset[3:]}"
 
 
 # -- Start export -------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ def start(profile_id):
                 _attach_error(form, refused)
     return render("runs/start.html", block="dialog", form=form, profile=profile, export_type=export_type,
                   selected=selected, active_run=active_run, debtor_results=debtor_results, debtor_more=debtor_more,
-                  searched=searched, zone=zone_offset(),
+                  searched=searched,
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
 
 

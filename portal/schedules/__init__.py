@@ -17,6 +17,7 @@ def init_app(app):
     from . import labels
     from .services import start_of_run, starts_of_runs
     app.jinja_env.globals.update(schedule_started_by=labels.started_by, schedule_describe=labels.describe,
+                                 schedule_details=labels.details,
                                  who_started=labels.who_started,
                                  run_schedule_start=start_of_run, schedule_starts_of=starts_of_runs,
                                  schedule_window_label=lambda key: labels.WINDOW_LABELS.get(key, key))

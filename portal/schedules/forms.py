@@ -1,13 +1,14 @@
 """The schedule form: frequency, day, time of day, time window, test or production, the profile's own
 parameters (booking date rule, description, debtor selection for invoices)."""
 import re
+import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 
 from ..forms import MaxLength, PortalForm
-from ..runs.forms import MODE_CHOICES
+from ..runs.forms import FORM_TOKEN_LENGTH, MODE_CHOICES
 from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, time_of_day, weekday_names
 from .timetable import LAST_DAY
 
@@ -31,6 +32,18 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def debtor_references(text):
+    """The debtor field's references: separated by commas (or semicolons), spaces around them dropped."""
+    return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+
+
+def _some_debtor(form, field):
+    """A debtor field with separators but no debtor (``;;,,  ,``) is not "all debtors": that is an empty field."""
+    if (field.data or "").strip() and not debtor_references(field.data):
+        raise ValidationError(_l("Enter debtor numbers separated by commas, or leave the field empty for all "
+                                 "debtors."))
+
+
 def _number(value):
     """A choice's number; anything else becomes a value no choice has ("Not a valid choice", translated)."""
     try:
@@ -52,7 +65,27 @@ class ScheduleForm(PortalForm):
     booking_date_rule = SelectField(_l("Booking date"), choices=list(BOOKING_DATE_RULE_LABELS.items()),
                                     default="window_end")
     description = StringField(_l("Description"), validators=[Optional(), MaxLength(200)])
-    debtors = StringField(_l("Debtor selection"), validators=[Optional(), MaxLength(2000)])
+    debtors = StringField(_l("Debtor selection"), validators=[Optional(), MaxLength(2000), _some_debtor])
+    # A one-time token (New schedule): the same form sent twice (a resend, a double click) creates one schedule.
+    form_token = HiddenField()
+
+    def prepare(self):
+        """A new form's fresh one-time token (a form sent back keeps the one it had)."""
+        if not self.is_submitted():
+            self.form_token.data = uuid.uuid4().hex
+        return self
+
+    def token(self):
+        """The token sent, or None; a token no page of ours has is refused (``validate``)."""
+        return (self.form_token.data or "").strip() or None
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        token = self.token() or ""
+        if len(token) > FORM_TOKEN_LENGTH or token and not token.replace("-", "").isalnum():
+            self.form_errors.append(_l("This form is not valid any more. Open New schedule again."))
+            ok = False
+        return ok
 
     def fill_choices(self):
         self.weekday.choices = weekday_names()
@@ -78,5 +111,4 @@ class ScheduleForm(PortalForm):
                 "day": self.day.data, "window": self.window.data, "mode": self.mode.data,
                 "params": {"booking_date_rule": self.booking_date_rule.data,
                            "description": self.description.data or "",
-                           "debtors": [n.strip() for n in (self.debtors.data or "").replace(";", ",")
-                                              .split(",") if n.strip()]}}
+                           "debtors": debtor_references(self.debtors.data)}}

@@ -27,11 +27,14 @@ class Schedule(TimestampMixin, db.Model):
     next_start_at = db.Column(db.DateTime, nullable=True)         # UTC; None while paused
     locale = db.Column(db.String(8), nullable=False, default="en")  # the language of its runs' reports
     created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The one-time token of the New schedule form that created it: the same form sent again creates nothing.
+    form_token = db.Column(db.String(80), nullable=True)
 
     profile = db.relationship("ExportProfile")
     created_by = db.relationship("User")
 
-    __table_args__ = (db.Index("ix_schedules_due", "paused", "next_start_at"),)
+    __table_args__ = (db.Index("ix_schedules_due", "paused", "next_start_at"),
+                      db.Index("uq_schedules_form_token", "form_token", unique=True))
 
 
 class ScheduleStart(db.Model):

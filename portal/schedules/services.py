@@ -14,6 +14,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..exporting import debtor_selection, services as engine
 from ..exporting.errors import ExportError
 from ..exporting.messages import stored_text
@@ -22,7 +23,7 @@ from ..extensions import db
 from ..i18n import org_timezone
 from ..models import utcnow
 from ..models.exporting import ExportProfile, Run, RunMode
-from . import timetable
+from . import labels, timetable
 from .models import Schedule, ScheduleStart
 
 log = logging.getLogger(__name__)
@@ -89,17 +90,23 @@ def debtor_texts(schedule):
 
 
 def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=None, frequency, hour, minute=0,
-                  weekday=None, day=None, window, mode="test", params=None):
-    """Create (or change) a schedule. Raises ExportError (translatable) on bad input; nothing changes."""
+                  weekday=None, day=None, window, mode="test", params=None, form_token=None):
+    """Create (or change) a schedule. Raises ExportError (translatable) on bad input; nothing changes.
+
+    ``form_token``: the New schedule form's one-time token. A schedule already created with it (the same
+    form sent twice) is refused with the code ``schedule_already_saved``, and nothing more is created."""
     now = now or utcnow()
     profile = db.session.get(ExportProfile, profile_id)
     if profile is None:
         raise ExportError(_l("Export profile %(profile)s does not exist."), code="unknown_profile",
                           profile=profile_id)
+    if schedule_id is None and form_token and _made_with(form_token):
+        raise _already_saved()
     rule, clean = _check(profile, frequency=frequency, hour=hour, minute=minute, weekday=weekday, day=day,
                          window=window, mode=mode, params=params)
     if schedule_id is None:
-        schedule = Schedule(profile_id=profile.id, created_by_id=getattr(user, "id", user))
+        schedule = Schedule(profile_id=profile.id, created_by_id=getattr(user, "id", user),
+                            form_token=form_token or None)
         db.session.add(schedule)
     else:
         schedule = get_schedule(profile.id, schedule_id)
@@ -110,8 +117,30 @@ def save_schedule(profile_id, *, schedule_id=None, user=None, locale=None, now=N
     schedule.window, schedule.mode, schedule.params = window, mode, clean
     schedule.locale = _locale(user, locale)
     schedule.next_start_at = None if schedule.paused else timetable.next_start(rule, now, org_timezone())
-    db.session.commit()
+    try:
+        db.session.flush()   # the new schedule's id, for the audit log; a token taken meanwhile fails here
+        _audit(user, "schedule.create" if schedule_id is None else "schedule.update", schedule)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if schedule_id is None and form_token and _made_with(form_token):
+            raise _already_saved() from None
+        raise
     return schedule
+
+
+def _made_with(form_token):
+    return db.session.execute(select(Schedule.id).where(Schedule.form_token == form_token)).scalar()
+
+
+def _already_saved():
+    return ExportError(_l("This schedule is already saved: the form was sent twice. No second schedule was "
+                          "made."), code="schedule_already_saved")
+
+
+def _audit(user, action, schedule):
+    """The audit log's entry for ``schedule``: named as it is now (``labels.snapshot``), test or production."""
+    audit.record(user, action, schedule, schedule=labels.snapshot(schedule), mode=schedule.mode)
 
 
 def _locale(user, locale):
@@ -124,7 +153,7 @@ def _locale(user, locale):
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def set_paused(profile_id, schedule_id, paused, *, now=None):
+def set_paused(profile_id, schedule_id, paused, *, now=None, user=None):
     """Pause or resume. Resuming starts from the next start after now: nothing missed is made up."""
     schedule = get_schedule(profile_id, schedule_id)
     if schedule is None:
@@ -132,14 +161,16 @@ def set_paused(profile_id, schedule_id, paused, *, now=None):
     schedule.paused = bool(paused)
     schedule.next_start_at = None if paused else timetable.next_start(rule_of(schedule), now or utcnow(),
                                                                        org_timezone())
+    _audit(user, "schedule.pause" if paused else "schedule.resume", schedule)
     db.session.commit()
     return schedule
 
 
-def delete_schedule(profile_id, schedule_id):
+def delete_schedule(profile_id, schedule_id, *, user=None):
     schedule = get_schedule(profile_id, schedule_id)
     if schedule is None:
         raise ExportError(_l("That schedule does not exist."), code="unknown_schedule")
+    _audit(user, "schedule.delete", schedule)
     db.session.delete(schedule)  # its starts go with it (their foreign key: ON DELETE CASCADE)
     db.session.commit()
 
@@ -196,7 +227,7 @@ def _start_due(schedule_id, now):
                 schedule.profile_id, user=None, mode=schedule.mode, operation="prepare_and_export",
                 window_start=window_start, window_end=window_end, booking_date=booking_date,
                 description=params.get("description"), debtors=debtor_selection.stored(params),
-                idempotency_key=key, locale=schedule.locale)
+                idempotency_key=key, locale=schedule.locale, schedule=labels.snapshot(schedule))
     except ExportError as exc:
         db.session.rollback()
         code, message = exc.code, exc.stored()

@@ -38,18 +38,25 @@ def index(profile_id):
     profile = _profile_or_404(profile_id)
     mark_profile_read(current_user.id, profile.id)
     return render("schedules/index.html", profile=profile, schedules=services.schedules_of(profile.id),
-                  starts=services.recent_starts(profile.id), form=FlaskForm())
+                  starts=services.recent_starts(profile.id), form=FlaskForm(), takes=_takes(profile))
 
 
 def _form_page(profile, schedule=None):
     form = ScheduleForm().fill_choices()
-    if schedule is not None and not form.is_submitted():
+    if schedule is None:
+        form.prepare()
+    elif not form.is_submitted():
         form.load(schedule, debtors=services.debtor_texts(schedule))
     if form.validate_on_submit():
         try:
             saved = services.save_schedule(profile.id, schedule_id=schedule.id if schedule else None,
-                                           user=current_user, locale=str(get_locale()), **form.values())
+                                           user=current_user, locale=str(get_locale()),
+                                           form_token=form.token() if schedule is None else None, **form.values())
         except ExportError as exc:
+            if exc.code == "schedule_already_saved":
+                # The same New schedule form again (a resend): nothing more is made, and the list says so.
+                flash(str(exc), "info")
+                return redirect(url_for("schedules.index", profile_id=profile.id))
             field = getattr(form, ERROR_FIELDS.get(exc.code, ""), None)
             if field is not None:
                 field.errors = list(field.errors) + [str(exc)]
@@ -91,7 +98,7 @@ def pause(profile_id, schedule_id):
     profile = _profile_or_404(profile_id)
     services.get_schedule(profile.id, schedule_id) or abort(404)
     paused = request.form.get("paused") == "1"
-    schedule = services.set_paused(profile.id, schedule_id, paused)
+    schedule = services.set_paused(profile.id, schedule_id, paused, user=current_user)
     flash(_("The schedule is paused.") if paused else
           _("The schedule runs again. Next start: %(time)s.", time=_next_text(schedule)), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))
@@ -104,7 +111,8 @@ def delete(profile_id, schedule_id):
     profile = _profile_or_404(profile_id)
     schedule = services.get_schedule(profile.id, schedule_id) or abort(404)
     if not confirmed():
-        return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule)
-    services.delete_schedule(profile.id, schedule.id)
+        return render("schedules/confirm_delete.html", block="dialog", profile=profile, schedule=schedule,
+                      takes=_takes(profile))
+    services.delete_schedule(profile.id, schedule.id, user=current_user)
     flash(_("The schedule is deleted. The exports it started stay."), "success")
     return redirect(url_for("schedules.index", profile_id=profile.id))

@@ -121,7 +121,7 @@ def test_staff_schedule_a_production_run_for_tomorrow_and_cancel_it(app, live_se
     dialog.locator("button:has-text('Yes, start the production export')").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     expect(page.locator("#run-panel")).to_contain_text("Scheduled: starts at")
-    expect(page.locator("#run-panel")).to_contain_text("Europe/Amsterdam (UTC+0")
+    expect(page.locator("#run-panel")).to_contain_text("Europe/Amsterdam, UTC+0")
     shot(page, "scheduled-run")
     page.click("text=Cancel scheduled export")
     dialog = page.locator("dialog#dialog")          # it asks first, saying what cancelling does

@@ -140,7 +140,7 @@ def test_a_scheduled_start_in_the_doubled_hour_names_its_zone_once(app, client, 
     auth.login("staff")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     (line,) = re.findall(r"Scheduled: starts at [^<]*", page)
-    assert line == "Scheduled: starts at 25/10/2026, 02:30 (Europe/Amsterdam (UTC+02:00)).", line
+    assert line == "Scheduled: starts at 25/10/2026, 02:30 (Europe/Amsterdam, UTC+02:00).", line
 
 
 @pytest.mark.parametrize("fmt, name, content_type", [

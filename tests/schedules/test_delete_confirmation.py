@@ -92,3 +92,41 @@ def test_bad_ids_change_nothing(app, client, auth, schedule, tail, status):
     assert client.post(_url(schedule, schedule["other"]), data={"csrf_token": token, "confirmed": "yes"}
                        ).status_code == 404
     assert _count(app) == 1
+
+
+def test_invoice_schedules_with_the_same_timetable_can_be_told_apart(app, client, auth, users):
+    """Three daily 13:19 invoice schedules: the list and the Delete confirmation show each one's booking
+    date rule, description and debtors, not three times "Daily at 13:19 · Previous day · Test"."""
+    from portal.models import Debtor
+    with app.app_context():
+        zorg = factories.company()
+        db.session.add(Debtor(company_id=zorg.id, number="10001", name="Jansen"))
+        db.session.commit()
+        profile = factories.profile("Facturen", export_type="invoices", fmt="xlsx")
+        same = {"frequency": "daily", "hour": 13, "minute": 19, "window": "previous_day"}
+        services.save_schedule(profile.id, **same)
+        services.save_schedule(profile.id, **same, params={"booking_date_rule": "start_day"})
+        chosen = services.save_schedule(profile.id, **same, params={"description": "Zorg december",
+                                                                    "debtors": ["ZORG/10001"]})
+        profile_id, chosen_id = profile.id, chosen.id
+    auth.login("staff")
+    page = client.get(f"/profiles/{profile_id}/schedules").get_data(as_text=True)
+    assert page.count("Daily at 13:19") == 3 and "<th scope=\"col\">Details</th>" in page
+    assert page.count("<dd>All debtors</dd>") == 2 and "<dd>ZORG/10001</dd>" in page
+    assert "<dd>Zorg december</dd>" in page
+    assert page.count("<dd>The last day of the time window</dd>") == 2 and "<dd>The day of the start</dd>" in page
+    confirm = client.get(f"/profiles/{profile_id}/schedules/{chosen_id}/delete").get_data(as_text=True)
+    assert "<dt>Debtor selection</dt><dd>ZORG/10001</dd>" in confirm
+    assert "<dt>Description</dt><dd>Zorg december</dd>" in confirm
+    assert "<dt>Booking date</dt><dd>The last day of the time window</dd>" in confirm
+    client.post("/language", data={"locale": "da", "csrf_token": auth.csrf_token("/")})
+    confirm = client.get(f"/profiles/{profile_id}/schedules/{chosen_id}/delete").get_data(as_text=True)
+    assert "<dt>Debitorvalg</dt><dd>ZORG/10001</dd>" in confirm and "<dt>Beskrivelse</dt>" in confirm
+    assert "Detaljer" in client.get(f"/profiles/{profile_id}/schedules").get_data(as_text=True)
+
+
+def test_a_payments_schedule_shows_no_invoice_details(app, client, auth, schedule):
+    auth.login("staff")
+    page = client.get(f"/profiles/{schedule['profile']}/schedules").get_data(as_text=True)
+    assert "Details" not in page and "Debtor selection" not in page
+    assert "Debtor selection" not in client.get(_url(schedule)).get_data(as_text=True)

@@ -1,5 +1,6 @@
 """The schedule pages under the profile: create in Swedish, bad input answered in Swedish next to its
 field, pause and resume, CSRF required; the overview's "started by a schedule" filter."""
+import re
 from datetime import datetime
 
 from portal.exporting import services as engine
@@ -130,3 +131,31 @@ def test_other_languages_show_and_take_hh_mm(app, client, auth, users):
         "mode": "test", "time": "06.30"})
     with app.app_context():
         assert [(s.hour, s.minute) for s in db.session.query(Schedule)] == [(6, 30)]
+
+
+def test_a_debtor_field_of_separators_alone_is_refused_at_the_field(app, client, auth, users):
+    """``;;,,  ,`` names no debtor: refused next to the field, not saved as "all debtors"; an empty field
+    (or spaces) is all debtors."""
+    with app.app_context():
+        factories.companies()
+        db.session.commit()
+        profile_id = engine.create_profile(name="Facturen", export_type="invoices", options={"format": "xlsx"}).id
+    auth.login("staff")
+    token = auth.csrf_token(f"/profiles/{profile_id}/schedules/new")
+    fields = {"csrf_token": token, "frequency": "daily", "day": "1", "weekday": "0", "time": "13:19",
+              "window": "previous_day", "mode": "test", "booking_date_rule": "window_end", "description": ""}
+    for separators in (";;,,  ,", ",", " ; "):
+        refused = client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, debtors=separators))
+        assert refused.status_code == 400, separators
+        page = refused.get_data(as_text=True)
+        assert "Enter debtor numbers separated by commas, or leave the field empty for all debtors." in page
+        assert 'aria-invalid="true"' in re.search(r'<input[^>]*name="debtors"[^>]*>', page).group(0)
+    with app.app_context():
+        assert db.session.query(Schedule).count() == 0
+    client.post("/language", data={"locale": "nl", "csrf_token": auth.csrf_token("/")})
+    refused = client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, debtors=";;,,  ,"))
+    page = refused.get_data(as_text=True)
+    assert "Vul debiteurnummers in, gescheiden door komma's, of laat het veld leeg voor alle debiteuren." in page
+    client.post(f"/profiles/{profile_id}/schedules/new", data=dict(fields, debtors="  "))
+    with app.app_context():
+        assert [s.params.get("debtors") for s in db.session.query(Schedule)] == [None]
