@@ -24,7 +24,9 @@ from .extensions import db
 from .i18n import datetime_filter
 from .models import User
 from .models.audit import AuditEntry
+from .notifications.labels import EVENT_LABELS
 from .pagination import paginate
+from .schedules.labels import name_of
 
 # Action code → (its name, for the filter; its sentence, with parameters from the target and the details).
 # Add a line to add an action.
@@ -147,7 +149,6 @@ def describe(entry):
     elif entry.action in _SAID_WITHOUT_CHANGES:     # recorded before it said what changed
         sentence = _SAID_WITHOUT_CHANGES[entry.action]
     if isinstance(params.get("schedule"), dict):
-        from .schedules.labels import name_of
         params["schedule"] = name_of(params["schedule"])
         if entry.action == "run.start":
             sentence = SCHEDULED_START
@@ -166,7 +167,6 @@ def describe(entry):
 
 def _subscriptions_text(changes):
     """``notifications.update``'s changes ([[profile name or None (every profile), event, on]]) as text."""
-    from .notifications.services import EVENT_LABELS
     words = []
     for profile, event, on in changes or []:
         values = {"profile": profile or _("all export profiles"), "event": str(EVENT_LABELS.get(event, event))}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
 from flask_mailman import EmailMessage, Mail
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,19 +33,9 @@ log = logging.getLogger(__name__)
 
 mail = Mail()
 
-EVENT_LABELS = {
-    "run_failed": _l("An export failed"),
-    "sync_stopped": _l("A sync stopped (the provider refused a record)"),
-    "production_finished": _l("A production export finished"),
-    "schedule_skipped": _l("A scheduled start was skipped"),
-}
 # The events that only some profiles can have: the providers whose profiles can (a sync stops only where
 # the portal delivers record by record to a provider that can refuse one: Visma.net).
 EVENT_PROVIDERS = {"sync_stopped": ("visma_net",)}
-# On the settings page's "All export profiles", an event only some profiles can have says which.
-ALL_PROFILES_EVENT_LABELS = {
-    "sync_stopped": _l("A sync stopped (Visma.net profiles only: Visma.net refused a record)"),
-}
 
 
 def events_of(profile):

@@ -12,6 +12,7 @@ from ..exporting import queries
 from ..web import render
 from ..validation import parse_id
 from . import bp, services
+from .labels import ALL_PROFILES_EVENT_LABELS, EVENT_LABELS
 
 READERS = (Permission.IMPORT_EXPORT, Permission.VIEW_EXPORTS)
 
@@ -44,8 +45,8 @@ def settings():
              services.events_of(None))] if may_all else []
     rows += [(p.id, p.name, services.subscribed_events(current_user.id, p.id), services.events_of(p))
              for p in profiles]
-    return render("notifications/settings.html", rows=rows, labels=services.EVENT_LABELS,
-                  all_labels=services.ALL_PROFILES_EVENT_LABELS,
+    return render("notifications/settings.html", rows=rows, labels=EVENT_LABELS,
+                  all_labels=ALL_PROFILES_EVENT_LABELS,
                   mail=services.mail_configured(), mail_language=services.mail_language(current_user),
                   language_set=current_user.locale in current_app.config["LANGUAGES"])
 
@@ -57,7 +58,7 @@ def _profiles():
 def init_views(app):
     app.jinja_env.globals.update(unread_notifications=lambda: services.unread(current_user.id)
                                  if current_user.is_authenticated else [],
-                                 notification_label=lambda event: services.EVENT_LABELS.get(event, event))
+                                 notification_label=lambda event: EVENT_LABELS.get(event, event))
 
     @app.before_request
     def _opened_run():

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 from babel.dates import format_time, get_day_names
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
+from ..exporting import debtor_selection
+
 FREQUENCY_LABELS = {"daily": _l("Daily"), "weekly": _l("Weekly"), "monthly": _l("Monthly"),
                     "quarterly": _l("Quarterly")}
 WINDOW_LABELS = {
@@ -51,7 +53,6 @@ DEBTORS_NAMED = 5   # a schedule's name lists this many of its debtors, then "an
 def snapshot(schedule):
     """What names ``schedule``, as plain values: the audit log keeps it (a later change or delete does not
     rewrite history) and ``name_of`` words it in the reader's language when shown."""
-    from ..exporting import debtor_selection
     params = schedule.params or {}
     texts = debtor_selection.texts(params)
     return {"id": schedule.id, "frequency": schedule.frequency, "hour": schedule.hour, "minute": schedule.minute,
@@ -91,7 +92,6 @@ def details(schedule, takes, limit=None):
     """What else tells ``schedule`` from another with the same timetable, for the list and the Delete
     confirmation: [(label, value)] — its booking date rule, description and debtor selection, those the
     profile's export type takes (``takes``). ``limit``: at most this many debtors named, then "and N more"."""
-    from ..exporting import debtor_selection
     params = schedule.params or {}
     found = []
     if "booking_date" in takes:
