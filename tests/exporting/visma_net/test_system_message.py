@@ -253,10 +253,12 @@ def test_a_stopped_pass_sends_one_mail_that_says_it_stopped(vctx, smtp):
     from portal.notifications import services as notifications
     from tests.notifications.conftest import use_smtp
     from tests.notifications.test_outbox import _user
-    use_smtp(vctx.app, smtp)
     notifications.set_subscriptions(_user("both@example.com", "en"), None, ["production_finished", "sync_stopped"])
     notifications.set_subscriptions(_user("finished@example.com", "en"), None, ["production_finished"])
+    # Authorised at the live server's address, which is the callback registered at the sandbox; the mails'
+    # links then name the portal's public address (PORTAL_BASE_URL, set by use_smtp).
     pid, rid = _stopped(vctx)
+    use_smtp(vctx.app, smtp)
     notifications.tick()
     assert sorted((m["to"], m["subject"]) for m in smtp.received()) == [
         ("both@example.com", "Sync stopped: payments"), ("finished@example.com", "Sync stopped: payments")]
