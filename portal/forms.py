@@ -4,6 +4,8 @@ in the user's language, from the portal's catalogue.
 Flask-WTF would take them from WTForms' bundled catalogues, which lack Danish altogether and have
 Swedish only in part; the portal's catalogue has them in en, nl, sv and da, in its own words.
 """
+import uuid
+
 from flask_babel import format_number, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -29,6 +31,25 @@ WTFORMS_MESSAGES = (
     lazy_ngettext("'%(value)s' is not a valid choice for this field.",
                   "'%(value)s' are not valid choices for this field.", 1),
 )
+
+
+FORM_TOKEN_LENGTH = 80  # the columns that keep a form's one-time token (Run.idempotency_key, Schedule.form_token)
+
+
+def new_form_token():
+    """A fresh one-time token, for a form that must act once however often it is sent (Start export, New
+    schedule)."""
+    return uuid.uuid4().hex
+
+
+def refuse_foreign_token(form, message):
+    """False, with ``message`` among the form's errors, when ``form.form_token`` holds what no page of ours
+    sends (too long, not hex digits and dashes); True otherwise (an empty token included)."""
+    token = form.form_token.data or ""
+    if len(token) > FORM_TOKEN_LENGTH or token and not token.replace("-", "").isalnum():
+        form.form_errors.append(message)
+        return False
+    return True
 
 
 def strip(value):

@@ -203,18 +203,14 @@ def http_error(error):
         return error
     code = error.code
     headers = _error_headers(error)
-    if code < 500:
-        title, message = _http_error_words(code)
-        if request.is_json:
-            return {"message": message}, code, headers
-        return _error_page(code, title, message, headers)
-    # A server error may have left the database session unusable (an aborted transaction), and the user's
-    # language and the page (navigation, notifications) read from it: start afresh; if the page still
-    # cannot be drawn, answer a plain one that needs nothing but the words.
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 — the answer must not fail for it
-        current_app.logger.exception("rolling back after a server error failed")
+    if code >= 500:
+        # A server error may have left the database session unusable (an aborted transaction), and the
+        # user's language and the page (navigation, notifications) read from it: start afresh.
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 — the answer must not fail for it
+            current_app.logger.exception("rolling back after a server error failed")
+    # If the page cannot be drawn, a plain one that needs nothing but the words.
     try:
         title, message = _http_error_words(code)
         if request.is_json:

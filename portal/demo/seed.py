@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 
 from ..admin.services import create_user
 from ..bulk import bulk_insert
-from ..exporting.services import create_profile, name_key  # the engine's validation, as a consultant's would
+from ..exporting.services import create_profile  # the engine's validation, as a consultant's would
 from ..extensions import db
 from ..models import (
     Company, CostCentre, CostUnit, Debtor, Department, Employee, ExportProfile, InvoiceLine, JournalLine,
     KitComponent, Payment, Product, PurchaseOrder, PurchaseOrderLine, Supplier, TimeRegistration, User,
 )
 from ..models.base import utcnow
+from ..validation import name_key
 from .constants import (
     COMPANIES, COST_CENTRES, COST_UNITS, DEBTOR_COUNT, DEBTOR_NUMBER_FIRST, DEMO_PASSWORD, DEMO_USERS,
     PAYMENT_TYPES, PAYROLL_ACCOUNTS, SUPPLIER_COUNT, SUPPLIER_NUMBER_FIRST,

@@ -532,12 +532,20 @@ def process_plans(profile_ids, operation):
             plan = ProcessPlan(row.profile, (row.run.window_start, row.run.window_end), row.run)
         else:
             plan = ProcessPlan(row.profile, windows.default_window(row.profile))
-        try:   # the provider's own check at the start (the command makes it again)
-            get_provider(row.profile.provider).check_start(row.profile, "production")
-        except ExportError as exc:
-            plan.refusal = str(exc)
+        plan.refusal = production_refusal(row.profile)
         plans.append(plan)
     return plans, left_out
+
+
+def production_refusal(profile):
+    """What the provider would refuse a production start of ``profile`` for now (Visma.net: the account is
+    not authorised, the sync has stopped), as text — said in a confirmation instead of its Yes (Start
+    export, Scenarios' Process); the start makes the same check again. None when it would start."""
+    try:
+        get_provider(profile.provider).check_start(profile, "production")
+    except ExportError as exc:
+        return str(exc)
+    return None
 
 
 # --- cancel: what it would do ----------------------------------------------------------------------------

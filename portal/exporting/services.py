@@ -23,7 +23,7 @@ from ..models.exporting import (
     SyncType,
 )
 from ..schedules.models import Schedule
-from ..validation import has_visible_text, name_key  # name_key: the seed takes it from here too
+from ..validation import has_visible_text, name_key
 from . import debtor_selection, jobs, queries, sync, windows
 from .errors import ExportError
 from .formats.base import FormatError, FormatOptions

@@ -1,15 +1,12 @@
 """The Start export form (seed 001): time window, test/production, run at, and invoice-only fields."""
-import uuid
-
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import Optional
 
 from ..exporting import windows
-from ..forms import MaxLength, PortalForm
+from ..forms import MaxLength, PortalForm, new_form_token, refuse_foreign_token
 from ..validation import Bounded
 
-FORM_TOKEN_LENGTH = 80  # the column that keeps it (Run.idempotency_key)
 
 MODE_CHOICES = [("test", _l("Test export")), ("production", _l("Production export"))]
 DEBTOR_SCOPE_CHOICES = [("all", _l("All debtors")), ("selected", _l("Only the debtors I select"))]
@@ -62,7 +59,7 @@ class StartExportForm(PortalForm):
                 preset = windows.CUSTOM
                 self.window_start.data, self.window_end.data = windows.default_window(profile)
             self.preset.data = preset
-            self.form_token.data = uuid.uuid4().hex
+            self.form_token.data = new_form_token()
         return self
 
     def window(self):
@@ -73,11 +70,9 @@ class StartExportForm(PortalForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        token = self.form_token.data or ""
-        if len(token) > FORM_TOKEN_LENGTH or not token.replace("-", "").isalnum() and token:
-            # Only a page we did not send has such a token: start again from a fresh form.
-            self.form_errors.append(_l("This form is not valid any more. Close it and open Start export again."))
-            ok = False
+        # Only a page we did not send has a foreign token: start again from a fresh form.
+        ok = refuse_foreign_token(self, _l("This form is not valid any more. Close it and open Start export "
+                                           "again.")) and ok
         if self.preset.data == "custom":
             if not self.window_start.data and not self.window_start.errors:
                 self.window_start.errors.append(_l("Enter the first day of the time window."))

@@ -11,7 +11,7 @@ from ..auth.guards import permission_required
 from ..exporting import debtor_selection, queries, services, windows
 from ..exporting.errors import ExportError
 from ..exporting.formats import get_writer
-from ..exporting.providers import get_provider, visma_net
+from ..exporting.providers import visma_net
 from ..exporting.report import report_csv as engine_report_csv
 from ..exporting.types import get_type
 from ..i18n import org_timezone
@@ -114,7 +114,7 @@ def start(profile_id):
                 else:
                     preview = queries.production_preview(profile, window_start, window_end, debtors=subjects)
                     return render("runs/confirm_production.html", block="dialog", form=form, profile=profile,
-                                  refusal=_production_refusal(profile),
+                                  refusal=queries.production_refusal(profile),
                                   preview=preview, window=(window_start, window_end), selected=selected,
                                   export_type=export_type, debtors_chosen=bool(debtors),
                                   starts=starts, run_at_local=form.run_at.data,
@@ -144,17 +144,6 @@ def start(profile_id):
                   selected=selected, active_run=active_run, debtor_results=debtor_results, debtor_more=debtor_more,
                   searched=searched,
                   preset_dates={key: windows.window(key) for key in windows.START_PRESETS})
-
-
-def _production_refusal(profile):
-    """What the provider would refuse a production start of ``profile`` for now (Visma.net: the account is
-    not authorised, the sync has stopped), said in the confirmation instead of Yes — as Scenarios' Process
-    does per profile; ``start_run`` makes the same check again. None when it would start."""
-    try:
-        get_provider(profile.provider).check_start(profile, "production")
-    except ExportError as exc:
-        return str(exc)
-    return None
 
 
 def _enter_in_debtor_search(values):

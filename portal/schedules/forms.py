@@ -1,14 +1,13 @@
 """The schedule form: frequency, day, time of day, time window, test or production, the profile's own
 parameters (booking date rule, description, debtor selection for invoices)."""
 import re
-import uuid
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 
-from ..forms import MaxLength, PortalForm
-from ..runs.forms import FORM_TOKEN_LENGTH, MODE_CHOICES
+from ..forms import MaxLength, PortalForm, new_form_token, refuse_foreign_token
+from ..runs.forms import MODE_CHOICES
 from .labels import BOOKING_DATE_RULE_LABELS, FREQUENCY_LABELS, WINDOW_LABELS, time_of_day, weekday_names
 from .timetable import LAST_DAY
 
@@ -72,7 +71,7 @@ class ScheduleForm(PortalForm):
     def prepare(self):
         """A new form's fresh one-time token (a form sent back keeps the one it had)."""
         if not self.is_submitted():
-            self.form_token.data = uuid.uuid4().hex
+            self.form_token.data = new_form_token()
         return self
 
     def token(self):
@@ -81,11 +80,7 @@ class ScheduleForm(PortalForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        token = self.token() or ""
-        if len(token) > FORM_TOKEN_LENGTH or token and not token.replace("-", "").isalnum():
-            self.form_errors.append(_l("This form is not valid any more. Open New schedule again."))
-            ok = False
-        return ok
+        return refuse_foreign_token(self, _l("This form is not valid any more. Open New schedule again.")) and ok
 
     def fill_choices(self):
         self.weekday.choices = weekday_names()
